@@ -1,0 +1,9 @@
+import type { Command } from 'commander';
+
+/**
+ * Every sub-command lives in its own file and exports `register(program)`.
+ * Add one line here per command file.
+ */
+export function registerCommands(program: Command): void {
+  void program;
+}
