@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as registerServer } from './server';
 
 /**
  * Every sub-command lives in its own file and exports `register(program)`.
@@ -6,4 +7,5 @@ import type { Command } from 'commander';
  */
 export function registerCommands(program: Command): void {
   void program;
+  registerServer(program);
 }
