@@ -1,0 +1,17 @@
+// Original file: proto/merak/plugin/v1/network_plugin.proto
+
+import type { Node as _merak_plugin_v1_Node, Node__Output as _merak_plugin_v1_Node__Output } from '../../../merak/plugin/v1/Node';
+
+export interface CreateNodeRequest {
+  /**
+   * The node as Merak asks for it.
+   */
+  'node'?: (_merak_plugin_v1_Node | null);
+}
+
+export interface CreateNodeRequest__Output {
+  /**
+   * The node as Merak asks for it.
+   */
+  'node': (_merak_plugin_v1_Node__Output | null);
+}

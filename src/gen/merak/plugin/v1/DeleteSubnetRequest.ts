@@ -1,0 +1,16 @@
+// Original file: proto/merak/plugin/v1/network_plugin.proto
+
+
+export interface DeleteSubnetRequest {
+  /**
+   * Key of the subnet to delete (the id the provider returned on create).
+   */
+  'id'?: (string);
+}
+
+export interface DeleteSubnetRequest__Output {
+  /**
+   * Key of the subnet to delete (the id the provider returned on create).
+   */
+  'id': (string);
+}

@@ -1,0 +1,16 @@
+// Original file: proto/merak/plugin/v1/network_plugin.proto
+
+
+export interface DeleteVpcRequest {
+  /**
+   * Key of the VPC to delete (the id the provider returned on create).
+   */
+  'id'?: (string);
+}
+
+export interface DeleteVpcRequest__Output {
+  /**
+   * Key of the VPC to delete (the id the provider returned on create).
+   */
+  'id': (string);
+}
