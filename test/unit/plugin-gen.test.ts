@@ -1,0 +1,44 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+// scripts/gen-proto.js is CommonJS with no types; its contract is `generate(outDir) → absolute path`.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { generate } = require('../../scripts/gen-proto.js') as { generate: (outDir: string) => string };
+
+const root = path.resolve(__dirname, '../..');
+
+function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (sub: string): void => {
+    for (const entry of fs.readdirSync(path.join(dir, sub), { withFileTypes: true })) {
+      const rel = path.join(sub, entry.name);
+      if (entry.isDirectory()) walk(rel);
+      else out.push(rel);
+    }
+  };
+  walk('');
+  return out.sort();
+}
+
+describe('src/gen is generated from proto/ and up to date', () => {
+  let fresh: string;
+
+  beforeAll(() => {
+    fresh = generate(fs.mkdtempSync(path.join(os.tmpdir(), 'merak-gen-proto-')));
+  }, 60_000);
+
+  afterAll(() => {
+    fs.rmSync(fresh, { recursive: true, force: true });
+  });
+
+  it('has the same files, with the same content, as a fresh `npm run gen:proto`', () => {
+    const committed = path.join(root, 'src/gen');
+    const files = listFiles(fresh);
+    expect(files.length).toBeGreaterThan(20);
+    expect(listFiles(committed)).toEqual(files);
+    const stale = files.filter((f) => fs.readFileSync(path.join(fresh, f), 'utf8') !== fs.readFileSync(path.join(committed, f), 'utf8'));
+    // A non-empty list means proto/ changed without `npm run gen:proto`: run it and commit src/gen.
+    expect(stale).toEqual([]);
+  });
+});
