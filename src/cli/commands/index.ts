@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { register as registerServer } from './server';
+import { register as registerPlugin } from './plugin';
 
 /**
  * Every sub-command lives in its own file and exports `register(program)`.
@@ -8,4 +9,5 @@ import { register as registerServer } from './server';
 export function registerCommands(program: Command): void {
   void program;
   registerServer(program);
+  registerPlugin(program);
 }

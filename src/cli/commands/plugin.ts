@@ -1,0 +1,138 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import Table from 'cli-table3';
+import { createNetworkPluginClient } from '../../plugin/client';
+import { classifyPluginError, PluginCallError, Status } from '../../plugin/errors';
+import { startReferencePlugin } from '../../plugin/reference/server';
+import type { GetStateResponse__Output } from '../../plugin/types';
+
+// `merak plugin serve`: run the reference network plugin; `merak plugin state`: show what a plugin holds.
+
+interface ServeFlags {
+  plugin: 'reference';
+  host: string;
+  port: number;
+  stateFile?: string;
+}
+
+interface StateFlags {
+  address: string;
+  output: 'table' | 'json';
+  timeout: number;
+}
+
+function port(raw: string): number {
+  if (!/^\d+$/.test(raw) || Number(raw) > 65535) {
+    throw new InvalidArgumentError(`--port must be a TCP port 0..65535 (0 = any free port), got ${JSON.stringify(raw)}`);
+  }
+  return Number(raw);
+}
+
+function millis(raw: string): number {
+  if (!/^[1-9]\d*$/.test(raw)) throw new InvalidArgumentError(`--timeout must be a whole number of milliseconds above 0, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
+/** HOST:PORT or [IPv6]:PORT; checked here so a typo is named before any connection attempt. */
+function address(raw: string): string {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(raw);
+  if (m === null || Number(m[2]) < 1 || Number(m[2]) > 65535) {
+    throw new InvalidArgumentError(`--address must be HOST:PORT (e.g. 127.0.0.1:50051), got ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+
+const log = (line: string): void => {
+  process.stderr.write(`merak plugin: ${line}\n`);
+};
+
+async function serve(flags: ServeFlags): Promise<void> {
+  const running = await startReferencePlugin({ host: flags.host, port: flags.port, stateFile: flags.stateFile, log });
+  log(`${flags.plugin} network plugin listening on ${running.address}${flags.stateFile ? `, state file ${flags.stateFile}` : ' (state in memory only)'}`);
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        log(`${signal} again: exiting without waiting`);
+        process.exit(130);
+      }
+      stopping = true;
+      log(`${signal}: shutting down`);
+      running.close().then(
+        () => {
+          log('stopped');
+          resolve();
+        },
+        (err: unknown) => {
+          log(`shutdown failed: ${String(err)}`);
+          process.exitCode = 1;
+          resolve();
+        },
+      );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
+}
+
+function optionalText(map: Record<string, string>): string {
+  return Object.entries(map)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n');
+}
+
+function printTables(state: GetStateResponse__Output): void {
+  const vpcs = new Table({ head: ['VPC', 'VNI', 'CIDR', 'optional'] });
+  for (const v of state.vpcs) vpcs.push([v.id, v.vni, `${v.ip}/${v.prefix}`, optionalText(v.optional)]);
+  const subnets = new Table({ head: ['subnet', 'VPC', 'VNI', 'CIDR', 'optional'] });
+  for (const s of state.subnets) subnets.push([s.id, s.vpc, s.vni, `${s.ip}/${s.prefix}`, optionalText(s.optional)]);
+  const nodes = new Table({ head: ['node', 'IP', 'MAC', 'optional'] });
+  for (const n of state.nodes) nodes.push([n.name, n.ip, n.mac, optionalText(n.optional)]);
+  process.stdout.write(`VPCs: ${state.vpcs.length}\n${vpcs.toString()}\n`);
+  process.stdout.write(`Subnets: ${state.subnets.length}\n${subnets.toString()}\n`);
+  process.stdout.write(`Nodes: ${state.nodes.length}\n${nodes.toString()}\n`);
+  process.stdout.write(`revision ${state.revision}\n`);
+}
+
+async function showState(flags: StateFlags): Promise<void> {
+  const client = createNetworkPluginClient(flags.address, { deadlineMs: flags.timeout });
+  try {
+    const state = await client.getState();
+    if (flags.output === 'json') {
+      const { vpcs, subnets, nodes, revision } = state;
+      process.stdout.write(`${JSON.stringify({ vpcs, subnets, nodes, revision }, null, 2)}\n`);
+    } else {
+      printTables(state);
+    }
+  } catch (err) {
+    if (err instanceof PluginCallError && err.code === Status.UNIMPLEMENTED) {
+      throw new Error(`the plugin at ${flags.address} does not serve merak.plugin.v1.NetworkPluginStateService (it is optional; the reference plugin serves it)`);
+    }
+    const c = classifyPluginError(err);
+    throw new Error(`${c.message}${c.code === 'UNAVAILABLE' ? ' (is the plugin running? start one with `merak plugin serve`)' : ''}`);
+  } finally {
+    client.close();
+  }
+}
+
+export function register(program: Command): void {
+  const plugin = program.command('plugin').description('network plugins: run the reference plugin, look at what a plugin holds');
+
+  plugin
+    .command('serve')
+    .description('run a network plugin gRPC server in the foreground (logs to stderr; SIGINT/SIGTERM stop it cleanly)')
+    .addOption(new Option('--plugin <name>', 'which plugin').choices(['reference']).default('reference'))
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'TCP port (0 = any free port, printed on stderr)', port, 50051)
+    .option('--state-file <path>', 'JSON file keeping the state across restarts (default: memory only)')
+    .action(serve);
+
+  plugin
+    .command('state')
+    .description("print the VPCs, subnets and nodes a plugin holds (through its optional NetworkPluginStateService)")
+    .option('--address <host:port>', 'plugin address', address, '127.0.0.1:50051')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--timeout <ms>', 'deadline of the call in milliseconds', millis, 10_000)
+    .action(showState);
+}
