@@ -1,0 +1,537 @@
+/**
+ * The node agent's activities, built by a factory from their dependencies. Each is idempotent
+ * (running it twice, or again after a crash half-way, ends in the same state), heartbeats its
+ * progress per chunk and resumes from the last heartbeat on retry, and returns counts only.
+ * Without a Temporal activity context they are plain async functions (benchmark, CLI).
+ *
+ * Local mode: the node is namespace mk-<tag>-<node>, made by ensureNode; the agent runs in the
+ * root namespace and only ever acts inside namespaces it made. Pod mode: the node is the
+ * agent's own namespace; the same code runs without `-n`.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { CommandRunner } from '../../dataplane/command';
+import { runChecked } from '../../dataplane/command';
+import { cleanWriter } from '../../dataplane/clean';
+import { CommandFailedError } from '../../dataplane/errors';
+import { runBatch } from '../../dataplane/ip-batch';
+import { applyNsConfig, type NsRequest } from '../../dataplane/ns-helper';
+import { listLinks, listNetns, netnsPath } from '../../dataplane/netns';
+import { hostVethPrefix, nodeNetns, parseVmNetns, underlayNodeEnd, vmNetns } from '../../dataplane/names';
+import { ensureNodeNs } from '../../dataplane/node-ns';
+import type { OwnerRecordStore } from '../../dataplane/owner-records';
+import { claimTag } from '../../dataplane/tags';
+import { DEFAULT_UNDERLAY_CIDR, underlayAddress } from '../../dataplane/underlay';
+import type { PluginRegistry } from '../../endpoint-plugins/registry';
+import { DEFAULT_PLUGIN } from '../../endpoint-plugins/registry';
+import { PluginError, type Endpoint, type EndpointPlugin, type PluginContext, type VmRef } from '../../endpoint-plugins/types';
+import { expandBatch, validateSegments } from './expand';
+import { beat, resumePoint } from './heartbeat';
+import { addRange, NodeStateFiles, removeRange, virtualEndpointCount, virtualVmCount } from './node-state';
+import {
+  EndpointBatchSchema,
+  NodeRefSchema,
+  NodeRequestSchema,
+  PeerSyncSchema,
+  VmBatchSchema,
+  parsePayload,
+  type BatchSummary,
+  type EndpointBatch,
+  type NodeInfo,
+  type NodeRef,
+  type NodeRequest,
+  type PeerSync,
+  type VmBatch,
+} from './types';
+
+export type NodeMode = 'local' | 'pod';
+
+export interface PeerQuery {
+  scenario: string;
+  node: string;
+  vni: number;
+}
+
+export interface AgentDeps {
+  /** Local mode: the node is a namespace Merak made; pod mode: the agent's own namespace. */
+  mode: NodeMode;
+  runner: CommandRunner;
+  records: OwnerRecordStore;
+  plugins: PluginRegistry;
+  /** Milliseconds clock for the summaries. Default: Date.now. */
+  clock?: () => number;
+  /**
+   * Underlay addresses of the nodes hosting a VNI (e.g. from the reference network plugin's
+   * state service). Used when a segment carries no explicit `peers`. Default: in local mode, every
+   * other node of the scenario known in the state directory; in pod mode, none.
+   */
+  peerSource?: (q: PeerQuery) => Promise<string[]>;
+  /** VMs per kernel batch, which is also the heartbeat granularity. Default: 250. */
+  chunkSize?: number;
+  /** How long deleteVms waits for the kernel's asynchronous namespace cleanup. Default: 30000 ms. */
+  cleanupWaitMs?: number;
+}
+
+/** Raised when the node namespace does not exist yet in local mode. */
+export class NodeNotReadyError extends Error {
+  override readonly name = 'NodeNotReadyError';
+  constructor(readonly scenario: string, readonly node: string) {
+    super(`node ${node} of scenario ${scenario} has no namespace yet; run ensureNode (merak local up) first`);
+  }
+}
+
+function nonRetryable(e: unknown): never {
+  if (e instanceof PluginError || e instanceof NodeNotReadyError) {
+    throw ApplicationFailure.create({ message: e.message, type: e.name, nonRetryable: true, details: [{ plugin: (e as PluginError).plugin, code: (e as PluginError).code }], cause: e });
+  }
+  throw e;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export function createAgentActivities(deps: AgentDeps) {
+  const clock = deps.clock ?? Date.now;
+  const chunkSize = deps.chunkSize ?? 250;
+  const stateDir = deps.records.stateDir;
+  const files = new NodeStateFiles(stateDir);
+  const tags = new Map<string, string>();
+  const underlays = new Map<string, { address: string; device: string }>();
+
+  async function tagOf(scenario: string): Promise<string> {
+    let t = tags.get(scenario);
+    if (!t) {
+      t = await claimTag(stateDir, scenario);
+      tags.set(scenario, t);
+    }
+    return t;
+  }
+
+  /** The node namespace name in local mode (must exist), undefined in pod mode. */
+  async function nodeNs(scenario: string, node: string, tag: string): Promise<string | undefined> {
+    if (deps.mode === 'pod') return undefined;
+    const ns = nodeNetns(tag, node);
+    if (!(await listNetns()).has(ns)) throw new NodeNotReadyError(scenario, node);
+    return ns;
+  }
+
+  async function podUnderlay(): Promise<{ address: string; device: string }> {
+    const r = await runChecked(deps.runner, ['ip', '-j', '-4', 'route', 'show', 'default']);
+    const dev = (JSON.parse(r.stdout || '[]') as Array<{ dev?: string }>)[0]?.dev;
+    if (!dev) throw new CommandFailedError(['ip', 'route', 'show', 'default'], 0, 'no default route', 'pod mode needs the pod network as underlay');
+    const a = await runChecked(deps.runner, ['ip', '-j', '-4', 'addr', 'show', 'dev', dev]);
+    const local = (JSON.parse(a.stdout) as Array<{ addr_info: Array<{ local: string }> }>)[0]?.addr_info[0]?.local;
+    if (!local) throw new CommandFailedError(['ip', 'addr', 'show', dev], 0, 'no IPv4 address', 'pod mode needs the pod network as underlay');
+    return { address: local, device: dev };
+  }
+
+  function pluginContext(scenario: string, node: string, tag: string, ns: string | undefined, slot?: number, underlayCidr?: string): PluginContext {
+    return {
+      scenario,
+      node,
+      tag,
+      nodeNetns: ns,
+      nodeNetnsPath: ns ? netnsPath(ns) : '',
+      runner: deps.runner,
+      record: (objects) => deps.records.intend(scenario, node, objects),
+      underlay: async () => {
+        const key = `${scenario}/${node}`;
+        let u = underlays.get(key);
+        if (!u) {
+          const meta = await files.readMeta(scenario, node);
+          if (meta) u = meta.underlay;
+          else if (deps.mode === 'local' && slot !== undefined) {
+            u = { address: underlayAddress(underlayCidr ?? DEFAULT_UNDERLAY_CIDR, slot).address, device: underlayNodeEnd(tag) };
+          } else u = await podUnderlay();
+          underlays.set(key, u);
+        }
+        return u;
+      },
+      peers: async (vni, explicit) => {
+        if (explicit) return explicit;
+        if (deps.peerSource) return deps.peerSource({ scenario, node, vni });
+        if (deps.mode === 'pod') return [];
+        return (await files.allMeta(scenario)).filter((m) => m.node !== node).map((m) => m.underlay.address);
+      },
+    };
+  }
+
+  function vmRefs(tag: string, node: string, from: number, count: number): VmRef[] {
+    return Array.from({ length: count }, (_, k) => {
+      const name = vmNetns(tag, node, from + k);
+      return { vmIndex: from + k, name, netnsPath: netnsPath(name) };
+    });
+  }
+
+  async function plugin(name: string | undefined): Promise<EndpointPlugin> {
+    return deps.plugins.get(name ?? DEFAULT_PLUGIN);
+  }
+
+  /** Host-side veths still present in the node namespace for VMs in [from, from+count). */
+  async function hostVethsOf(tag: string, ns: string | undefined, from: number, count: number): Promise<number> {
+    const prefix = hostVethPrefix(tag);
+    let n = 0;
+    for (const l of await listLinks(deps.runner, ns)) {
+      if (!l.ifname.startsWith(prefix)) continue;
+      const vm = parseInt(l.ifname.slice(prefix.length).split('e')[0], 36);
+      if (vm >= from && vm < from + count) n++;
+    }
+    return n;
+  }
+
+  // ---------------------------------------------------------------- node
+
+  async function ensureNode(input: NodeRequest): Promise<{ created: boolean; underlay: string; tag: string }> {
+    const req = parsePayload(NodeRequestSchema, input, 'node');
+    const p = await plugin(req.plugin);
+    const tag = await tagOf(req.scenario);
+    if (!p.kernel) {
+      await files.writeMeta(req.scenario, { node: req.node, nodeSlot: req.nodeSlot, mode: deps.mode, underlay: { address: '', device: '' }, plugin: p.name });
+      return { created: false, underlay: '', tag };
+    }
+    if (deps.mode === 'pod') {
+      const u = await podUnderlay();
+      await files.writeMeta(req.scenario, { node: req.node, nodeSlot: req.nodeSlot, mode: 'pod', underlay: u, plugin: p.name });
+      return { created: false, underlay: u.address, tag };
+    }
+    const r = await ensureNodeNs(deps, {
+      scenario: req.scenario,
+      tag,
+      node: req.node,
+      nodeSlot: req.nodeSlot,
+      underlayCidr: req.underlayCidr ?? DEFAULT_UNDERLAY_CIDR,
+    });
+    await files.writeMeta(req.scenario, {
+      node: req.node,
+      nodeSlot: req.nodeSlot,
+      mode: 'local',
+      underlay: { address: r.underlay, device: underlayNodeEnd(tag) },
+      plugin: p.name,
+    });
+    return { created: r.created, underlay: r.underlay, tag };
+  }
+
+  async function deleteNode(input: NodeRef): Promise<{ netns: number; links: number }> {
+    const ref = parsePayload(NodeRefSchema, input, 'node');
+    // Everything this node recorded, whatever the plugin: VM namespaces, the node namespace,
+    // pod-mode bridges; then the node's state files.
+    const r = await cleanWriter(deps, ref.scenario, ref.node);
+    await files.removeNode(ref.scenario, ref.node);
+    underlays.delete(`${ref.scenario}/${ref.node}`);
+    return r;
+  }
+
+  async function nodeInfo(input: NodeRef): Promise<NodeInfo> {
+    const ref = parsePayload(NodeRefSchema, input, 'node');
+    const meta = await files.readMeta(ref.scenario, ref.node);
+    const pluginName = ref.plugin ?? meta?.plugin ?? DEFAULT_PLUGIN;
+    const p = await plugin(pluginName);
+    if (!p.kernel) {
+      const v = await files.readVirtual(ref.scenario, ref.node);
+      return { scenario: ref.scenario, node: ref.node, present: meta !== undefined, vms: virtualVmCount(v), endpoints: virtualEndpointCount(v), plugin: p.name };
+    }
+    const tag = await tagOf(ref.scenario);
+    const all = await listNetns();
+    const ns = deps.mode === 'local' ? nodeNetns(tag, ref.node) : undefined;
+    const present = ns === undefined || all.has(ns);
+    let vms = 0;
+    for (const name of all) if (parseVmNetns(tag, ref.node, name) !== undefined) vms++;
+    let endpoints = 0;
+    if (present) {
+      // An endpoint is a veth on the node whose peer lives in another namespace (the VM);
+      // the underlay veth is the one such link that is not an endpoint.
+      const links = (await listLinks(deps.runner, ns)) as Array<{ ifname: string; link_netnsid?: number; link_type?: string }>;
+      const ul = underlayNodeEnd(tag);
+      endpoints = links.filter((l) => l.link_netnsid !== undefined && l.ifname !== ul && (deps.mode === 'local' || l.ifname.startsWith(hostVethPrefix(tag)))).length;
+    }
+    return { scenario: ref.scenario, node: ref.node, present, vms, endpoints, plugin: p.name };
+  }
+
+  /**
+   * Brings the overlay's peer lists up to date on this node (call on every node hosting a VPC
+   * when a node joins or leaves it). A no-op for plugins without an overlay.
+   */
+  async function syncPeers(input: PeerSync): Promise<{ changed: number }> {
+    const q = parsePayload(PeerSyncSchema, input, 'peers');
+    const p = await plugin(q.plugin);
+    if (!p.kernel || !p.syncPeers) return { changed: 0 };
+    const tag = await tagOf(q.scenario);
+    const ns = await nodeNs(q.scenario, q.node, tag);
+    return { changed: await p.syncPeers(pluginContext(q.scenario, q.node, tag, ns, q.nodeSlot, q.underlayCidr), q.vnis) };
+  }
+
+  // ---------------------------------------------------------------- VMs
+
+  async function createVms(input: VmBatch, resume = true): Promise<BatchSummary> {
+    const b = parsePayload(VmBatchSchema, input, 'vms');
+    const t0 = clock();
+    const p = await plugin(b.plugin);
+    if (!p.kernel) {
+      const before = virtualVmCount(await files.readVirtual(b.scenario, b.node));
+      const after = virtualVmCount(await files.updateVirtual(b.scenario, b.node, (v) => ({ ...v, vms: addRange(v.vms, b.from, b.count) })));
+      return { requested: b.count, changed: after - before, unchanged: b.count - (after - before), ms: clock() - t0 };
+    }
+    const tag = await tagOf(b.scenario);
+    const ns = await nodeNs(b.scenario, b.node, tag);
+    const ctx = pluginContext(b.scenario, b.node, tag, ns);
+    let changed = 0;
+    let done = resume ? Math.min(resumePoint(), b.count) : 0;
+    try {
+      while (done < b.count) {
+        const n = Math.min(chunkSize, b.count - done);
+        const vms = vmRefs(tag, b.node, b.from + done, n);
+        const present = await listNetns();
+        const missing = vms.filter((v) => !present.has(v.name));
+        await deps.records.intend(b.scenario, b.node, missing.map((v) => ({ kind: 'netns', name: v.name })));
+        await runBatch(deps.runner, missing.map((v) => `netns add ${v.name}`));
+        await applyNsConfig(deps.runner, vms.map((v): NsRequest => ({ ns: v.netnsPath, ops: [{ op: 'up', ifname: 'lo' }] })));
+        await p.vmAdd(ctx, vms);
+        changed += missing.length;
+        done += n;
+        if (resume) beat(done);
+      }
+    } catch (e) {
+      if (e instanceof PluginError) await deleteVms({ ...b }, false).catch(() => undefined);
+      nonRetryable(e);
+    }
+    return { requested: b.count, changed, unchanged: b.count - changed, ms: clock() - t0 };
+  }
+
+  async function updateVms(input: VmBatch): Promise<BatchSummary> {
+    const b = parsePayload(VmBatchSchema, input, 'vms');
+    const t0 = clock();
+    const p = await plugin(b.plugin);
+    if (!p.kernel) return { requested: b.count, changed: 0, unchanged: b.count, ms: clock() - t0 };
+    const tag = await tagOf(b.scenario);
+    const ns = await nodeNs(b.scenario, b.node, tag);
+    try {
+      await p.vmUpdate(pluginContext(b.scenario, b.node, tag, ns), vmRefs(tag, b.node, b.from, b.count));
+    } catch (e) {
+      nonRetryable(e);
+    }
+    return { requested: b.count, changed: b.count, unchanged: 0, ms: clock() - t0 };
+  }
+
+  async function deleteVms(input: VmBatch, resume = true): Promise<BatchSummary> {
+    const b = parsePayload(VmBatchSchema, input, 'vms');
+    const t0 = clock();
+    const p = await plugin(b.plugin);
+    if (!p.kernel) {
+      const before = virtualVmCount(await files.readVirtual(b.scenario, b.node));
+      const after = virtualVmCount(
+        await files.updateVirtual(b.scenario, b.node, (v) => ({
+          vms: removeRange(v.vms, b.from, b.count),
+          endpoints: Object.fromEntries(Object.entries(v.endpoints).map(([e, r]) => [e, removeRange(r, b.from, b.count)])),
+        })),
+      );
+      return { requested: b.count, changed: before - after, unchanged: b.count - (before - after), ms: clock() - t0 };
+    }
+    const tag = await tagOf(b.scenario);
+    const all = await listNetns();
+    const nodeName = nodeNetns(tag, b.node);
+    const ns = deps.mode === 'local' ? (all.has(nodeName) ? nodeName : undefined) : undefined;
+    const ctx = pluginContext(b.scenario, b.node, tag, ns);
+    let changed = 0;
+    let done = resume ? Math.min(resumePoint(), b.count) : 0;
+    try {
+      while (done < b.count) {
+        const n = Math.min(chunkSize, b.count - done);
+        const vms = vmRefs(tag, b.node, b.from + done, n);
+        const present = await listNetns();
+        const existing = vms.filter((v) => present.has(v.name));
+        if (existing.length) await p.vmDel(ctx, existing);
+        await runBatch(deps.runner, existing.map((v) => `netns del ${v.name}`));
+        await deps.records.forget(b.scenario, b.node, vms.map((v) => ({ kind: 'netns', name: v.name })));
+        changed += existing.length;
+        done += n;
+        if (resume) beat(done);
+      }
+    } catch (e) {
+      nonRetryable(e);
+    }
+    // Namespace teardown is asynchronous in the kernel; the batch is done when the node ends of
+    // its veths are gone (a dead namespace takes its veth pairs with it).
+    if (changed > 0 && (deps.mode === 'pod' || ns)) {
+      const deadline = clock() + (deps.cleanupWaitMs ?? 30_000);
+      while ((await hostVethsOf(tag, ns, b.from, b.count)) > 0 && clock() < deadline) await sleep(10);
+    }
+    return { requested: b.count, changed, unchanged: b.count - changed, ms: clock() - t0 };
+  }
+
+  // ---------------------------------------------------------------- endpoints
+
+  function parseEndpoints(input: EndpointBatch): EndpointBatch {
+    const b = parsePayload(EndpointBatchSchema, input, 'endpoints');
+    validateSegments(b);
+    return b;
+  }
+
+  /** VM-side configuration of agent-made veths: up, address, default route via endpoint 0. */
+  function vmSideConfig(eps: readonly Endpoint[]): NsRequest[] {
+    const byVm = new Map<string, NsRequest>();
+    for (const ep of eps) {
+      let q = byVm.get(ep.vm.netnsPath);
+      if (!q) {
+        q = { ns: ep.vm.netnsPath, ops: [] };
+        byVm.set(ep.vm.netnsPath, q);
+      }
+      q.ops.push({ op: 'up', ifname: ep.ifname }, { op: 'addr', ifname: ep.ifname, cidr: ep.ip });
+      if (ep.endpoint === 0) q.ops.push({ op: 'route', ifname: ep.ifname, gateway: ep.gateway });
+    }
+    return [...byVm.values()];
+  }
+
+  async function createEndpoints(input: EndpointBatch, resume = true): Promise<BatchSummary> {
+    const b = parseEndpoints(input);
+    const t0 = clock();
+    const p = await plugin(b.plugin);
+    const tag = await tagOf(b.scenario);
+    if (!p.kernel) {
+      let changed = 0;
+      let requested = 0;
+      await files.updateVirtual(b.scenario, b.node, (v) => {
+        const endpoints = { ...v.endpoints };
+        for (const s of b.segments) {
+          const from = Math.max(s.vmFrom, b.from);
+          const to = Math.min(s.vmFrom + s.vmCount, b.from + b.count);
+          if (to <= from) continue;
+          requested += to - from;
+          const before = endpoints[s.endpoint] ?? [];
+          endpoints[s.endpoint] = addRange(before, from, to - from);
+          changed += virtualVmCount({ vms: endpoints[s.endpoint], endpoints: {} }) - virtualVmCount({ vms: before, endpoints: {} });
+        }
+        return { ...v, endpoints };
+      });
+      return { requested, changed, unchanged: requested - changed, ms: clock() - t0 };
+    }
+    const ns = await nodeNs(b.scenario, b.node, tag);
+    const ctx = pluginContext(b.scenario, b.node, tag, ns, b.nodeSlot, b.underlayCidr);
+    let requested = 0;
+    let changed = 0;
+    let done = resume ? Math.min(resumePoint(), b.count) : 0;
+    try {
+      while (done < b.count) {
+        const n = Math.min(chunkSize, b.count - done);
+        const eps = [...expandBatch(b, tag, b.from + done, n)];
+        requested += eps.length;
+        if (!p.createsInterface && eps.length) {
+          const vmNs = await listNetns();
+          const missingVm = eps.find((ep) => !vmNs.has(ep.vm.name));
+          if (missingVm) throw new CommandFailedError(['createEndpoints'], null, `VM ${missingVm.vmIndex} (${missingVm.vm.name}) does not exist`, 'create the VMs first');
+          const have = new Set((await listLinks(deps.runner, ns)).map((l) => l.ifname));
+          const todo = eps.filter((ep) => !have.has(ep.hostIfname));
+          const peerNs = ns ? ` netns ${ns}` : '';
+          // Both ends are created directly in their target namespaces: nothing is moved, nothing
+          // ever appears in the namespace the agent runs in (local mode).
+          await runBatch(
+            deps.runner,
+            todo.map((ep) => `link add ${ep.ifname} netns ${ep.vm.name} address ${ep.mac} up type veth peer name ${ep.hostIfname}${peerNs}`),
+          );
+          await runBatch(deps.runner, eps.map((ep) => `link set ${ep.hostIfname} up`), { netns: ns });
+          await applyNsConfig(deps.runner, vmSideConfig(eps));
+          changed += todo.length;
+        }
+        await p.epAdd(ctx, eps);
+        if (p.createsInterface) changed += eps.length;
+        done += n;
+        if (resume) beat(done);
+      }
+    } catch (e) {
+      if (e instanceof PluginError) await deleteEndpoints({ ...b }, false).catch(() => undefined);
+      nonRetryable(e);
+    }
+    return { requested, changed, unchanged: requested - changed, ms: clock() - t0 };
+  }
+
+  async function updateEndpoint(input: EndpointBatch): Promise<BatchSummary> {
+    const b = parseEndpoints(input);
+    const t0 = clock();
+    const p = await plugin(b.plugin);
+    if (!p.kernel) return { requested: b.count, changed: 0, unchanged: b.count, ms: clock() - t0 };
+    const tag = await tagOf(b.scenario);
+    const ns = await nodeNs(b.scenario, b.node, tag);
+    const ctx = pluginContext(b.scenario, b.node, tag, ns, b.nodeSlot, b.underlayCidr);
+    const eps = [...expandBatch(b, tag)];
+    try {
+      if (!p.createsInterface) {
+        for (const ep of eps) {
+          // Updates are rare and per endpoint: one batch inside the VM is clear and cheap enough.
+          const lines = [`link set ${ep.ifname} address ${ep.mac} up`, `addr flush dev ${ep.ifname}`, `addr add ${ep.ip} dev ${ep.ifname}`];
+          if (ep.endpoint === 0) lines.push(`route replace default via ${ep.gateway} dev ${ep.ifname}`);
+          await runBatch(deps.runner, lines, { netns: ep.vm.name });
+        }
+      }
+      await p.epUpdate(ctx, eps);
+    } catch (e) {
+      nonRetryable(e);
+    }
+    return { requested: eps.length, changed: eps.length, unchanged: 0, ms: clock() - t0 };
+  }
+
+  async function deleteEndpoints(input: EndpointBatch, resume = true): Promise<BatchSummary> {
+    const b = parseEndpoints(input);
+    const t0 = clock();
+    const p = await plugin(b.plugin);
+    const tag = await tagOf(b.scenario);
+    if (!p.kernel) {
+      let changed = 0;
+      let requested = 0;
+      await files.updateVirtual(b.scenario, b.node, (v) => {
+        const endpoints = { ...v.endpoints };
+        for (const s of b.segments) {
+          const from = Math.max(s.vmFrom, b.from);
+          const to = Math.min(s.vmFrom + s.vmCount, b.from + b.count);
+          if (to <= from) continue;
+          requested += to - from;
+          const before = endpoints[s.endpoint] ?? [];
+          endpoints[s.endpoint] = removeRange(before, from, to - from);
+          changed += virtualVmCount({ vms: before, endpoints: {} }) - virtualVmCount({ vms: endpoints[s.endpoint], endpoints: {} });
+        }
+        return { ...v, endpoints };
+      });
+      return { requested, changed, unchanged: requested - changed, ms: clock() - t0 };
+    }
+    const all = await listNetns();
+    const nodeName = nodeNetns(tag, b.node);
+    const ns = deps.mode === 'local' ? (all.has(nodeName) ? nodeName : undefined) : undefined;
+    if (deps.mode === 'local' && !ns) return { requested: 0, changed: 0, unchanged: 0, ms: clock() - t0 }; // node gone: endpoints with it
+    const ctx = pluginContext(b.scenario, b.node, tag, ns, b.nodeSlot, b.underlayCidr);
+    let requested = 0;
+    let changed = 0;
+    let done = resume ? Math.min(resumePoint(), b.count) : 0;
+    try {
+      while (done < b.count) {
+        const n = Math.min(chunkSize, b.count - done);
+        const present = await listNetns();
+        const eps = [...expandBatch(b, tag, b.from + done, n)].filter((ep) => present.has(ep.vm.name));
+        requested += eps.length;
+        await p.epDel(ctx, eps);
+        if (!p.createsInterface) {
+          const have = new Set((await listLinks(deps.runner, ns)).map((l) => l.ifname));
+          const lines = eps.filter((ep) => have.has(ep.hostIfname)).map((ep) => `link del ${ep.hostIfname}`);
+          await runBatch(deps.runner, lines, { netns: ns });
+          changed += lines.length;
+        } else changed += eps.length;
+        done += n;
+        if (resume) beat(done);
+      }
+    } catch (e) {
+      nonRetryable(e);
+    }
+    return { requested, changed, unchanged: requested - changed, ms: clock() - t0 };
+  }
+
+  // Activities take exactly one argument (the payload); the internal `resume` flag stays internal.
+  return {
+    ensureNode,
+    deleteNode,
+    nodeInfo,
+    syncPeers,
+    createVms: (b: VmBatch) => createVms(b),
+    updateVms,
+    deleteVms: (b: VmBatch) => deleteVms(b),
+    createEndpoints: (b: EndpointBatch) => createEndpoints(b),
+    updateEndpoint,
+    deleteEndpoints: (b: EndpointBatch) => deleteEndpoints(b),
+  };
+}
+
+export type AgentActivities = ReturnType<typeof createAgentActivities>;

@@ -1,0 +1,110 @@
+/**
+ * Small per-node files next to the owner records: the node's underlay (so the reference
+ * plugin and peers can find it) and, for the `none` dataplane, which VMs and endpoints exist
+ * as ranges. Writes go through a temporary file and rename, so a crash never leaves half a file.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { addRange, rangeCount, removeRange, type Range } from '../../dataplane/range-set';
+
+export interface NodeMeta {
+  node: string;
+  nodeSlot: number;
+  mode: 'local' | 'pod';
+  underlay: { address: string; device: string };
+  plugin: string;
+}
+
+export interface VirtualState {
+  vms: Range[];
+  /** Endpoint e -> VM ranges that have endpoint e. */
+  endpoints: Record<string, Range[]>;
+}
+
+async function readJson<T>(file: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8')) as T;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+async function writeJson(file: string, value: unknown): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.tmp`;
+  await fs.writeFile(tmp, JSON.stringify(value), { mode: 0o600 });
+  await fs.rename(tmp, file);
+}
+
+export class NodeStateFiles {
+  /** Serialises read-modify-write of one file within this process. */
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly stateDir: string) {}
+
+  private dir(scenario: string): string {
+    return path.join(this.stateDir, 'scenarios', scenario);
+  }
+
+  private locked<T>(file: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(file) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    this.locks.set(file, next.catch(() => undefined));
+    return next;
+  }
+
+  metaFile(scenario: string, node: string): string {
+    return path.join(this.dir(scenario), `${node}.node.json`);
+  }
+
+  readMeta(scenario: string, node: string): Promise<NodeMeta | undefined> {
+    return readJson<NodeMeta>(this.metaFile(scenario, node));
+  }
+
+  writeMeta(scenario: string, meta: NodeMeta): Promise<void> {
+    return writeJson(this.metaFile(scenario, meta.node), meta);
+  }
+
+  /** Every node of the scenario that recorded its underlay here (local mode: all of them). */
+  async allMeta(scenario: string): Promise<NodeMeta[]> {
+    let names: string[];
+    try {
+      names = await fs.readdir(this.dir(scenario));
+    } catch {
+      return [];
+    }
+    const out: NodeMeta[] = [];
+    for (const n of names.filter((x) => x.endsWith('.node.json')).sort()) {
+      const m = await readJson<NodeMeta>(path.join(this.dir(scenario), n));
+      if (m) out.push(m);
+    }
+    return out;
+  }
+
+  private virtualFile(scenario: string, node: string): string {
+    return path.join(this.dir(scenario), `${node}.none.json`);
+  }
+
+  readVirtual(scenario: string, node: string): Promise<VirtualState> {
+    return readJson<VirtualState>(this.virtualFile(scenario, node)).then((v) => v ?? { vms: [], endpoints: {} });
+  }
+
+  updateVirtual(scenario: string, node: string, fn: (v: VirtualState) => VirtualState): Promise<VirtualState> {
+    const file = this.virtualFile(scenario, node);
+    return this.locked(file, async () => {
+      const next = fn(await this.readVirtual(scenario, node));
+      await writeJson(file, next);
+      return next;
+    });
+  }
+
+  async removeNode(scenario: string, node: string): Promise<void> {
+    await fs.rm(this.metaFile(scenario, node), { force: true });
+    await fs.rm(this.virtualFile(scenario, node), { force: true });
+  }
+}
+
+export const virtualVmCount = (v: VirtualState): number => rangeCount(v.vms);
+export const virtualEndpointCount = (v: VirtualState): number => Object.values(v.endpoints).reduce((n, r) => n + rangeCount(r), 0);
+export { addRange, removeRange };

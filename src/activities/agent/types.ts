@@ -1,0 +1,126 @@
+/**
+ * Payloads of the agent activities: counts and ranges, never per-VM lists. VM i of node N in
+ * scenario S is (S, N, i). Validated on entry: bad input fails with InvalidInputError naming
+ * the field, the value and the rule, before anything is built.
+ */
+import { z } from 'zod';
+import { InvalidInputError } from '../../dataplane/errors';
+import { MAX_VM_INDEX, NODE_RE, SCENARIO_RE, MAX_VNI } from '../../dataplane/names';
+import { PLUGIN_NAME_RE } from '../../endpoint-plugins/exec-plugin';
+
+/** Largest batch one activity call takes; larger counts are split by the workflow. */
+export const MAX_BATCH = 100_000;
+
+const scenario = z.string().regex(SCENARIO_RE, `must match ${SCENARIO_RE}`);
+const node = z.string().regex(NODE_RE, `must match ${NODE_RE}`);
+const plugin = z.string().regex(PLUGIN_NAME_RE, `must match ${PLUGIN_NAME_RE} (a plugin name, never a path)`).optional();
+const index = z.number().int().min(0).max(MAX_VM_INDEX);
+const ipv4 = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}$/, 'must be a dotted IPv4 address');
+const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'must be an IPv4 CIDR a.b.c.d/len');
+
+export const NodeRequestSchema = z.object({
+  scenario,
+  node,
+  nodeSlot: z.number().int().min(0).max(0xffff),
+  /** Endpoint plugin of this node. Default: reference. */
+  plugin,
+  /** Underlay of the local cloud. Default: 100.64.0.0/16. */
+  underlayCidr: cidr.optional(),
+});
+export type NodeRequest = z.infer<typeof NodeRequestSchema>;
+
+export const NodeRefSchema = z.object({ scenario, node, plugin });
+export type NodeRef = z.infer<typeof NodeRefSchema>;
+
+export const VmBatchSchema = z.object({
+  scenario,
+  node,
+  from: index,
+  count: z.number().int().min(0).max(MAX_BATCH),
+  /** Endpoint plugin of this node. Default: reference. */
+  plugin,
+});
+export type VmBatch = z.infer<typeof VmBatchSchema>;
+
+export const SubnetSchema = z.object({
+  id: z.string().min(1).max(128),
+  vpc: z.string().min(1).max(128),
+  cidr,
+  gateway: ipv4,
+  vni: z.number().int().min(1).max(MAX_VNI),
+});
+export type SubnetRef = z.infer<typeof SubnetSchema>;
+
+export const SegmentSchema = z.object({
+  vmFrom: index,
+  vmCount: z.number().int().min(0).max(MAX_BATCH),
+  endpoint: z.number().int().min(0).max(15),
+  subnet: SubnetSchema,
+  ipIndexFrom: z.number().int().min(0),
+  /** Underlay addresses of the other nodes hosting this VPC; default: asked from the peer source. */
+  peers: z.array(ipv4).max(65536).optional(),
+  /** Provider extras, passed to exec plugins as MERAK_EXTRAS. */
+  extras: z.record(z.string(), z.string()).optional(),
+});
+export type Segment = z.infer<typeof SegmentSchema>;
+
+export const EndpointBatchSchema = z.object({
+  scenario,
+  node,
+  nodeSlot: z.number().int().min(0).max(0xffff),
+  from: index,
+  count: z.number().int().min(0).max(MAX_BATCH),
+  endpointsPerVm: z.number().int().min(1).max(16),
+  /** Interface name prefix inside the VM; endpoint e is `${ifnamePrefix}${e}`. Default: eth. */
+  ifnamePrefix: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,12}$/, 'must be a letter then up to 12 of [A-Za-z0-9_-]').optional(),
+  segments: z.array(SegmentSchema).max(4096),
+  /** Endpoint plugin of this node. Default: reference. */
+  plugin,
+  /** Underlay of the local cloud (for the reference plugin). Default: 100.64.0.0/16. */
+  underlayCidr: cidr.optional(),
+});
+export type EndpointBatch = z.infer<typeof EndpointBatchSchema>;
+
+export const PeerSyncSchema = z.object({
+  scenario,
+  node,
+  nodeSlot: z.number().int().min(0).max(0xffff),
+  plugin,
+  underlayCidr: cidr.optional(),
+  /** VNIs to bring up to date; `peers` omitted = ask the peer source. */
+  vnis: z.array(z.object({ vni: z.number().int().min(1).max(MAX_VNI), peers: z.array(ipv4).max(65536).optional() })).max(65536),
+});
+export type PeerSync = z.infer<typeof PeerSyncSchema>;
+
+/** Parses with a schema, turning the first problem into InvalidInputError(field, value, rule). */
+export function parsePayload<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const field = [what, ...issue.path.map(String)].join('.');
+  let value: unknown = input;
+  for (const p of issue.path) value = value && typeof value === 'object' ? (value as Record<string | number, unknown>)[p as string | number] : undefined;
+  throw new InvalidInputError(field, value, issue.message);
+}
+
+/** Summary of a batch activity: counts only. */
+export interface BatchSummary {
+  /** Items the batch asked for. */
+  requested: number;
+  /** Items this call created or removed. */
+  changed: number;
+  /** Items that were already in the requested state. */
+  unchanged: number;
+  /** Milliseconds this call spent. */
+  ms: number;
+}
+
+export interface NodeInfo {
+  scenario: string;
+  node: string;
+  /** Whether the node's namespace exists (local mode) or the agent runs (pod mode). */
+  present: boolean;
+  vms: number;
+  endpoints: number;
+  plugin: string;
+}

@@ -1,0 +1,137 @@
+/**
+ * Names of everything Merak creates in the kernel. Pure functions.
+ *
+ * Every name carries the scenario's tag: four characters claimed atomically in the state
+ * directory (see tags.ts), so two scenarios running at once can never produce the same name,
+ * and interface names stay within the kernel's 15-character limit (IFNAMSIZ - 1).
+ *
+ * | object | namespace | name |
+ * | --- | --- | --- |
+ * | fabric namespace | - | `mk-<tag>_fabric` |
+ * | node namespace (local mode) | - | `mk-<tag>-<node>` |
+ * | VM namespace | - | `mk-<tag>-<node>_<vmIndex>` |
+ * | underlay bridge | fabric | `m<tag>fab` |
+ * | underlay veth, fabric end | fabric | `m<tag>u<slot36>` |
+ * | underlay veth, node end | node | `m<tag>ul` |
+ * | endpoint veth, node end | node | `m<tag>v<vm36>e<ep36>` |
+ * | VNI bridge (chunk c) | node | `m<tag>b<vni36>c<c36>` |
+ * | VXLAN device | node | `m<tag>x<vni36>` |
+ * | chunk uplink veth | node | `m<tag>k<vni36>c<c36>` / `m<tag>j<vni36>c<c36>` |
+ */
+import { InvalidInputError } from './errors';
+
+/** Longest interface name the kernel accepts (IFNAMSIZ 16 including the NUL). */
+export const IFNAME_MAX = 15;
+/** Scenario names: also used as file names in the state directory. */
+export const SCENARIO_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** Node names: part of namespace names. */
+export const NODE_RE = /^[a-z0-9][a-z0-9-]{0,39}$/;
+/** A scenario tag: a letter then three base-36 characters. */
+export const TAG_RE = /^[a-z][a-z0-9]{3}$/;
+/** Interface names requested inside a VM: the kernel's rules (no '/', no whitespace, not '.' or '..'). */
+export const VM_IFNAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
+/** Largest VM index whose base-36 form fits the node-side veth name (6 characters). */
+export const MAX_VM_INDEX = 36 ** 6 - 1;
+/** Endpoints per VM: two base-36 characters in the node-side veth name. */
+export const MAX_ENDPOINTS_PER_VM = 36 ** 2;
+/** Largest VXLAN network identifier (24 bits). */
+export const MAX_VNI = 2 ** 24 - 1;
+/** Ports per VNI bridge before a further chunk bridge is used (the kernel allows 1023 ports per bridge). */
+export const BRIDGE_CHUNK_PORTS = 1000;
+
+export function validateScenario(scenario: unknown, field = 'scenario'): string {
+  if (typeof scenario !== 'string' || !SCENARIO_RE.test(scenario)) {
+    throw new InvalidInputError(field, scenario, `must match ${SCENARIO_RE} (lower-case letters, digits, '-', at most 63 characters)`);
+  }
+  return scenario;
+}
+
+export function validateNode(node: unknown, field = 'node'): string {
+  if (typeof node !== 'string' || !NODE_RE.test(node)) {
+    throw new InvalidInputError(field, node, `must match ${NODE_RE} (lower-case letters, digits, '-', at most 40 characters)`);
+  }
+  return node;
+}
+
+export function validateTag(tag: unknown): string {
+  if (typeof tag !== 'string' || !TAG_RE.test(tag)) throw new InvalidInputError('tag', tag, `must match ${TAG_RE}`);
+  return tag;
+}
+
+export function validateVmIfname(ifname: unknown, field = 'ifname'): string {
+  if (typeof ifname !== 'string' || !VM_IFNAME_RE.test(ifname) || ifname === '.' || ifname === '..') {
+    throw new InvalidInputError(field, ifname, `must be a kernel interface name: ${VM_IFNAME_RE}, at most ${IFNAME_MAX} characters`);
+  }
+  return ifname;
+}
+
+export function validateIndex(value: unknown, field: string, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new InvalidInputError(field, value, `must be an integer from 0 to ${max}`);
+  }
+  return value;
+}
+
+export function validateVni(vni: unknown, field = 'vni'): number {
+  if (typeof vni !== 'number' || !Number.isInteger(vni) || vni < 1 || vni > MAX_VNI) {
+    throw new InvalidInputError(field, vni, `must be an integer from 1 to ${MAX_VNI}`);
+  }
+  return vni;
+}
+
+const b36 = (n: number): string => n.toString(36);
+
+function ifname(name: string): string {
+  // Guarded by the validators above; a failure here is a bug in this file, not bad input.
+  if (name.length > IFNAME_MAX) throw new Error(`internal: interface name ${name} longer than ${IFNAME_MAX}`);
+  return name;
+}
+
+/** The `k`-th candidate tag for a scenario: deterministic, so concurrent claimers agree. */
+export function tagCandidate(scenario: string, k: number): string {
+  // FNV-1a over the scenario and the attempt number; the first character is a letter.
+  let h = 0x811c9dc5;
+  const s = `${scenario}#${k}`;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  const letter = String.fromCharCode(97 + (h % 26));
+  const rest = (Math.floor(h / 26) % 36 ** 3).toString(36).padStart(3, '0');
+  return letter + rest;
+}
+
+export const fabricNetns = (tag: string): string => `mk-${tag}_fabric`;
+export const nodeNetns = (tag: string, node: string): string => `mk-${tag}-${node}`;
+export const vmNetns = (tag: string, node: string, vmIndex: number): string => `mk-${tag}-${node}_${vmIndex}`;
+/** The prefix shared by the VM namespaces of one node; used to count, never to delete. */
+export const vmNetnsPrefix = (tag: string, node: string): string => `mk-${tag}-${node}_`;
+
+export const underlayBridge = (tag: string): string => ifname(`m${tag}fab`);
+export const underlayFabricEnd = (tag: string, slot: number): string => ifname(`m${tag}u${b36(slot)}`);
+export const underlayNodeEnd = (tag: string): string => ifname(`m${tag}ul`);
+export const hostVeth = (tag: string, vmIndex: number, endpoint: number): string =>
+  ifname(`m${tag}v${b36(vmIndex)}e${b36(endpoint)}`);
+/** Prefix of the node-side endpoint veths of one scenario on a node; used to count, never to delete. */
+export const hostVethPrefix = (tag: string): string => `m${tag}v`;
+export const vniBridge = (tag: string, vni: number, chunk: number): string => ifname(`m${tag}b${b36(vni)}c${b36(chunk)}`);
+export const vxlanDevice = (tag: string, vni: number): string => ifname(`m${tag}x${b36(vni)}`);
+export const chunkUplink = (tag: string, vni: number, chunk: number): string => ifname(`m${tag}k${b36(vni)}c${b36(chunk)}`);
+export const chunkDownlink = (tag: string, vni: number, chunk: number): string => ifname(`m${tag}j${b36(vni)}c${b36(chunk)}`);
+
+/**
+ * Which bridge chunk an endpoint joins: consecutive endpoint slots fill a bridge up to
+ * BRIDGE_CHUNK_PORTS ports, leaving room for the VXLAN device and chunk uplinks.
+ */
+export function bridgeChunk(vmIndex: number, endpoint: number, endpointsPerVm: number): number {
+  return Math.floor((vmIndex * endpointsPerVm + endpoint) / BRIDGE_CHUNK_PORTS);
+}
+
+/** Parses a VM namespace name of this tag and node back to its index, or undefined. */
+export function parseVmNetns(tag: string, node: string, name: string): number | undefined {
+  const prefix = vmNetnsPrefix(tag, node);
+  if (!name.startsWith(prefix)) return undefined;
+  const rest = name.slice(prefix.length);
+  if (!/^(0|[1-9][0-9]*)$/.test(rest)) return undefined;
+  return Number(rest);
+}

@@ -1,0 +1,97 @@
+/**
+ * The local cloud's kernel objects: a fabric namespace with an underlay bridge, node
+ * namespaces joined to it by veths with underlay addresses. Each object is recorded before
+ * it is created. Nothing is configured in the root namespace: devices are created directly
+ * in their target namespaces, addresses are set from inside them.
+ */
+import type { CommandRunner } from './command';
+import { runBatch } from './ip-batch';
+import { applyNsConfig } from './ns-helper';
+import { listLinks, listNetns, netnsPath } from './netns';
+import { fabricNetns, nodeNetns, underlayBridge, underlayFabricEnd, underlayNodeEnd } from './names';
+import type { OwnerRecordStore } from './owner-records';
+import { underlayAddress } from './underlay';
+
+export interface KernelDeps {
+  runner: CommandRunner;
+  records: OwnerRecordStore;
+}
+
+/** Record writer name of the local cloud's shared objects (the fabric). */
+export const LOCAL_WRITER = 'local';
+/** MTU of the underlay: room for VXLAN's 50 bytes above 1500-byte VM frames. */
+export const UNDERLAY_MTU = 9000;
+
+/** Creates the fabric namespace and its underlay bridge if missing. Idempotent. */
+export async function ensureFabric(deps: KernelDeps, scenario: string, tag: string): Promise<{ created: boolean }> {
+  const ns = fabricNetns(tag);
+  const exists = (await listNetns()).has(ns);
+  await deps.records.intend(scenario, LOCAL_WRITER, [{ kind: 'netns', name: ns }]);
+  const lines: string[] = [];
+  if (!exists) lines.push(`netns add ${ns}`);
+  if (lines.length) await runBatch(deps.runner, lines);
+  const links = new Set((await listLinks(deps.runner, ns)).map((l) => l.ifname));
+  const br = underlayBridge(tag);
+  const inner: string[] = [];
+  if (!links.has(br)) inner.push(`link add ${br} mtu ${UNDERLAY_MTU} type bridge`);
+  inner.push(`link set ${br} up`, 'link set lo up');
+  await runBatch(deps.runner, inner, { netns: ns });
+  return { created: !exists };
+}
+
+export interface NodeNsOptions {
+  scenario: string;
+  tag: string;
+  node: string;
+  nodeSlot: number;
+  underlayCidr: string;
+}
+
+/**
+ * Local mode: creates the node namespace, its underlay veth (node end `m<tag>ul` with the
+ * slot's underlay address, fabric end on the underlay bridge) and loopback. Idempotent.
+ */
+export async function ensureNodeNs(deps: KernelDeps, o: NodeNsOptions): Promise<{ created: boolean; underlay: string }> {
+  const ns = nodeNetns(o.tag, o.node);
+  const fabric = fabricNetns(o.tag);
+  const ul = underlayAddress(o.underlayCidr, o.nodeSlot);
+  const present = await listNetns();
+  if (!present.has(fabric)) await ensureFabric(deps, o.scenario, o.tag);
+  await deps.records.intend(o.scenario, o.node, [{ kind: 'netns', name: ns }]);
+  const created = !present.has(ns);
+  if (created) await runBatch(deps.runner, [`netns add ${ns}`]);
+  const nodeLinks = new Set((await listLinks(deps.runner, ns)).map((l) => l.ifname));
+  const nodeEnd = underlayNodeEnd(o.tag);
+  const fabricEnd = underlayFabricEnd(o.tag, o.nodeSlot);
+  if (!nodeLinks.has(nodeEnd)) {
+    // A half-made pair cannot exist (veth creation is atomic), but a stale fabric end of an
+    // earlier node with this slot can: remove it first so the add below cannot collide.
+    const fabricLinks = new Set((await listLinks(deps.runner, fabric)).map((l) => l.ifname));
+    if (fabricLinks.has(fabricEnd)) await runBatch(deps.runner, [`link del ${fabricEnd}`], { netns: fabric });
+    await runBatch(deps.runner, [
+      `link add ${nodeEnd} netns ${ns} mtu ${UNDERLAY_MTU} type veth peer name ${fabricEnd} netns ${fabric} mtu ${UNDERLAY_MTU}`,
+    ]);
+  }
+  await runBatch(deps.runner, [`link set ${fabricEnd} master ${underlayBridge(o.tag)} up`], { netns: fabric });
+  await applyNsConfig(deps.runner, [
+    {
+      ns: netnsPath(ns),
+      ops: [
+        { op: 'up', ifname: 'lo' },
+        { op: 'up', ifname: nodeEnd },
+        { op: 'addr', ifname: nodeEnd, cidr: `${ul.address}/${ul.prefix}` },
+      ],
+    },
+  ]);
+  return { created, underlay: ul.address };
+}
+
+/** Deletes a recorded namespace if it exists (`ip netns del`); gone already is fine. */
+export async function deleteNetns(deps: KernelDeps, names: readonly string[]): Promise<number> {
+  const present = await listNetns();
+  const lines = names.filter((n) => present.has(n)).map((n) => `netns del ${n}`);
+  if (lines.length) await runBatch(deps.runner, lines);
+  return lines.length;
+}
+
+export { netnsPath };

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+# Merak namespace helper: configures interfaces inside many network namespaces from one
+# long-lived process. Node cannot call setns(2), and spawning `ip -n NS` per namespace costs
+# milliseconds each; this helper enters each namespace with setns and speaks rtnetlink directly.
+#
+# Protocol: one JSON request per stdin line, one JSON reply per stdout line, in order.
+#   {"ns": "/run/netns/NAME" | "", "ops": [OP, ...]}        ("" = stay in the current namespace)
+#   OP = {"op": "up", "ifname": "lo"}
+#      | {"op": "addr", "ifname": "eth0", "cidr": "10.0.0.5/24"}      (replace: idempotent)
+#      | {"op": "route", "ifname": "eth0", "gateway": "10.0.0.1"}     (default route, replace)
+#   reply: {"ok": true} | {"ok": false, "error": "...", "op": N}
+import ctypes, ipaddress, json, os, socket, struct, sys
+
+CLONE_NEWNET = 0x40000000
+NLM_F_REQUEST, NLM_F_ACK, NLM_F_REPLACE, NLM_F_CREATE = 0x1, 0x4, 0x100, 0x400
+RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE, NLMSG_ERROR = 16, 20, 24, 2
+IFF_UP = 1
+IFA_ADDRESS, IFA_LOCAL = 1, 2
+RTA_OIF, RTA_GATEWAY = 4, 5
+RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST = 254, 3, 0, 1
+
+libc = ctypes.CDLL(None, use_errno=True)
+home = os.open('/proc/self/ns/net', os.O_RDONLY)
+seq = 0
+
+
+def attr(kind, data):
+    length = 4 + len(data)
+    return struct.pack('=HH', length, kind) + data + b'\0' * ((4 - length % 4) % 4)
+
+
+def request(sock, msg_type, body):
+    global seq
+    seq += 1
+    flags = NLM_F_REQUEST | NLM_F_ACK | (NLM_F_CREATE | NLM_F_REPLACE if msg_type != RTM_NEWLINK else 0)
+    sock.send(struct.pack('=IHHII', 16 + len(body), msg_type, flags, seq, 0) + body)
+    while True:
+        data = sock.recv(65536)
+        off = 0
+        while off + 16 <= len(data):
+            length, kind, _flags, rseq, _pid = struct.unpack_from('=IHHII', data, off)
+            if kind == NLMSG_ERROR and rseq == seq:
+                err = struct.unpack_from('=i', data, off + 16)[0]
+                if err != 0:
+                    raise OSError(-err, os.strerror(-err))
+                return
+            off += (length + 3) & ~3
+
+
+def index_of(name):
+    try:
+        return socket.if_nametoindex(name)
+    except OSError:
+        raise OSError(19, 'no interface %s in this namespace' % name)
+
+
+def run_op(sock, op):
+    kind = op['op']
+    if kind == 'up':
+        idx = index_of(op['ifname'])
+        sock_body = struct.pack('=BxHiII', socket.AF_UNSPEC, 0, idx, IFF_UP, IFF_UP)
+        request(sock, RTM_NEWLINK, sock_body)
+    elif kind == 'addr':
+        iface = ipaddress.ip_interface(op['cidr'])
+        fam = socket.AF_INET if iface.version == 4 else socket.AF_INET6
+        raw = iface.ip.packed
+        body = struct.pack('=BBBBI', fam, iface.network.prefixlen, 0, RT_SCOPE_UNIVERSE, index_of(op['ifname']))
+        request(sock, RTM_NEWADDR, body + attr(IFA_LOCAL, raw) + attr(IFA_ADDRESS, raw))
+    elif kind == 'route':
+        gw = ipaddress.ip_address(op['gateway'])
+        fam = socket.AF_INET if gw.version == 4 else socket.AF_INET6
+        body = struct.pack('=BBBBBBBBI', fam, 0, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST, 0)
+        request(sock, RTM_NEWROUTE, body + attr(RTA_GATEWAY, gw.packed) + attr(RTA_OIF, struct.pack('=i', index_of(op['ifname']))))
+    else:
+        raise ValueError('unknown op %r' % kind)
+
+
+def handle(req):
+    ns = req.get('ns') or ''
+    fd = None
+    if ns:
+        fd = os.open(ns, os.O_RDONLY)
+        if libc.setns(fd, CLONE_NEWNET) != 0:
+            e = ctypes.get_errno()
+            os.close(fd)
+            raise OSError(e, 'setns %s: %s' % (ns, os.strerror(e)))
+    try:
+        # The socket must be created after setns: a netlink socket talks to the namespace it was made in.
+        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
+        try:
+            for i, op in enumerate(req.get('ops', [])):
+                try:
+                    run_op(sock, op)
+                except Exception as e:
+                    return {'ok': False, 'op': i, 'error': '%s: %s' % (op.get('op'), e)}
+        finally:
+            sock.close()
+    finally:
+        if fd is not None:
+            os.close(fd)
+            libc.setns(home, CLONE_NEWNET)
+    return {'ok': True}
+
+
+def main():
+    out = sys.stdout
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            reply = handle(json.loads(line))
+        except Exception as e:
+            reply = {'ok': False, 'error': str(e)}
+        out.write(json.dumps(reply) + '\n')
+        out.flush()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,108 @@
+/**
+ * Owner records on disk: which namespaces and links belong to which scenario, surviving
+ * crashes of the agent. Layout under the state directory (MERAK_STATE_DIR, default /var/lib/merak):
+ *
+ *   tags/<tag>                        the scenario that claimed the tag (see tags.ts)
+ *   scenarios/<scenario>/<writer>.rec append-only records (owner-record-format.ts), one file per
+ *                                     writer (a node, or "local" for the local cloud) so concurrent
+ *                                     agents never interleave within one file
+ */
+import { promises as fs, constants as fsc } from 'node:fs';
+import * as path from 'node:path';
+import { formatRecord, parseRecords, type OwnedObject } from './owner-record-format';
+import { validateScenario } from './names';
+import { InvalidInputError, StateDirError } from './errors';
+
+/** Default state directory when MERAK_STATE_DIR is not set. */
+export const DEFAULT_STATE_DIR = '/var/lib/merak';
+
+export function stateDirFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  return env.MERAK_STATE_DIR && env.MERAK_STATE_DIR !== '' ? path.resolve(env.MERAK_STATE_DIR) : DEFAULT_STATE_DIR;
+}
+
+const WRITER_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export interface OwnerRecordStore {
+  readonly stateDir: string;
+  /** Appends intents and syncs them to disk; call before creating the objects. */
+  intend(scenario: string, writer: string, objects: readonly OwnedObject[]): Promise<void>;
+  /** Appends removals; call after the objects are gone. */
+  forget(scenario: string, writer: string, objects: readonly OwnedObject[]): Promise<void>;
+  /** Objects still owned by the scenario, per writer, in creation order. */
+  live(scenario: string): Promise<Map<string, OwnedObject[]>>;
+  /** Scenarios that have a record directory. */
+  scenarios(): Promise<string[]>;
+  /** Removes the scenario's record files (after everything they name is gone). */
+  drop(scenario: string): Promise<void>;
+}
+
+export class FileOwnerRecords implements OwnerRecordStore {
+  constructor(readonly stateDir: string = stateDirFromEnv()) {}
+
+  private dir(scenario: string): string {
+    return path.join(this.stateDir, 'scenarios', validateScenario(scenario));
+  }
+
+  private file(scenario: string, writer: string): string {
+    if (!WRITER_RE.test(writer)) throw new InvalidInputError('writer', writer, `must match ${WRITER_RE}`);
+    return path.join(this.dir(scenario), `${writer}.rec`);
+  }
+
+  private async append(scenario: string, writer: string, op: '+' | '-', objects: readonly OwnedObject[]): Promise<void> {
+    if (objects.length === 0) return;
+    const text = objects.map((o) => formatRecord(op, o)).join('');
+    const file = this.file(scenario, writer);
+    try {
+      await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+      const fh = await fs.open(file, fsc.O_WRONLY | fsc.O_APPEND | fsc.O_CREAT, 0o600);
+      try {
+        await fh.write(text);
+        // Intents must be on disk before the kernel objects exist, or a crash could orphan them.
+        if (op === '+') await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+    } catch (e) {
+      throw new StateDirError(file, (e as Error).message);
+    }
+  }
+
+  intend(scenario: string, writer: string, objects: readonly OwnedObject[]): Promise<void> {
+    return this.append(scenario, writer, '+', objects);
+  }
+
+  forget(scenario: string, writer: string, objects: readonly OwnedObject[]): Promise<void> {
+    return this.append(scenario, writer, '-', objects);
+  }
+
+  async live(scenario: string): Promise<Map<string, OwnedObject[]>> {
+    const dir = this.dir(scenario);
+    const result = new Map<string, OwnedObject[]>();
+    let names: string[];
+    try {
+      names = await fs.readdir(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return result;
+      throw new StateDirError(dir, (e as Error).message);
+    }
+    for (const name of names.sort()) {
+      if (!name.endsWith('.rec')) continue;
+      const file = path.join(dir, name);
+      result.set(name.slice(0, -4), parseRecords(await fs.readFile(file, 'utf8'), file));
+    }
+    return result;
+  }
+
+  async scenarios(): Promise<string[]> {
+    try {
+      return (await fs.readdir(path.join(this.stateDir, 'scenarios'))).sort();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new StateDirError(this.stateDir, (e as Error).message);
+    }
+  }
+
+  async drop(scenario: string): Promise<void> {
+    await fs.rm(this.dir(scenario), { recursive: true, force: true });
+  }
+}

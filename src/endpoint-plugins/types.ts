@@ -1,0 +1,97 @@
+/**
+ * The endpoint-plugin interface. Executable plugins (exec-plugin.ts) and the built-ins
+ * (reference, cni, none) implement the same interface; built-ins run in the agent's process
+ * and take whole batches, which is what makes 2 ms per VM reachable (see docs/endpoint-plugin.md).
+ */
+import type { CommandRunner } from '../dataplane/command';
+import type { OwnedObject } from '../dataplane/owner-record-format';
+
+/** Commands of the plugin protocol (MERAK_COMMAND). */
+export const PLUGIN_COMMANDS = ['VM_ADD', 'VM_UPDATE', 'VM_DEL', 'EP_ADD', 'EP_UPDATE', 'EP_DEL', 'VERSION'] as const;
+export type PluginCommand = (typeof PLUGIN_COMMANDS)[number];
+
+/** Version of the environment-variable protocol (MERAK_PLUGIN_PROTOCOL). */
+export const PLUGIN_PROTOCOL_VERSION = '1';
+
+export interface VmRef {
+  vmIndex: number;
+  /** Namespace name, e.g. mk-ab12-node-0_7. */
+  name: string;
+  /** Namespace file, e.g. /run/netns/mk-ab12-node-0_7. */
+  netnsPath: string;
+}
+
+/** One concrete endpoint, as expanded from a batch (src/activities/agent/expand.ts). */
+export interface Endpoint {
+  vmIndex: number;
+  endpoint: number;
+  /** Stable id: `<scenario>-<node>-<vmIndex>-<endpoint>`. */
+  id: string;
+  /** Interface name inside the VM. */
+  ifname: string;
+  /** Address with prefix, e.g. 10.0.0.5/24. */
+  ip: string;
+  mac: string;
+  gateway: string;
+  subnetId: string;
+  subnetCidr: string;
+  vpc: string;
+  vni: number;
+  /** Node-side end of the veth (in the node namespace). */
+  hostIfname: string;
+  vm: VmRef;
+  /** Bridge chunk the reference plugin attaches the node end to (1024 ports per bridge). */
+  chunk: number;
+  /** Provider-specific extras, passed to exec plugins as MERAK_EXTRAS JSON. */
+  extras: Record<string, string>;
+  /** Underlay addresses of the other nodes hosting this VPC, when the caller passed them. */
+  peers?: string[];
+}
+
+export interface PluginContext {
+  scenario: string;
+  node: string;
+  tag: string;
+  /** Node namespace name in local mode; undefined in pod mode (the agent's own namespace). */
+  nodeNetns?: string;
+  /** Node namespace file in local mode; '' in pod mode. */
+  nodeNetnsPath: string;
+  runner: CommandRunner;
+  /** Records objects the plugin creates outside any recorded namespace (pod mode). */
+  record(objects: OwnedObject[]): Promise<void>;
+  /** Underlay of this node: its address and the device carrying it. */
+  underlay(): Promise<{ address: string; device: string }>;
+  /** Underlay addresses of the other nodes hosting VNI `vni`. */
+  peers(vni: number, explicit?: string[]): Promise<string[]>;
+}
+
+export interface EndpointPlugin {
+  readonly name: string;
+  /** False only for `none`: the agent then makes no namespace and no device at all. */
+  readonly kernel: boolean;
+  /** True when the plugin creates the VM-side interface itself (CNI); otherwise the agent makes the veth. */
+  readonly createsInterface: boolean;
+  version(): Promise<Record<string, unknown>>;
+  vmAdd(ctx: PluginContext, vms: readonly VmRef[]): Promise<void>;
+  vmUpdate(ctx: PluginContext, vms: readonly VmRef[]): Promise<void>;
+  vmDel(ctx: PluginContext, vms: readonly VmRef[]): Promise<void>;
+  epAdd(ctx: PluginContext, eps: readonly Endpoint[]): Promise<void>;
+  epUpdate(ctx: PluginContext, eps: readonly Endpoint[]): Promise<void>;
+  epDel(ctx: PluginContext, eps: readonly Endpoint[]): Promise<void>;
+  /** Overlay plugins: bring the per-VNI peer lists up to date; returns how many entries changed. */
+  syncPeers?(ctx: PluginContext, vnis: ReadonlyArray<{ vni: number; peers?: string[] }>): Promise<number>;
+}
+
+/** A plugin reported failure (non-zero exit, a JSON error, or a timeout). */
+export class PluginError extends Error {
+  override readonly name = 'PluginError';
+  constructor(
+    readonly plugin: string,
+    readonly command: string,
+    readonly code: string,
+    readonly detail: string,
+    readonly details?: unknown,
+  ) {
+    super(`endpoint plugin ${plugin} ${command} failed [${code}]: ${detail}`);
+  }
+}

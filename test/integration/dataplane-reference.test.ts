@@ -1,0 +1,101 @@
+/**
+ * The reference dataplane on real namespaces: two nodes, two VPCs sharing one CIDR. VMs of a
+ * VPC reach each other across nodes over VXLAN; VMs of different VPCs do not; interface name,
+ * address and MAC are as requested; every activity run twice gives the same state.
+ */
+import { execFileSync } from 'node:child_process';
+import { makeFixture, isRoot, pingFrom, vmInterfaces, vmRoutes, type Fixture } from './dataplane-fixture';
+import { endpointMac } from '../../src/workflows/mac';
+import { vmNetns } from '../../src/dataplane/names';
+import type { EndpointBatch } from '../../src/activities/agent/types';
+
+const describeRoot = isRoot ? describe : describe.skip;
+jest.setTimeout(120_000);
+
+const vpcA = { id: 'subnet-a', vpc: 'vpc-a', cidr: '10.1.0.0/24', gateway: '10.1.0.1', vni: 100 };
+const vpcB = { id: 'subnet-b', vpc: 'vpc-b', cidr: '10.1.0.0/24', gateway: '10.1.0.1', vni: 200 };
+
+/** VM 0 of each node in VPC A, VM 1 in VPC B; node slot s gets host indices s (A) and 10+s (B). */
+function endpoints(f: Fixture, node: string, slot: number): EndpointBatch {
+  return {
+    scenario: f.scenario,
+    node,
+    nodeSlot: slot,
+    from: 0,
+    count: 2,
+    endpointsPerVm: 1,
+    segments: [
+      { vmFrom: 0, vmCount: 1, endpoint: 0, subnet: vpcA, ipIndexFrom: slot },
+      { vmFrom: 1, vmCount: 1, endpoint: 0, subnet: vpcB, ipIndexFrom: 10 + slot },
+    ],
+  };
+}
+
+describeRoot('reference dataplane, two nodes, two VPCs', () => {
+  let f: Fixture;
+  beforeAll(async () => {
+    f = makeFixture('ref');
+    for (const [node, slot] of [['node-0', 0], ['node-1', 1]] as const) {
+      await f.agent.ensureNode({ scenario: f.scenario, node, nodeSlot: slot });
+      const again = await f.agent.ensureNode({ scenario: f.scenario, node, nodeSlot: slot });
+      expect(again.created).toBe(false);
+      const vms = { scenario: f.scenario, node, from: 0, count: 2 };
+      expect((await f.agent.createVms(vms)).changed).toBe(2);
+      expect((await f.agent.createVms(vms)).changed).toBe(0);
+      expect((await f.agent.createEndpoints(endpoints(f, node, slot))).changed).toBe(2);
+      const second = await f.agent.createEndpoints(endpoints(f, node, slot));
+      expect(second).toMatchObject({ requested: 2, changed: 0, unchanged: 2 });
+    }
+    // node-0 made its VXLAN devices before node-1 existed: only a peer sync tells it about node-1.
+    const sync = { scenario: f.scenario, node: 'node-0', nodeSlot: 0, vnis: [{ vni: 100 }, { vni: 200 }] };
+    expect(await f.agent.syncPeers(sync)).toEqual({ changed: 2 });
+    expect(await f.agent.syncPeers(sync)).toEqual({ changed: 0 });
+  });
+  afterAll(async () => {
+    if (f) await f.finish();
+  });
+
+  test('interface name, address, MAC and default route are exactly as requested', async () => {
+    const tag = await f.tag();
+    const ifs = vmInterfaces(vmNetns(tag, 'node-1', 1));
+    const eth0 = ifs.find((i) => i.ifname === 'eth0');
+    expect(eth0).toBeDefined();
+    expect(eth0!.address).toBe(endpointMac(f.scenario, 1, 1, 0));
+    expect(eth0!.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`)).toEqual(['10.1.0.13/24']);
+    expect(ifs.find((i) => i.ifname === 'lo')!.addr_info.some((a) => a.local === '127.0.0.1')).toBe(true);
+    expect(vmRoutes(vmNetns(tag, 'node-1', 1)).find((r) => r.dst === 'default')).toMatchObject({ gateway: '10.1.0.1', dev: 'eth0' });
+  });
+
+  test('same VPC reaches across nodes, different VPCs do not', async () => {
+    const tag = await f.tag();
+    const a0 = vmNetns(tag, 'node-0', 0);
+    const b0 = vmNetns(tag, 'node-0', 1);
+    expect(pingFrom(a0, '10.1.0.3')).toBe(true); // VPC A on node-1
+    expect(pingFrom(b0, '10.1.0.13')).toBe(true); // VPC B on node-1
+    expect(pingFrom(a0, '10.1.0.13')).toBe(false); // VPC B, other node
+    expect(pingFrom(a0, '10.1.0.12')).toBe(false); // VPC B, same node
+  });
+
+  test('nodeInfo counts what exists; the node namespace holds the VXLAN devices, the root namespace none', async () => {
+    const info = await f.agent.nodeInfo({ scenario: f.scenario, node: 'node-0' });
+    expect(info).toMatchObject({ present: true, vms: 2, endpoints: 2 });
+    const tag = await f.tag();
+    const rootLinks = execFileSync('ip', ['-br', 'link']).toString();
+    expect(rootLinks).not.toContain(tag);
+  });
+
+  test('delete activities run twice end with nothing of the node', async () => {
+    const tag = await f.tag();
+    const eb = endpoints(f, 'node-1', 1);
+    expect((await f.agent.deleteEndpoints(eb)).changed).toBe(2);
+    expect((await f.agent.deleteEndpoints(eb)).changed).toBe(0);
+    const vms = { scenario: f.scenario, node: 'node-1', from: 0, count: 2 };
+    expect((await f.agent.deleteVms(vms)).changed).toBe(2);
+    expect((await f.agent.deleteVms(vms)).changed).toBe(0);
+    expect(await f.agent.nodeInfo({ scenario: f.scenario, node: 'node-1' })).toMatchObject({ vms: 0, endpoints: 0 });
+    await f.agent.deleteNode({ scenario: f.scenario, node: 'node-1' });
+    await f.agent.deleteNode({ scenario: f.scenario, node: 'node-1' });
+    const left = execFileSync('ip', ['netns', 'list']).toString();
+    expect(left).not.toContain(`mk-${tag}-node-1`);
+  });
+});
