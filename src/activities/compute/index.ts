@@ -1,0 +1,2 @@
+export * from './plugin-activities';
+export { createPluginClientCache } from './client-cache';

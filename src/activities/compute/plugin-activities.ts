@@ -1,0 +1,106 @@
+/**
+ * Compute activities: the scenario's calls to the network plugin under test. Each one is a single
+ * idempotent plugin RPC (the plugin contract makes Create of an identical object and Delete of a
+ * missing one succeed), so Temporal may retry it freely. Plugin errors are classified once, here:
+ * input and conflict errors fail the activity for good, outages and timeouts are retried.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import { classifyPluginError } from '../../plugin/errors';
+import type { NetworkPluginClient } from '../../plugin/client';
+import type { Node__Output, Subnet__Output, Vpc__Output } from '../../plugin/types';
+
+/** Where the plugin is and how long one call may take. */
+export interface PluginTarget {
+  address: string;
+  deadlineMs: number;
+}
+
+export interface VpcObject {
+  id: string;
+  vni: number;
+  /** Network address of the VPC CIDR. */
+  ip: string;
+  prefix: number;
+  optional?: Record<string, string>;
+}
+
+export interface SubnetObject {
+  id: string;
+  vpc: string;
+  vni: number;
+  ip: string;
+  prefix: number;
+  optional?: Record<string, string>;
+}
+
+export interface NodeObject {
+  name: string;
+  ip: string;
+  mac: string;
+  optional?: Record<string, string>;
+}
+
+export interface ComputeActivityDeps {
+  /** Returns a client for a plugin address; the factory may cache clients. */
+  pluginClient(target: PluginTarget): NetworkPluginClient;
+}
+
+/** Failure type names the workflow can match on (`ApplicationFailure.type`). */
+export const PLUGIN_FAILURE_TYPE_PREFIX = 'Plugin';
+
+async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const c = classifyPluginError(err);
+    const type = `${PLUGIN_FAILURE_TYPE_PREFIX}${c.code}`;
+    if (!c.retryable) throw ApplicationFailure.nonRetryable(`${what}: ${c.message}`, type);
+    throw ApplicationFailure.retryable(`${what}: ${c.message}`, type);
+  }
+}
+
+const vpcOut = (v: Vpc__Output): VpcObject => ({ id: v.id, vni: v.vni, ip: v.ip, prefix: v.prefix, optional: v.optional });
+const subnetOut = (s: Subnet__Output): SubnetObject => ({ id: s.id, vpc: s.vpc, vni: s.vni, ip: s.ip, prefix: s.prefix, optional: s.optional });
+const nodeOut = (n: Node__Output): NodeObject => ({ name: n.name, ip: n.ip, mac: n.mac, optional: n.optional });
+
+export function createComputeActivities(deps: ComputeActivityDeps) {
+  const client = deps.pluginClient;
+  return {
+    /** Creates a VPC; returns it as the provider holds it (its VNI may differ from the one asked). */
+    async createVpc(target: PluginTarget, vpc: VpcObject): Promise<VpcObject> {
+      const res = await call(`create VPC ${vpc.id}`, () => client(target).createVpc({ vpc }));
+      return vpcOut(res.vpc);
+    },
+    async updateVpc(target: PluginTarget, vpc: VpcObject): Promise<VpcObject> {
+      const res = await call(`update VPC ${vpc.id}`, () => client(target).updateVpc({ vpc }));
+      return vpcOut(res.vpc);
+    },
+    async deleteVpc(target: PluginTarget, id: string): Promise<void> {
+      await call(`delete VPC ${id}`, () => client(target).deleteVpc({ id }));
+    },
+    async createSubnet(target: PluginTarget, subnet: SubnetObject): Promise<SubnetObject> {
+      const res = await call(`create subnet ${subnet.id}`, () => client(target).createSubnet({ subnet }));
+      return subnetOut(res.subnet);
+    },
+    async updateSubnet(target: PluginTarget, subnet: SubnetObject): Promise<SubnetObject> {
+      const res = await call(`update subnet ${subnet.id}`, () => client(target).updateSubnet({ subnet }));
+      return subnetOut(res.subnet);
+    },
+    async deleteSubnet(target: PluginTarget, id: string): Promise<void> {
+      await call(`delete subnet ${id}`, () => client(target).deleteSubnet({ id }));
+    },
+    async createNode(target: PluginTarget, node: NodeObject): Promise<NodeObject> {
+      const res = await call(`create node ${node.name}`, () => client(target).createNode({ node }));
+      return nodeOut(res.node);
+    },
+    async updateNode(target: PluginTarget, node: NodeObject): Promise<NodeObject> {
+      const res = await call(`update node ${node.name}`, () => client(target).updateNode({ node }));
+      return nodeOut(res.node);
+    },
+    async deleteNode(target: PluginTarget, name: string): Promise<void> {
+      await call(`delete node ${name}`, () => client(target).deleteNode({ name }));
+    },
+  };
+}
+
+export type ComputeActivities = ReturnType<typeof createComputeActivities>;

@@ -1,0 +1,2 @@
+// Every workflow the Merak workers run; the bundler starts here.
+export { scenarioWorkflow } from './scenario';

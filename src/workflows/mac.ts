@@ -1,0 +1,65 @@
+/**
+ * MAC derivation: scenario + node slot + endpoint index → a locally administered unicast MAC.
+ *
+ * Layout (48 bits): first octet = (6 bits of a scenario hash) << 2 | 0b10, i.e. the
+ * locally-administered bit set and the multicast bit clear; then 16 bits of node slot, then
+ * 24 bits of endpoint index within the node. Within one scenario the map (slot, index) → MAC is
+ * injective, so no two endpoints of a scenario share a MAC; the scenario bits make clashes
+ * between two scenarios on one L2 segment unlikely (1 in 64), not impossible.
+ */
+
+/** Largest node slot a MAC can carry. */
+export const MAX_NODE_SLOT = 0xffff;
+/** Reserved endpoint index for the node's own MAC. */
+export const NODE_MAC_INDEX = 0xffffff;
+/** Largest endpoint index within a node (the last value is reserved for the node itself). */
+export const MAX_ENDPOINT_INDEX = NODE_MAC_INDEX - 1;
+
+/** FNV-1a over the UTF-16 code units: small, stable, no Node imports (workflow-safe). */
+export function fnv1a32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash >>> 0;
+}
+
+function hex(byte: number): string {
+  return byte.toString(16).padStart(2, '0');
+}
+
+function buildMac(scenario: string, slot: number, index: number): string {
+  if (!Number.isInteger(slot) || slot < 0 || slot > MAX_NODE_SLOT) {
+    throw new RangeError(`node slot ${slot} is outside 0..${MAX_NODE_SLOT}`);
+  }
+  if (!Number.isInteger(index) || index < 0 || index > NODE_MAC_INDEX) {
+    throw new RangeError(`endpoint index ${index} is outside 0..${MAX_ENDPOINT_INDEX}`);
+  }
+  const first = ((fnv1a32(scenario) & 0x3f) << 2) | 0x02;
+  return [first, slot >>> 8, slot & 0xff, index >>> 16, (index >>> 8) & 0xff, index & 0xff].map(hex).join(':');
+}
+
+/**
+ * Endpoint slots per VM in the MAC space. Fixed (not the spec's endpointsPerVm) so that a VM's MACs
+ * stay the same when a later spec changes its endpoint count.
+ */
+export const MAX_ENDPOINTS_PER_VM = 16;
+/** Largest VM index per node that still gets a MAC (2^20 - 1). */
+export const MAX_VM_INDEX = Math.floor(MAX_ENDPOINT_INDEX / MAX_ENDPOINTS_PER_VM) - 1;
+
+/** The MAC of endpoint `endpoint` (0-based) of VM `vmIndex` on the node in `nodeSlot`. */
+export function endpointMac(scenario: string, nodeSlot: number, vmIndex: number, endpoint: number): string {
+  if (!Number.isInteger(endpoint) || endpoint < 0 || endpoint >= MAX_ENDPOINTS_PER_VM) {
+    throw new RangeError(`endpoint ${endpoint} is outside 0..${MAX_ENDPOINTS_PER_VM - 1}`);
+  }
+  if (!Number.isInteger(vmIndex) || vmIndex < 0 || vmIndex > MAX_VM_INDEX) {
+    throw new RangeError(`VM index ${vmIndex} is outside 0..${MAX_VM_INDEX}`);
+  }
+  return buildMac(scenario, nodeSlot, vmIndex * MAX_ENDPOINTS_PER_VM + endpoint);
+}
+
+/** The MAC Merak gives a node when the spec names none. */
+export function nodeMac(scenario: string, nodeSlot: number): string {
+  return buildMac(scenario, nodeSlot, NODE_MAC_INDEX);
+}

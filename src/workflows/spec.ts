@@ -1,0 +1,376 @@
+/**
+ * The scenario spec: the desired state of one emulated cloud.
+ *
+ * One schema (zod) gives both the validation and the TypeScript types. YAML and JSON carry the
+ * same document. `parseSpec` runs the shape checks and then the cross-field rules (overlaps,
+ * containment, capacity, uniqueness); every problem is reported with its field path, the value
+ * and the rule, all at once, before anything is built. Pure: the workflow validates with it too.
+ */
+import { z } from 'zod';
+import { cidrContains, cidrsOverlap, parseCidr, Ipv4FormatError, type Ipv4Cidr, isIpv4 } from '../net/ipv4';
+import { capacity, MAX_SUBNET_PREFIX, underlayCapacity } from './ipam';
+import { MAX_ENDPOINTS_PER_VM, MAX_NODE_SLOT, MAX_VM_INDEX } from './mac';
+
+/** Largest VNI a VXLAN header carries (24 bits). */
+export const MAX_VNI = 16_777_215;
+/** Upper bound of VMs on one node; also what the MAC layout can address. */
+export const MAX_VMS_PER_NODE = Math.min(1_000_000, MAX_VM_INDEX + 1);
+/** Upper bound of nodes in one scenario; also what the MAC layout can address. */
+export const MAX_NODES = Math.min(10_000, MAX_NODE_SLOT + 1);
+/** Default underlay for local nodes: only ever configured inside the fabric and node namespaces. */
+export const DEFAULT_UNDERLAY_CIDR = '100.64.0.0/16';
+
+export const TEST_KINDS = ['icmp', 'tcp', 'udp', 'iperf'] as const;
+export type TestKind = (typeof TEST_KINDS)[number];
+export const PLACEMENTS = ['uniform', 'assign', 'skew', 'random'] as const;
+export type Placement = (typeof PLACEMENTS)[number];
+export const DATAPLANES = ['reference', 'cni', 'none'] as const;
+export type Dataplane = (typeof DATAPLANES)[number];
+export const PAIR_STRATEGIES = ['ring', 'random', 'all'] as const;
+
+/**
+ * Scenario names end up in workflow ids, task queues and file names: lower-case letters, digits and
+ * inner dashes only, so nothing from a spec can reach a shell or a path as anything but a word.
+ */
+const SCENARIO_NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
+/** Node names follow Kubernetes pod names (DNS-1123 subdomain, at most 63 characters). */
+const NODE_NAME = /^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/;
+/** Ids of VPCs and subnets, as providers use them: letters, digits, '.', '_', '-'. */
+const OBJECT_ID = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,62})$/;
+/** Names of endpoint plugins: looked up in plugin directories, never a path. */
+const PLUGIN_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const MAC_ADDRESS = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+const HOST_PORT = /^[A-Za-z0-9.-]+:[0-9]{1,5}$|^\[[0-9A-Fa-f:]+\]:[0-9]{1,5}$/;
+
+const count = (max: number) => z.number().int('must be a whole number').min(0, 'must not be negative').max(max, `must be at most ${max}`);
+const positive = (max: number) => z.number().int('must be a whole number').min(1, 'must be at least 1').max(max, `must be at most ${max}`);
+const cidrText = z.string().superRefine((value, ctx) => {
+  try {
+    parseCidr(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof Ipv4FormatError ? err.rule : 'is not an IPv4 CIDR' });
+  }
+});
+const optionalMap = z.record(z.string().min(1, 'keys must not be empty').max(253), z.string().max(4096)).optional();
+const vni = z.number().int('must be a whole number').min(1, `must be between 1 and ${MAX_VNI}`).max(MAX_VNI, `must be between 1 and ${MAX_VNI}`);
+
+const subnetSchema = z.strictObject({
+  id: z.string().regex(OBJECT_ID, 'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit'),
+  cidr: cidrText,
+  /** Defaults to the VPC's VNI. */
+  vni: vni.optional(),
+  optional: optionalMap,
+});
+
+const vpcSchema = z.strictObject({
+  id: z.string().regex(OBJECT_ID, 'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit'),
+  vni,
+  cidr: cidrText,
+  subnets: z.array(subnetSchema).min(1, 'a VPC needs at least one subnet'),
+  optional: optionalMap,
+});
+
+const nodeObjectSchema = z.strictObject({
+  name: z.string().regex(NODE_NAME, 'must be a DNS-1123 name: lower-case letters, digits, "." and "-", at most 63 characters'),
+  ip: z.string().refine(isIpv4, 'must be a dotted-quad IPv4 address').optional(),
+  mac: z
+    .string()
+    .regex(MAC_ADDRESS, 'must be six lower-case hex pairs separated by ":"')
+    .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, 'must be a unicast MAC (lowest bit of the first octet clear)')
+    .optional(),
+  /** VMs on this node; only with placement "assign" (default: vmsPerNode). */
+  vms: count(MAX_VMS_PER_NODE).optional(),
+  /** Endpoints per VM on this node; only with placement "assign" (default: endpointsPerVm). */
+  endpointsPerVm: positive(MAX_ENDPOINTS_PER_VM).optional(),
+  /** Test kinds run from this node's VMs (default: the scenario's). */
+  tests: z.array(z.enum(TEST_KINDS)).optional(),
+  optional: optionalMap,
+});
+
+const testsObjectSchema = z.strictObject({
+  kinds: z.array(z.enum(TEST_KINDS)).default([...TEST_KINDS]),
+  /** Which pairs are tested: a ring across nodes (default), k random peers per VM, or all pairs (capped). */
+  pairs: z.enum(PAIR_STRATEGIES).default('ring'),
+  /** Peers per VM for `pairs: random`. Default 1. */
+  perVm: positive(64).default(1),
+  /** Cap on the number of pairs per kind. Default 200. */
+  maxPairs: positive(100_000).default(200),
+  /** Also check that VMs of different VPCs cannot reach each other. Default true. */
+  negative: z.boolean().default(true),
+});
+
+const rateSchema = z.union([
+  z.literal('sequential'),
+  z.literal('random'),
+  z.strictObject({ rps: z.number().positive('must be above 0').max(1_000_000, 'must be at most 1000000') }),
+]);
+
+/** The document as a user writes it (input) and, after defaults, as the workflow uses it (output). */
+export const scenarioSchema = z.strictObject({
+  name: z.string().regex(SCENARIO_NAME, 'must be 1-32 lower-case letters, digits or inner "-"'),
+  plugin: z.strictObject({
+    /** host:port of the network plugin's gRPC server. */
+    address: z.string().regex(HOST_PORT, 'must be host:port'),
+    /** Deadline of every plugin call in ms. Default 10000. */
+    deadlineMs: positive(600_000).default(10_000),
+    /** How long a plugin call is retried while the plugin is unavailable, in ms. Default 120000. */
+    retryWindowMs: positive(86_400_000).default(120_000),
+  }),
+  /** Endpoint dataplane: built-in `reference` (VXLAN), `cni`, or `none`. Default `reference`. */
+  dataplane: z.enum(DATAPLANES).default('reference'),
+  /** Name of an executable endpoint plugin found in the agent's plugin directories; overrides `dataplane`'s built-in. */
+  endpointPlugin: z.string().regex(PLUGIN_NAME, 'must be a plugin name: lower-case letters, digits, "_" or "-" (never a path)').optional(),
+  underlay: z.strictObject({ cidr: cidrText.default(DEFAULT_UNDERLAY_CIDR) }).default({ cidr: DEFAULT_UNDERLAY_CIDR }),
+  vpcs: z.array(vpcSchema).min(1, 'a scenario needs at least one VPC'),
+  /** A node count (named node-1 … node-N) or a list of names / node objects. */
+  nodes: z.union([positive(MAX_NODES), z.array(z.union([nodeObjectSchema.shape.name, nodeObjectSchema])).min(1, 'a scenario needs at least one node').max(MAX_NODES, `at most ${MAX_NODES} nodes`)]),
+  /** VMs per node. Default 1. */
+  vmsPerNode: count(MAX_VMS_PER_NODE).default(1),
+  /** Endpoints per VM. Default 1. */
+  endpointsPerVm: positive(MAX_ENDPOINTS_PER_VM).default(1),
+  /** How VMs are spread over nodes. Default `uniform`. */
+  placement: z.enum(PLACEMENTS).default('uniform'),
+  /** Seed for `random` placement and random test pairs. Default 1. */
+  seed: z.number().int('must be a whole number').min(0).max(2 ** 31 - 1).default(1),
+  /** How fast VMs are created. Default `sequential`. */
+  rate: rateSchema.default('sequential'),
+  /** VMs per agent activity call. Default 500. */
+  batchSize: positive(10_000).default(500),
+  tests: z.union([z.array(z.enum(TEST_KINDS)), testsObjectSchema]).default([]),
+});
+
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+type ScenarioParsed = z.output<typeof scenarioSchema>;
+
+export interface NodeSpec {
+  name: string;
+  /** Underlay IP, when given (Kubernetes: the pod IP); local nodes get one from the underlay CIDR. */
+  ip?: string;
+  mac?: string;
+  vms: number;
+  endpointsPerVm: number;
+  tests: TestKind[];
+  optional?: Record<string, string>;
+}
+
+export type TestsSpec = z.output<typeof testsObjectSchema>;
+export type VpcSpec = z.output<typeof vpcSchema>;
+export type SubnetSpec = z.output<typeof subnetSchema>;
+
+/** The validated, normalized scenario the workflows run on. */
+export interface ScenarioSpec extends Omit<ScenarioParsed, 'nodes' | 'tests'> {
+  nodes: NodeSpec[];
+  tests: TestsSpec;
+}
+
+/** One problem in a spec: where, what was there, which rule it broke. */
+export interface SpecIssue {
+  path: string;
+  value: unknown;
+  rule: string;
+}
+
+/** Thrown by parseSpec; `issues` lists every problem found, the message names them all. */
+export class SpecError extends Error {
+  override readonly name = 'SpecError';
+  constructor(readonly issues: SpecIssue[]) {
+    super(`invalid scenario spec:\n${issues.map((i) => `  - ${formatIssue(i)}`).join('\n')}`);
+  }
+}
+
+export function formatIssue(issue: SpecIssue): string {
+  return `${issue.path || '(root)'}: ${describeValue(issue.value)} ${issue.rule}`;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return '(missing)';
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  if (text.length > 80) text = `${text.slice(0, 77)}...`;
+  return `value ${text}`;
+}
+
+function pathText(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
+function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let cur: unknown = root;
+  for (const part of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[part as string];
+  }
+  return cur;
+}
+
+function zodIssues(input: unknown, error: z.ZodError): SpecIssue[] {
+  const out: SpecIssue[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        out.push({ path: pathText([...issue.path, key]), value: valueAt(input, [...issue.path, key]), rule: 'is not a known field' });
+      }
+      continue;
+    }
+    if (issue.code === 'invalid_union') {
+      // Report the branch that got furthest rather than "invalid input".
+      const branches = (issue as unknown as { errors: z.core.$ZodIssue[][] }).errors;
+      const best = [...branches].sort((a, b) => depth(b) - depth(a))[0];
+      if (best && best.length > 0 && depth(best) > 0) {
+        out.push(...zodIssues(input, new z.ZodError(best.map((i) => ({ ...i, path: [...issue.path, ...i.path] })))));
+        continue;
+      }
+    }
+    const value = valueAt(input, issue.path);
+    const rule = value === undefined && issue.code === 'invalid_type' ? 'is required' : ruleText(issue);
+    out.push({ path: pathText(issue.path), value, rule });
+  }
+  return out;
+}
+
+/** How far a union branch got: deeper paths and issues other than "wrong base type" score higher. */
+function depth(issues: z.core.$ZodIssue[]): number {
+  const score = (i: z.core.$ZodIssue) => i.path.length * 2 + (i.code !== 'invalid_type' || i.expected === 'int' ? 1 : 0);
+  return Math.max(0, ...issues.map(score));
+}
+
+function ruleText(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type') return `must be ${issue.expected === 'int' ? 'a whole number' : `of type ${issue.expected}`}`;
+  if (issue.code === 'invalid_value') return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (issue.code === 'invalid_union') return 'matches none of the allowed forms';
+  return issue.message;
+}
+
+/** Default node names for `nodes: N`. */
+export function defaultNodeName(index: number): string {
+  return `node-${index + 1}`;
+}
+
+function normalizeNodes(parsed: ScenarioParsed): NodeSpec[] {
+  const tests = normalizeTests(parsed.tests).kinds;
+  const raw = typeof parsed.nodes === 'number' ? Array.from({ length: parsed.nodes }, (_, i) => defaultNodeName(i)) : parsed.nodes;
+  return raw.map((entry) => {
+    const node = typeof entry === 'string' ? { name: entry } : entry;
+    const out: NodeSpec = {
+      name: node.name,
+      vms: 'vms' in node && node.vms !== undefined ? node.vms : parsed.vmsPerNode,
+      endpointsPerVm: 'endpointsPerVm' in node && node.endpointsPerVm !== undefined ? node.endpointsPerVm : parsed.endpointsPerVm,
+      tests: 'tests' in node && node.tests !== undefined ? node.tests : tests,
+    };
+    if ('ip' in node && node.ip !== undefined) out.ip = node.ip;
+    if ('mac' in node && node.mac !== undefined) out.mac = node.mac;
+    if ('optional' in node && node.optional !== undefined) out.optional = node.optional;
+    return out;
+  });
+}
+
+function normalizeTests(tests: ScenarioParsed['tests']): TestsSpec {
+  if (Array.isArray(tests)) return testsObjectSchema.parse({ kinds: tests });
+  return tests;
+}
+
+/** Cross-field rules: the ones a schema alone cannot say. */
+function semanticIssues(parsed: ScenarioParsed, spec: ScenarioSpec): SpecIssue[] {
+  const issues: SpecIssue[] = [];
+  const add = (path: string, value: unknown, rule: string) => issues.push({ path, value, rule });
+
+  const vpcIds = new Map<string, number>();
+  const vnis = new Map<number, string>();
+  const subnetIds = new Map<string, string>();
+  parsed.vpcs.forEach((vpc, v) => {
+    const vpcPath = `vpcs[${v}]`;
+    if (vpcIds.has(vpc.id)) add(`${vpcPath}.id`, vpc.id, `duplicates vpcs[${vpcIds.get(vpc.id)}].id`);
+    vpcIds.set(vpc.id, v);
+    if (vnis.has(vpc.vni)) add(`${vpcPath}.vni`, vpc.vni, `is already the VNI of ${vnis.get(vpc.vni)}: every VPC needs its own VNI`);
+    else vnis.set(vpc.vni, `${vpcPath} (${vpc.id})`);
+    const vpcCidr = parseCidr(vpc.cidr);
+    const seen: { cidr: Ipv4Cidr; path: string }[] = [];
+    vpc.subnets.forEach((subnet, s) => {
+      const path = `${vpcPath}.subnets[${s}]`;
+      if (subnetIds.has(subnet.id)) add(`${path}.id`, subnet.id, `duplicates ${subnetIds.get(subnet.id)}.id (subnet ids are unique in a scenario)`);
+      else subnetIds.set(subnet.id, path);
+      const cidr = parseCidr(subnet.cidr);
+      if (!cidrContains(vpcCidr, cidr)) add(`${path}.cidr`, subnet.cidr, `is not inside its VPC's CIDR ${vpc.cidr}`);
+      if (cidr.prefix > MAX_SUBNET_PREFIX) add(`${path}.cidr`, subnet.cidr, `is too small: a subnet needs a gateway and a host (prefix at most /${MAX_SUBNET_PREFIX})`);
+      for (const other of seen) {
+        if (cidrsOverlap(other.cidr, cidr)) add(`${path}.cidr`, subnet.cidr, `overlaps ${other.path}.cidr`);
+      }
+      seen.push({ cidr, path });
+    });
+  });
+
+  const names = new Map<string, number>();
+  const ips = new Map<string, number>();
+  const rawNodes = Array.isArray(parsed.nodes) ? parsed.nodes : [];
+  spec.nodes.forEach((node, n) => {
+    const path = `nodes[${n}]`;
+    if (names.has(node.name)) add(`${path}.name`, node.name, `duplicates nodes[${names.get(node.name)}].name`);
+    names.set(node.name, n);
+    if (node.ip !== undefined) {
+      if (ips.has(node.ip)) add(`${path}.ip`, node.ip, `duplicates nodes[${ips.get(node.ip)}].ip`);
+      ips.set(node.ip, n);
+    }
+    const raw = rawNodes[n];
+    if (parsed.placement !== 'assign' && raw !== undefined && typeof raw === 'object') {
+      if (raw.vms !== undefined) add(`${path}.vms`, raw.vms, 'is only used with placement "assign"');
+      if (raw.endpointsPerVm !== undefined) add(`${path}.endpointsPerVm`, raw.endpointsPerVm, 'is only used with placement "assign"');
+    }
+  });
+
+  const underlay = parseCidr(spec.underlay.cidr);
+  if (underlayCapacity(underlay) < spec.nodes.length) {
+    add('underlay.cidr', spec.underlay.cidr, `has room for ${underlayCapacity(underlay)} nodes, the scenario has ${spec.nodes.length}`);
+  }
+
+  // Capacity: endpoints are spread round-robin over all subnets (see placement), so every subnet
+  // must hold its share of the largest total any placement can give.
+  const subnets = parsed.vpcs.flatMap((vpc, v) => vpc.subnets.map((subnet, s) => ({ subnet, path: `vpcs[${v}].subnets[${s}].cidr` })));
+  const total = totalEndpoints(spec);
+  subnets.forEach(({ subnet, path }, i) => {
+    if (parseCidr(subnet.cidr).prefix > MAX_SUBNET_PREFIX) return;
+    const share = Math.floor(total / subnets.length) + (i < total % subnets.length ? 1 : 0);
+    const room = capacity(subnet.cidr);
+    if (share > room) {
+      add(path, subnet.cidr, `has ${room} host addresses but the scenario puts ${share} endpoints in it (${total} endpoints over ${subnets.length} subnets); use a larger subnet, more subnets, or fewer VMs`);
+    }
+  });
+  return issues;
+}
+
+/** Endpoints the spec asks for in total, over all nodes. */
+export function totalEndpoints(spec: Pick<ScenarioSpec, 'nodes'>): number {
+  return spec.nodes.reduce((sum, node) => sum + node.vms * node.endpointsPerVm, 0);
+}
+
+/**
+ * Validates a spec document (already parsed from YAML/JSON) and returns it normalized, with
+ * defaults filled in. Throws SpecError listing every problem.
+ */
+export function parseSpec(input: unknown): ScenarioSpec {
+  const result = scenarioSchema.safeParse(input);
+  if (!result.success) throw new SpecError(zodIssues(input, result.error));
+  const parsed = result.data;
+  const spec: ScenarioSpec = { ...parsed, nodes: normalizeNodes(parsed), tests: normalizeTests(parsed.tests) };
+  const issues = semanticIssues(parsed, spec);
+  if (issues.length > 0) throw new SpecError(issues);
+  return spec;
+}
+
+/** Like parseSpec but returns the issues instead of throwing. */
+export function checkSpec(input: unknown): { ok: true; spec: ScenarioSpec } | { ok: false; issues: SpecIssue[] } {
+  try {
+    return { ok: true, spec: parseSpec(input) };
+  } catch (err) {
+    if (err instanceof SpecError) return { ok: false, issues: err.issues };
+    throw err;
+  }
+}
