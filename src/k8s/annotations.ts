@@ -1,3 +1,4 @@
+import { TEST_KINDS, type TestKind } from '../workflows/spec';
 import { AnnotationError, type PodRef } from './errors';
 
 // The scenario manager describes each emulated node with annotations on the pod that runs its
@@ -28,9 +29,6 @@ export const ANNOTATION_KEYS = [
 ] as const;
 export type AnnotationKey = (typeof ANNOTATION_KEYS)[number];
 
-/** The traffic tests a node can ask for. */
-export const TEST_KINDS = ['icmp', 'tcp', 'udp', 'iperf'] as const;
-export type TestKind = (typeof TEST_KINDS)[number];
 
 /** What a pod's annotations say, parsed. Absent optional fields mean "not said here". */
 export interface NodeAnnotations {
@@ -42,8 +40,12 @@ export interface NodeAnnotations {
   vms?: number;
   /** Endpoints per VM on this node; absent: the scenario's default from the ConfigMap. */
   endpointsPerVm?: number;
-  /** Tests this node takes part in (flags that are present and not "false"), in {@link TEST_KINDS} order. */
-  tests: TestKind[];
+  /**
+   * Tests run from this node's VMs: the flags present and not "false", in {@link TEST_KINDS}
+   * order. Absent when the pod has no `test_*` annotation at all, so the scenario's default
+   * applies; `test_icmp=false` alone means "no tests from this node".
+   */
+  tests?: TestKind[];
 }
 
 /** ConfigMap name used when a pod does not name one. */
@@ -58,11 +60,15 @@ export function hasMerakAnnotations(annotations: Readonly<Record<string, string>
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-// Used for names that end up in workflow ids (`merak-<scenario>`) and in kernel object prefixes.
-function checkScenarioName(value: string): string | undefined {
+/** Longest scenario name the scenario spec accepts (src/workflows/spec.ts). */
+export const MAX_SCENARIO_NAME = 32;
+
+// Used for names that end up in workflow ids (`merak-<scenario>`) and kernel object prefixes;
+// the same rule as the spec's `name`, checked here so the error names the annotation.
+export function checkScenarioName(value: string): string | undefined {
   if (value.length === 0) return 'must not be empty (remove the annotation to use the pod namespace)';
-  if (value.length > 63) return `must be at most 63 characters, got ${value.length}`;
-  if (!DNS_LABEL.test(value)) return 'must be a DNS label: lowercase letters, digits and "-", starting and ending with a letter or digit';
+  if (value.length > MAX_SCENARIO_NAME) return `must be at most ${MAX_SCENARIO_NAME} characters, got ${value.length}`;
+  if (!DNS_LABEL.test(value)) return 'must be lowercase letters, digits and inner "-", starting and ending with a letter or digit';
   return undefined;
 }
 
@@ -115,8 +121,9 @@ function isKnownKey(key: string): key is AnnotationKey {
  */
 export function parseNodeAnnotations(pod: PodRef, annotations: Readonly<Record<string, string>> | undefined): AnnotationParseResult {
   const errors: AnnotationError[] = [];
-  const out: NodeAnnotations = { tests: [] };
+  const out: NodeAnnotations = {};
   const flags = new Set<TestKind>();
+  let anyFlag = false;
   const fail = (key: string, value: string, rule: string): void => {
     errors.push(new AnnotationError(pod, key, value, rule));
   };
@@ -161,6 +168,7 @@ export function parseNodeAnnotations(pod: PodRef, annotations: Readonly<Record<s
       case 'test_udp':
       case 'test_iperf': {
         const r = parseFlag(value);
+        anyFlag = true;
         if (!r.ok) fail(fullKey, value, r.rule);
         else if (r.value) flags.add(key.slice('test_'.length) as TestKind);
         break;
@@ -173,6 +181,6 @@ export function parseNodeAnnotations(pod: PodRef, annotations: Readonly<Record<s
     fail(key, String(out.endpointsPerVm), `num_vms × endpoints_per_vm = ${out.vms * out.endpointsPerVm} endpoints on one node; must be at most ${MAX_PER_NODE}`);
   }
   if (errors.length > 0) return { ok: false, errors };
-  out.tests = TEST_KINDS.filter((t) => flags.has(t));
+  if (anyFlag) out.tests = TEST_KINDS.filter((t) => flags.has(t));
   return { ok: true, value: out };
 }

@@ -97,8 +97,12 @@ describe('parseNodeAnnotations', () => {
   });
 
   it('leaves absent values unset so the scenario default applies', () => {
+    expect(parseNodeAnnotations(pod, { [k('num_vms')]: '2' })).toEqual({ ok: true, value: { vms: 2 } });
+    expect(parseNodeAnnotations(pod, undefined)).toEqual({ ok: true, value: {} });
+  });
+
+  it('tells "no test flags" (scenario default) from "all flags false" (no tests)', () => {
     expect(parseNodeAnnotations(pod, { [k('test_iperf')]: 'false' })).toEqual({ ok: true, value: { tests: [] } });
-    expect(parseNodeAnnotations(pod, undefined)).toEqual({ ok: true, value: { tests: [] } });
   });
 
   it('reads scenario and configmap names', () => {
@@ -138,7 +142,7 @@ describe('parseNodeAnnotations', () => {
     ['scenario', ''],
     ['scenario', 'East'],
     ['scenario', '-east'],
-    ['scenario', 'a'.repeat(64)],
+    ['scenario', 'a'.repeat(33)],
     ['scenario', 'a/b'],
     ['configmap', ''],
     ['configmap', 'Net'],
@@ -172,6 +176,6 @@ describe('parseNodeAnnotations', () => {
   });
 
   it('does not touch keys of other prefixes', () => {
-    expect(parseNodeAnnotations(pod, { 'meraksim.io/num_vms': 'x', 'sub.meraksim.com/num_vms': 'x' })).toEqual({ ok: true, value: { tests: [] } });
+    expect(parseNodeAnnotations(pod, { 'meraksim.io/num_vms': 'x', 'sub.meraksim.com/num_vms': 'x' })).toEqual({ ok: true, value: {} });
   });
 });
