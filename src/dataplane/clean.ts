@@ -4,7 +4,7 @@
  */
 import type { CommandRunner } from './command';
 import { runBatch } from './ip-batch';
-import { listLinks, listNetns } from './netns';
+import { listLinks, listMountedNetns, listNetns } from './netns';
 import { SELF_NETNS, type OwnedObject } from './owner-record-format';
 import type { OwnerRecordStore } from './owner-records';
 import { releaseTag, tagOwners } from './tags';
@@ -24,13 +24,14 @@ export interface CleanSummary {
 /** Removes the objects (links first, then namespaces newest first) and returns counts of what existed. */
 export async function removeObjects(runner: CommandRunner, objects: readonly OwnedObject[]): Promise<{ netns: number; links: number }> {
   const present = await listNetns();
+  const mounted = await listMountedNetns();
   const doomedNs = new Set(objects.filter((o) => o.kind === 'netns').map((o) => o.name));
   let links = 0;
   const byNs = new Map<string, string[]>();
   for (const o of objects) {
     if (o.kind !== 'link') continue;
     // A link inside a namespace about to be deleted goes with it.
-    if (o.netns !== SELF_NETNS && (doomedNs.has(o.netns) || !present.has(o.netns))) continue;
+    if (o.netns !== SELF_NETNS && (doomedNs.has(o.netns) || !mounted.has(o.netns))) continue;
     byNs.set(o.netns, [...(byNs.get(o.netns) ?? []), o.name]);
   }
   for (const [ns, names] of byNs) {

@@ -19,6 +19,33 @@ export async function listNetns(): Promise<Set<string>> {
   }
 }
 
+/**
+ * Named namespaces that are really mounted. `ip netns add` creates the file before it
+ * bind-mounts the namespace onto it; a crash in between leaves an empty file that setns()
+ * refuses. Such a file counts as present for deletion (listNetns) but not as created.
+ */
+export async function listMountedNetns(): Promise<Set<string>> {
+  const text = await fs.readFile('/proc/self/mountinfo', 'utf8');
+  const out = new Set<string>();
+  const prefix = `${NETNS_DIR}/`;
+  for (const line of text.split('\n')) {
+    const mountPoint = line.split(' ')[4];
+    if (mountPoint && mountPoint.startsWith(prefix)) out.add(mountPoint.slice(prefix.length));
+  }
+  return out;
+}
+
+/** Lines creating the namespaces not yet mounted, removing a stale half-made file first. */
+export function netnsAddLines(names: readonly string[], files: ReadonlySet<string>, mounted: ReadonlySet<string>): string[] {
+  const lines: string[] = [];
+  for (const n of names) {
+    if (mounted.has(n)) continue;
+    if (files.has(n)) lines.push(`netns del ${n}`);
+    lines.push(`netns add ${n}`);
+  }
+  return lines;
+}
+
 export interface LinkInfo {
   ifname: string;
   master?: string;

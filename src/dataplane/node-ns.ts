@@ -7,7 +7,7 @@
 import type { CommandRunner } from './command';
 import { runBatch } from './ip-batch';
 import { applyNsConfig } from './ns-helper';
-import { listLinks, listNetns, netnsPath } from './netns';
+import { listLinks, listMountedNetns, listNetns, netnsAddLines, netnsPath } from './netns';
 import { fabricNetns, nodeNetns, underlayBridge, underlayFabricEnd, underlayNodeEnd } from './names';
 import type { OwnerRecordStore } from './owner-records';
 import { underlayAddress } from './underlay';
@@ -25,11 +25,10 @@ export const UNDERLAY_MTU = 9000;
 /** Creates the fabric namespace and its underlay bridge if missing. Idempotent. */
 export async function ensureFabric(deps: KernelDeps, scenario: string, tag: string): Promise<{ created: boolean }> {
   const ns = fabricNetns(tag);
-  const exists = (await listNetns()).has(ns);
+  const mounted = await listMountedNetns();
+  const exists = mounted.has(ns);
   await deps.records.intend(scenario, LOCAL_WRITER, [{ kind: 'netns', name: ns }]);
-  const lines: string[] = [];
-  if (!exists) lines.push(`netns add ${ns}`);
-  if (lines.length) await runBatch(deps.runner, lines);
+  await runBatch(deps.runner, netnsAddLines([ns], await listNetns(), mounted));
   const links = new Set((await listLinks(deps.runner, ns)).map((l) => l.ifname));
   const br = underlayBridge(tag);
   const inner: string[] = [];
@@ -55,11 +54,11 @@ export async function ensureNodeNs(deps: KernelDeps, o: NodeNsOptions): Promise<
   const ns = nodeNetns(o.tag, o.node);
   const fabric = fabricNetns(o.tag);
   const ul = underlayAddress(o.underlayCidr, o.nodeSlot);
-  const present = await listNetns();
-  if (!present.has(fabric)) await ensureFabric(deps, o.scenario, o.tag);
+  const mounted = await listMountedNetns();
+  if (!mounted.has(fabric)) await ensureFabric(deps, o.scenario, o.tag);
   await deps.records.intend(o.scenario, o.node, [{ kind: 'netns', name: ns }]);
-  const created = !present.has(ns);
-  if (created) await runBatch(deps.runner, [`netns add ${ns}`]);
+  const created = !mounted.has(ns);
+  await runBatch(deps.runner, netnsAddLines([ns], await listNetns(), mounted));
   const nodeLinks = new Set((await listLinks(deps.runner, ns)).map((l) => l.ifname));
   const nodeEnd = underlayNodeEnd(o.tag);
   const fabricEnd = underlayFabricEnd(o.tag, o.nodeSlot);

@@ -15,7 +15,7 @@ import { cleanWriter } from '../../dataplane/clean';
 import { CommandFailedError } from '../../dataplane/errors';
 import { runBatch } from '../../dataplane/ip-batch';
 import { applyNsConfig, type NsRequest } from '../../dataplane/ns-helper';
-import { listLinks, listNetns, netnsPath } from '../../dataplane/netns';
+import { listLinks, listMountedNetns, listNetns, netnsAddLines, netnsPath } from '../../dataplane/netns';
 import { hostVethPrefix, nodeNetns, parseVmNetns, underlayNodeEnd, vmNetns } from '../../dataplane/names';
 import { ensureNodeNs } from '../../dataplane/node-ns';
 import type { OwnerRecordStore } from '../../dataplane/owner-records';
@@ -109,7 +109,7 @@ export function createAgentActivities(deps: AgentDeps) {
   async function nodeNs(scenario: string, node: string, tag: string): Promise<string | undefined> {
     if (deps.mode === 'pod') return undefined;
     const ns = nodeNetns(tag, node);
-    if (!(await listNetns()).has(ns)) throw new NodeNotReadyError(scenario, node);
+    if (!(await listMountedNetns()).has(ns)) throw new NodeNotReadyError(scenario, node);
     return ns;
   }
 
@@ -229,7 +229,7 @@ export function createAgentActivities(deps: AgentDeps) {
       return { scenario: ref.scenario, node: ref.node, present: meta !== undefined, vms: virtualVmCount(v), endpoints: virtualEndpointCount(v), plugin: p.name };
     }
     const tag = await tagOf(ref.scenario);
-    const all = await listNetns();
+    const all = await listMountedNetns();
     const ns = deps.mode === 'local' ? nodeNetns(tag, ref.node) : undefined;
     const present = ns === undefined || all.has(ns);
     let vms = 0;
@@ -278,10 +278,10 @@ export function createAgentActivities(deps: AgentDeps) {
       while (done < b.count) {
         const n = Math.min(chunkSize, b.count - done);
         const vms = vmRefs(tag, b.node, b.from + done, n);
-        const present = await listNetns();
-        const missing = vms.filter((v) => !present.has(v.name));
+        const mounted = await listMountedNetns();
+        const missing = vms.filter((v) => !mounted.has(v.name));
         await deps.records.intend(b.scenario, b.node, missing.map((v) => ({ kind: 'netns', name: v.name })));
-        await runBatch(deps.runner, missing.map((v) => `netns add ${v.name}`));
+        await runBatch(deps.runner, netnsAddLines(missing.map((v) => v.name), await listNetns(), mounted));
         await applyNsConfig(deps.runner, vms.map((v): NsRequest => ({ ns: v.netnsPath, ops: [{ op: 'up', ifname: 'lo' }] })));
         await p.vmAdd(ctx, vms);
         changed += missing.length;
@@ -325,7 +325,7 @@ export function createAgentActivities(deps: AgentDeps) {
       return { requested: b.count, changed: before - after, unchanged: b.count - (before - after), ms: clock() - t0 };
     }
     const tag = await tagOf(b.scenario);
-    const all = await listNetns();
+    const all = await listMountedNetns();
     const nodeName = nodeNetns(tag, b.node);
     const ns = deps.mode === 'local' ? (all.has(nodeName) ? nodeName : undefined) : undefined;
     const ctx = pluginContext(b.scenario, b.node, tag, ns);
@@ -413,7 +413,7 @@ export function createAgentActivities(deps: AgentDeps) {
         const eps = [...expandBatch(b, tag, b.from + done, n)];
         requested += eps.length;
         if (!p.createsInterface && eps.length) {
-          const vmNs = await listNetns();
+          const vmNs = await listMountedNetns();
           const missingVm = eps.find((ep) => !vmNs.has(ep.vm.name));
           if (missingVm) throw new CommandFailedError(['createEndpoints'], null, `VM ${missingVm.vmIndex} (${missingVm.vm.name}) does not exist`, 'create the VMs first');
           const have = new Set((await listLinks(deps.runner, ns)).map((l) => l.ifname));
@@ -489,7 +489,7 @@ export function createAgentActivities(deps: AgentDeps) {
       });
       return { requested, changed, unchanged: requested - changed, ms: clock() - t0 };
     }
-    const all = await listNetns();
+    const all = await listMountedNetns();
     const nodeName = nodeNetns(tag, b.node);
     const ns = deps.mode === 'local' ? (all.has(nodeName) ? nodeName : undefined) : undefined;
     if (deps.mode === 'local' && !ns) return { requested: 0, changed: 0, unchanged: 0, ms: clock() - t0 }; // node gone: endpoints with it
@@ -500,7 +500,7 @@ export function createAgentActivities(deps: AgentDeps) {
     try {
       while (done < b.count) {
         const n = Math.min(chunkSize, b.count - done);
-        const present = await listNetns();
+        const present = await listMountedNetns();
         const eps = [...expandBatch(b, tag, b.from + done, n)].filter((ep) => present.has(ep.vm.name));
         requested += eps.length;
         await p.epDel(ctx, eps);
