@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { register as registerServer } from './server';
 import { register as registerPlugin } from './plugin';
+import { register as registerWorker } from './worker';
+import { register as registerController } from './controller';
 
 /**
  * Every sub-command lives in its own file and exports `register(program)`.
@@ -10,4 +12,6 @@ export function registerCommands(program: Command): void {
   void program;
   registerServer(program);
   registerPlugin(program);
+  registerWorker(program);
+  registerController(program);
 }
