@@ -112,7 +112,10 @@ export async function serveNetworkPlugin(
   const bindHost = host.includes(':') ? `[${host}]` : host;
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${bindHost}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {
-      if (err) reject(new Error(`network plugin cannot listen on ${bindHost}:${options.port}: ${err.message}`));
+      if (err) {
+        server.forceShutdown();
+        reject(new Error(`network plugin cannot listen on ${bindHost}:${options.port}: ${err.message}`));
+      }
       else resolve(bound);
     });
   });

@@ -83,11 +83,13 @@ function optionalText(map: Record<string, string>): string {
 }
 
 function printTables(state: GetStateResponse__Output): void {
-  const vpcs = new Table({ head: ['VPC', 'VNI', 'CIDR', 'optional'] });
+  // Colours only for a terminal: piped output stays plain text.
+  const style = process.stdout.isTTY ? {} : { head: [], border: [] };
+  const vpcs = new Table({ head: ['VPC', 'VNI', 'CIDR', 'optional'], style });
   for (const v of state.vpcs) vpcs.push([v.id, v.vni, `${v.ip}/${v.prefix}`, optionalText(v.optional)]);
-  const subnets = new Table({ head: ['subnet', 'VPC', 'VNI', 'CIDR', 'optional'] });
+  const subnets = new Table({ head: ['subnet', 'VPC', 'VNI', 'CIDR', 'optional'], style });
   for (const s of state.subnets) subnets.push([s.id, s.vpc, s.vni, `${s.ip}/${s.prefix}`, optionalText(s.optional)]);
-  const nodes = new Table({ head: ['node', 'IP', 'MAC', 'optional'] });
+  const nodes = new Table({ head: ['node', 'IP', 'MAC', 'optional'], style });
   for (const n of state.nodes) nodes.push([n.name, n.ip, n.mac, optionalText(n.optional)]);
   process.stdout.write(`VPCs: ${state.vpcs.length}\n${vpcs.toString()}\n`);
   process.stdout.write(`Subnets: ${state.subnets.length}\n${subnets.toString()}\n`);
