@@ -13,6 +13,7 @@ state_dir="${MERAK_STATE_DIR:-$repo_root/.state/temporal}"
 db_file="$state_dir/temporal.sqlite"
 pid_file="$state_dir/temporal.pid"
 log_file="$state_dir/temporal.log"
+record_file="$state_dir/temporal.json"   # read by `merak server status|stop`
 
 log() { printf 'dev-server.sh: %s\n' "$*" >&2; }
 
@@ -48,6 +49,8 @@ case "${1:-}" in
       </dev/null >>"$log_file" 2>&1 &
     pid=$!
     printf '%s\n' "$pid" > "$pid_file"
+    printf '{"pid":%s,"address":"%s:%s","namespace":"default","uiUrl":"http://localhost:%s","dbFile":"%s","logFile":"%s","cli":"%s","args":[],"startedAt":"%s"}\n' \
+      "$pid" "$ip" "$port" "$ui_port" "$db_file" "$log_file" "$cli" "$(date -u +%FT%TZ)" > "$record_file"
     for _ in $(seq 1 120); do   # 60 s
       if healthy; then
         printf 'running (pid %s): gRPC %s:%s, web UI http://localhost:%s, database %s\n' "$pid" "$ip" "$port" "$ui_port" "$db_file"
@@ -73,11 +76,11 @@ case "${1:-}" in
     fi
     kill -TERM "$pid"
     for _ in $(seq 1 150); do   # 15 s grace
-      kill -0 "$pid" 2>/dev/null || { rm -f "$pid_file"; echo "stopped pid $pid"; exit 0; }
+      kill -0 "$pid" 2>/dev/null || { rm -f "$pid_file" "$record_file"; echo "stopped pid $pid"; exit 0; }
       sleep 0.1
     done
     kill -KILL "$pid" 2>/dev/null || true
-    rm -f "$pid_file"
+    rm -f "$pid_file" "$record_file"
     echo "stopped pid $pid (SIGKILL after 15 s)"
     ;;
   status)

@@ -28,6 +28,12 @@ export interface DevServerOptions {
   pidFile?: string;
   /** File receiving the server's stdout and stderr (appended). @default '<stateDir>/temporal.log' */
   logFile?: string;
+  /**
+   * JSON record of the running server (pid, address, UI URL, argv), written at start so that
+   * `status` and `stop` find a server started with other ports without being told them again.
+   * @default '<stateDir>/temporal.json'
+   */
+  recordFile?: string;
   /** Custom search attributes registered on the namespace. @default [MerakScenario (Keyword)] */
   searchAttributes?: readonly SearchAttributeKey<SearchAttributeType>[];
   /**
@@ -53,6 +59,7 @@ export interface DevServerConfig {
   dbFile: string;
   pidFile: string;
   logFile: string;
+  recordFile: string;
   searchAttributes: readonly SearchAttributeKey<SearchAttributeType>[];
   sqlitePragmas: Readonly<Record<string, string>>;
   logLevel: string;
@@ -110,8 +117,9 @@ export function resolveDevServerConfig(options: DevServerOptions, defaultStateDi
   const dbFile = checkPath('dbFile', options.dbFile ?? join(stateDir, 'temporal.sqlite'));
   const pidFile = checkPath('pidFile', options.pidFile ?? join(stateDir, 'temporal.pid'));
   const logFile = checkPath('logFile', options.logFile ?? join(stateDir, 'temporal.log'));
+  const recordFile = checkPath('recordFile', options.recordFile ?? join(stateDir, 'temporal.json'));
   const distinct = new Map<string, string>();
-  for (const [field, path] of [['dbFile', dbFile], ['pidFile', pidFile], ['logFile', logFile]] as const) {
+  for (const [field, path] of [['dbFile', dbFile], ['pidFile', pidFile], ['logFile', logFile], ['recordFile', recordFile]] as const) {
     const other = distinct.get(path);
     if (other !== undefined) throw new TemporalOptionError(field, path, `must not be the same file as ${other}`);
     distinct.set(path, field);
@@ -146,6 +154,7 @@ export function resolveDevServerConfig(options: DevServerOptions, defaultStateDi
     dbFile,
     pidFile,
     logFile,
+    recordFile,
     searchAttributes,
     sqlitePragmas,
     logLevel,

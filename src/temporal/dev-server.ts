@@ -81,21 +81,49 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** What `start` wrote about the server it launched; lets `status`/`stop` work without repeating its flags. */
+export interface DevServerRecord {
+  pid: number;
+  address: string;
+  namespace: string;
+  uiUrl?: string;
+  dbFile: string;
+  logFile: string;
+  cli: string;
+  args: string[];
+  startedAt: string;
+}
+
+function readRecord(config: DevServerConfig, pid: number): DevServerRecord | undefined {
+  try {
+    const record = JSON.parse(readFileSync(config.recordFile, 'utf8')) as DevServerRecord;
+    return record.pid === pid ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface LiveServer {
+  pid: number;
+  record?: DevServerRecord;
+}
+
 /**
- * The pid recorded in the pid file if that process is alive and is our dev server (its command
- * line names this SQLite file) — a recycled pid must never be signalled.
+ * The server recorded in the pid file if that process is alive and is our dev server (its command
+ * line names the recorded, else the configured, SQLite file) — a recycled pid must never be signalled.
  */
-function readLivePid(config: DevServerConfig): number | undefined {
+function findLiveServer(config: DevServerConfig): LiveServer | undefined {
   if (!existsSync(config.pidFile)) return undefined;
   const pid = Number(readFileSync(config.pidFile, 'utf8').trim());
   if (!Number.isInteger(pid) || pid <= 1 || !isAlive(pid)) return undefined;
+  const record = readRecord(config, pid);
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    if (!argv.includes('start-dev') || !argv.includes(config.dbFile)) return undefined;
+    if (!argv.includes('start-dev') || !argv.includes(record?.dbFile ?? config.dbFile)) return undefined;
   } catch {
     // No /proc: trust the pid file.
   }
-  return pid;
+  return record ? { pid, record } : { pid };
 }
 
 function tail(file: string, lines = 20): string {
@@ -190,28 +218,29 @@ export async function ensureSearchAttributes(address: string, config: Pick<DevSe
 /** Status of the dev server recorded in the state folder; checks health only if its process is alive. */
 export async function devServerStatus(options: DevServerOptions = {}): Promise<DevServerStatus> {
   const config = resolveLocalConfig(options);
-  const pid = readLivePid(config);
-  const address = devServerAddress(config);
+  const live = findLiveServer(config);
+  const address = live?.record?.address ?? devServerAddress(config);
+  const namespace = live?.record?.namespace ?? config.namespace;
+  const uiUrl = live?.record ? live.record.uiUrl : devServerUiUrl(config);
   let healthy = false;
-  if (pid !== undefined) {
+  if (live !== undefined) {
     try {
-      await waitHealthy(address, { namespace: config.namespace, timeoutMs: 3_000, pid });
+      await waitHealthy(address, { namespace, timeoutMs: 3_000, pid: live.pid });
       healthy = true;
     } catch {
       healthy = false;
     }
   }
-  const uiUrl = devServerUiUrl(config);
   return {
-    running: pid !== undefined,
-    ...(pid !== undefined ? { pid } : {}),
+    running: live !== undefined,
+    ...(live !== undefined ? { pid: live.pid } : {}),
     healthy,
     address,
-    namespace: config.namespace,
+    namespace,
     ...(uiUrl !== undefined ? { uiUrl } : {}),
-    dbFile: config.dbFile,
+    dbFile: live?.record?.dbFile ?? config.dbFile,
     pidFile: config.pidFile,
-    logFile: config.logFile,
+    logFile: live?.record?.logFile ?? config.logFile,
   };
 }
 
@@ -226,22 +255,30 @@ export async function startDevServer(options: StartDevServerOptions = {}): Promi
   const address = devServerAddress(config);
   const healthyTimeoutMs = options.healthyTimeoutMs ?? 60_000;
 
-  const running = readLivePid(config);
+  const running = findLiveServer(config);
   if (running !== undefined) {
-    await waitHealthy(address, { namespace: config.namespace, timeoutMs: healthyTimeoutMs, pid: running, logFile: config.logFile });
+    await waitHealthy(running.record?.address ?? address, {
+      namespace: running.record?.namespace ?? config.namespace,
+      timeoutMs: healthyTimeoutMs,
+      pid: running.pid,
+      logFile: config.logFile,
+    });
     return { ...(await devServerStatus(options)), started: false };
   }
-  rmSync(config.pidFile, { force: true }); // stale
+  // Stale files of a server that is gone.
+  rmSync(config.pidFile, { force: true });
+  rmSync(config.recordFile, { force: true });
 
   await assertPortFree(config.ip, config.port, 'gRPC');
   if (config.ui) await assertPortFree(config.ip, config.uiPort, 'web UI');
 
-  for (const file of [config.dbFile, config.pidFile, config.logFile]) mkdirSync(dirname(file), { recursive: true });
+  for (const file of [config.dbFile, config.pidFile, config.logFile, config.recordFile]) mkdirSync(dirname(file), { recursive: true });
+  const args = buildDevServerArgs(config);
   const logFd = openSync(config.logFile, 'a');
   let pid: number | undefined;
   try {
-    writeFileSync(logFd, `\n--- ${new Date().toISOString()} merak: ${cli} ${buildDevServerArgs(config).join(' ')}\n`);
-    const child = spawn(cli, buildDevServerArgs(config), {
+    writeFileSync(logFd, `\n--- ${new Date().toISOString()} merak: ${cli} ${args.join(' ')}\n`);
+    const child = spawn(cli, args, {
       detached: true, // own process group: a Ctrl-C in the starting terminal does not reach it
       stdio: ['ignore', logFd, logFd],
     });
@@ -254,6 +291,19 @@ export async function startDevServer(options: StartDevServerOptions = {}): Promi
     closeSync(logFd);
   }
   writeFileSync(config.pidFile, `${pid}\n`);
+  const uiUrl = devServerUiUrl(config);
+  const record: DevServerRecord = {
+    pid,
+    address,
+    namespace: config.namespace,
+    ...(uiUrl !== undefined ? { uiUrl } : {}),
+    dbFile: config.dbFile,
+    logFile: config.logFile,
+    cli,
+    args,
+    startedAt: new Date().toISOString(),
+  };
+  writeFileSync(config.recordFile, `${JSON.stringify(record, null, 2)}\n`);
 
   try {
     await waitHealthy(address, { namespace: config.namespace, timeoutMs: healthyTimeoutMs, pid, logFile: config.logFile });
@@ -281,11 +331,13 @@ async function waitExit(pid: number, ms: number): Promise<boolean> {
  */
 export async function stopDevServer(options: StopDevServerOptions = {}): Promise<StopResult> {
   const config = resolveLocalConfig(options);
-  const pid = readLivePid(config);
-  if (pid === undefined) {
+  const live = findLiveServer(config);
+  if (live === undefined) {
     rmSync(config.pidFile, { force: true });
+    rmSync(config.recordFile, { force: true });
     return { killed: false };
   }
+  const pid = live.pid;
   const graceMs = options.graceMs ?? 15_000;
   process.kill(pid, 'SIGTERM');
   let killed = false;
@@ -297,5 +349,6 @@ export async function stopDevServer(options: StopDevServerOptions = {}): Promise
     }
   }
   rmSync(config.pidFile, { force: true });
+  rmSync(config.recordFile, { force: true });
   return { pid, killed };
 }

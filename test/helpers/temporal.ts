@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { TestWorkflowEnvironment, type LocalTestWorkflowEnvironmentOptions } from '@temporalio/testing';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { IllegalStateError } from '@temporalio/common';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { findTemporalCli } from '../../src/temporal/cli-path';
 import { MERAK_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 
@@ -23,6 +24,7 @@ export interface CreateTestEnvOptions {
  * temporal/provide.sh when there is none.
  */
 export async function createTestEnv(options: CreateTestEnvOptions = {}): Promise<TestWorkflowEnvironment> {
+  installQuietRuntime();
   const path = options.cliPath ?? findTemporalCli();
   const server: NonNullable<LocalTestWorkflowEnvironmentOptions['server']> = {
     executable: { type: 'existing-path', path },
@@ -32,6 +34,18 @@ export async function createTestEnv(options: CreateTestEnvOptions = {}): Promise
   };
   if (options.namespace !== undefined) server.namespace = options.namespace;
   return TestWorkflowEnvironment.createLocal({ server });
+}
+
+/**
+ * Workers log every state change at INFO, which buries test output; keep WARN and above. A test
+ * file that installed its own Runtime first keeps it (install then throws IllegalStateError).
+ */
+export function installQuietRuntime(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch (err) {
+    if (!(err instanceof IllegalStateError)) throw err;
+  }
 }
 
 /** The project's workflow entry point, bundled by workers (`src/workflows/index.ts`). */

@@ -9,7 +9,7 @@ import { devServerStatus, startDevServer, stopDevServer } from '../../src/tempor
 import { DevServerError } from '../../src/temporal/errors';
 import { MERAK_SCENARIO } from '../../src/temporal/search-attributes';
 import { releaseSignal, stateQuery, waitForReleaseWorkflow } from '../fixtures/temporal/workflows';
-import { bundleWorkflows } from '../helpers/temporal';
+import { bundleWorkflows, installQuietRuntime } from '../helpers/temporal';
 
 jest.setTimeout(240_000);
 
@@ -55,6 +55,7 @@ describe('local dev server lifecycle (real Temporal CLI, SQLite in a temp state 
   let options: { stateDir: string; port: number; uiPort: number; healthyTimeoutMs: number };
 
   beforeAll(async () => {
+    installQuietRuntime();
     stateDir = mkdtempSync(join(tmpdir(), 'merak-devserver-'));
     options = { stateDir, port: await freePort(), uiPort: await freePort(), healthyTimeoutMs: 120_000 };
   });
@@ -88,6 +89,15 @@ describe('local dev server lifecycle (real Temporal CLI, SQLite in a temp state 
     // Idempotent: a second start finds the running server and leaves it alone.
     const again = await startDevServer(options);
     expect(again).toMatchObject({ started: false, pid: firstPid });
+
+    // `status` finds the server's ports from the state folder alone.
+    expect(await devServerStatus({ stateDir })).toMatchObject({
+      running: true,
+      healthy: true,
+      pid: firstPid,
+      address: `127.0.0.1:${options.port}`,
+      uiUrl: `http://localhost:${options.uiPort}`,
+    });
 
     // The web UI answers on its port.
     const ui = await fetch(`http://127.0.0.1:${options.uiPort}/`);
@@ -172,5 +182,32 @@ describe('local dev server lifecycle (real Temporal CLI, SQLite in a temp state 
     expect(isAlive(secondPid)).toBe(false);
     expect(processesMentioning(stateDir)).toEqual([]);
     expect((await stopDevServer(options)).pid).toBeUndefined(); // stopping twice is fine
+  });
+
+  it('adds MerakScenario on restart when the SQLite file was created without it', async () => {
+    const olderState = mkdtempSync(join(tmpdir(), 'merak-devserver-old-'));
+    const older = { stateDir: olderState, port: await freePort(), ui: false, healthyTimeoutMs: 120_000 };
+    const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+    const merakScenarioType = async (): Promise<unknown> => {
+      const { connection } = await connectClient({ address: `127.0.0.1:${older.port}`, namespace: 'default' });
+      try {
+        return (await connection.operatorService.listSearchAttributes({ namespace: 'default' })).customAttributes.MerakScenario;
+      } finally {
+        await connection.close();
+      }
+    };
+    try {
+      await startDevServer({ ...older, searchAttributes: [] });
+      expect(await merakScenarioType()).toBeUndefined();
+      await stopDevServer(older);
+
+      await startDevServer(older); // default attributes: the namespace exists, so the CLI alone would not add it
+      expect(await merakScenarioType()).toBe(keyword);
+      await stopDevServer(older);
+      expect(processesMentioning(olderState)).toEqual([]);
+    } finally {
+      await stopDevServer({ ...older, graceMs: 5_000 }).catch(() => undefined);
+      rmSync(olderState, { recursive: true, force: true });
+    }
   });
 });

@@ -32,6 +32,7 @@ describe('resolveDevServerConfig', () => {
       dbFile: `${STATE}/temporal.sqlite`,
       pidFile: `${STATE}/temporal.pid`,
       logFile: `${STATE}/temporal.log`,
+      recordFile: `${STATE}/temporal.json`,
       sqlitePragmas: { journal_mode: 'wal', synchronous: 'normal' },
       logLevel: 'warn',
     });
@@ -55,6 +56,7 @@ describe('resolveDevServerConfig', () => {
     [{ namespace: 'a b' }, 'namespace'],
     [{ stateDir: ' ' }, 'stateDir'],
     [{ dbFile: '/tmp/x', logFile: '/tmp/x' }, 'logFile'],
+    [{ pidFile: '/tmp/x', recordFile: '/tmp/x' }, 'recordFile'],
     [{ logLevel: 'loud' }, 'logLevel'],
     [{ sqlitePragmas: { 'journal_mode;drop': 'wal' } }, 'sqlitePragmas'],
     [{ sqlitePragmas: { journal_mode: 'wal off' } }, 'sqlitePragmas.journal_mode'],
