@@ -24,7 +24,7 @@ Install it in any one of these ways, then run this script again:
                              (puts it in ~/.temporalio/bin; add that to PATH)
   - A release download:      https://github.com/temporalio/cli/releases/tag/$version
                              (unpack 'temporal' into a folder on PATH)
-  - Go 1.24 or later:        go install github.com/temporalio/cli/cmd/temporal@$version
+  - Go 1.25 or later:        go install github.com/temporalio/cli/cmd/temporal@$version
 Or point Merak at an existing binary:  export MERAK_TEMPORAL_CLI=/path/to/temporal
 MSG
 }
@@ -45,12 +45,17 @@ if [ -n "${MERAK_TEMPORAL_CLI:-}" ]; then
 fi
 
 if on_path="$(command -v temporal 2>/dev/null)" && usable "$on_path"; then
-  log "using temporal from PATH ($on_path)"
+  log "using temporal from PATH ($on_path: $("$on_path" --version 2>/dev/null); pinned is $version)"
   printf '%s\n' "$on_path"
   exit 0
 fi
 
-if usable "$local_cli"; then
+# The project-local build must be the pinned version, so that changing temporal/VERSION rebuilds it.
+local_ok() {
+  usable "$local_cli" && [ "$("$local_cli" --version 2>/dev/null | cut -d' ' -f3)" = "${version#v}" ]
+}
+
+if local_ok; then
   printf '%s\n' "$local_cli"
   exit 0
 fi
@@ -69,7 +74,7 @@ if command -v flock >/dev/null 2>&1; then
     log "another build of the Temporal CLI is running; waiting for it (up to 30 minutes)"
     flock -w 1800 9 || { log "gave up waiting for the other build"; exit 1; }
   fi
-  if usable "$local_cli"; then
+  if local_ok; then
     printf '%s\n' "$local_cli"
     exit 0
   fi
@@ -80,15 +85,18 @@ log "Go caches: GOMODCACHE=$(go env GOMODCACHE) GOCACHE=$(go env GOCACHE); a fir
 start=$SECONDS
 # `go install pkg@version` builds outside any module; running it from / with GOWORK=off keeps a
 # go.mod or go.work around the caller (or the caller's GOWORK) from getting in the way.
-if (cd / && GOWORK=off GOBIN="$tools_bin" \
-    go install "github.com/temporalio/cli/cmd/temporal@$version") >"$build_log" 2>&1; then
-  if usable "$local_cli"; then
+# The -X stamps the version into `temporal --version` (a plain go install reports 0.0.0-DEV),
+# which is how the check above recognises the pinned build.
+if (cd / && GOWORK=off GOBIN="$tools_bin" go install \
+    -ldflags "-X github.com/temporalio/cli/temporalcli.Version=${version#v}" \
+    "github.com/temporalio/cli/cmd/temporal@$version") >"$build_log" 2>&1; then
+  if local_ok; then
     log "built $local_cli in $((SECONDS - start))s"
     rm -f "$build_log"
     printf '%s\n' "$local_cli"
     exit 0
   fi
-  log "the build finished but $local_cli does not run"
+  log "the build finished but $local_cli does not run or does not report version ${version#v}"
 else
   log "go install github.com/temporalio/cli/cmd/temporal@$version failed after $((SECONDS - start))s; last lines of $build_log:"
   tail -n 20 "$build_log" >&2
