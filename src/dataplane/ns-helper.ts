@@ -18,17 +18,38 @@ export interface NsRequest {
   ops: NsOp[];
 }
 
-/** Where the helper script lives: next to this file in src/, or in src/ when running from dist/. */
+/**
+ * Where the helper script lives: next to this file when running from src/, otherwise in the
+ * package's src/dataplane/ (running from dist/ or another build directory), found by walking up.
+ */
 export function helperPath(): string {
-  const candidates = [path.join(__dirname, 'nsconfig.py'), path.resolve(__dirname, '../../src/dataplane/nsconfig.py')];
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error(`namespace helper nsconfig.py not found (looked in ${candidates.join(', ')}); reinstall merak`);
-  return found;
+  const tried: string[] = [];
+  let dir = __dirname;
+  for (let up = 0; up < 6; up++) {
+    for (const candidate of [path.join(dir, 'nsconfig.py'), path.join(dir, 'src', 'dataplane', 'nsconfig.py')]) {
+      tried.push(candidate);
+      if (existsSync(candidate)) return candidate;
+    }
+    dir = path.dirname(dir);
+  }
+  throw new Error(`namespace helper nsconfig.py not found (looked in ${tried.join(', ')}); reinstall merak`);
 }
 
-/** Python interpreter for the helper. Default: `python3` from PATH; override with MERAK_PYTHON. */
-export function pythonBinary(): string {
-  return process.env.MERAK_PYTHON || 'python3';
+let resolvedPython: string | undefined;
+
+/**
+ * Python interpreter for the helper: MERAK_PYTHON, or `python3` from PATH resolved once to the
+ * real binary (version-manager shims on PATH can cost hundreds of milliseconds per start).
+ */
+export async function pythonBinary(runner: CommandRunner): Promise<string> {
+  if (process.env.MERAK_PYTHON) return process.env.MERAK_PYTHON;
+  if (!resolvedPython) {
+    const r = await runner.run(['python3', '-I', '-S', '-c', 'import sys; print(sys.executable)']);
+    const exe = r.stdout.trim();
+    if (r.code !== 0 || exe === '') throw new CommandFailedError(['python3'], r.code, r.stderr, 'install python3 (the namespace helper needs it) or set MERAK_PYTHON');
+    resolvedPython = exe;
+  }
+  return resolvedPython;
 }
 
 export class NsConfigError extends Error {
@@ -45,7 +66,8 @@ export async function applyNsConfig(
   options: { onSpawn?: RunOptions['onSpawn']; timeoutMs?: number } = {},
 ): Promise<void> {
   if (requests.length === 0) return;
-  const argv = [pythonBinary(), helperPath()];
+  // -I -S: no user site, no site module: the helper needs only the standard library, and starts faster.
+  const argv = [await pythonBinary(runner), '-I', '-S', helperPath()];
   const r = await runner.run(argv, {
     input: requests.map((q) => JSON.stringify(q)).join('\n') + '\n',
     onSpawn: options.onSpawn,

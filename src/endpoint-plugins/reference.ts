@@ -72,7 +72,8 @@ async function attach(ctx: PluginContext, eps: readonly Endpoint[]): Promise<voi
 
   const peersByVni = new Map<number, string[] | undefined>();
   for (const ep of eps) if (!peersByVni.has(ep.vni) || ep.peers) peersByVni.set(ep.vni, ep.peers);
-  await syncPeers(ctx, [...peersByVni].map(([vni, peers]) => ({ vni, peers })));
+  // Every VXLAN device these endpoints need exists now: no need to list the links again.
+  await syncPeersKnown(ctx, [...peersByVni].map(([vni, peers]) => ({ vni, peers })), new Set([...existing, ...created]));
 }
 
 /**
@@ -81,8 +82,11 @@ async function attach(ctx: PluginContext, eps: readonly Endpoint[]): Promise<voi
  * VXLAN device on this node is skipped.
  */
 export async function syncPeers(ctx: PluginContext, vnis: ReadonlyArray<{ vni: number; peers?: string[] }>): Promise<number> {
+  return syncPeersKnown(ctx, vnis, new Set((await listLinks(ctx.runner, ctx.nodeNetns)).map((l) => l.ifname)));
+}
+
+async function syncPeersKnown(ctx: PluginContext, vnis: ReadonlyArray<{ vni: number; peers?: string[] }>, links: ReadonlySet<string>): Promise<number> {
   const underlay = await ctx.underlay();
-  const links = new Set((await listLinks(ctx.runner, ctx.nodeNetns)).map((l) => l.ifname));
   const lines: string[] = [];
   for (const { vni, peers: explicit } of vnis) {
     const vx = vxlanDevice(ctx.tag, vni);

@@ -2,6 +2,7 @@
  * Resolving an endpoint plugin by name: the built-ins first (their names are reserved), then
  * executables in the configured plugin directories. Names are validated; paths never accepted.
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { CommandRunner } from '../dataplane/command';
 import { createCniPlugin } from './cni';
@@ -21,8 +22,13 @@ export class PluginNotFoundError extends Error {
   }
 }
 
-/** The plugins/ directory shipped with Merak (from src/ or dist/). */
+/** The plugins/ directory shipped with Merak: the first `plugins/example-bash` found walking up from here. */
 export function shippedPluginDir(): string {
+  let dir = path.resolve(__dirname, '..');
+  for (let up = 0; up < 6; up++) {
+    if (existsSync(path.join(dir, 'plugins', 'example-bash'))) return path.join(dir, 'plugins');
+    dir = path.dirname(dir);
+  }
   return path.resolve(__dirname, '../../plugins');
 }
 

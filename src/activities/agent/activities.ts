@@ -426,10 +426,11 @@ export function createAgentActivities(deps: AgentDeps) {
             todo.map((ep) => `link add ${ep.ifname} netns ${ep.vm.name} address ${ep.mac} up type veth peer name ${ep.hostIfname}${peerNs}`),
           );
           await runBatch(deps.runner, eps.map((ep) => `link set ${ep.hostIfname} up`), { netns: ns });
-          await applyNsConfig(deps.runner, vmSideConfig(eps));
           changed += todo.length;
-        }
-        await p.epAdd(ctx, eps);
+          // The VM side (inside the VM namespaces) and the node side (plugin, in the node
+          // namespace) are independent: do them at once.
+          await Promise.all([applyNsConfig(deps.runner, vmSideConfig(eps)), p.epAdd(ctx, eps)]);
+        } else await p.epAdd(ctx, eps);
         if (p.createsInterface) changed += eps.length;
         done += n;
         if (resume) beat(done);

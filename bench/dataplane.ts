@@ -1,0 +1,249 @@
+/**
+ * Dataplane benchmark (`npm run bench:dataplane`, as root): on one local node, create 100, 500
+ * and 1000 VMs with one endpoint each (reference plugin), then delete them; report ms per VM,
+ * kernel and agent memory, and the same run's baseline (one `ip` process per step, interfaces
+ * moved between namespaces). Writes bench/results/dataplane.json and the dataplane section of
+ * docs/BENCHMARKS.md; prints the summary as JSON on its last line.
+ */
+import { promises as fs, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir, cpus, loadavg } from 'node:os';
+import * as path from 'node:path';
+import { createAgentActivities } from '../src/activities/agent/activities';
+import { spawnRunner, runChecked } from '../src/dataplane/command';
+import { cleanScenario } from '../src/dataplane/clean';
+import { runBatch } from '../src/dataplane/ip-batch';
+import { FileOwnerRecords } from '../src/dataplane/owner-records';
+import { listLinks } from '../src/dataplane/netns';
+import { nodeNetns } from '../src/dataplane/names';
+import { createPluginRegistry } from '../src/endpoint-plugins/registry';
+import { baselineCreate, baselineDelete, type BaselineVm } from './dataplane-baseline';
+
+const SIZES = (process.env.MERAK_BENCH_SIZES ?? '100,500,1000').split(',').map(Number);
+const BASELINE_VMS = Number(process.env.MERAK_BENCH_BASELINE_VMS ?? 100);
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const repoRoot = readFileSync(path.join(ROOT, 'package.json'), 'utf8').includes('"name": "merak"') ? ROOT : process.cwd();
+
+function meminfo(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of readFileSync('/proc/meminfo', 'utf8').split('\n')) {
+    const m = /^(\w+):\s+(\d+) kB/.exec(line);
+    if (m) out[m[1]] = Number(m[2]) * 1024;
+  }
+  return out;
+}
+
+/** CPU milliseconds used by this process and its waited-for children (ip, the helper) so far. */
+function cpuMs(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  // After the command name: field 14/15 are cutime/cstime in clock ticks (100 Hz on Linux).
+  const children = (Number(fields[13]) + Number(fields[14])) * 10;
+  const own = process.cpuUsage();
+  return children + (own.user + own.system) / 1000;
+}
+
+function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+function agentMem(): { heap: number; rss: number } {
+  gc();
+  gc();
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed, rss: m.rss };
+}
+
+interface SizeResult {
+  vms: number;
+  createMs: number;
+  createMsPerVm: number;
+  /** CPU time (agent + its child processes) per VM for create: the part that does not depend on how busy the machine is. */
+  createCpuMsPerVm: number;
+  deleteMs: number;
+  deleteMsPerVm: number;
+  kernelSlabBytesPerVm: number;
+  kernelUsedBytesPerVm: number;
+  agentHeapBytesPerVm: number;
+  agentRssBytesPerVm: number;
+}
+
+async function measureSize(n: number, stateDir: string): Promise<SizeResult> {
+  const scenario = `bench-${process.pid}-${n}`;
+  const records = new FileOwnerRecords(stateDir);
+  const agent = createAgentActivities({ mode: 'local', runner: spawnRunner, records, plugins: createPluginRegistry({ runner: spawnRunner, dirs: [] }) });
+  try {
+    await agent.ensureNode({ scenario, node: 'node-0', nodeSlot: 0 });
+    // Warm-up: first-use costs (module loading, helper compilation) are not per-VM costs.
+    await agent.createVms({ scenario, node: 'node-0', from: 1_000_000, count: 1 });
+    await agent.deleteVms({ scenario, node: 'node-0', from: 1_000_000, count: 1 });
+    const k0 = meminfo();
+    const a0 = agentMem();
+    const c0 = cpuMs();
+    const t0 = performance.now();
+    await agent.createVms({ scenario, node: 'node-0', from: 0, count: n });
+    await agent.createEndpoints({
+      scenario,
+      node: 'node-0',
+      nodeSlot: 0,
+      from: 0,
+      count: n,
+      endpointsPerVm: 1,
+      segments: [{ vmFrom: 0, vmCount: n, endpoint: 0, subnet: { id: 's', vpc: 'v', cidr: '10.200.0.0/16', gateway: '10.200.0.1', vni: 4242 }, ipIndexFrom: 0 }],
+    });
+    const createMs = performance.now() - t0;
+    const createCpu = cpuMs() - c0;
+    const k1 = meminfo();
+    const a1 = agentMem();
+    const t1 = performance.now();
+    // deleteVms returns once the kernel has torn the namespaces down (their veths are gone).
+    await agent.deleteVms({ scenario, node: 'node-0', from: 0, count: n });
+    const deleteMs = performance.now() - t1;
+    return {
+      vms: n,
+      createMs: Math.round(createMs),
+      createMsPerVm: +(createMs / n).toFixed(3),
+      createCpuMsPerVm: +(createCpu / n).toFixed(3),
+      deleteMs: Math.round(deleteMs),
+      deleteMsPerVm: +(deleteMs / n).toFixed(3),
+      kernelSlabBytesPerVm: Math.round((k1.Slab - k0.Slab) / n),
+      kernelUsedBytesPerVm: Math.round((k0.MemAvailable - k1.MemAvailable) / n),
+      agentHeapBytesPerVm: Math.round((a1.heap - a0.heap) / n),
+      agentRssBytesPerVm: Math.round((a1.rss - a0.rss) / n),
+    };
+  } finally {
+    await cleanScenario({ runner: spawnRunner, records }, scenario);
+  }
+}
+
+async function measureBaseline(n: number, stateDir: string): Promise<Summary['baseline']> {
+  const scenario = `bench-${process.pid}-base`;
+  const records = new FileOwnerRecords(stateDir);
+  const agent = createAgentActivities({ mode: 'local', runner: spawnRunner, records, plugins: createPluginRegistry({ runner: spawnRunner, dirs: [] }) });
+  const { tag } = await agent.ensureNode({ scenario, node: 'node-0', nodeSlot: 0 });
+  const node = nodeNetns(tag, 'node-0');
+  const bridge = `m${tag}base`;
+  const vms: BaselineVm[] = Array.from({ length: n }, (_, i) => ({
+    vm: `mk-${tag}-node-0_${i}`,
+    host: `m${tag}h${i}`,
+    tmp: `m${tag}t${i}`,
+    ip: `10.201.${i >> 8}.${(i & 255) + 2}/16`,
+    gateway: '10.201.0.1',
+    mac: `02:bb:00:00:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
+    bridge,
+  }));
+  try {
+    await runBatch(spawnRunner, [`link add ${bridge} type bridge`, `link set ${bridge} up`], { netns: node });
+    // Recorded like every other namespace, so a crash here is cleaned by `merak clean`.
+    await records.intend(scenario, 'node-0', vms.map((v) => ({ kind: 'netns', name: v.vm })));
+    const c0 = cpuMs();
+    const t0 = performance.now();
+    await baselineCreate(spawnRunner, node, vms);
+    const createMs = performance.now() - t0;
+    const createCpu = cpuMs() - c0;
+    const t1 = performance.now();
+    await baselineDelete(spawnRunner, vms);
+    // Same end condition as ours: the node ends of the veths are gone.
+    const deadline = Date.now() + 30_000;
+    while ((await listLinks(spawnRunner, node)).some((l) => l.ifname.startsWith(`m${tag}h`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const deleteMs = performance.now() - t1;
+    return { vms: n, createMsPerVm: +(createMs / n).toFixed(2), createCpuMsPerVm: +(createCpu / n).toFixed(2), deleteMsPerVm: +(deleteMs / n).toFixed(2) };
+  } finally {
+    await cleanScenario({ runner: spawnRunner, records }, scenario);
+  }
+}
+
+function markdown(summary: Summary): string {
+  const rows = summary.sizes
+    .map(
+      (s) =>
+        `| ${s.vms} | ${s.createMsPerVm} | ${s.createCpuMsPerVm} | ${s.createMs} | ${s.deleteMsPerVm} | ${s.deleteMs} | ${s.kernelSlabBytesPerVm} | ${s.kernelUsedBytesPerVm} | ${s.agentHeapBytesPerVm} | ${s.agentRssBytesPerVm} |`,
+    )
+    .join('\n');
+  return [
+    '<!-- dataplane:start -->',
+    '## Dataplane (node agent, local mode)',
+    '',
+    `Measured by \`npm run bench:dataplane\` on ${summary.machine}, ${summary.date}; 1-minute load average ${summary.load[0]} before, ${summary.load[1]} after (other engineers' builds and tests were running). One node, reference plugin,`,
+    'one endpoint per VM (namespace with loopback up + veth with requested name, MAC, address, default route, node end on the VNI bridge).',
+    'Delete = `deleteVms`, which returns once the kernel has torn the namespaces down (their veths are gone).',
+    '',
+    '| VMs | create ms/VM | create CPU ms/VM | create total ms | delete ms/VM | delete total ms | kernel Slab B/VM | kernel used B/VM | agent heap B/VM | agent RSS B/VM |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    rows,
+    '',
+    `Baseline in the same run (${summary.baseline.vms} VMs, one \`ip\` process per step, veth created on the node then moved into the VM, the original Go agent's pattern): ` +
+      `**${summary.baseline.createMsPerVm} ms/VM** create (${summary.baseline.createCpuMsPerVm} CPU ms/VM), ${summary.baseline.deleteMsPerVm} ms/VM delete. ` +
+      `Ratio baseline / Merak at ${summary.baseline.vms} VMs: **${summary.ratioCreate}x** create, ${summary.ratioDelete}x delete.`,
+    '',
+    `Targets: create ≤ 2 ms/VM flat from 100 to 1000 — ${summary.targets.create}; delete 1000 VMs ≤ 2 s — ${summary.targets.delete}; heap ≤ 1 KB/VM — ${summary.targets.heap}.`,
+    'How it is done and why: docs/dataplane.md. Raw numbers: bench/results/dataplane.json.',
+    '<!-- dataplane:end -->',
+  ].join('\n');
+}
+
+interface Summary {
+  date: string;
+  machine: string;
+  sizes: SizeResult[];
+  baseline: { vms: number; createMsPerVm: number; createCpuMsPerVm: number; deleteMsPerVm: number };
+  /** 1-minute load average before and after the run: other work on the machine inflates wall-clock times. */
+  load: [number, number];
+  ratioCreate: number;
+  ratioDelete: number;
+  targets: { create: string; delete: string; heap: string };
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('the dataplane benchmark creates namespaces: run it as root');
+  await runChecked(spawnRunner, ['ip', '-V']);
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'merak-bench-'));
+  const load0 = loadavg()[0];
+  try {
+    const sizes: SizeResult[] = [];
+    for (const n of SIZES) {
+      const r = await measureSize(n, stateDir);
+      process.stderr.write(`dataplane: ${n} VMs: create ${r.createMsPerVm} ms/VM, delete ${r.deleteMs} ms total\n`);
+      sizes.push(r);
+    }
+    const baseline = await measureBaseline(BASELINE_VMS, stateDir);
+    process.stderr.write(`dataplane: baseline ${baseline.vms} VMs: create ${baseline.createMsPerVm} ms/VM\n`);
+    const ref = sizes.find((s) => s.vms === BASELINE_VMS) ?? sizes[0];
+    const largest = sizes[sizes.length - 1];
+    const maxCreate = Math.max(...sizes.map((s) => s.createMsPerVm));
+    const minCreate = Math.min(...sizes.map((s) => s.createMsPerVm));
+    const summary: Summary = {
+      date: new Date().toISOString(),
+      machine: `${cpus().length} CPU (${cpus()[0]?.model ?? 'unknown'}), shared with other builds`,
+      sizes,
+      baseline,
+      load: [+load0.toFixed(2), +loadavg()[0].toFixed(2)],
+      ratioCreate: +(baseline.createMsPerVm / ref.createMsPerVm).toFixed(1),
+      ratioDelete: +(baseline.deleteMsPerVm / ref.deleteMsPerVm).toFixed(1),
+      targets: {
+        create: maxCreate <= 2 ? `met (max ${maxCreate}, spread ${(maxCreate / minCreate).toFixed(2)}x)` : `missed (max ${maxCreate} ms/VM, spread ${(maxCreate / minCreate).toFixed(2)}x)`,
+        delete: largest.vms >= 1000 ? (largest.deleteMs <= 2000 ? `met (${largest.deleteMs} ms)` : `missed (${largest.deleteMs} ms)`) : 'not measured at 1000',
+        heap: Math.max(...sizes.map((s) => s.agentHeapBytesPerVm)) <= 1024 ? 'met' : `missed (max ${Math.max(...sizes.map((s) => s.agentHeapBytesPerVm))} B/VM)`,
+      },
+    };
+    await fs.mkdir(path.join(repoRoot, 'bench', 'results'), { recursive: true });
+    await fs.writeFile(path.join(repoRoot, 'bench', 'results', 'dataplane.json'), JSON.stringify(summary, null, 2) + '\n');
+    const docs = path.join(repoRoot, 'docs', 'BENCHMARKS.md');
+    let text = '';
+    try {
+      text = await fs.readFile(docs, 'utf8');
+    } catch {
+      text = '# Benchmarks\n\nEach section is written by its benchmark script; do not edit by hand between the markers.\n';
+    }
+    const section = markdown(summary);
+    const re = /<!-- dataplane:start -->[\s\S]*?<!-- dataplane:end -->/;
+    text = re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}\n`;
+    await fs.writeFile(docs, text);
+    process.stdout.write(JSON.stringify(summary) + '\n');
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench:dataplane: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});
