@@ -42,6 +42,9 @@ export interface NetworkPluginClient {
   close(): void;
 }
 
+/** Largest answer the client accepts (64 MiB). */
+const MAX_RECEIVE_BYTES = 64 * 1024 * 1024;
+
 type Invoke<Req, Res> = (request: Req, options: grpc.CallOptions, callback: grpc.requestCallback<Res>) => grpc.ClientUnaryCall;
 
 /**
@@ -52,7 +55,10 @@ export function createNetworkPluginClient(address: string, options: NetworkPlugi
   const defaultDeadlineMs = options.deadlineMs ?? 10_000;
   checkDeadline('deadlineMs', defaultDeadlineMs);
   const proto = loadPluginProto().v1;
-  const plugin = new proto.NetworkPluginService(address, grpc.credentials.createInsecure());
+  // GetState of a plugin holding tens of thousands of nodes exceeds gRPC's default 4 MiB.
+  const plugin = new proto.NetworkPluginService(address, grpc.credentials.createInsecure(), {
+    'grpc.max_receive_message_length': MAX_RECEIVE_BYTES,
+  });
   // The state service shares the plugin's channel: one connection per plugin, not two.
   const state = new proto.NetworkPluginStateService(address, grpc.credentials.createInsecure(), {
     channelOverride: plugin.getChannel(),

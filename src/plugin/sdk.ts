@@ -149,7 +149,7 @@ async function answer<Res>(
   try {
     response = await run();
   } catch (err) {
-    if (err instanceof PluginError) {
+    if (err instanceof PluginError && Number.isInteger(err.code) && err.code > Status.OK && err.code <= Status.UNAUTHENTICATED) {
       callback({ code: err.code, details: err.message });
       return;
     }

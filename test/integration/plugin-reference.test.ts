@@ -187,6 +187,49 @@ describe('reference network plugin with a state file', () => {
     }
   });
 
+  it('concurrent creates all reach the state file', async () => {
+    const file = path.join(dir, 'state.json');
+    let plugin = await startReferencePlugin({ port: 0, stateFile: file });
+    let client = createNetworkPluginClient(`127.0.0.1:${plugin.port}`);
+    const hex = (i: number) => i.toString(16).padStart(2, '0');
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) => client.createNode({ node: { name: `n${i}`, ip: `172.20.${i >> 8}.${i & 255}`, mac: `02:00:00:00:${hex(i >> 8)}:${hex(i & 255)}` } })),
+    );
+    client.close();
+    await plugin.close();
+    plugin = await startReferencePlugin({ port: 0, stateFile: file });
+    client = createNetworkPluginClient(`127.0.0.1:${plugin.port}`);
+    try {
+      const state = await client.getState();
+      expect(state.nodes).toHaveLength(200);
+      expect(state.revision).toBe(200);
+    } finally {
+      client.close();
+      await plugin.close();
+    }
+  });
+
+  it('GetState answers a state larger than gRPC default 4 MiB message limit', async () => {
+    const file = path.join(dir, 'big.json');
+    const nodes = Array.from({ length: 70_000 }, (_, i) => ({
+      name: `node-with-a-longish-name-${i}`,
+      ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+      mac: `02:00:00:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
+      optional: {},
+    }));
+    fs.writeFileSync(file, JSON.stringify({ version: 1, revision: 70_000, vpcs: [], subnets: [], nodes }));
+    const plugin = await startReferencePlugin({ port: 0, stateFile: file });
+    const client = createNetworkPluginClient(`127.0.0.1:${plugin.port}`, { deadlineMs: 30_000 });
+    try {
+      const state = await client.getState();
+      expect(state.nodes).toHaveLength(70_000);
+      expect(state.nodes[0].name).toBe('node-with-a-longish-name-0');
+    } finally {
+      client.close();
+      await plugin.close();
+    }
+  }, 60_000);
+
   it('refuses to start on a corrupt state file, naming the file and the rule', async () => {
     const file = path.join(dir, 'state.json');
     fs.writeFileSync(file, JSON.stringify({ version: 1, vpcs: [{ ...vpcA, vni: 0 }] }));

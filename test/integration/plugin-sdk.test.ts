@@ -142,6 +142,29 @@ describe('serveNetworkPlugin + createNetworkPluginClient', () => {
     }
   });
 
+  it('a PluginError carrying OK or a number that is no status is answered INTERNAL', async () => {
+    const odd = await serveNetworkPlugin(
+      {
+        ...allocatingProvider([]),
+        createVpc: async () => {
+          throw new PluginError(Status.OK, 'OK is no failure');
+        },
+        deleteVpc: async () => {
+          throw new PluginError(99 as Status, 'no such status');
+        },
+      },
+      { port: 0, onInternalError: () => undefined },
+    );
+    const client = createNetworkPluginClient(odd.address);
+    try {
+      expect((await failure(client.createVpc({ vpc: { id: 'x' } }))).code).toBe(Status.INTERNAL);
+      expect((await failure(client.deleteVpc({ id: 'x' }))).code).toBe(Status.INTERNAL);
+    } finally {
+      client.close();
+      await odd.close();
+    }
+  });
+
   it('refuses a bad port and a bad deadline before doing anything', async () => {
     await expect(serveNetworkPlugin(allocatingProvider([]), { port: 70000 })).rejects.toThrow('port: 70000 is not a TCP port');
     expect(() => createNetworkPluginClient(server.address, { deadlineMs: 0 })).toThrow('deadlineMs: 0 is not a positive number');
