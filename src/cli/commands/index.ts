@@ -2,6 +2,9 @@ import type { Command } from 'commander';
 import { register as registerServer } from './server';
 import { register as registerPlugin } from './plugin';
 import { register as registerWorker } from './worker';
+import { register as registerWorkerAgent } from './worker-agent';
+import { register as registerLocal } from './local';
+import { register as registerClean } from './clean';
 import { register as registerController } from './controller';
 
 /**
@@ -13,5 +16,8 @@ export function registerCommands(program: Command): void {
   registerServer(program);
   registerPlugin(program);
   registerWorker(program);
+  registerWorkerAgent(program);
+  registerLocal(program);
+  registerClean(program);
   registerController(program);
 }

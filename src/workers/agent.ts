@@ -1,0 +1,53 @@
+/**
+ * The node-agent worker: one Temporal Worker per node, each polling `merak-agent-<node>`, all in
+ * one process sharing one connection (a machine may host several local nodes). The activities
+ * are the agent's (src/activities/agent) plus whatever node-side activities the caller adds
+ * (the testing activities run from the node's VMs).
+ */
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createAgentActivities, type NodeMode } from '../activities/agent/activities';
+import { spawnRunner } from '../dataplane/command';
+import { FileOwnerRecords, stateDirFromEnv } from '../dataplane/owner-records';
+import { validateNode } from '../dataplane/names';
+import { createPluginRegistry, pluginDirsFromEnv } from '../endpoint-plugins/registry';
+
+/** Task queue of a node's agent. */
+export const agentQueue = (node: string): string => `merak-agent-${node}`;
+
+export interface AgentWorkerOptions {
+  connection: NativeConnection;
+  /** Temporal namespace. @default "default" */
+  namespace?: string;
+  /** Nodes this process serves; one Worker each. */
+  nodes: string[];
+  /** local: nodes are namespaces Merak makes; pod: the node is this process's namespace. @default "local" */
+  mode?: NodeMode;
+  /** Owner records and node state. @default MERAK_STATE_DIR or /var/lib/merak */
+  stateDir?: string;
+  /** Where executable endpoint plugins are looked up. @default MERAK_PLUGIN_DIRS or the shipped plugins/ */
+  pluginDirs?: string[];
+  /** More activities for the same queues (e.g. the testing activities), keyed by name. */
+  extraActivities?: Record<string, (...args: never[]) => Promise<unknown>>;
+  /** Agent activities run at once per node; batches are already large. @default 4 */
+  maxConcurrentActivityTaskExecutions?: number;
+}
+
+export async function createAgentWorkers(o: AgentWorkerOptions): Promise<Worker[]> {
+  if (o.nodes.length === 0) throw new Error('no node given: pass --node NAME (repeatable)');
+  const nodes = [...new Set(o.nodes.map((n, i) => validateNode(n, `nodes.${i}`)))];
+  const records = new FileOwnerRecords(o.stateDir ?? stateDirFromEnv());
+  const plugins = createPluginRegistry({ runner: spawnRunner, dirs: o.pluginDirs ?? pluginDirsFromEnv() });
+  // One set of activities serves every node of this process: they are stateless per call.
+  const activities = { ...createAgentActivities({ mode: o.mode ?? 'local', runner: spawnRunner, records, plugins }), ...o.extraActivities };
+  return Promise.all(
+    nodes.map((node) =>
+      Worker.create({
+        connection: o.connection,
+        namespace: o.namespace ?? 'default',
+        taskQueue: agentQueue(node),
+        activities,
+        maxConcurrentActivityTaskExecutions: o.maxConcurrentActivityTaskExecutions ?? 4,
+      }),
+    ),
+  );
+}
