@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -40,5 +41,24 @@ describe('src/gen is generated from proto/ and up to date', () => {
     const stale = files.filter((f) => fs.readFileSync(path.join(fresh, f), 'utf8') !== fs.readFileSync(path.join(committed, f), 'utf8'));
     // A non-empty list means proto/ changed without `npm run gen:proto`: run it and commit src/gen.
     expect(stale).toEqual([]);
+  });
+});
+
+describe('proto/ compiles with protoc', () => {
+  // Providers in other languages generate their stubs with protoc (or buf, which uses the same
+  // parser rules); the protos must compile there, not only with protobuf.js.
+  it('protoc accepts both files and emits a descriptor set', () => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'merak-protoc-')), 'plugin.pb');
+    try {
+      execFileSync('protoc', ['-I', 'proto', `--descriptor_set_out=${out}`, 'merak/plugin/v1/network_plugin.proto', 'merak/plugin/v1/network_plugin_state.proto'], {
+        cwd: root,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      const descriptor = fs.readFileSync(out).toString('latin1');
+      expect(descriptor).toContain('NetworkPluginService');
+      expect(descriptor).toContain('NetworkPluginStateService');
+    } finally {
+      fs.rmSync(path.dirname(out), { recursive: true, force: true });
+    }
   });
 });
