@@ -1,2 +1,3 @@
 // Every workflow the Merak workers run; the bundler starts here.
 export { scenarioWorkflow } from './scenario';
+export { nodeWorkflow } from './node';

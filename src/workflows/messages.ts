@@ -14,6 +14,8 @@ export interface BuiltObject {
   id: string;
   /** The VNI the provider assigned (VPCs and subnets). */
   vni?: number;
+  /** The VPC of a subnet. */
+  vpc?: string;
 }
 
 export interface NodeStatus {

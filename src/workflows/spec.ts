@@ -41,6 +41,12 @@ const OBJECT_ID = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,62})$/;
 const PLUGIN_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const MAC_ADDRESS = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 const HOST_PORT = /^[A-Za-z0-9.-]+:[0-9]{1,5}$|^\[[0-9A-Fa-f:]+\]:[0-9]{1,5}$/;
+/** A gRPC client cannot dial port 0 or a port above 65535; refuse them here rather than at the first call. */
+const validPort = (address: string) => {
+  if (!HOST_PORT.test(address)) return true; // already reported as "must be host:port"
+  const port = Number(address.slice(address.lastIndexOf(':') + 1));
+  return port >= 1 && port <= 65_535;
+};
 
 const count = (max: number) => z.number().int('must be a whole number').min(0, 'must not be negative').max(max, `must be at most ${max}`);
 const positive = (max: number) => z.number().int('must be a whole number').min(1, 'must be at least 1').max(max, `must be at most ${max}`);
@@ -99,9 +105,9 @@ const testsObjectSchema = z.strictObject({
   negative: z.boolean().default(true),
 });
 
+// One enum (not two literals) so that a wrong word is answered with both allowed words, not only the first.
 const rateSchema = z.union([
-  z.literal('sequential'),
-  z.literal('random'),
+  z.enum(['sequential', 'random']),
   z.strictObject({ rps: z.number().positive('must be above 0').max(1_000_000, 'must be at most 1000000') }),
 ]);
 
@@ -110,7 +116,7 @@ export const scenarioSchema = z.strictObject({
   name: z.string().regex(SCENARIO_NAME, 'must be 1-32 lower-case letters, digits or inner "-"'),
   plugin: z.strictObject({
     /** host:port of the network plugin's gRPC server. */
-    address: z.string().regex(HOST_PORT, 'must be host:port'),
+    address: z.string().regex(HOST_PORT, 'must be host:port').refine(validPort, 'must have a port between 1 and 65535'),
     /** Deadline of every plugin call in ms. Default 10000. */
     deadlineMs: positive(600_000).default(10_000),
     /** How long a plugin call is retried while the plugin is unavailable, in ms. Default 120000. */
@@ -123,7 +129,16 @@ export const scenarioSchema = z.strictObject({
   underlay: z.strictObject({ cidr: cidrText.default(DEFAULT_UNDERLAY_CIDR) }).default({ cidr: DEFAULT_UNDERLAY_CIDR }),
   vpcs: z.array(vpcSchema).min(1, 'a scenario needs at least one VPC'),
   /** A node count (named node-1 … node-N) or a list of names / node objects. */
-  nodes: z.union([positive(MAX_NODES), z.array(z.union([nodeObjectSchema.shape.name, nodeObjectSchema])).min(1, 'a scenario needs at least one node').max(MAX_NODES, `at most ${MAX_NODES} nodes`)]),
+  nodes: z.union(
+    [
+      positive(MAX_NODES),
+      z
+        .array(z.union([nodeObjectSchema.shape.name, nodeObjectSchema], { error: 'must be a node name or a node object {name, ip?, mac?, ...}' }))
+        .min(1, 'a scenario needs at least one node')
+        .max(MAX_NODES, `at most ${MAX_NODES} nodes`),
+    ],
+    { error: `must be a node count (1..${MAX_NODES}) or a list of node names or node objects` },
+  ),
   /** VMs per node. Default 1. */
   vmsPerNode: count(MAX_VMS_PER_NODE).default(1),
   /** Endpoints per VM. Default 1. */
@@ -131,12 +146,19 @@ export const scenarioSchema = z.strictObject({
   /** How VMs are spread over nodes. Default `uniform`. */
   placement: z.enum(PLACEMENTS).default('uniform'),
   /** Seed for `random` placement and random test pairs. Default 1. */
-  seed: z.number().int('must be a whole number').min(0).max(2 ** 31 - 1).default(1),
+  seed: z
+    .number()
+    .int('must be a whole number')
+    .min(0, 'must not be negative')
+    .max(2 ** 31 - 1, `must be at most ${2 ** 31 - 1}`)
+    .default(1),
   /** How fast VMs are created. Default `sequential`. */
   rate: rateSchema.default('sequential'),
   /** VMs per agent activity call. Default 500. */
   batchSize: positive(10_000).default(500),
-  tests: z.union([z.array(z.enum(TEST_KINDS)), testsObjectSchema]).default([]),
+  tests: z
+    .union([z.array(z.enum(TEST_KINDS)), testsObjectSchema], { error: `must be a list of test kinds (${TEST_KINDS.join(', ')}) or a tests object {kinds, pairs, ...}` })
+    .default([]),
 });
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;
@@ -246,7 +268,8 @@ function depth(issues: z.core.$ZodIssue[]): number {
 function ruleText(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_type') return `must be ${issue.expected === 'int' ? 'a whole number' : `of type ${issue.expected}`}`;
   if (issue.code === 'invalid_value') return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-  if (issue.code === 'invalid_union') return 'matches none of the allowed forms';
+  // A union with its own message says which forms it takes; zod's default says only "Invalid input".
+  if (issue.code === 'invalid_union') return issue.message && issue.message !== 'Invalid input' ? issue.message : 'matches none of the allowed forms';
   return issue.message;
 }
 
@@ -305,6 +328,22 @@ function semanticIssues(parsed: ScenarioParsed, spec: ScenarioSpec): SpecIssue[]
         if (cidrsOverlap(other.cidr, cidr)) add(`${path}.cidr`, subnet.cidr, `overlaps ${other.path}.cidr`);
       }
       seen.push({ cidr, path });
+    });
+  });
+
+  // A VNI belongs to one VPC: a subnet's own VNI must not be another VPC's, or the provider would
+  // join two VPCs in one segment (the reference plugin refuses it, but only after VPCs are built).
+  const subnetVnis = new Map<number, { vpc: number; path: string }>();
+  parsed.vpcs.forEach((vpc, v) => {
+    vpc.subnets.forEach((subnet, s) => {
+      // Its own VPC's VNI is the default made explicit; a duplicate VPC VNI is reported above.
+      if (subnet.vni === undefined || subnet.vni === vpc.vni) return;
+      const path = `vpcs[${v}].subnets[${s}]`;
+      const vpcOwner = parsed.vpcs.findIndex((other) => other.vni === subnet.vni);
+      const subnetOwner = subnetVnis.get(subnet.vni);
+      if (vpcOwner >= 0) add(`${path}.vni`, subnet.vni, `is already the VNI of vpcs[${vpcOwner}] (${parsed.vpcs[vpcOwner]!.id}): a VNI belongs to one VPC`);
+      else if (subnetOwner !== undefined && subnetOwner.vpc !== v) add(`${path}.vni`, subnet.vni, `is already the VNI of ${subnetOwner.path} in another VPC: a VNI belongs to one VPC`);
+      else if (subnetOwner === undefined) subnetVnis.set(subnet.vni, { vpc: v, path });
     });
   });
 

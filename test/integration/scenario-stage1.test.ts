@@ -53,7 +53,8 @@ function spec(name: string, address: string, overrides: Partial<ScenarioInput> =
       { id: `${name}-vpc-b`, vni: 1002, cidr: '10.2.0.0/16', subnets: [{ id: `${name}-b1`, cidr: '10.2.1.0/24' }, { id: `${name}-b2`, cidr: '10.2.2.0/24' }] },
     ],
     nodes: [`${name}-n1`, `${name}-n2`, `${name}-n3`],
-    vmsPerNode: 2,
+    // Stage 1 only: no VMs, so no node agent is needed.
+    vmsPerNode: 0,
     ...overrides,
   };
 }
@@ -105,7 +106,7 @@ test('happy path: VPCs, subnets and nodes exist in the plugin, status is ready, 
     expect.arrayContaining([['happy-vpc-a', 1001], ['happy-vpc-b', 1002]]),
   );
   expect(status.built.filter((b) => b.kind === 'subnet')).toHaveLength(4);
-  expect(status.nodes.map((n) => [n.name, n.phase])).toEqual([['happy-n1', 'registered'], ['happy-n2', 'registered'], ['happy-n3', 'registered']]);
+  expect(status.nodes.map((n) => [n.name, n.phase])).toEqual([['happy-n1', 'ready'], ['happy-n2', 'ready'], ['happy-n3', 'ready']]);
 
   const objects = objectsOf('happy');
   expect(objects.vpcs.map((v) => `${v.id}/${v.vni}/${v.ip}/${v.prefix}`).sort()).toEqual(['happy-vpc-a/1001/10.1.0.0/16', 'happy-vpc-b/1002/10.2.0.0/16']);

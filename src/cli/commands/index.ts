@@ -6,6 +6,8 @@ import { register as registerWorkerAgent } from './worker-agent';
 import { register as registerLocal } from './local';
 import { register as registerClean } from './clean';
 import { register as registerController } from './controller';
+import { register as registerUp } from './up';
+import { register as registerOps } from './ops';
 
 /**
  * Every sub-command lives in its own file and exports `register(program)`.
@@ -20,4 +22,6 @@ export function registerCommands(program: Command): void {
   registerLocal(program);
   registerClean(program);
   registerController(program);
+  registerUp(program);
+  registerOps(program);
 }

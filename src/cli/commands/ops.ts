@@ -1,0 +1,153 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import Table from 'cli-table3';
+import { addTemporalOptions, type TemporalFlagValues } from '../../temporal/connection';
+import { daemonNames, stopDaemons } from '../../local/daemons';
+import { resultsQuery, scaleUpdate, statusQuery, teardownSignal, testSignal, type ScenarioStatus } from '../../workflows/messages';
+import { TEST_KINDS, type TestKind } from '../../workflows/spec';
+import { clientFor, scenarioHandle } from '../scenario-client';
+import { printResults, writeJunit } from '../results-output';
+import { graphDot, graphMermaid } from '../graph';
+
+// Day-2 verbs on a running scenario: status, scale, test, graph, down.
+
+type Output = 'table' | 'json';
+interface Common extends TemporalFlagValues {
+  output: Output;
+}
+
+const log = (line: string) => process.stderr.write(`merak: ${line}\n`);
+
+function wholeNumber(flag: string) {
+  return (raw: string): number => {
+    if (!/^\d+$/.test(raw)) throw new InvalidArgumentError(`${flag} must be a whole number ≥ 0, got ${JSON.stringify(raw)}`);
+    return Number(raw);
+  };
+}
+
+function kinds(raw: string): TestKind[] {
+  const list = raw.split(',').map((k) => k.trim());
+  for (const k of list) {
+    if (!(TEST_KINDS as readonly string[]).includes(k)) throw new InvalidArgumentError(`--kind: "${k}" is not one of ${TEST_KINDS.join(', ')}`);
+  }
+  return list as TestKind[];
+}
+
+function withCommon(cmd: Command): Command {
+  return addTemporalOptions(cmd.addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table')));
+}
+
+async function withScenario<T>(flags: Common, name: string, fn: (h: ReturnType<typeof scenarioHandle>) => Promise<T>): Promise<T> {
+  const { client, close } = await clientFor(flags);
+  try {
+    return await fn(scenarioHandle(client, name));
+  } finally {
+    await close();
+  }
+}
+
+function printStatus(s: ScenarioStatus, output: Output): void {
+  if (output === 'json') {
+    process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+    return;
+  }
+  const head = new Table();
+  head.push(
+    { scenario: s.name },
+    { phase: s.phase },
+    { 'plugin objects': `${s.built.filter((b) => b.kind === 'vpc').length} VPCs, ${s.built.filter((b) => b.kind === 'subnet').length} subnets, ${s.built.filter((b) => b.kind === 'node').length} nodes` },
+    { progress: `${s.progress.done}/${s.progress.total} ${s.progress.unit}` },
+  );
+  if (s.error) head.push({ error: s.error });
+  if (s.cleanupErrors.length) head.push({ warnings: s.cleanupErrors.join('\n') });
+  process.stdout.write(`${head.toString()}\n`);
+  const nodes = new Table({ head: ['node', 'phase', 'VMs', 'desired', 'endpoints'] });
+  for (const n of s.nodes) nodes.push([n.name, n.phase, n.vms, n.desiredVms, n.endpoints]);
+  process.stdout.write(`${nodes.toString()}\n`);
+}
+
+/** Waits until the scenario is back to `ready` (after a signal), bounded. */
+async function waitReady(h: ReturnType<typeof scenarioHandle>, timeoutMs: number): Promise<ScenarioStatus> {
+  const deadline = Date.now() + timeoutMs;
+  await new Promise((r) => setTimeout(r, 300));
+  for (;;) {
+    const s = await h.query(statusQuery);
+    if (s.phase === 'ready' || s.phase === 'failed') return s;
+    if (Date.now() > deadline) throw new Error(`scenario ${s.name} is still ${s.phase} after ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+export function register(program: Command): void {
+  withCommon(program.command('status <name>').alias('inspect').description('phase, plugin objects and per-node VM counts of a scenario')).action(
+    async (name: string, flags: Common) => {
+      printStatus(await withScenario(flags, name, (h) => h.query(statusQuery)), flags.output);
+    },
+  );
+
+  withCommon(
+    program
+      .command('scale <name>')
+      .description('change VMs per node, for all nodes or one (an Update: bad values are refused with a message)')
+      .requiredOption('--vms-per-node <n>', 'new VM count per node', wholeNumber('--vms-per-node'))
+      .option('--node <node>', 'only this node'),
+  ).action(async (name: string, flags: Common & { vmsPerNode: number; node?: string }) => {
+    const result = await withScenario(flags, name, (h) => h.executeUpdate(scaleUpdate, { args: [{ vmsPerNode: flags.vmsPerNode, ...(flags.node ? { node: flags.node } : {}) }] }));
+    if (flags.output === 'json') process.stdout.write(`${JSON.stringify(result)}\n`);
+    else log(`scaled ${result.nodes.length ? result.nodes.join(', ') : 'no node (already at that count)'} to ${result.vmsPerNode} VMs`);
+  });
+
+  withCommon(
+    program
+      .command('test <name>')
+      .description('rerun the connectivity tests and print the results')
+      .option('--kind <kinds>', `comma-separated kinds (${TEST_KINDS.join(',')})`, kinds)
+      .option('--junit <file>', 'also write JUnit XML')
+      .option('--timeout <seconds>', 'how long to wait', (v) => Number(v), 300)
+      .option('--no-run', 'only print the last results'),
+  ).action(async (name: string, flags: Common & { kind?: TestKind[]; junit?: string; timeout: number; run: boolean }) => {
+    const results = await withScenario(flags, name, async (h) => {
+      if (flags.run) {
+        await h.signal(testSignal, flags.kind ? { kinds: flags.kind } : {});
+        await waitReady(h, flags.timeout * 1000);
+      }
+      return h.query(resultsQuery);
+    });
+    printResults(results, flags.output);
+    if (flags.junit) await writeJunit(flags.junit, name, results);
+    if (results.some((r) => !r.pass)) process.exitCode = 1;
+  });
+
+  withCommon(
+    program
+      .command('graph <name>')
+      .description('nodes, VPCs and VMs of a live scenario as Mermaid or DOT')
+      .addOption(new Option('--format <format>', 'graph language').choices(['mermaid', 'dot']).default('mermaid')),
+  ).action(async (name: string, flags: Common & { format: 'mermaid' | 'dot' }) => {
+    const status = await withScenario(flags, name, (h) => h.query(statusQuery));
+    process.stdout.write(flags.format === 'dot' ? graphDot(status) : graphMermaid(status));
+  });
+
+  withCommon(
+    program
+      .command('down <name>')
+      .alias('destroy')
+      .description('tear a scenario down (VMs, nodes, subnets, VPCs, in reverse) and stop the local processes merak up started for it')
+      .option('--timeout <seconds>', 'how long to wait', (v) => Number(v), 600),
+  ).action(async (name: string, flags: Common & { timeout: number }) => {
+    const outcome = await withScenario(flags, name, async (h) => {
+      const desc = await h.describe().catch(() => undefined);
+      if (desc?.status.name === 'RUNNING') {
+        await h.signal(teardownSignal);
+        log(`tearing down scenario ${name}…`);
+      }
+      if (!desc) return undefined;
+      return Promise.race([
+        h.result().catch((e: unknown) => ({ error: e instanceof Error ? e.message : String(e) })),
+        new Promise((_, rej) => setTimeout(() => rej(new Error(`teardown of ${name} not finished after ${flags.timeout} s`)), flags.timeout * 1000).unref()),
+      ]);
+    });
+    const stopped = await stopDaemons(name, daemonNames(name));
+    if (flags.output === 'json') process.stdout.write(`${JSON.stringify({ outcome, stopped })}\n`);
+    else log(`scenario ${name}: ${outcome ? JSON.stringify(outcome) : 'no such workflow'}; stopped ${stopped.length ? stopped.join(', ') : 'no local process'}`);
+  });
+}

@@ -1,0 +1,121 @@
+/**
+ * nodeWorkflow: brings one node to a VM count (child of scenarioWorkflow, id
+ * `merak-<scenario>-node-<node>`). Its activities run on the node's own task queue
+ * `merak-agent-<node>`, in batches of ranges: the history grows with the number of batches, never
+ * with the number of VMs. Each run is one reconcile step (grow, shrink, or delete the node); the
+ * parent starts a new run when the desired count changes again.
+ */
+import { defineQuery, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import type { AgentActivities } from '../activities/agent/activities';
+import { agentTaskQueue } from './messages';
+import { segmentsFor, type PlanSubnet, type RangeList } from './plan';
+import type { ScenarioSpec } from './spec';
+
+export interface NodeWorkflowInput {
+  scenario: string;
+  node: string;
+  slot: number;
+  /** Endpoint plugin name: reference | cni | none | an executable's name. */
+  plugin: string;
+  underlayCidr: string;
+  /** Underlay addresses of the scenario's other nodes (VXLAN head-end replication). */
+  peers: string[];
+  /** VMs that exist now. */
+  current: number;
+  /** VMs wanted at the end of this run. */
+  desired: number;
+  endpointsPerVm: number;
+  blockSize: number;
+  subnets: PlanSubnet[];
+  /** This node's host-index ranges per subnet (see plan.ts). */
+  ranges: RangeList[];
+  batchSize: number;
+  rate: ScenarioSpec['rate'];
+  /** Delete the node itself after its VMs (teardown). */
+  removeNode: boolean;
+  /** How long one agent activity may take, retries included, before the node counts as gone. */
+  activityTimeoutMs: number;
+}
+
+export interface NodeWorkflowResult {
+  node: string;
+  vms: number;
+  removed: boolean;
+}
+
+export interface NodeProgress {
+  node: string;
+  phase: 'ensuring' | 'creating' | 'deleting' | 'removing' | 'done';
+  vms: number;
+  desired: number;
+}
+
+export const nodeProgressQuery = defineQuery<NodeProgress>('progress');
+
+/** Pause after a batch of `count` VMs, as the rate asks. */
+function pauseMs(rate: ScenarioSpec['rate'], count: number): number {
+  if (rate === 'sequential') return 0;
+  if (rate === 'random') return Math.floor(Math.random() * 200); // workflow Math.random is seeded and replay-safe
+  return Math.ceil((count / rate.rps) * 1000);
+}
+
+export async function nodeWorkflow(input: NodeWorkflowInput): Promise<NodeWorkflowResult> {
+  const agent = proxyActivities<AgentActivities>({
+    taskQueue: agentTaskQueue(input.node),
+    // A vanished node must not stall the scenario forever.
+    scheduleToCloseTimeout: input.activityTimeoutMs,
+    startToCloseTimeout: Math.min(input.activityTimeoutMs, 10 * 60_000),
+    heartbeatTimeout: 30_000,
+    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s' },
+  });
+  let vms = input.current;
+  let phase: NodeProgress['phase'] = 'ensuring';
+  setHandler(nodeProgressQuery, () => ({ node: input.node, phase, vms, desired: input.desired }));
+
+  const ref = { scenario: input.scenario, node: input.node, plugin: input.plugin };
+  const endpointBatch = (from: number, count: number) => ({
+    ...ref,
+    nodeSlot: input.slot,
+    from,
+    count,
+    endpointsPerVm: input.endpointsPerVm,
+    underlayCidr: input.underlayCidr,
+    segments: segmentsFor(input.subnets, input.ranges, input.slot, from, count, input.endpointsPerVm, input.blockSize).map((s) => ({
+      vmFrom: s.vmFrom,
+      vmCount: s.vmCount,
+      endpoint: s.endpoint,
+      subnet: { id: s.subnet.id, vpc: s.subnet.vpc, cidr: s.subnet.cidr, gateway: s.subnet.gateway, vni: s.subnet.vni },
+      ipIndexFrom: s.ipIndexFrom,
+      peers: input.peers,
+    })),
+  });
+
+  if (input.desired > 0 || !input.removeNode) {
+    await agent.ensureNode({ ...ref, nodeSlot: input.slot, underlayCidr: input.underlayCidr });
+  }
+  phase = input.desired >= vms ? 'creating' : 'deleting';
+  while (vms < input.desired) {
+    const count = Math.min(input.batchSize, input.desired - vms);
+    await agent.createVms({ ...ref, from: vms, count });
+    await agent.createEndpoints(endpointBatch(vms, count));
+    vms += count;
+    const pause = pauseMs(input.rate, count);
+    if (pause > 0 && vms < input.desired) await sleep(pause);
+  }
+  while (vms > input.desired) {
+    // Shrinking deletes the highest-index VMs first.
+    const count = Math.min(input.batchSize, vms - input.desired);
+    const from = vms - count;
+    await agent.deleteEndpoints(endpointBatch(from, count));
+    await agent.deleteVms({ ...ref, from, count });
+    vms = from;
+  }
+  let removed = false;
+  if (input.removeNode) {
+    phase = 'removing';
+    await agent.deleteNode(ref);
+    removed = true;
+  }
+  phase = 'done';
+  return { node: input.node, vms, removed };
+}
