@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -208,6 +209,41 @@ describe('local dev server lifecycle (real Temporal CLI, SQLite in a temp state 
     } finally {
       await stopDevServer({ ...older, graceMs: 5_000 }).catch(() => undefined);
       rmSync(olderState, { recursive: true, force: true });
+    }
+  });
+
+  it('kills a server that ignores SIGTERM after the grace period, and never signals a pid that is not ours', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'merak-devserver-kill-'));
+    const config = { stateDir: dir };
+    const dbFile = join(dir, 'temporal.sqlite');
+    // A real process whose command line looks like our dev server's and that ignores SIGTERM;
+    // its loop is bounded (60 s) in case the test fails before killing it.
+    const stubborn = spawn('bash', ['-c', 'trap "" TERM; for i in $(seq 1 600); do sleep 0.1; done', 'start-dev', dbFile], {
+      stdio: 'ignore',
+    });
+    const stranger = spawn('bash', ['-c', 'for i in $(seq 1 600); do sleep 0.1; done'], { stdio: 'ignore' });
+    const spawned = Promise.all([stubborn, stranger].map((child) => new Promise((r) => child.once('spawn', r))));
+    try {
+      await spawned;
+
+      // A pid file naming a process that is not a dev server of this SQLite file is stale.
+      writeFileSync(join(dir, 'temporal.pid'), `${stranger.pid}\n`);
+      expect(await stopDevServer(config)).toEqual({ killed: false });
+      expect(isAlive(stranger.pid!)).toBe(true);
+      expect(existsSync(join(dir, 'temporal.pid'))).toBe(false);
+
+      writeFileSync(join(dir, 'temporal.pid'), `${stubborn.pid}\n`);
+      expect((await devServerStatus(config)).running).toBe(true);
+      const started = Date.now();
+      const result = await stopDevServer({ ...config, graceMs: 1_000 });
+      expect(result).toEqual({ pid: stubborn.pid, killed: true });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+      expect(isAlive(stubborn.pid!)).toBe(false);
+      expect(existsSync(join(dir, 'temporal.pid'))).toBe(false);
+    } finally {
+      stubborn.kill('SIGKILL');
+      stranger.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
