@@ -1,0 +1,91 @@
+import { mkdtempSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { formatRecord, parseRecords, RecordParseError } from '../../src/dataplane/owner-record-format';
+import { FileOwnerRecords } from '../../src/dataplane/owner-records';
+import { claimTag, findTag, releaseTag, tagOwners } from '../../src/dataplane/tags';
+import { tagCandidate } from '../../src/dataplane/names';
+import { addRange, rangeCount, removeRange } from '../../src/dataplane/range-set';
+
+describe('owner record format', () => {
+  test('intents minus removals, in creation order; re-recorded objects move to the end', () => {
+    const text = [
+      formatRecord('+', { kind: 'netns', name: 'mk-a-n' }),
+      formatRecord('+', { kind: 'netns', name: 'mk-a-n_0' }),
+      formatRecord('+', { kind: 'link', netns: '.', name: 'mab' }),
+      formatRecord('-', { kind: 'netns', name: 'mk-a-n_0' }),
+      formatRecord('+', { kind: 'netns', name: 'mk-a-n_1' }),
+      formatRecord('+', { kind: 'netns', name: 'mk-a-n' }),
+    ].join('');
+    expect(parseRecords(text)).toEqual([
+      { kind: 'link', netns: '.', name: 'mab' },
+      { kind: 'netns', name: 'mk-a-n_1' },
+      { kind: 'netns', name: 'mk-a-n' },
+    ]);
+  });
+
+  test('a torn last line (crash during the append) is ignored; a bad complete line is an error naming file and line', () => {
+    expect(parseRecords('+ netns a\n+ net')).toEqual([{ kind: 'netns', name: 'a' }]);
+    expect(() => parseRecords('+ netns a\n* netns b\n', 'x.rec')).toThrow(RecordParseError);
+    expect(() => parseRecords('+ netns a\n* netns b\n', 'x.rec')).toThrow(/x\.rec:2/);
+    expect(() => parseRecords('+ netns a b\n')).toThrow(RecordParseError);
+  });
+
+  test('names that could break the format are refused', () => {
+    expect(() => formatRecord('+', { kind: 'netns', name: 'a b' })).toThrow(/invalid name/);
+    expect(() => formatRecord('+', { kind: 'netns', name: '../etc' })).toThrow(/invalid name/);
+  });
+});
+
+describe('state directory', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'merak-unit-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('records per writer survive a new store instance and drop removes them', async () => {
+    const a = new FileOwnerRecords(dir);
+    await a.intend('s1', 'node-0', [{ kind: 'netns', name: 'x' }, { kind: 'netns', name: 'y' }]);
+    await a.intend('s1', 'local', [{ kind: 'netns', name: 'f' }]);
+    await a.forget('s1', 'node-0', [{ kind: 'netns', name: 'x' }]);
+    const b = new FileOwnerRecords(dir);
+    expect(Object.fromEntries(await b.live('s1'))).toEqual({ local: [{ kind: 'netns', name: 'f' }], 'node-0': [{ kind: 'netns', name: 'y' }] });
+    expect(await b.scenarios()).toEqual(['s1']);
+    await b.drop('s1');
+    expect(await b.scenarios()).toEqual([]);
+    await expect(b.intend('Bad', 'node-0', [{ kind: 'netns', name: 'x' }])).rejects.toThrow(/invalid scenario/);
+  });
+
+  test('tags: concurrent claims for one scenario agree; another scenario gets another tag; a freed tag leaves no stale lookup', async () => {
+    const claims = await Promise.all(Array.from({ length: 8 }, () => claimTag(dir, 'alpha')));
+    expect(new Set(claims).size).toBe(1);
+    // Occupy beta's first candidate with another scenario: beta must take its second.
+    writeFileSync(path.join(dir, 'tags', tagCandidate('beta', 0)), 'gamma\n');
+    const beta = await claimTag(dir, 'beta');
+    expect(beta).toBe(tagCandidate('beta', 1));
+    expect(beta).not.toBe(claims[0]);
+    // The other scenario's tag is freed: beta must still find its own (second) tag.
+    rmSync(path.join(dir, 'tags', tagCandidate('beta', 0)));
+    expect(await findTag(dir, 'beta')).toBe(beta);
+    expect(await tagOwners(dir)).toEqual(['alpha', 'beta']);
+    await releaseTag(dir, 'alpha');
+    expect(await findTag(dir, 'alpha')).toBeUndefined();
+    expect(readdirSync(path.join(dir, 'tags')).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+});
+
+describe('range sets (none dataplane bookkeeping)', () => {
+  test('add merges adjacent and overlapping ranges; remove splits', () => {
+    let s = addRange([], 0, 10);
+    s = addRange(s, 10, 5);
+    s = addRange(s, 20, 5);
+    expect(s).toEqual([[0, 15], [20, 5]]);
+    s = addRange(s, 12, 10);
+    expect(s).toEqual([[0, 25]]);
+    s = removeRange(s, 5, 10);
+    expect(s).toEqual([[0, 5], [15, 10]]);
+    expect(rangeCount(s)).toBe(15);
+    expect(removeRange(s, 100, 5)).toEqual(s);
+  });
+});
