@@ -1,0 +1,196 @@
+/**
+ * The connectivity-test activity, run by the agent of the node holding the pairs' source VMs
+ * (task queue merak-agent-<node>). Real packets between the scenario's VM namespaces:
+ *
+ * - icmp: `ip netns exec SRC ping -c 1` to the destination address, round-trip time parsed;
+ * - tcp: connect to an echo server bound to the destination address inside its namespace, send
+ *   a payload, check the same bytes come back;
+ * - udp: the same with one datagram (resent at most twice within the timeout);
+ * - iperf: one-off iperf3 server in the destination namespace, 1 s iperf3 client in the source
+ *   namespace, JSON report parsed to bits per second.
+ *
+ * Traffic is only sent after both ends are proven to be the scenario's VMs: the namespace names
+ * come from the scenario's tag (the same resolution the agent uses) and each address must be
+ * configured inside its namespace. A negative pair (different VPCs) passes when traffic fails.
+ * Every check is bounded in time, the number of checks is kinds x pairs, and every process the
+ * activity starts (socket helpers, iperf3 servers) is ended before it returns, even on failure
+ * or cancellation.
+ *
+ * Destinations must be on this host: true in the local emulated cloud, where every node is a
+ * namespace of one machine. Pairs whose destination namespace is elsewhere fail with a message.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { spawnRunner, type CommandRunner } from '../../dataplane/command';
+import { listMountedNetns, netnsPath } from '../../dataplane/netns';
+import { vmNetns } from '../../dataplane/names';
+import { stateDirFromEnv } from '../../dataplane/owner-records';
+import { pythonBinary } from '../../dataplane/ns-helper';
+import { findTag } from '../../dataplane/tags';
+import { InvalidInputError } from '../../dataplane/errors';
+import { parsePayload } from '../agent/types';
+import { beat } from '../agent/heartbeat';
+import type { TestResult } from '../../workflows/messages';
+import type { TestKind } from '../../workflows/spec';
+import { endpointLabel, type TestPair } from '../../workflows/pairs';
+import { IperfChecker, IPERF_SECONDS, type IperfPorts } from './iperf';
+import type { ProcessWatcher } from './line-process';
+import type { CheckOutcome } from './outcome';
+import { pingCheck } from './ping';
+import { SocketHelpers } from './socket-checks';
+import { DEFAULT_TIMEOUT_MS, RunTestsSchema, type RunTestsInput } from './types';
+
+export interface TestingDeps {
+  /** Runs ping, iperf3 clients and python. Default: spawnRunner. */
+  runner?: CommandRunner;
+  /** State directory holding the scenario tags. Default: MERAK_STATE_DIR or /var/lib/merak. */
+  stateDir?: string;
+  /** Checks run at once for icmp, tcp and udp (iperf3 checks always run one at a time). Default: 4. */
+  concurrency?: number;
+  /** Ports the iperf3 servers listen on. Default: 5201-5300. */
+  iperfPorts?: IperfPorts;
+  /** Told about every process started (tests use it to check none is left). Default: none. */
+  watcher?: ProcessWatcher;
+}
+
+/** The scenario has no tag in the state directory: it was never built on this host. */
+export class ScenarioNotBuiltError extends Error {
+  override readonly name = 'ScenarioNotBuiltError';
+  constructor(readonly scenario: string, readonly stateDir: string) {
+    super(`scenario ${scenario} has no tag in ${stateDir}: build it on this host first (or set MERAK_STATE_DIR to the directory the agent uses)`);
+  }
+}
+
+/** Runs `fn` over the items at most `width` at a time; on a failure takes no new item, waits for those running, rethrows. */
+async function boundedPool<T>(items: readonly T[], width: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { e: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (failure === undefined && next < items.length) {
+      const i = next++;
+      try {
+        await fn(items[i], i);
+      } catch (e) {
+        failure ??= { e };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+  if (failure) throw failure.e;
+}
+
+function judge(kind: TestKind, pair: TestPair, o: CheckOutcome): TestResult {
+  const r: TestResult = {
+    kind,
+    source: endpointLabel(pair.source),
+    destination: endpointLabel(pair.destination),
+    negative: pair.negative,
+    pass: o.inconclusive ? false : o.reached !== pair.negative,
+  };
+  if (o.reached && o.latencyMs !== undefined && Number.isFinite(o.latencyMs)) r.latencyMs = Math.round(o.latencyMs * 1000) / 1000;
+  if (o.reached && o.throughputBps !== undefined) r.throughputBps = Math.round(o.throughputBps);
+  if (!r.pass) {
+    if (o.inconclusive) r.error = `not tested: ${o.detail ?? 'unknown reason'}`;
+    else if (pair.negative) r.error = 'reached a VM of another VPC: isolation is broken';
+    else r.error = o.detail ?? 'no reply';
+  }
+  return r;
+}
+
+export function createTestingActivities(deps: TestingDeps = {}) {
+  const runner = deps.runner ?? spawnRunner;
+  const stateDir = deps.stateDir ?? stateDirFromEnv();
+  const concurrency = deps.concurrency ?? 4;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new InvalidInputError('concurrency', concurrency, 'must be an integer from 1 to 64');
+  const iperfPorts = deps.iperfPorts ?? { from: 5201, count: 100 };
+  const tags = new Map<string, string>();
+
+  async function tagOf(scenario: string): Promise<string> {
+    let t = tags.get(scenario);
+    if (!t) {
+      t = await findTag(stateDir, scenario);
+      if (!t) throw new ScenarioNotBuiltError(scenario, stateDir);
+      tags.set(scenario, t);
+    }
+    return t;
+  }
+
+  /**
+   * Runs every kind over every pair and returns one result per (kind, pair), kinds in the order
+   * asked, pairs in the order given. Heartbeats after each check ({ done }).
+   */
+  async function runTests(input: RunTestsInput): Promise<TestResult[]> {
+    const req = parsePayload(RunTestsSchema, input, 'tests');
+    req.pairs.forEach((p, i) => {
+      if (p.source.node !== req.node) {
+        throw new InvalidInputError(`tests.pairs.${i}.source.node`, p.source.node, `must be ${req.node}: tests run on the node of their source VM`);
+      }
+    });
+    const timeoutMs = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    let tag: string;
+    try {
+      tag = await tagOf(req.scenario);
+    } catch (e) {
+      if (e instanceof ScenarioNotBuiltError) throw ApplicationFailure.create({ message: e.message, type: e.name, nonRetryable: true });
+      throw e;
+    }
+    const kinds = [...new Set(req.kinds)];
+    const pairs = req.pairs as TestPair[];
+    const results: TestResult[] = new Array(kinds.length * pairs.length);
+    if (pairs.length === 0) return [];
+
+    const nsOf = (e: TestPair['source']) => vmNetns(tag, e.node, e.vmIndex);
+    // Upper bound of the whole call, so the helpers end on their own if this process dies.
+    const perCheck = timeoutMs + IPERF_SECONDS * 1000 + 5000;
+    const deadlineS = Math.min(86_400, Math.ceil((pairs.length * (kinds.length + 1) * perCheck) / 1000 / concurrency) + 60);
+    const sockets = new SocketHelpers({ python: await pythonBinary(runner), deadlineS, workers: concurrency, watcher: deps.watcher });
+    const iperf = new IperfChecker(runner, iperfPorts, deps.watcher);
+    let done = 0;
+    try {
+      // 1. Both ends of every pair must be this scenario's VMs, on this host, holding the address.
+      const mounted = await listMountedNetns();
+      const ends = new Map<string, Promise<string | undefined>>();
+      const endProblem = (e: TestPair['source'], role: string): Promise<string | undefined> => {
+        const ns = nsOf(e);
+        const key = `${ns} ${e.ip}`;
+        let p = ends.get(key);
+        if (!p) {
+          p = mounted.has(ns)
+            ? sockets.owns(netnsPath(ns), e.ip, timeoutMs + 2000).then((err) => (err ? `${role} address ${e.ip} is not configured in VM namespace ${ns} (${err})` : undefined))
+            : Promise.resolve(`${role} VM namespace ${ns} does not exist on this host`);
+          ends.set(key, p);
+        }
+        return p;
+      };
+      const problems: Array<string | undefined> = new Array(pairs.length);
+      await boundedPool(pairs, concurrency, async (p, i) => {
+        problems[i] = (await endProblem(p.source, 'source')) ?? (await endProblem(p.destination, 'destination'));
+      });
+
+      // 2. The checks, kind by kind.
+      for (const [k, kind] of kinds.entries()) {
+        await boundedPool(pairs, kind === 'iperf' ? 1 : concurrency, async (pair, i) => {
+          const problem = problems[i];
+          let outcome: CheckOutcome;
+          if (problem) outcome = { reached: false, inconclusive: true, detail: problem };
+          else {
+            const src = nsOf(pair.source);
+            const dst = nsOf(pair.destination);
+            const ip = pair.destination.ip;
+            if (kind === 'icmp') outcome = await pingCheck(runner, src, ip, timeoutMs);
+            else if (kind === 'iperf') outcome = await iperf.check(src, dst, ip, timeoutMs);
+            else outcome = await sockets.check(kind, netnsPath(src), netnsPath(dst), ip, timeoutMs);
+          }
+          results[k * pairs.length + i] = judge(kind, pair, outcome);
+          beat(++done);
+        });
+      }
+    } finally {
+      await sockets.close();
+    }
+    return results;
+  }
+
+  return { runTests };
+}
+
+export type TestingActivities = ReturnType<typeof createTestingActivities>;

@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+# Merak socket helper for the connectivity tests. Node cannot call setns(2), and starting a
+# process per probe inside each VM namespace costs tens of milliseconds; this helper creates
+# each socket inside a VM's network namespace (setns there, socket(), setns back: a socket
+# stays in the namespace it was created in) and uses it from one long-lived process.
+#
+# Two roles, one JSON request per stdin line, one JSON reply per stdout line (matched by "id"):
+#
+#   sockprobe.py serve DEADLINE_S
+#     {"id": N, "ns": "/run/netns/VM", "ip": "10.0.0.5"}
+#       -> {"id": N, "ok": true, "tcp": PORT, "udp": PORT}    TCP and UDP echo on ephemeral ports
+#     Echoes until stdin closes or DEADLINE_S seconds pass, then closes every socket and exits.
+#
+#   sockprobe.py probe DEADLINE_S WORKERS
+#     {"id": N, "op": "owns", "ns": "/run/netns/VM", "ip": "10.0.0.5"}
+#       -> ok when the address is configured in that namespace (bind succeeds), so traffic is
+#          only ever sent from and to the scenario's own VM addresses
+#     {"id": N, "op": "tcp"|"udp", "ns": SRC, "ip": DST_IP, "port": P, "bytes": B, "timeoutMs": T}
+#       -> {"id": N, "ok": true, "rttMs": F} | {"id": N, "ok": false, "error": "..."}
+#     Runs up to WORKERS requests at once; exits when stdin closes and the last reply is out,
+#     or after DEADLINE_S seconds whatever happens.
+import ctypes, errno, json, os, selectors, socket, sys, threading, time
+from concurrent.futures import ThreadPoolExecutor
+
+CLONE_NEWNET = 0x40000000
+MAX_PAYLOAD = 65536
+MAX_CONNECTIONS = 512
+CONNECTION_IDLE_S = 5.0
+
+libc = ctypes.CDLL(None, use_errno=True)
+home = os.open('/proc/self/ns/net', os.O_RDONLY)
+out_lock = threading.Lock()
+
+
+def reply(obj):
+    with out_lock:
+        sys.stdout.write(json.dumps(obj) + '\n')
+        sys.stdout.flush()
+
+
+def socket_in(ns, kind):
+    """A socket created inside namespace file `ns` (setns is per thread; we always come back)."""
+    fd = os.open(ns, os.O_RDONLY)
+    try:
+        if libc.setns(fd, CLONE_NEWNET) != 0:
+            e = ctypes.get_errno()
+            raise OSError(e, 'setns %s: %s' % (ns, os.strerror(e)))
+        try:
+            return socket.socket(socket.AF_INET, kind)
+        finally:
+            if libc.setns(home, CLONE_NEWNET) != 0:
+                # Never go on acting from the wrong namespace.
+                os._exit(70)
+    finally:
+        os.close(fd)
+
+
+def describe(e):
+    if isinstance(e, socket.timeout):
+        return 'timed out'
+    if isinstance(e, ConnectionRefusedError):
+        return 'connection refused'
+    if isinstance(e, OSError) and e.errno is not None:
+        return '%s (%s)' % (os.strerror(e.errno), errno.errorcode.get(e.errno, e.errno))
+    return str(e)
+
+
+# ------------------------------------------------------------------ serve
+
+def serve(deadline_s):
+    end = time.monotonic() + deadline_s
+    sel = selectors.DefaultSelector()
+    os.set_blocking(0, False)
+    sel.register(0, selectors.EVENT_READ, ('stdin', None))
+    pending = b''
+    conns = {}  # socket -> last activity
+    owned = []
+
+    def open_pair(req):
+        tcp = socket_in(req['ns'], socket.SOCK_STREAM)
+        udp = socket_in(req['ns'], socket.SOCK_DGRAM)
+        owned.extend([tcp, udp])
+        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        tcp.bind((req['ip'], 0))
+        tcp.listen(64)
+        tcp.setblocking(False)
+        udp.bind((req['ip'], 0))
+        udp.setblocking(False)
+        sel.register(tcp, selectors.EVENT_READ, ('listen', None))
+        sel.register(udp, selectors.EVENT_READ, ('udp', None))
+        return tcp.getsockname()[1], udp.getsockname()[1]
+
+    def drop(c):
+        sel.unregister(c)
+        conns.pop(c, None)
+        c.close()
+
+    running = True
+    while running and time.monotonic() < end:
+        for key, _ in sel.select(timeout=0.25):
+            role, _ = key.data
+            s = key.fileobj
+            if role == 'stdin':
+                chunk = os.read(0, 65536)
+                if not chunk:
+                    running = False
+                    break
+                pending += chunk
+                while b'\n' in pending:
+                    line, pending = pending.split(b'\n', 1)
+                    if not line.strip():
+                        continue
+                    req = json.loads(line)
+                    try:
+                        tcp_port, udp_port = open_pair(req)
+                        reply({'id': req['id'], 'ok': True, 'tcp': tcp_port, 'udp': udp_port})
+                    except Exception as e:  # reported to the caller, who fails that test
+                        reply({'id': req['id'], 'ok': False, 'error': describe(e)})
+            elif role == 'listen':
+                try:
+                    c, _ = s.accept()
+                except OSError:
+                    continue
+                if len(conns) >= MAX_CONNECTIONS:
+                    c.close()
+                    continue
+                c.settimeout(1.0)
+                conns[c] = time.monotonic()
+                sel.register(c, selectors.EVENT_READ, ('conn', None))
+            elif role == 'conn':
+                try:
+                    data = s.recv(MAX_PAYLOAD)
+                    if data:
+                        s.sendall(data)
+                        conns[s] = time.monotonic()
+                    else:
+                        drop(s)
+                except OSError:
+                    drop(s)
+            elif role == 'udp':
+                try:
+                    data, addr = s.recvfrom(MAX_PAYLOAD)
+                    s.sendto(data, addr)
+                except OSError:
+                    pass
+        now = time.monotonic()
+        for c, seen in list(conns.items()):
+            if now - seen > CONNECTION_IDLE_S:
+                drop(c)
+    for c in list(conns):
+        drop(c)
+    for s in owned:
+        s.close()
+
+
+# ------------------------------------------------------------------ probe
+
+def owns(req):
+    s = socket_in(req['ns'], socket.SOCK_DGRAM)
+    try:
+        s.bind((req['ip'], 0))
+    finally:
+        s.close()
+    return {}
+
+
+def probe_tcp(req, timeout, payload):
+    s = socket_in(req['ns'], socket.SOCK_STREAM)
+    try:
+        end = time.monotonic() + timeout
+        t0 = time.monotonic()
+        s.settimeout(timeout)
+        s.connect((req['ip'], req['port']))
+        s.sendall(payload)
+        s.shutdown(socket.SHUT_WR)
+        got = b''
+        while len(got) < len(payload):
+            left = end - time.monotonic()
+            if left <= 0:
+                raise socket.timeout()
+            s.settimeout(left)
+            chunk = s.recv(MAX_PAYLOAD)
+            if not chunk:
+                break
+            got += chunk
+        rtt = (time.monotonic() - t0) * 1000
+        if got != payload:
+            raise ValueError('echo mismatch: sent %d bytes, got %d back' % (len(payload), len(got)))
+        return {'rttMs': rtt}
+    finally:
+        s.close()
+
+
+def probe_udp(req, timeout, payload):
+    s = socket_in(req['ns'], socket.SOCK_DGRAM)
+    try:
+        end = time.monotonic() + timeout
+        s.connect((req['ip'], req['port']))
+        # Up to three sends within the timeout: the first datagram may wait on ARP.
+        for _ in range(3):
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            t0 = time.monotonic()
+            s.send(payload)
+            s.settimeout(min(left, timeout / 3))
+            try:
+                while True:
+                    data = s.recv(MAX_PAYLOAD)
+                    if data == payload:
+                        return {'rttMs': (time.monotonic() - t0) * 1000}
+            except socket.timeout:
+                continue
+        raise socket.timeout()
+    finally:
+        s.close()
+
+
+def run_probe(req):
+    try:
+        op = req.get('op')
+        if op == 'owns':
+            result = owns(req)
+        else:
+            timeout = max(0.01, min(float(req['timeoutMs']), 60000.0) / 1000.0)
+            payload = os.urandom(max(1, min(int(req.get('bytes', 64)), MAX_PAYLOAD)))
+            if op == 'tcp':
+                result = probe_tcp(req, timeout, payload)
+            elif op == 'udp':
+                result = probe_udp(req, timeout, payload)
+            else:
+                raise ValueError('unknown op %r' % op)
+        result.update({'id': req['id'], 'ok': True})
+        reply(result)
+    except Exception as e:
+        reply({'id': req.get('id'), 'ok': False, 'error': describe(e)})
+
+
+def probe(deadline_s, workers):
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for line in sys.stdin:
+            if line.strip():
+                pool.submit(run_probe, json.loads(line))
+
+
+def watchdog(deadline_s):
+    time.sleep(deadline_s)
+    os._exit(75)
+
+
+if __name__ == '__main__':
+    role = sys.argv[1]
+    deadline = float(sys.argv[2])
+    threading.Thread(target=watchdog, args=(deadline + 1,), daemon=True).start()
+    if role == 'serve':
+        serve(deadline)
+    elif role == 'probe':
+        probe(deadline, max(1, min(int(sys.argv[3]), 64)))
+    else:
+        sys.exit('usage: sockprobe.py serve DEADLINE_S | probe DEADLINE_S WORKERS')

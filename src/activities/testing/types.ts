@@ -1,0 +1,42 @@
+/**
+ * Payload of the testing activity: the scenario, the node it runs on (every pair's source VM
+ * lives there), the kinds and the pairs chosen by src/workflows/pairs.ts. Validated on entry:
+ * bad input fails with InvalidInputError naming the field, the value and the rule.
+ */
+import { z } from 'zod';
+import { isIpv4, parseIpv4 } from '../../net/ipv4';
+import { MAX_VM_INDEX, NODE_RE, SCENARIO_RE } from '../../dataplane/names';
+import { TEST_KINDS } from '../../workflows/spec';
+
+/** Most pairs one call takes (the spec's maxPairs plus the negative cap). */
+export const MAX_TEST_PAIRS = 200_000;
+/** Bounds of the per-check timeout. */
+export const MIN_TIMEOUT_MS = 100;
+export const MAX_TIMEOUT_MS = 60_000;
+/** Default time one check may take before it counts as failed (iperf3: on top of its 1 s run). */
+export const DEFAULT_TIMEOUT_MS = 2000;
+
+/** Unicast addresses a VM may hold: no 0/8, loopback, link-local, multicast or broadcast. */
+function vmAddress(text: string): boolean {
+  if (!isIpv4(text)) return false;
+  const first = parseIpv4(text) >>> 24;
+  const second = (parseIpv4(text) >>> 16) & 0xff;
+  return first !== 0 && first !== 127 && first < 224 && !(first === 169 && second === 254);
+}
+
+const ip = z.string().refine(vmAddress, 'must be a unicast IPv4 address a VM can hold (not 0/8, 127/8, 169.254/16, multicast or broadcast)');
+const node = z.string().regex(NODE_RE, `must match ${NODE_RE}`);
+const end = z.object({ node, vmIndex: z.number().int().min(0).max(MAX_VM_INDEX), ip });
+
+export const TestPairSchema = z.object({ source: end, destination: end, negative: z.boolean() });
+
+export const RunTestsSchema = z.object({
+  scenario: z.string().regex(SCENARIO_RE, `must match ${SCENARIO_RE}`),
+  /** The node this activity runs on; every pair's source VM must be on it. */
+  node,
+  kinds: z.array(z.enum(TEST_KINDS)).min(1, 'must name at least one kind').max(TEST_KINDS.length),
+  pairs: z.array(TestPairSchema).max(MAX_TEST_PAIRS),
+  /** Time one check may take before it counts as failed. Default 2000 ms. */
+  timeoutMs: z.number().int().min(MIN_TIMEOUT_MS).max(MAX_TIMEOUT_MS).optional(),
+});
+export type RunTestsInput = z.input<typeof RunTestsSchema>;

@@ -1,0 +1,181 @@
+/**
+ * The connectivity-test activity against real namespaces made by this test: VM namespaces named
+ * as the agent names them (scenario tag claimed in a temporary state directory), two of them
+ * joined by a veth pair, a third with an address but no link. Real ping, TCP and UDP echo and
+ * iperf3; at the end no namespace and no process the test or the activity started is left.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createTestingActivities } from '../../src/activities/testing/activities';
+import type { Progress } from '../../src/activities/agent/heartbeat';
+import { vmNetns } from '../../src/dataplane/names';
+import { claimTag, releaseTag } from '../../src/dataplane/tags';
+import type { TestResult } from '../../src/workflows/messages';
+import type { TestPair } from '../../src/workflows/pairs';
+import { isRoot, netnsNames, rootSnapshot, type RootSnapshot } from './dataplane-fixture';
+
+const describeRoot = isRoot ? describe : describe.skip;
+jest.setTimeout(120_000);
+
+/** Processes whose command line mentions `needle` (the test's namespaces). */
+function processesMentioning(needle: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmd.includes(needle) && Number(pid) !== process.pid) found.push(`${pid}: ${cmd}`);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return found;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describeRoot('connectivity tests over real namespaces', () => {
+  const scenario = `mkt-${randomBytes(4).toString('hex')}`;
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'merak-testing-'));
+  const octet = 1 + (randomBytes(1)[0] % 250);
+  const net = `10.250.${octet}`;
+  let tag = '';
+  let a = '';
+  let b = '';
+  let c = '';
+  let before: RootSnapshot;
+  const started: Array<{ pid: number; argv: readonly string[] }> = [];
+  const watcher = (p: { pid: number; argv: readonly string[] }) => started.push(p);
+
+  const A = { node: 'n1', vmIndex: 0, ip: `${net}.1` };
+  const B = { node: 'n2', vmIndex: 0, ip: `${net}.2` };
+  const C = { node: 'n3', vmIndex: 0, ip: `${net}.3` };
+  const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
+
+  beforeAll(async () => {
+    before = rootSnapshot();
+    tag = await claimTag(stateDir, scenario);
+    a = vmNetns(tag, A.node, A.vmIndex);
+    b = vmNetns(tag, B.node, B.vmIndex);
+    c = vmNetns(tag, C.node, C.vmIndex);
+    for (const ns of [a, b, c]) {
+      ip('netns', 'add', ns);
+      ip('-n', ns, 'link', 'set', 'lo', 'up');
+    }
+    // Both veth ends are created inside their namespaces: nothing appears in the root namespace.
+    ip('link', 'add', 'eth0', 'netns', a, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', b);
+    ip('-n', a, 'addr', 'add', `${A.ip}/24`, 'dev', 'eth0');
+    ip('-n', b, 'addr', 'add', `${B.ip}/24`, 'dev', 'eth0');
+    ip('-n', a, 'link', 'set', 'eth0', 'up');
+    ip('-n', b, 'link', 'set', 'eth0', 'up');
+    // C holds an address of the same subnet on a veth whose peer stays in C: a real VM address with no path to it.
+    ip('-n', c, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'stub0');
+    ip('-n', c, 'link', 'set', 'stub0', 'up');
+    ip('-n', c, 'addr', 'add', `${C.ip}/24`, 'dev', 'eth0');
+    ip('-n', c, 'link', 'set', 'eth0', 'up');
+  });
+
+  afterAll(async () => {
+    for (const ns of [a, b, c]) if (ns) execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    await releaseTag(stateDir, scenario);
+    rmSync(stateDir, { recursive: true, force: true });
+    // What the test made is gone: namespaces, processes, and the root namespace is as it was.
+    expect(netnsNames().filter((n) => n.startsWith(`mk-${tag}-`))).toEqual([]);
+    expect(processesMentioning(`mk-${tag}-`)).toEqual([]);
+    const after = rootSnapshot();
+    expect(after.addrs).toEqual(before.addrs);
+    expect(after.routes).toEqual(before.routes);
+  });
+
+  const pair = (source: typeof A, destination: typeof A, negative = false): TestPair => ({ source, destination, negative });
+
+  test('every kind: reachable passes, unreachable fails, negative pairs pass only when refused; all processes end', async () => {
+    const activities = createTestingActivities({ stateDir, watcher, iperfPorts: { from: 15201, count: 50 } });
+    const pairs = [
+      pair(A, B), // reachable
+      pair(A, C), // unreachable: no link
+      pair(A, B, true), // "different VPC" but reachable: isolation broken, must fail
+      pair(A, C, true), // different VPC and unreachable: must pass
+      pair(A, { ...B, ip: `${net}.9` }), // not B's address: refused before any traffic
+    ];
+    const env = new MockActivityEnvironment();
+    const beats: number[] = [];
+    env.on('heartbeat', (d: Progress) => beats.push(d.done));
+    const t0 = Date.now();
+    const results = (await env.run(activities.runTests, { scenario, node: 'n1', kinds: ['icmp', 'tcp', 'udp', 'iperf'], pairs, timeoutMs: 1000 })) as TestResult[];
+    const elapsed = Date.now() - t0;
+
+    expect(results).toHaveLength(20);
+    const at = (kind: string, i: number) => results[['icmp', 'tcp', 'udp', 'iperf'].indexOf(kind) * pairs.length + i];
+    for (const kind of ['icmp', 'tcp', 'udp', 'iperf']) {
+      const ok = at(kind, 0);
+      expect(ok).toMatchObject({ kind, source: `n1/vm-0 (${A.ip})`, destination: `n2/vm-0 (${B.ip})`, negative: false, pass: true });
+      expect(ok.error).toBeUndefined();
+      if (kind === 'iperf') expect(ok.throughputBps).toBeGreaterThan(0);
+      else expect(ok.latencyMs).toBeGreaterThan(0);
+
+      expect(at(kind, 1)).toMatchObject({ kind, negative: false, pass: false });
+      expect(at(kind, 1).error).toBeTruthy();
+      expect(at(kind, 1).error).not.toMatch(/not tested/);
+
+      expect(at(kind, 2)).toMatchObject({ kind, negative: true, pass: false, error: 'reached a VM of another VPC: isolation is broken' });
+      expect(at(kind, 3)).toMatchObject({ kind, negative: true, pass: true });
+      expect(at(kind, 3).error).toBeUndefined();
+
+      expect(at(kind, 4)).toMatchObject({ kind, pass: false });
+      expect(at(kind, 4).error).toMatch(new RegExp(`not tested: destination address ${net.replace(/\./g, '\\.')}\\.9 is not configured in VM namespace ${b}`));
+    }
+    // Heartbeats count the checks done.
+    expect(beats.length).toBe(20);
+    expect(Math.max(...beats)).toBe(20);
+    // Bounded: 20 checks with 1 s timeouts, iperf one at a time.
+    expect(elapsed).toBeLessThan(60_000);
+
+    // Every process the activity started has ended: the two socket helpers and one iperf3 server per iperf pair tested.
+    expect(started.filter((p) => p.argv.some((x) => x.endsWith('sockprobe.py')))).toHaveLength(2);
+    expect(started.filter((p) => p.argv.includes('iperf3')).length).toBeGreaterThanOrEqual(4);
+    expect(started.filter((p) => alive(p.pid))).toEqual([]);
+    expect(processesMentioning(`mk-${tag}-`)).toEqual([]);
+    expect(processesMentioning('sockprobe.py')).toEqual([]);
+  });
+
+  test('cancellation stops promptly and still ends every process', async () => {
+    started.length = 0;
+    const activities = createTestingActivities({ stateDir, watcher, concurrency: 1, iperfPorts: { from: 15301, count: 50 } });
+    const pairs = Array.from({ length: 10 }, () => pair(A, C));
+    const env = new MockActivityEnvironment();
+    env.on('heartbeat', (d: Progress) => {
+      if (d.done === 2) env.cancel('test cancels');
+    });
+    const t0 = Date.now();
+    await expect(env.run(activities.runTests, { scenario, node: 'n1', kinds: ['tcp', 'iperf'], pairs, timeoutMs: 1000 })).rejects.toThrow();
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(started.length).toBeGreaterThan(0);
+    expect(started.filter((p) => alive(p.pid))).toEqual([]);
+  });
+
+  test('bad input is refused before anything runs, naming the field', async () => {
+    started.length = 0;
+    const activities = createTestingActivities({ stateDir, watcher });
+    await expect(activities.runTests({ scenario, node: 'n2', kinds: ['icmp'], pairs: [pair(A, B)] })).rejects.toThrow(
+      /invalid tests\.pairs\.0\.source\.node: "n1" \(must be n2: tests run on the node of their source VM\)/,
+    );
+    await expect(activities.runTests({ scenario, node: 'n1', kinds: ['ssh' as never], pairs: [] })).rejects.toThrow(/invalid tests\.kinds\.0/);
+    await expect(activities.runTests({ scenario, node: 'n1', kinds: ['icmp'], pairs: [pair(A, { ...B, ip: '127.0.0.1' })] })).rejects.toThrow(
+      /invalid tests\.pairs\.0\.destination\.ip: "127\.0\.0\.1" \(must be a unicast IPv4 address/,
+    );
+    await expect(activities.runTests({ scenario, node: 'n1', kinds: ['icmp'], pairs: [pair(A, B)], timeoutMs: 10 })).rejects.toThrow(/invalid tests\.timeoutMs: 10/);
+    await expect(activities.runTests({ scenario: 'never-built', node: 'n1', kinds: ['icmp'], pairs: [pair(A, B)] })).rejects.toThrow(/scenario never-built has no tag/);
+    expect(started).toEqual([]);
+  });
+});
