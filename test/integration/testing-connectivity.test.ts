@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createTestingActivities } from '../../src/activities/testing/activities';
+import type { RunTestsInput } from '../../src/activities/testing/types';
 import type { Progress } from '../../src/activities/agent/heartbeat';
 import { vmNetns } from '../../src/dataplane/names';
 import { claimTag, releaseTag } from '../../src/dataplane/tags';
@@ -112,7 +113,7 @@ describeRoot('connectivity tests over real namespaces', () => {
     const beats: number[] = [];
     env.on('heartbeat', (d: Progress) => beats.push(d.done));
     const t0 = Date.now();
-    const results = (await env.run(activities.runTests, { scenario, node: 'n1', kinds: ['icmp', 'tcp', 'udp', 'iperf'], pairs, timeoutMs: 1000 })) as TestResult[];
+    const results = (await env.run(activities.runTests, { scenario, node: 'n1', kinds: ['icmp', 'tcp', 'udp', 'iperf'], pairs, timeoutMs: 1000 } satisfies RunTestsInput)) as TestResult[];
     const elapsed = Date.now() - t0;
 
     expect(results).toHaveLength(20);
@@ -155,10 +156,10 @@ describeRoot('connectivity tests over real namespaces', () => {
     const pairs = Array.from({ length: 10 }, () => pair(A, C));
     const env = new MockActivityEnvironment();
     env.on('heartbeat', (d: Progress) => {
-      if (d.done === 2) env.cancel('test cancels');
+      if (d.done === 2) env.cancel();
     });
     const t0 = Date.now();
-    await expect(env.run(activities.runTests, { scenario, node: 'n1', kinds: ['tcp', 'iperf'], pairs, timeoutMs: 1000 })).rejects.toThrow();
+    await expect(env.run(activities.runTests, { scenario, node: 'n1', kinds: ['tcp', 'iperf'], pairs, timeoutMs: 1000 } satisfies RunTestsInput)).rejects.toThrow();
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(started.length).toBeGreaterThan(0);
     expect(started.filter((p) => alive(p.pid))).toEqual([]);
