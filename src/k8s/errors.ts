@@ -40,6 +40,11 @@ export class ScenarioMappingError extends KubernetesIntegrationError {
     /** The object at fault, e.g. `configmap merak/merak-scenario` or `pod merak/agent-0`. */
     readonly subject: string,
     readonly problem: string,
+    /**
+     * Where the fix goes, so Events land there: the ConfigMap's content, the pods (their
+     * annotations, names, namespace), or either (a subnet too small for the VMs the pods ask for).
+     */
+    readonly fixIn: 'configmap' | 'pods' | 'both' = 'pods',
   ) {
     super(`scenario ${scenario}: ${subject}: ${problem}`);
   }

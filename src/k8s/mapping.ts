@@ -106,8 +106,8 @@ export interface DesiredScenario {
 
 export type MappingResult = { ok: true; desired: DesiredScenario } | { ok: false; error: ScenarioMappingError };
 
-function fail(scenario: string, subject: string, problem: string): MappingResult {
-  return { ok: false, error: new ScenarioMappingError(scenario, subject, problem) };
+function fail(scenario: string, subject: string, problem: string, fixIn: 'configmap' | 'pods' | 'both' = 'pods'): MappingResult {
+  return { ok: false, error: new ScenarioMappingError(scenario, subject, problem, fixIn) };
 }
 
 /**
@@ -127,20 +127,20 @@ export function buildScenario(scenario: string, members: readonly AnnotatedPod[]
   }
   if (!configMap) return fail(scenario, cmText, `not found; create it with the scenario's network under key "${CONFIGMAP_KEY}"`);
   const text = configMap.data[CONFIGMAP_KEY];
-  if (text === undefined) return fail(scenario, cmText, `has no key "${CONFIGMAP_KEY}" (keys: ${Object.keys(configMap.data).join(', ') || 'none'})`);
+  if (text === undefined) return fail(scenario, cmText, `has no key "${CONFIGMAP_KEY}" (keys: ${Object.keys(configMap.data).join(', ') || 'none'})`, 'configmap');
   let doc: unknown;
   try {
     doc = parseYaml(text);
   } catch (err) {
-    return fail(scenario, `${cmText} key ${CONFIGMAP_KEY}`, `is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    return fail(scenario, `${cmText} key ${CONFIGMAP_KEY}`, `is not valid YAML: ${(err as Error).message.split('\n')[0]}`, 'configmap');
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-    return fail(scenario, `${cmText} key ${CONFIGMAP_KEY}`, 'must be a mapping with the scenario network (plugin, vpcs, ...)');
+    return fail(scenario, `${cmText} key ${CONFIGMAP_KEY}`, 'must be a mapping with the scenario network (plugin, vpcs, ...)', 'configmap');
   }
   const network = doc as Record<string, unknown>;
   const owned = CONTROLLER_OWNED_FIELDS.filter((f) => f in network);
   if (owned.length > 0) {
-    return fail(scenario, `${cmText} key ${CONFIGMAP_KEY}`, `sets ${owned.join(', ')}, which the controller derives from the pods; remove ${owned.length > 1 ? 'them' : 'it'}`);
+    return fail(scenario, `${cmText} key ${CONFIGMAP_KEY}`, `sets ${owned.join(', ')}, which the controller derives from the pods; remove ${owned.length > 1 ? 'them' : 'it'}`, 'configmap');
   }
 
   const nodes = members.filter((m) => isNode(m.pod));
@@ -157,12 +157,19 @@ export function buildScenario(scenario: string, members: readonly AnnotatedPod[]
   const input = { ...network, name: scenario, placement: 'assign', nodes: nodeEntries } as ScenarioInput;
   const checked = checkSpec(input);
   if (!checked.ok) {
+    let podIssues = 0;
+    let sharedIssues = 0;
     const lines = checked.issues.map((issue) => {
       const m = /^nodes\[(\d+)\]/.exec(issue.path);
       const pod = m ? nodes[Number(m[1])]?.pod : undefined;
+      if (pod) podIssues += 1;
+      // Capacity rules (a subnet too small for the endpoints, an underlay too small for the
+      // nodes) name the ConfigMap's fields, but the pods' counts share the blame.
+      else if (/endpoints|nodes/.test(issue.rule)) sharedIssues += 1;
       return pod ? `pod ${pod.namespace}/${pod.name}: ${formatIssue(issue)}` : `${cmText}: ${formatIssue(issue)}`;
     });
-    return fail(scenario, 'spec', `the scenario made from the pods and ${cmText} is invalid:\n  - ${lines.join('\n  - ')}`);
+    const fixIn = podIssues > 0 ? 'pods' : sharedIssues > 0 ? 'both' : 'configmap';
+    return fail(scenario, 'spec', `the scenario made from the pods and ${cmText} is invalid:\n  - ${lines.join('\n  - ')}`, fixIn);
   }
   return { ok: true, desired: { name: scenario, namespace: ref.namespace, input, spec: checked.spec, pods } };
 }
