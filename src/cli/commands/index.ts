@@ -8,7 +8,6 @@ import { register as registerClean } from './clean';
 import { register as registerController } from './controller';
 import { register as registerUp } from './up';
 import { register as registerOps } from './ops';
-import { register as registerController } from './controller';
 
 /**
  * Every sub-command lives in its own file and exports `register(program)`.
@@ -25,5 +24,4 @@ export function registerCommands(program: Command): void {
   registerController(program);
   registerUp(program);
   registerOps(program);
-  registerController(program);
 }
