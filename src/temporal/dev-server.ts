@@ -121,7 +121,8 @@ function findLiveServer(config: DevServerConfig): LiveServer | undefined {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     if (!argv.includes('start-dev') || !argv.includes(record?.dbFile ?? config.dbFile)) return undefined;
   } catch {
-    // No /proc: trust the pid file.
+    // Without /proc (macOS) the pid file is all we have; with it, the process just exited.
+    if (existsSync('/proc/self')) return undefined;
   }
   return record ? { pid, record } : { pid };
 }
@@ -316,6 +317,17 @@ export async function startDevServer(options: StartDevServerOptions = {}): Promi
   return { ...(await devServerStatus(options)), started: true };
 }
 
+/** Sends a signal; false if the process is already gone. */
+function signal(pid: number, sig: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
+  }
+}
+
 async function waitExit(pid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
@@ -339,11 +351,14 @@ export async function stopDevServer(options: StopDevServerOptions = {}): Promise
   }
   const pid = live.pid;
   const graceMs = options.graceMs ?? 15_000;
-  process.kill(pid, 'SIGTERM');
+  if (!signal(pid, 'SIGTERM')) {
+    rmSync(config.pidFile, { force: true });
+    rmSync(config.recordFile, { force: true });
+    return { pid, killed: false }; // exited on its own meanwhile
+  }
   let killed = false;
   if (!(await waitExit(pid, graceMs))) {
-    process.kill(pid, 'SIGKILL');
-    killed = true;
+    killed = signal(pid, 'SIGKILL');
     if (!(await waitExit(pid, 5_000))) {
       throw new DevServerError(`the Temporal dev server (pid ${pid}) survived SIGKILL for 5 s; check \`ps -p ${pid}\``);
     }
