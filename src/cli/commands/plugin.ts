@@ -48,9 +48,10 @@ const log = (line: string): void => {
 async function serve(flags: ServeFlags): Promise<void> {
   const running = await startReferencePlugin({ host: flags.host, port: flags.port, stateFile: flags.stateFile, log });
   log(`${flags.plugin} network plugin listening on ${running.address}${flags.stateFile ? `, state file ${flags.stateFile}` : ' (state in memory only)'}`);
+  let stop: (signal: NodeJS.Signals) => void = () => undefined;
   await new Promise<void>((resolve) => {
     let stopping = false;
-    const stop = (signal: NodeJS.Signals): void => {
+    stop = (signal) => {
       if (stopping) {
         log(`${signal} again: exiting without waiting`);
         process.exit(130);
@@ -72,8 +73,8 @@ async function serve(flags: ServeFlags): Promise<void> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  process.removeAllListeners('SIGINT');
-  process.removeAllListeners('SIGTERM');
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
 }
 
 function optionalText(map: Record<string, string>): string {
