@@ -1,0 +1,81 @@
+/**
+ * Pod mode: the node is the agent's own network namespace (as in a Kubernetes pod). The test
+ * makes two "pods" (namespaces on a "pod network" bridge namespace, each with an address and a
+ * default route, all made and removed by the test), runs the real activities inside each pod
+ * (nsenter --net), and checks that VMs on the two pods reach each other over VXLAN between the
+ * pod addresses, and that cleaning from inside each pod removes the recorded bridges and VXLAN
+ * devices from the pod's own namespace.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { isRoot, netnsNames, pingFrom, rootSnapshot } from './dataplane-fixture';
+import { vmNetns } from '../../src/dataplane/names';
+
+const describeRoot = isRoot ? describe : describe.skip;
+jest.setTimeout(180_000);
+
+const ip = (...args: string[]): string => execFileSync('ip', args).toString();
+
+function inPod(pod: string, args: string[]): string {
+  return execFileSync('nsenter', [
+    `--net=/run/netns/${pod}`,
+    '--',
+    process.execPath,
+    '-r',
+    path.join(__dirname, 'dataplane-ts-loader.js'),
+    path.join(__dirname, 'dataplane-pod-child.ts'),
+    ...args,
+  ]).toString();
+}
+
+describeRoot('pod mode', () => {
+  test('two pods: VMs reach each other across pods; clean inside each pod leaves only what the pod had', async () => {
+    const before = rootSnapshot();
+    const p = `mkt${process.pid % 100000}`;
+    const podnet = `${p}-podnet`;
+    const pods = [`${p}-pod0`, `${p}-pod1`];
+    const stateDirs = pods.map(() => mkdtempSync(path.join(tmpdir(), 'merak-pod-')));
+    const scenario = `t-pod-${process.pid}`;
+    try {
+      ip('netns', 'add', podnet);
+      ip('-n', podnet, 'link', 'add', 'br0', 'type', 'bridge');
+      ip('-n', podnet, 'link', 'set', 'br0', 'up');
+      pods.forEach((pod, i) => {
+        ip('netns', 'add', pod);
+        ip('link', 'add', 'eth0', 'netns', pod, 'type', 'veth', 'peer', 'name', `p${i}`, 'netns', podnet);
+        ip('-n', podnet, 'link', 'set', `p${i}`, 'master', 'br0', 'up');
+        ip('-n', pod, 'addr', 'add', `10.99.0.${i + 2}/24`, 'dev', 'eth0');
+        ip('-n', pod, 'link', 'set', 'eth0', 'up');
+        ip('-n', pod, 'link', 'set', 'lo', 'up');
+        ip('-n', pod, 'route', 'add', 'default', 'via', '10.99.0.1');
+      });
+      const out = pods.map((pod, i) =>
+        JSON.parse(inPod(pod, ['up', stateDirs[i], scenario, `node-${i}`, String(i), `10.99.0.${3 - i}`, String(10 * i)])) as {
+          tag: string;
+          underlay: string;
+          info: { vms: number; endpoints: number };
+        },
+      );
+      expect(out.map((o) => o.underlay)).toEqual(['10.99.0.2', '10.99.0.3']);
+      expect(out.map((o) => o.info)).toMatchObject([{ vms: 2, endpoints: 2 }, { vms: 2, endpoints: 2 }]);
+      // VM 0 of pod 0 (10.5.0.2) to VM 1 of pod 1 (10.5.0.13): through both pods' VXLAN devices.
+      expect(pingFrom(vmNetns(out[0].tag, 'node-0', 0), '10.5.0.13')).toBe(true);
+      const podLinks = ip('-n', pods[0], '-br', 'link');
+      expect(podLinks).toContain(`m${out[0].tag}x`);
+
+      pods.forEach((pod, i) => inPod(pod, ['clean', stateDirs[i], scenario]));
+      for (const pod of pods) {
+        const left = (JSON.parse(ip('-n', pod, '-j', 'link', 'show')) as Array<{ ifname: string }>).map((l) => l.ifname).sort();
+        expect(left).toEqual(['eth0', 'lo']);
+      }
+      expect(netnsNames().filter((n) => n.startsWith(`mk-${out[0].tag}`) || n.startsWith(`mk-${out[1].tag}`))).toEqual([]);
+    } finally {
+      for (const ns of [...pods, podnet]) if (netnsNames().includes(ns)) ip('netns', 'del', ns);
+      stateDirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+    }
+    expect(netnsNames().filter((n) => n.startsWith(p))).toEqual([]);
+    expect(rootSnapshot()).toEqual(before);
+  });
+});
