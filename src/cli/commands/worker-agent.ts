@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { NativeConnection } from '@temporalio/worker';
 import { addTemporalOptions, resolveTemporalOptions, toNativeConnectionOptions, type TemporalFlagValues } from '../../temporal/connection';
 import { createAgentWorkers, agentQueue } from '../../workers/agent';
+import { createTestingActivities } from '../../activities/testing/activities';
 import { NODE_RE } from '../../dataplane/names';
 import { workerCommand, runUntilSignalled } from './worker';
 
@@ -41,6 +42,8 @@ export function register(program: Command): void {
         mode: flags.mode,
         stateDir: flags.stateDir,
         pluginDirs: flags.pluginDir.length ? flags.pluginDir : undefined,
+        // The connectivity tests run from this node's VMs, on the same queue.
+        extraActivities: createTestingActivities(flags.stateDir ? { stateDir: flags.stateDir } : {}),
       });
       process.stderr.write(`merak: agent (${flags.mode} mode) polling ${flags.node.map(agentQueue).join(', ')} on ${resolved.address} (namespace ${resolved.namespace})\n`);
       await runUntilSignalled({
