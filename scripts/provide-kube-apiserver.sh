@@ -4,6 +4,12 @@
 # project that pins k8s.io/kubernetes; docs/kubernetes.md says why this version). etcd comes
 # from Debian's etcd-server package (.ci/apt-packages.txt).
 #
+# kube-apiserver needs pkg/generated/openapi/zz_generated.openapi.go, which Kubernetes
+# v1.21 generates during `make` and does not publish in its module. This script generates it
+# with openapi-gen (pinned by the same module) from the API packages listed in
+# tools/kube-apiserver/openapi-packages.txt, and builds against a copy of the module with
+# that file added (in .tools/kube-build, git-ignored).
+#
 # Prints the absolute path of the kube-apiserver binary on stdout; progress goes to stderr.
 # A binary already in <repo>/.tools/bin that reports the pinned version is reused; otherwise
 # both are built, reusing the Go module and build caches (GOMODCACHE, GOCACHE), so a rebuild
@@ -54,10 +60,37 @@ log "Go caches: GOMODCACHE=$(go env GOMODCACHE) GOCACHE=$(go env GOCACHE)"
 start=$SECONDS
 cd "$module_dir"
 # -mod=readonly: go.sum is committed; a build must not quietly change the pinned graph.
-for cmd in kube-apiserver kubectl; do
-  go build -mod=readonly -trimpath -ldflags "$ldflags" -o "$tools_bin/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd"
-  mv -f "$tools_bin/$cmd.tmp" "$tools_bin/$cmd"
-done
+export GOFLAGS=-mod=readonly
+
+gen_dir="$repo_root/.tools/kube-build"
+mkdir -p "$gen_dir/boilerplate"
+go build -trimpath -o "$gen_dir/openapi-gen" k8s.io/kube-openapi/cmd/openapi-gen
+: > "$gen_dir/boilerplate/empty.txt"
+log "generating the OpenAPI definitions ($(wc -l < openapi-packages.txt) API packages)"
+rm -rf "$gen_dir/out"
+GO111MODULE=on "$gen_dir/openapi-gen" --logtostderr=false \
+  -i "$(paste -sd, openapi-packages.txt)" \
+  -p k8s.io/kubernetes/pkg/generated/openapi -O zz_generated.openapi \
+  -o "$gen_dir/out" -h "$gen_dir/boilerplate/empty.txt" -r "$gen_dir/api-rule-violations.txt" >&2
+generated="$gen_dir/out/k8s.io/kubernetes/pkg/generated/openapi/zz_generated.openapi.go"
+[ -s "$generated" ] || { log "openapi-gen wrote no $generated"; exit 1; }
+# Go refuses overlays inside the module cache, so kube-apiserver is built against a writable
+# copy of the k8s.io/kubernetes module with the generated file added, chosen by a go.mod copy
+# with one more replace line (-modfile), leaving the committed go.mod as it is.
+k8s_src="$(go mod download -json "k8s.io/kubernetes@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+[ -d "$k8s_src" ] || { log "cannot find the k8s.io/kubernetes@$version sources in the module cache"; exit 1; }
+rm -rf "$gen_dir/kubernetes"
+cp -R "$k8s_src" "$gen_dir/kubernetes"
+chmod -R u+w "$gen_dir/kubernetes"
+cp "$generated" "$gen_dir/kubernetes/pkg/generated/openapi/zz_generated.openapi.go"
+cp go.mod "$gen_dir/build.mod"
+cp go.sum "$gen_dir/build.sum"
+printf '\nreplace k8s.io/kubernetes => %s\n' "$gen_dir/kubernetes" >> "$gen_dir/build.mod"
+
+go build -modfile "$gen_dir/build.mod" -trimpath -ldflags "$ldflags" -o "$tools_bin/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver
+mv -f "$tools_bin/kube-apiserver.tmp" "$tools_bin/kube-apiserver"
+go build -trimpath -ldflags "$ldflags" -o "$tools_bin/kubectl.tmp" k8s.io/kubernetes/cmd/kubectl
+mv -f "$tools_bin/kubectl.tmp" "$tools_bin/kubectl"
 log "built in $((SECONDS - start)) s"
 apiserver_ok || { log "the built kube-apiserver does not report Kubernetes $version"; exit 1; }
 kubectl_ok || { log "the built kubectl does not report $version"; exit 1; }
