@@ -109,6 +109,7 @@ export function createReferencePlugin(): EndpointPlugin {
     name: 'reference',
     kernel: true,
     createsInterface: false,
+    bringsHostEndUp: true,
     version: async () => ({ name: 'reference', protocol: '1', builtin: true }),
     vmAdd: nothing,
     vmUpdate: nothing,

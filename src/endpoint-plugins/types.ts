@@ -71,6 +71,8 @@ export interface EndpointPlugin {
   readonly kernel: boolean;
   /** True when the plugin creates the VM-side interface itself (CNI); otherwise the agent makes the veth. */
   readonly createsInterface: boolean;
+  /** True when the plugin brings the node end up itself (saves the agent a pass over the node's links). */
+  readonly bringsHostEndUp?: boolean;
   version(): Promise<Record<string, unknown>>;
   vmAdd(ctx: PluginContext, vms: readonly VmRef[]): Promise<void>;
   vmUpdate(ctx: PluginContext, vms: readonly VmRef[]): Promise<void>;

@@ -280,6 +280,17 @@ export function createAgentActivities(deps: AgentDeps) {
     const ctx = pluginContext(b.scenario, b.node, tag, ns);
     let changed = 0;
     let done = resume ? Math.min(resumePoint(), b.count) : 0;
+    // Two-stage pipeline: while the helper brings up loopback in chunk k (and the plugin sees it),
+    // `ip` already makes the namespaces of chunk k+1; the machine's second core is not idle.
+    let pending: Promise<void> | undefined;
+    let pendingDone = done;
+    const finish = async (): Promise<void> => {
+      if (!pending) return;
+      const p0 = pending;
+      pending = undefined;
+      await p0;
+      if (resume) beat(pendingDone);
+    };
     try {
       while (done < b.count) {
         const n = Math.min(chunkSize, b.count - done);
@@ -288,13 +299,20 @@ export function createAgentActivities(deps: AgentDeps) {
         const missing = vms.filter((v) => !mounted.has(v.name));
         await deps.records.intend(b.scenario, b.node, missing.map((v) => ({ kind: 'netns', name: v.name })));
         await runBatch(deps.runner, netnsAddLines(missing.map((v) => v.name), await listNetns(), mounted));
-        await applyNsConfig(deps.runner, vms.map((v): NsRequest => ({ ns: v.netnsPath, ops: [{ op: 'up', ifname: 'lo' }] })));
-        await p.vmAdd(ctx, vms);
+        await finish();
+        const stage = (async () => {
+          await applyNsConfig(deps.runner, vms.map((v): NsRequest => ({ ns: v.netnsPath, ops: [{ op: 'up', ifname: 'lo' }] })));
+          await p.vmAdd(ctx, vms);
+        })();
+        stage.catch(() => undefined); // awaited in finish(); this only keeps it from counting as unhandled meanwhile
+        pending = stage;
         changed += missing.length;
         done += n;
-        if (resume) beat(done);
+        pendingDone = done;
       }
+      await finish();
     } catch (e) {
+      await pending?.catch(() => undefined);
       if (e instanceof PluginError) await deleteVms({ ...b }, false).catch(() => undefined);
       nonRetryable(e);
     }
@@ -431,7 +449,7 @@ export function createAgentActivities(deps: AgentDeps) {
             deps.runner,
             todo.map((ep) => `link add ${ep.ifname} netns ${ep.vm.name} address ${ep.mac} up type veth peer name ${ep.hostIfname}${peerNs}`),
           );
-          await runBatch(deps.runner, eps.map((ep) => `link set ${ep.hostIfname} up`), { netns: ns });
+          if (!p.bringsHostEndUp) await runBatch(deps.runner, eps.map((ep) => `link set ${ep.hostIfname} up`), { netns: ns });
           changed += todo.length;
           // The VM side (inside the VM namespaces) and the node side (plugin, in the node
           // namespace) are independent: do them at once.
