@@ -12,6 +12,12 @@ import type * as T from './types';
 export interface NetworkPluginClientOptions {
   /** Deadline of every call, in milliseconds, unless the call overrides it. @default 10000 */
   deadlineMs?: number;
+  /**
+   * Longest pause between attempts to reconnect to a plugin that is down. gRPC's own default
+   * grows to 120 s, so a plugin back after a long outage could stay unseen for minutes while
+   * every call fails fast; a short cap costs one TCP connect per period. @default 1000
+   */
+  maxReconnectBackoffMs?: number;
 }
 
 /** Per-call options. */
@@ -56,8 +62,12 @@ export function createNetworkPluginClient(address: string, options: NetworkPlugi
   checkDeadline('deadlineMs', defaultDeadlineMs);
   const proto = loadPluginProto().v1;
   // GetState of a plugin holding tens of thousands of nodes exceeds gRPC's default 4 MiB.
+  const maxReconnectBackoffMs = options.maxReconnectBackoffMs ?? 1000;
+  checkDeadline('maxReconnectBackoffMs', maxReconnectBackoffMs);
   const plugin = new proto.NetworkPluginService(address, grpc.credentials.createInsecure(), {
     'grpc.max_receive_message_length': MAX_RECEIVE_BYTES,
+    'grpc.initial_reconnect_backoff_ms': Math.min(100, maxReconnectBackoffMs),
+    'grpc.max_reconnect_backoff_ms': maxReconnectBackoffMs,
   });
   // The state service shares the plugin's channel: one connection per plugin, not two.
   const state = new proto.NetworkPluginStateService(address, grpc.credentials.createInsecure(), {
