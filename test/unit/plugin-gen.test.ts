@@ -50,10 +50,17 @@ describe('proto/ compiles with protoc', () => {
   it('protoc accepts both files and emits a descriptor set', () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'merak-protoc-')), 'plugin.pb');
     try {
-      execFileSync('protoc', ['-I', 'proto', `--descriptor_set_out=${out}`, 'merak/plugin/v1/network_plugin.proto', 'merak/plugin/v1/network_plugin_state.proto'], {
-        cwd: root,
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      try {
+        execFileSync('protoc', ['-I', 'proto', `--descriptor_set_out=${out}`, 'merak/plugin/v1/network_plugin.proto', 'merak/plugin/v1/network_plugin_state.proto'], {
+          cwd: root,
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+          throw new Error('protoc is not installed: apt-get install protobuf-compiler (it is in .ci/apt-packages.txt)');
+        }
+        throw err;
+      }
       const descriptor = fs.readFileSync(out).toString('latin1');
       expect(descriptor).toContain('NetworkPluginService');
       expect(descriptor).toContain('NetworkPluginStateService');
