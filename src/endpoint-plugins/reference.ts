@@ -52,6 +52,8 @@ export function fabricLines(
   return { lines, created };
 }
 
+const syncedVnis = new WeakMap<PluginContext, Set<number>>();
+
 async function attach(ctx: PluginContext, eps: readonly Endpoint[]): Promise<void> {
   if (eps.length === 0) return;
   const needs = new Map<number, Set<number>>();
@@ -60,7 +62,7 @@ async function attach(ctx: PluginContext, eps: readonly Endpoint[]): Promise<voi
     needs.get(ep.vni)!.add(ep.chunk);
   }
   const underlay = await ctx.underlay();
-  const existing = new Set((await listLinks(ctx.runner, ctx.nodeNetns)).map((l) => l.ifname));
+  const existing = ctx.knownLinks ?? new Set((await listLinks(ctx.runner, ctx.nodeNetns)).map((l) => l.ifname));
   const { lines, created } = fabricLines(ctx.tag, needs, existing, underlay);
   if (!ctx.nodeNetns && created.length) {
     // Pod mode: these devices live in the agent's own namespace, which Merak does not delete.
@@ -69,11 +71,17 @@ async function attach(ctx: PluginContext, eps: readonly Endpoint[]): Promise<voi
   }
   for (const ep of eps) lines.push(`link set ${ep.hostIfname} master ${vniBridge(ctx.tag, ep.vni, ep.chunk)} up`);
   await runBatch(ctx.runner, lines, { netns: ctx.nodeNetns });
+  for (const name of created) ctx.knownLinks?.add(name);
 
   const peersByVni = new Map<number, string[] | undefined>();
   for (const ep of eps) if (!peersByVni.has(ep.vni) || ep.peers) peersByVni.set(ep.vni, ep.peers);
   // Every VXLAN device these endpoints need exists now: no need to list the links again.
-  await syncPeersKnown(ctx, [...peersByVni].map(([vni, peers]) => ({ vni, peers })), new Set([...existing, ...created]));
+  // Once per VNI per activity call (the context lives for one call): the fdb does not change between chunks.
+  const synced = syncedVnis.get(ctx) ?? new Set<number>();
+  syncedVnis.set(ctx, synced);
+  const todo = [...peersByVni].filter(([vni]) => !synced.has(vni));
+  for (const [vni] of todo) synced.add(vni);
+  await syncPeersKnown(ctx, todo.map(([vni, peers]) => ({ vni, peers })), ctx.knownLinks ?? new Set([...existing, ...created]));
 }
 
 /**

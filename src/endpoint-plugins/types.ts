@@ -63,6 +63,11 @@ export interface PluginContext {
   underlay(): Promise<{ address: string; device: string }>;
   /** Underlay addresses of the other nodes hosting VNI `vni`. */
   peers(vni: number, explicit?: string[]): Promise<string[]>;
+  /**
+   * Names of the node namespace's links, when the agent already knows them (kept up to date
+   * within one activity call); a plugin adds what it creates. Undefined: list them.
+   */
+  knownLinks?: Set<string>;
 }
 
 export interface EndpointPlugin {

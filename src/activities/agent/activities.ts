@@ -431,16 +431,31 @@ export function createAgentActivities(deps: AgentDeps) {
     let requested = 0;
     let changed = 0;
     let done = resume ? Math.min(resumePoint(), b.count) : 0;
+    // The node's links are listed once per call, then kept up to date with what this call makes:
+    // listing per chunk would cost O(links) per chunk, growing with the node.
+    const have = p.createsInterface ? new Set<string>() : new Set((await listLinks(deps.runner, ns)).map((l) => l.ifname));
+    ctx.knownLinks = p.createsInterface ? undefined : have;
+    // Two-stage pipeline as in createVms: chunk k's VM-side configuration and plugin wiring run
+    // while the veths of chunk k+1 are made.
+    let pending: Promise<void> | undefined;
+    let pendingDone = done;
+    const finish = async (): Promise<void> => {
+      if (!pending) return;
+      const p0 = pending;
+      pending = undefined;
+      await p0;
+      if (resume) beat(pendingDone);
+    };
     try {
       while (done < b.count) {
         const n = Math.min(chunkSize, b.count - done);
         const eps = [...expandBatch(b, tag, b.from + done, n)];
         requested += eps.length;
+        let stage: Promise<void>;
         if (!p.createsInterface && eps.length) {
           const vmNs = await listMountedNetns();
           const missingVm = eps.find((ep) => !vmNs.has(ep.vm.name));
           if (missingVm) throw new CommandFailedError(['createEndpoints'], null, `VM ${missingVm.vmIndex} (${missingVm.vm.name}) does not exist`, 'create the VMs first');
-          const have = new Set((await listLinks(deps.runner, ns)).map((l) => l.ifname));
           const todo = eps.filter((ep) => !have.has(ep.hostIfname));
           const peerNs = ns ? ` netns ${ns}` : '';
           // Both ends are created directly in their target namespaces: nothing is moved, nothing
@@ -449,17 +464,28 @@ export function createAgentActivities(deps: AgentDeps) {
             deps.runner,
             todo.map((ep) => `link add ${ep.ifname} netns ${ep.vm.name} address ${ep.mac} up type veth peer name ${ep.hostIfname}${peerNs}`),
           );
-          if (!p.bringsHostEndUp) await runBatch(deps.runner, eps.map((ep) => `link set ${ep.hostIfname} up`), { netns: ns });
+          for (const ep of todo) have.add(ep.hostIfname);
           changed += todo.length;
-          // The VM side (inside the VM namespaces) and the node side (plugin, in the node
-          // namespace) are independent: do them at once.
-          await Promise.all([applyNsConfig(deps.runner, vmSideConfig(eps)), p.epAdd(ctx, eps)]);
-        } else await p.epAdd(ctx, eps);
+          await finish();
+          stage = (async () => {
+            if (!p.bringsHostEndUp) await runBatch(deps.runner, eps.map((ep) => `link set ${ep.hostIfname} up`), { netns: ns });
+            // The VM side (inside the VM namespaces) and the node side (plugin, in the node
+            // namespace) are independent: do them at once.
+            await Promise.all([applyNsConfig(deps.runner, vmSideConfig(eps)), p.epAdd(ctx, eps)]);
+          })();
+        } else {
+          await finish();
+          stage = p.epAdd(ctx, eps);
+        }
+        stage.catch(() => undefined); // awaited in finish(); this only keeps it from counting as unhandled meanwhile
+        pending = stage;
         if (p.createsInterface) changed += eps.length;
         done += n;
-        if (resume) beat(done);
+        pendingDone = done;
       }
+      await finish();
     } catch (e) {
+      await pending?.catch(() => undefined);
       if (e instanceof PluginError) await deleteEndpoints({ ...b }, false).catch(() => undefined);
       nonRetryable(e);
     }
