@@ -4,7 +4,7 @@
  * joined by a veth pair, a third with an address but no link. Real ping, TCP and UDP echo and
  * iperf3; at the end no namespace and no process the test or the activity started is left.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -93,6 +93,8 @@ describeRoot('connectivity tests over real namespaces', () => {
     // What the test made is gone: namespaces, processes, and the root namespace is as it was.
     expect(netnsNames().filter((n) => n.startsWith(`mk-${tag}-`))).toEqual([]);
     expect(processesMentioning(`mk-${tag}-`)).toEqual([]);
+    // iperf3 (after `ip netns exec` execs it) names only the address it serves or calls.
+    expect(processesMentioning(`${net}.`)).toEqual([]);
     const after = rootSnapshot();
     expect(after.addrs).toEqual(before.addrs);
     expect(after.routes).toEqual(before.routes);
@@ -148,6 +150,35 @@ describeRoot('connectivity tests over real namespaces', () => {
     expect(started.filter((p) => alive(p.pid))).toEqual([]);
     expect(processesMentioning(`mk-${tag}-`)).toEqual([]);
     expect(processesMentioning('sockprobe.py')).toEqual([]);
+    expect(processesMentioning(`${net}.`)).toEqual([]);
+  });
+
+  test('iperf3 moves to the next port when one is taken in the destination VM', async () => {
+    started.length = 0;
+    const port = 15501;
+    // Another iperf3 server already holds the first port on B's address.
+    const squatter = spawn('ip', ['netns', 'exec', b, 'iperf3', '-s', '-B', B.ip, '-p', String(port), '--forceflush'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('squatter did not listen')), 5000);
+        squatter.stdout.on('data', (d: Buffer) => {
+          if (d.toString().includes('Server listening')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      const activities = createTestingActivities({ stateDir, watcher, iperfPorts: { from: port, count: 3 } });
+      const [r] = await activities.runTests({ scenario, node: 'n1', kinds: ['iperf'], pairs: [pair(A, B)], timeoutMs: 1000 });
+      expect(r).toMatchObject({ kind: 'iperf', pass: true });
+      expect(r.throughputBps).toBeGreaterThan(0);
+      const servers = started.filter((p) => p.argv.includes('iperf3'));
+      expect(servers.map((p) => p.argv[p.argv.indexOf('-p') + 1])).toEqual([String(port), String(port + 1)]);
+      expect(started.filter((p) => alive(p.pid))).toEqual([]);
+    } finally {
+      squatter.kill('SIGKILL');
+      await new Promise((resolve) => squatter.once('close', resolve));
+    }
   });
 
   test('cancellation stops promptly and still ends every process', async () => {
