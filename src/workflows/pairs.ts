@@ -467,8 +467,15 @@ function selectAll(space: VmSpace, o: Resolved, emit: Emit): number {
   }
   const picks = pairsTotal <= o.maxPairs ? null : sampleDistinct(pairsTotal, o.maxPairs, rnd);
   const pairAt = (idx: number): [number, number] => {
-    let gi = 0;
-    while (gi + 1 < lists.length && offsets[gi + 1] <= idx) gi++;
+    // The last group starting at or before idx (groups of one VM start where the next one does).
+    let lo = 0;
+    let hi = lists.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (offsets[mid] <= idx) lo = mid;
+      else hi = mid - 1;
+    }
+    const gi = lo;
     const l = lists[gi];
     const t = idx - offsets[gi];
     const s = Math.floor(t / (l.length - 1));

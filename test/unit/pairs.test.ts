@@ -152,6 +152,22 @@ describe('all', () => {
     checkInvariants(s, vpc);
   });
 
+  it('maps pair indices across groups with single-VM VPCs between them', () => {
+    const layout = ['a', 's1', 'a', 'b', 's2', 'b', 'a'];
+    const v = (_n: string, vm: number) => layout[vm];
+    const full = selectPairs(nodes(7), plan(v), { strategy: 'all', negative: false });
+    expect(all(full).map(key).sort()).toEqual(
+      ['n0/0>n0/2', 'n0/0>n0/6', 'n0/2>n0/0', 'n0/2>n0/6', 'n0/6>n0/0', 'n0/6>n0/2', 'n0/3>n0/5', 'n0/5>n0/3'].sort(),
+    );
+    expect(full.unpaired).toBe(2);
+    for (let seed = 0; seed < 20; seed++) {
+      const sample = selectPairs(nodes(7), plan(v), { strategy: 'all', negative: false, maxPairs: 5, seed });
+      expect(sample.positive).toBe(5);
+      expect(new Set(all(sample).map(key)).size).toBe(5);
+      checkInvariants(sample, v);
+    }
+  });
+
   it('a VPC with a single VM counts as unpaired', () => {
     const s = selectPairs(nodes(1, 2), plan((n) => (n === 'n0' ? 'solo' : 'x')), { strategy: 'all', negative: false });
     expect(s.unpaired).toBe(1);
