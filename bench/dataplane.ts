@@ -169,6 +169,8 @@ function markdown(summary: Summary): string {
     `Measured by \`npm run bench:dataplane\` on ${summary.machine}, ${summary.date}; 1-minute load average ${summary.load[0]} before, ${summary.load[1]} after (other engineers' builds and tests were running). One node, reference plugin,`,
     'one endpoint per VM (namespace with loopback up + veth with requested name, MAC, address, default route, node end on the VNI bridge).',
     'Delete = `deleteVms`, which returns once the kernel has torn the namespaces down (their veths are gone).',
+    '"create CPU" is the CPU time of the agent and its child processes (ip, the namespace helper), which depends less on how busy the machine is than wall-clock time; kernel work done in kernel threads is not in it.',
+    '"kernel used" is the change of MemAvailable and moves with everything else on the machine; Slab is the steadier kernel figure.',
     '',
     '| VMs | create ms/VM | create CPU ms/VM | create total ms | delete ms/VM | delete total ms | kernel Slab B/VM | kernel used B/VM | agent heap B/VM | agent RSS B/VM |',
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -225,7 +227,8 @@ async function main(): Promise<void> {
       targets: {
         create: maxCreate <= 2 ? `met (max ${maxCreate}, spread ${(maxCreate / minCreate).toFixed(2)}x)` : `missed (max ${maxCreate} ms/VM, spread ${(maxCreate / minCreate).toFixed(2)}x)`,
         delete: largest.vms >= 1000 ? (largest.deleteMs <= 2000 ? `met (${largest.deleteMs} ms)` : `missed (${largest.deleteMs} ms)`) : 'not measured at 1000',
-        heap: Math.max(...sizes.map((s) => s.agentHeapBytesPerVm)) <= 1024 ? 'met' : `missed (max ${Math.max(...sizes.map((s) => s.agentHeapBytesPerVm))} B/VM)`,
+        // Per size, so a fixed first-use cost spread over few VMs is visible as such.
+        heap: `${Math.max(...sizes.map((s) => s.agentHeapBytesPerVm)) <= 1024 ? 'met' : 'missed'} (${sizes.map((s) => `${s.agentHeapBytesPerVm} B/VM at ${s.vms}`).join(', ')})`,
       },
     };
     await fs.mkdir(path.join(repoRoot, 'bench', 'results'), { recursive: true });

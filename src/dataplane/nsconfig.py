@@ -9,7 +9,7 @@
 #      | {"op": "addr", "ifname": "eth0", "cidr": "10.0.0.5/24"}      (replace: idempotent)
 #      | {"op": "route", "ifname": "eth0", "gateway": "10.0.0.1"}     (default route, replace)
 #   reply: {"ok": true} | {"ok": false, "error": "...", "op": N}
-import ctypes, ipaddress, json, os, socket, struct, sys
+import ctypes, json, os, socket, struct, sys
 
 CLONE_NEWNET = 0x40000000
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_REPLACE, NLM_F_CREATE = 0x1, 0x4, 0x100, 0x400
@@ -20,6 +20,7 @@ RTA_OIF, RTA_GATEWAY = 4, 5
 RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST = 254, 3, 0, 1
 
 libc = ctypes.CDLL(None, use_errno=True)
+setns = libc.setns
 home = os.open('/proc/self/ns/net', os.O_RDONLY)
 seq = 0
 
@@ -54,23 +55,31 @@ def index_of(name):
         raise OSError(19, 'no interface %s in this namespace' % name)
 
 
-def run_op(sock, op):
+def parse_ip(text):
+    fam = socket.AF_INET6 if ':' in text else socket.AF_INET
+    return fam, socket.inet_pton(fam, text)
+
+
+# Index of an interface in the current namespace, memoised per request (names repeat across ops).
+def run_op(sock, op, indexes):
     kind = op['op']
+    name = op['ifname']
+    idx = indexes.get(name)
+    if idx is None:
+        # lo is always index 1 in a namespace; anything else is looked up once.
+        idx = 1 if name == 'lo' else index_of(name)
+        indexes[name] = idx
     if kind == 'up':
-        idx = index_of(op['ifname'])
-        sock_body = struct.pack('=BxHiII', socket.AF_UNSPEC, 0, idx, IFF_UP, IFF_UP)
-        request(sock, RTM_NEWLINK, sock_body)
+        request(sock, RTM_NEWLINK, struct.pack('=BxHiII', socket.AF_UNSPEC, 0, idx, IFF_UP, IFF_UP))
     elif kind == 'addr':
-        iface = ipaddress.ip_interface(op['cidr'])
-        fam = socket.AF_INET if iface.version == 4 else socket.AF_INET6
-        raw = iface.ip.packed
-        body = struct.pack('=BBBBI', fam, iface.network.prefixlen, 0, RT_SCOPE_UNIVERSE, index_of(op['ifname']))
+        addr, _, plen = op['cidr'].partition('/')
+        fam, raw = parse_ip(addr)
+        body = struct.pack('=BBBBI', fam, int(plen), 0, RT_SCOPE_UNIVERSE, idx)
         request(sock, RTM_NEWADDR, body + attr(IFA_LOCAL, raw) + attr(IFA_ADDRESS, raw))
     elif kind == 'route':
-        gw = ipaddress.ip_address(op['gateway'])
-        fam = socket.AF_INET if gw.version == 4 else socket.AF_INET6
+        fam, raw = parse_ip(op['gateway'])
         body = struct.pack('=BBBBBBBBI', fam, 0, 0, 0, RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST, 0)
-        request(sock, RTM_NEWROUTE, body + attr(RTA_GATEWAY, gw.packed) + attr(RTA_OIF, struct.pack('=i', index_of(op['ifname']))))
+        request(sock, RTM_NEWROUTE, body + attr(RTA_GATEWAY, raw) + attr(RTA_OIF, struct.pack('=i', idx)))
     else:
         raise ValueError('unknown op %r' % kind)
 
@@ -80,7 +89,7 @@ def handle(req):
     fd = None
     if ns:
         fd = os.open(ns, os.O_RDONLY)
-        if libc.setns(fd, CLONE_NEWNET) != 0:
+        if setns(fd, CLONE_NEWNET) != 0:
             e = ctypes.get_errno()
             os.close(fd)
             raise OSError(e, 'setns %s: %s' % (ns, os.strerror(e)))
@@ -88,9 +97,10 @@ def handle(req):
         # The socket must be created after setns: a netlink socket talks to the namespace it was made in.
         sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
         try:
+            indexes = {}
             for i, op in enumerate(req.get('ops', [])):
                 try:
-                    run_op(sock, op)
+                    run_op(sock, op, indexes)
                 except Exception as e:
                     return {'ok': False, 'op': i, 'error': '%s: %s' % (op.get('op'), e)}
         finally:
@@ -98,7 +108,7 @@ def handle(req):
     finally:
         if fd is not None:
             os.close(fd)
-            libc.setns(home, CLONE_NEWNET)
+            setns(home, CLONE_NEWNET)
     return {'ok': True}
 
 
@@ -112,8 +122,9 @@ def main():
             reply = handle(json.loads(line))
         except Exception as e:
             reply = {'ok': False, 'error': str(e)}
-        out.write(json.dumps(reply) + '\n')
-        out.flush()
+        # The agent reads the replies when the helper exits: no flush per line.
+        out.write('{"ok": true}\n' if reply.get('ok') else json.dumps(reply) + '\n')
+    out.flush()
 
 
 if __name__ == '__main__':
