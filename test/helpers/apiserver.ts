@@ -1,6 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -85,7 +86,9 @@ async function stopProcess(child: ChildProcess | undefined, graceMs = 10_000): P
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   child.kill('SIGTERM');
-  const timedOut = await Promise.race([exited.then(() => false), sleep(graceMs).then(() => true)]);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), graceMs)))]);
+  clearTimeout(timer);
   if (timedOut) {
     child.kill('SIGKILL');
     await exited;
@@ -97,7 +100,8 @@ function httpsGet(url: string, pki: TestPki, timeoutMs: number): Promise<{ statu
   return new Promise((resolveGet, reject) => {
     const req = request(
       url,
-      { ca: readFileSync(pki.caCert), cert: readFileSync(pki.adminCert), key: readFileSync(pki.adminKey), timeout: timeoutMs },
+      // No keep-alive agent: an idle pooled socket would outlive the test and hold jest open.
+      { ca: readFileSync(pki.caCert), cert: readFileSync(pki.adminCert), key: readFileSync(pki.adminKey), timeout: timeoutMs, agent: false },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -107,6 +111,27 @@ function httpsGet(url: string, pki: TestPki, timeoutMs: number): Promise<{ statu
     );
     req.on('timeout', () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
     req.on('error', reject);
+    req.end();
+  });
+}
+
+/** etcd's /health answers {"health":"true"} once it serves; plain HTTP on loopback, no keep-alive. */
+function etcdHealthy(url: string): Promise<boolean> {
+  return new Promise((resolveHealth) => {
+    const req = httpRequest(url, { agent: false, timeout: 2_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => {
+        try {
+          resolveHealth(res.statusCode === 200 && (JSON.parse(body) as { health?: string }).health === 'true');
+        } catch {
+          resolveHealth(false);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolveHealth(false));
     req.end();
   });
 }
@@ -192,9 +217,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
     const etcdDeadline = Date.now() + readyTimeoutMs;
     for (;;) {
       if (etcd.exitCode !== null) throw new Error(`etcd exited with code ${etcd.exitCode}:\n${tail(etcdLog)}`);
-      const healthy = await fetch(`${etcdUrl}/health`)
-        .then(async (r) => r.ok && ((await r.json()) as { health?: string }).health === 'true')
-        .catch(() => false);
+      const healthy = await etcdHealthy(`${etcdUrl}/health`);
       if (healthy) break;
       if (Date.now() > etcdDeadline) throw new Error(`etcd not healthy after ${readyTimeoutMs} ms:\n${tail(etcdLog)}`);
       await sleep(200);

@@ -71,7 +71,9 @@ export function startControllerProcess(args: string[], env: Record<string, strin
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill(signal);
-      const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 15_000))]);
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), 15_000)))]);
+      clearTimeout(timer);
       if (timedOut) {
         child.kill('SIGKILL');
         await exited;
