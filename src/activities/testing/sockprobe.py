@@ -101,7 +101,10 @@ def serve(deadline_s):
             role, _ = key.data
             s = key.fileobj
             if role == 'stdin':
-                chunk = os.read(0, 65536)
+                try:
+                    chunk = os.read(0, 65536)
+                except BlockingIOError:
+                    continue
                 if not chunk:
                     running = False
                     break
@@ -110,7 +113,10 @@ def serve(deadline_s):
                     line, pending = pending.split(b'\n', 1)
                     if not line.strip():
                         continue
-                    req = json.loads(line)
+                    try:
+                        req = json.loads(line)
+                    except ValueError:
+                        continue
                     try:
                         tcp_port, udp_port = open_pair(req)
                         reply({'id': req['id'], 'ok': True, 'tcp': tcp_port, 'udp': udp_port})
@@ -240,7 +246,11 @@ def probe(deadline_s, workers):
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for line in sys.stdin:
             if line.strip():
-                pool.submit(run_probe, json.loads(line))
+                try:
+                    req = json.loads(line)
+                except ValueError:
+                    continue
+                pool.submit(run_probe, req)
 
 
 def watchdog(deadline_s):
