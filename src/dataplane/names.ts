@@ -36,8 +36,12 @@ export const MAX_VM_INDEX = 36 ** 6 - 1;
 export const MAX_ENDPOINTS_PER_VM = 36 ** 2;
 /** Largest VXLAN network identifier (24 bits). */
 export const MAX_VNI = 2 ** 24 - 1;
-/** Ports per VNI bridge before a further chunk bridge is used (the kernel allows 1023 ports per bridge). */
-export const BRIDGE_CHUNK_PORTS = 1000;
+/**
+ * Endpoints per VNI bridge before a further chunk bridge is used. The kernel allows 1023 ports
+ * per bridge, but adding a port costs time proportional to the ports already there (measured
+ * 0.37 ms at 0–250 ports, 0.8 ms at 750–1000): small bridges keep creation flat.
+ */
+export const BRIDGE_CHUNK_PORTS = 256;
 
 export function validateScenario(scenario: unknown, field = 'scenario'): string {
   if (typeof scenario !== 'string' || !SCENARIO_RE.test(scenario)) {

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { makeFixture, isRoot, pingFrom, vmInterfaces, vmRoutes, type Fixture } from './dataplane-fixture';
 import { endpointMac } from '../../src/workflows/mac';
-import { vmNetns } from '../../src/dataplane/names';
+import { vmNetns, BRIDGE_CHUNK_PORTS } from '../../src/dataplane/names';
 import type { EndpointBatch } from '../../src/activities/agent/types';
 
 const describeRoot = isRoot ? describe : describe.skip;
@@ -97,5 +97,38 @@ describeRoot('reference dataplane, two nodes, two VPCs', () => {
     await f.agent.deleteNode({ scenario: f.scenario, node: 'node-1' });
     const left = execFileSync('ip', ['netns', 'list']).toString();
     expect(left).not.toContain(`mk-${tag}-node-1`);
+  });
+});
+
+describeRoot('reference dataplane, more endpoints than one bridge chunk', () => {
+  test('a VM on a further chunk bridge reaches VMs on chunk 0 and on another node through the VXLAN on chunk 0', async () => {
+    const f = makeFixture('chunk');
+    try {
+      const n = BRIDGE_CHUNK_PORTS + 4;
+      const subnet = { id: 's', vpc: 'v', cidr: '10.3.0.0/22', gateway: '10.3.0.1', vni: 300 };
+      for (const [node, slot] of [['node-0', 0], ['node-1', 1]] as const) {
+        await f.agent.ensureNode({ scenario: f.scenario, node, nodeSlot: slot });
+      }
+      for (const [node, slot, count, ipFrom] of [['node-0', 0, n, 0], ['node-1', 1, 1, 1000]] as const) {
+        await f.agent.createVms({ scenario: f.scenario, node, from: 0, count });
+        await f.agent.createEndpoints({
+          scenario: f.scenario,
+          node,
+          nodeSlot: slot,
+          from: 0,
+          count,
+          endpointsPerVm: 1,
+          segments: [{ vmFrom: 0, vmCount: count, endpoint: 0, subnet, ipIndexFrom: ipFrom }],
+        });
+      }
+      const tag = await f.tag();
+      const last = vmNetns(tag, 'node-0', n - 1);
+      const node0 = JSON.parse(execFileSync('ip', ['-n', `mk-${tag}-node-0`, '-j', 'link', 'show']).toString()) as Array<{ ifname: string; master?: string }>;
+      expect(node0.find((l) => l.ifname === `m${tag}v${(n - 1).toString(36)}e0`)?.master).toBe(`m${tag}b${(300).toString(36)}c1`);
+      expect(pingFrom(last, '10.3.0.2')).toBe(true); // VM 0, chunk 0, same node
+      expect(pingFrom(last, '10.3.3.234')).toBe(true); // node-1 VM 0 (host index 1000)
+    } finally {
+      await f.finish();
+    }
   });
 });

@@ -75,7 +75,8 @@ describe('kernel names', () => {
       perChunk.set(c, (perChunk.get(c) ?? 0) + 1);
     }
     expect(Math.max(...perChunk.values())).toBe(BRIDGE_CHUNK_PORTS);
-    expect(perChunk.size).toBe(6);
+    expect(BRIDGE_CHUNK_PORTS).toBeLessThan(1023);
+    expect(perChunk.size).toBe(Math.ceil(6000 / BRIDGE_CHUNK_PORTS));
   });
 
   test('validators name the field, the value and the rule', () => {
