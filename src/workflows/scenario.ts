@@ -496,13 +496,9 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
       const maxVms = Math.max(0, ...spec.nodes.map((n) => n.vms));
       book = { blockSize: chooseBlockSize(maxVms, subnetsNow().length), next: subnetsNow().map(() => 0), nodes: {} };
     }
-    // New per-node counts from the new spec where the spec changed them; scale overrides stay otherwise.
+    // The new spec is the desired state: its counts replace earlier scale requests.
     const placed = placeVms(spec.placement, spec.nodes, spec.vmsPerNode, spec.seed);
-    spec.nodes.forEach((n, i) => {
-      const before = old.nodes.find((o) => o.name === n.name);
-      const oldPlaced = before ? placeVms(old.placement, old.nodes, old.vmsPerNode, old.seed)[old.nodes.indexOf(before)] : undefined;
-      if (desired[n.name] === undefined || oldPlaced !== placed[i]) desired[n.name] = placed[i]!;
-    });
+    spec.nodes.forEach((n, i) => (desired[n.name] = placed[i]!));
     await reconcileAll();
   };
 
