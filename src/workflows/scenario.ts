@@ -473,7 +473,6 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
     }
     await unwindPlugin((b) => b.kind === 'subnet' && d.subnets.delete.some((s) => s.id === b.id));
     await unwindPlugin((b) => b.kind === 'vpc' && d.vpcs.delete.some((v) => v.id === b.id));
-    const old = spec;
     spec = next;
     carry.input = input;
     await forEachBounded(d.vpcs.update, PLUGIN_FAN_OUT, async (vpc) => {
