@@ -138,4 +138,36 @@ describeRoot('endpoint plugins', () => {
       await f.finish();
     }
   });
+
+  test('a plugin failing VM_ADD: clear error, the namespaces of the batch are removed', async () => {
+    const f = makeFixture('failvm');
+    const script = path.join(f.pluginDir, 'fails-vm-add');
+    writeFileSync(
+      script,
+      ['#!/bin/sh', 'if [ "$MERAK_COMMAND" = VM_ADD ] && [ "$MERAK_VM_INDEX" = 3 ]; then echo \'{"code":"QUOTA","message":"no more VMs"}\'; exit 1; fi', 'echo "{}"', ''].join('\n'),
+    );
+    chmodSync(script, 0o755);
+    try {
+      await f.agent.ensureNode({ scenario: f.scenario, node: 'node-0', nodeSlot: 0, plugin: 'fails-vm-add' });
+      const tag = await f.tag();
+      await expect(f.agent.createVms({ scenario: f.scenario, node: 'node-0', from: 0, count: 5, plugin: 'fails-vm-add' })).rejects.toThrow(
+        /endpoint plugin fails-vm-add VM_ADD failed \[QUOTA\]: no more VMs/,
+      );
+      expect(netnsNames().filter((n) => n.startsWith(`mk-${tag}-node-0_`))).toEqual([]);
+    } finally {
+      await f.finish();
+    }
+  });
+
+  test('a plugin that is not a working executable fails ensureNode before any VM exists', async () => {
+    const f = makeFixture('broken');
+    const script = path.join(f.pluginDir, 'broken');
+    writeFileSync(script, '#!/bin/sh\necho not json\nexit 0\n');
+    chmodSync(script, 0o755);
+    try {
+      await expect(f.agent.ensureNode({ scenario: f.scenario, node: 'node-0', nodeSlot: 0, plugin: 'broken' })).rejects.toThrow(/broken VERSION failed \[BAD_OUTPUT\]/);
+    } finally {
+      await f.finish();
+    }
+  });
 });

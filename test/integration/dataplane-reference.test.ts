@@ -84,6 +84,22 @@ describeRoot('reference dataplane, two nodes, two VPCs', () => {
     expect(rootLinks).not.toContain(tag);
   });
 
+  test('updateEndpoint moves an endpoint to another address and VPC, twice with the same result', async () => {
+    const tag = await f.tag();
+    // VM 0 of node-1 moves from VPC A (10.1.0.3) to VPC B as host index 20 (10.1.0.22).
+    const update: EndpointBatch = { ...endpoints(f, 'node-1', 1), count: 1, segments: [{ vmFrom: 0, vmCount: 1, endpoint: 0, subnet: vpcB, ipIndexFrom: 20 }] };
+    await f.agent.updateEndpoint(update);
+    expect(await f.agent.updateEndpoint(update)).toMatchObject({ requested: 1 });
+    const vm = vmNetns(tag, 'node-1', 0);
+    const eth0 = vmInterfaces(vm).find((i) => i.ifname === 'eth0')!;
+    expect(eth0.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`)).toEqual(['10.1.0.22/24']);
+    expect(pingFrom(vmNetns(tag, 'node-0', 1), '10.1.0.22')).toBe(true); // VPC B, node-0
+    expect(pingFrom(vmNetns(tag, 'node-0', 0), '10.1.0.22')).toBe(false); // VPC A no longer reaches it
+    // And back, so the delete test below finds the original layout.
+    await f.agent.updateEndpoint({ ...update, segments: [{ vmFrom: 0, vmCount: 1, endpoint: 0, subnet: vpcA, ipIndexFrom: 1 }] });
+    expect(pingFrom(vmNetns(tag, 'node-0', 0), '10.1.0.3')).toBe(true);
+  });
+
   test('delete activities run twice end with nothing of the node', async () => {
     const tag = await f.tag();
     const eb = endpoints(f, 'node-1', 1);

@@ -188,6 +188,12 @@ export function createAgentActivities(deps: AgentDeps) {
   async function ensureNode(input: NodeRequest): Promise<{ created: boolean; underlay: string; tag: string }> {
     const req = parsePayload(NodeRequestSchema, input, 'node');
     const p = await plugin(req.plugin);
+    // A broken or missing plugin fails here, clearly, before any VM is made for it.
+    try {
+      await p.version();
+    } catch (e) {
+      nonRetryable(e);
+    }
     const tag = await tagOf(req.scenario);
     if (!p.kernel) {
       await files.writeMeta(req.scenario, { node: req.node, nodeSlot: req.nodeSlot, mode: deps.mode, underlay: { address: '', device: '' }, plugin: p.name });
