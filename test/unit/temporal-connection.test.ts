@@ -1,8 +1,13 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import {
   addTemporalOptions,
   DEFAULT_TEMPORAL_ADDRESS,
   resolveTemporalOptions,
+  toConnectionOptions,
+  toNativeConnectionOptions,
   type TemporalFlagValues,
 } from '../../src/temporal/connection';
 import { TemporalOptionError } from '../../src/temporal/errors';
@@ -163,5 +168,50 @@ describe('addTemporalOptions', () => {
 
   it('maps --no-tls to tls=false', () => {
     expect(parse(['--no-tls']).tls).toBe(false);
+  });
+});
+
+describe('connection options from resolved settings', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'merak-tls-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is plain text with only an address by default', async () => {
+    expect(await toConnectionOptions(resolveTemporalOptions({}, {}))).toEqual({ address: '127.0.0.1:7233' });
+    expect(await toNativeConnectionOptions(resolveTemporalOptions({}, {}))).toEqual({ address: '127.0.0.1:7233' });
+  });
+
+  it('reads the certificate, key and CA files into the SDK TLS settings', async () => {
+    writeFileSync(join(dir, 'c.pem'), 'CERT');
+    writeFileSync(join(dir, 'k.pem'), 'KEY');
+    const resolved = resolveTemporalOptions(
+      { tlsCertPath: join(dir, 'c.pem'), tlsKeyPath: join(dir, 'k.pem'), tlsCaData: 'CA', tlsServerName: 'srv', apiKey: 'k' },
+      {},
+    );
+    const native = await toNativeConnectionOptions(resolved);
+    expect(native.apiKey).toBe('k');
+    expect(native.tls).toEqual({
+      serverNameOverride: 'srv',
+      serverRootCACertificate: Buffer.from('CA'),
+      clientCertPair: { crt: Buffer.from('CERT'), key: Buffer.from('KEY') },
+    });
+    const client = await toConnectionOptions(resolved);
+    expect(client.tls).toEqual(native.tls);
+    expect(client.credentials).toBeUndefined();
+  });
+
+  it('names the flag when a certificate file cannot be read', async () => {
+    const resolved = resolveTemporalOptions({ tlsCertPath: join(dir, 'missing.pem'), tlsKeyData: 'KEY' }, {});
+    await expect(toConnectionOptions(resolved)).rejects.toThrow(/--tls-cert-path: .*missing\.pem.*cannot read the file/);
+  });
+
+  it('skips host verification with grpc credentials for clients, and refuses it for workers', async () => {
+    const resolved = resolveTemporalOptions({ tlsDisableHostVerification: true }, {});
+    const client = await toConnectionOptions(resolved);
+    expect(client.tls).toBeUndefined();
+    expect(client.credentials?._isSecure()).toBe(true);
+    await expect(toNativeConnectionOptions(resolved)).rejects.toThrow(/--tls-disable-host-verification.*--tls-server-name/);
   });
 });
