@@ -1,14 +1,14 @@
 import { writeFile } from 'node:fs/promises';
 import type { TestResult } from '../workflows/messages';
-import { renderJUnit, renderJson, renderTable, summarize, summaryLine } from '../report';
+import { renderJUnit, renderJson, renderTable } from '../report';
 
-/** Prints test results to stdout: a table and a summary line for people, JSON for machines. */
+/** Prints test results to stdout: a table with a summary line for people (coloured on a terminal), JSON for machines. */
 export function printResults(results: TestResult[], output: 'table' | 'json'): void {
   if (output === 'json') {
     process.stdout.write(`${renderJson(results)}\n`);
     return;
   }
-  process.stdout.write(`${renderTable(results)}\n${summaryLine(summarize(results))}\n`);
+  process.stdout.write(renderTable(results, { color: Boolean(process.stdout.isTTY) }));
 }
 
 /** Writes the results as JUnit XML (one suite per test kind) for CI systems. */

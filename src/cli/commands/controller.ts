@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { checkControllerOptions } from '../../k8s/views';
 import { addTemporalOptions, connectClient, resolveTemporalOptions, type TemporalFlagValues } from '../../temporal/connection';
 
 // `merak controller`: the Kubernetes pod watcher (src/k8s/controller.ts, docs/kubernetes.md).
@@ -36,12 +37,12 @@ export function register(program: Command): void {
     .option('-l, --selector <selector>', 'only pods matching this label selector, e.g. app=merak-agent (env MERAK_POD_SELECTOR; default: all pods)')
     .option('--task-queue <name>', 'task queue of the scenario workflows', 'merak-compute');
   addTemporalOptions(cmd).action(async (flags: ControllerFlags) => {
-    const { checkControllerOptions, startController } = await import('../../k8s/controller');
     const namespaces = resolveWatchNamespaces(flags.watchNamespace, process.env);
     const selector = flags.selector ?? (process.env.MERAK_POD_SELECTOR || undefined);
     // Bad options are refused before anything connects.
     checkControllerOptions(namespaces, selector);
     const temporal = resolveTemporalOptions(flags, process.env);
+    const { startController } = await import('../../k8s/controller');
     const { client, connection } = await connectClient(temporal);
     const controller = startController({
       namespaces,

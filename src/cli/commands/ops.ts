@@ -50,7 +50,9 @@ function printStatus(s: ScenarioStatus, output: Output): void {
     process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
     return;
   }
-  const head = new Table();
+  // Plain borders when piped: escape codes belong on a terminal only.
+  const style = process.stdout.isTTY ? {} : { head: [], border: [] };
+  const head = new Table({ style });
   head.push(
     { scenario: s.name },
     { phase: s.phase },
@@ -60,7 +62,7 @@ function printStatus(s: ScenarioStatus, output: Output): void {
   if (s.error) head.push({ error: s.error });
   if (s.cleanupErrors.length) head.push({ warnings: s.cleanupErrors.join('\n') });
   process.stdout.write(`${head.toString()}\n`);
-  const nodes = new Table({ head: ['node', 'phase', 'VMs', 'desired', 'endpoints'] });
+  const nodes = new Table({ head: ['node', 'phase', 'VMs', 'desired', 'endpoints'], style });
   for (const n of s.nodes) nodes.push([n.name, n.phase, n.vms, n.desiredVms, n.endpoints]);
   process.stdout.write(`${nodes.toString()}\n`);
 }
