@@ -1,10 +1,9 @@
 import { CoreV1Api, KubeConfig, type V1ConfigMap, type V1Pod } from '@kubernetes/client-node';
+import { checkControllerOptions, configMapView, podView } from './views';
 import type { Client } from '@temporalio/client';
-import { ControllerOptionError } from './errors';
 import { createKubeEventRecorder, type EventRecorder } from './events';
 import { watchResource, type BackoffOptions, type ResourceWatch } from './informers';
 import { createLogger, type Logger } from './log';
-import type { ConfigMapView, PodView } from './mapping';
 import { ScenarioReconciler } from './reconciler';
 import { createTemporalDriver, type ScenarioDriver } from './scenario-driver';
 
@@ -36,38 +35,6 @@ export interface RunningController {
   /** Resolves once every watch has listed and the controller acts on changes. */
   ready: Promise<void>;
   stop(): Promise<void>;
-}
-
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
-/** Checks the namespace list and label selector before anything connects. */
-export function checkControllerOptions(namespaces: readonly string[], labelSelector: string | undefined): void {
-  if (namespaces.length === 0) throw new ControllerOptionError('--watch-namespace', namespaces, 'name at least one namespace to watch');
-  for (const ns of namespaces) {
-    if (!DNS_LABEL.test(ns)) throw new ControllerOptionError('--watch-namespace', ns, 'must be a namespace name: lowercase letters, digits and inner "-", at most 63 characters');
-  }
-  if (new Set(namespaces).size !== namespaces.length) throw new ControllerOptionError('--watch-namespace', namespaces, 'lists a namespace twice');
-  // The API server parses selectors; refuse only what it would also refuse and what would reach the URL oddly.
-  if (labelSelector !== undefined && (labelSelector.trim() === '' || /[\n\r]/.test(labelSelector))) {
-    throw new ControllerOptionError('--selector', labelSelector, 'must be a non-empty label selector such as app=merak-agent');
-  }
-}
-
-export function podView(pod: V1Pod): PodView {
-  const view: PodView = {
-    namespace: pod.metadata?.namespace ?? '',
-    name: pod.metadata?.name ?? '',
-    uid: pod.metadata?.uid ?? `${pod.metadata?.namespace}/${pod.metadata?.name}`,
-    annotations: pod.metadata?.annotations ?? {},
-    deleting: pod.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null,
-  };
-  if (pod.status?.phase) view.phase = pod.status.phase;
-  if (pod.status?.podIP) view.podIP = pod.status.podIP;
-  return view;
-}
-
-export function configMapView(cm: V1ConfigMap): ConfigMapView {
-  return { namespace: cm.metadata?.namespace ?? '', name: cm.metadata?.name ?? '', data: cm.data ?? {} };
 }
 
 export function loadKubeConfig(path: string | undefined): KubeConfig {
@@ -129,3 +96,5 @@ export function startController(options: ControllerOptions): RunningController {
     },
   };
 }
+
+export { checkControllerOptions, configMapView, podView } from './views';

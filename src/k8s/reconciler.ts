@@ -1,7 +1,7 @@
 import type { ScenarioSpec } from '../workflows/spec';
 import { hasMerakAnnotations, type NodeAnnotations } from './annotations';
 import type { ScenarioMappingError } from './errors';
-import type { EventRecorder, EventSubject } from './events';
+import type { EventRecorder, EventSubject } from './event-body';
 import { describeError, type Logger } from './log';
 import { buildScenario, configMapRefOf, isNode, parsePod, scenarioOf, type AnnotatedPod, type ConfigMapView, type DesiredScenario, type PodView } from './mapping';
 import { planScenario, type ScenarioAction } from './plan';
