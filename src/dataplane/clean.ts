@@ -7,7 +7,8 @@ import { runBatch } from './ip-batch';
 import { listLinks, listMountedNetns, listNetns } from './netns';
 import { SELF_NETNS, type OwnedObject } from './owner-record-format';
 import type { OwnerRecordStore } from './owner-records';
-import { releaseTag, tagOwners } from './tags';
+import { findTag, releaseTag, tagOwners } from './tags';
+import { hostVethPrefix } from './names';
 import { LOCAL_WRITER } from './node-ns';
 
 export interface CleanDeps {
@@ -49,33 +50,78 @@ export async function removeObjects(runner: CommandRunner, objects: readonly Own
   return { netns: nsLines.length, links };
 }
 
+/** How long a clean waits for the kernel's asynchronous namespace teardown. */
+export const TEARDOWN_WAIT_MS = 30_000;
+
+/**
+ * Namespace deletion completes asynchronously in the kernel; the node ends of the deleted VMs'
+ * veths vanish only then. In pod mode they live in the agent's own namespace: wait until none
+ * of this scenario's (tag-exclusive) node ends is left there, so a clean returns when it is done.
+ */
+async function waitForTeardown(runner: CommandRunner, tag: string | undefined): Promise<void> {
+  if (!tag) return;
+  const prefix = hostVethPrefix(tag);
+  const deadline = Date.now() + TEARDOWN_WAIT_MS;
+  while ((await listLinks(runner)).some((l) => l.ifname.startsWith(prefix)) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Removes one writer's objects (a node, or the local cloud) and records their removal. */
 export async function cleanWriter(deps: CleanDeps, scenario: string, writer: string): Promise<{ netns: number; links: number }> {
   const objects = (await deps.records.live(scenario)).get(writer) ?? [];
   const r = await removeObjects(deps.runner, objects);
   await deps.records.forget(scenario, writer, objects);
+  if (r.netns > 0) await waitForTeardown(deps.runner, await findTag(deps.records.stateDir, scenario));
   return r;
 }
 
-/** Removes everything a scenario's records name (nodes before the local cloud's fabric), then the records and the tag. */
-export async function cleanScenario(deps: CleanDeps, scenario: string): Promise<CleanSummary> {
-  const live = await deps.records.live(scenario);
+/** Removes the objects of every writer, nodes before the local cloud's fabric. */
+async function removeAll(runner: CommandRunner, live: Map<string, OwnedObject[]>): Promise<{ netns: number; links: number }> {
   const writers = [...live.keys()].sort((a, b) => Number(a === LOCAL_WRITER) - Number(b === LOCAL_WRITER));
   let netns = 0;
   let links = 0;
   for (const w of writers) {
-    const r = await removeObjects(deps.runner, live.get(w)!);
+    const r = await removeObjects(runner, live.get(w)!);
     netns += r.netns;
     links += r.links;
   }
-  await deps.records.drop(scenario);
-  await releaseTag(deps.records.stateDir, scenario);
+  return { netns, links };
+}
+
+/** Rounds of take-and-remove per clean, for agents still writing while it runs (bounded). */
+const CLEAN_ROUNDS = 5;
+
+/**
+ * Removes everything a scenario's records name, then the records and the tag. The records are
+ * moved aside atomically first, so an agent still creating objects meanwhile records them in a
+ * fresh directory, which the next round (or the next clean) sees: nothing escapes its record.
+ */
+export async function cleanScenario(deps: CleanDeps, scenario: string): Promise<CleanSummary> {
+  let netns = 0;
+  let links = 0;
+  for (let round = 0; round < CLEAN_ROUNDS; round++) {
+    const taken = await deps.records.take(scenario);
+    if (!taken) break;
+    const r = await removeAll(deps.runner, taken.live);
+    await taken.dispose();
+    netns += r.netns;
+    links += r.links;
+  }
+  if (netns > 0) await waitForTeardown(deps.runner, await findTag(deps.records.stateDir, scenario));
+  // The tag is freed only when no record of the scenario is left: names still in use keep it.
+  if ((await deps.records.live(scenario)).size === 0) await releaseTag(deps.records.stateDir, scenario);
   return { scenario, netns, links };
 }
 
-/** Cleans every scenario that has records in the state directory. */
+/** Cleans every scenario that has records in the state directory, and cleans interrupted by a crash. */
 export async function cleanAll(deps: CleanDeps): Promise<CleanSummary[]> {
   const out: CleanSummary[] = [];
+  for (const { scenario, taken } of await deps.records.unfinished()) {
+    const r = await removeAll(deps.runner, taken.live);
+    await taken.dispose();
+    out.push({ scenario, ...r });
+  }
   const scenarios = new Set([...(await deps.records.scenarios()), ...(await tagOwners(deps.records.stateDir))]);
   for (const s of [...scenarios].sort()) out.push(await cleanScenario(deps, s));
   return out;

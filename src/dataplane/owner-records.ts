@@ -34,7 +34,23 @@ export interface OwnerRecordStore {
   scenarios(): Promise<string[]>;
   /** Removes the scenario's record files (after everything they name is gone). */
   drop(scenario: string): Promise<void>;
+  /**
+   * Atomically moves the scenario's records aside for cleaning and returns what they name.
+   * Intents written afterwards (an agent still working) start a fresh record directory, so
+   * nothing created during a clean can lose its record. `dispose()` deletes the moved records.
+   */
+  take(scenario: string): Promise<TakenRecords | undefined>;
+  /** Records moved aside by a clean that did not finish (a crash): scenario and handle. */
+  unfinished(): Promise<Array<{ scenario: string; taken: TakenRecords }>>;
 }
+
+export interface TakenRecords {
+  live: Map<string, OwnedObject[]>;
+  dispose(): Promise<void>;
+}
+
+/** Suffix of record directories moved aside by a clean in progress. */
+const CLEANING = '.cleaning';
 
 export class FileOwnerRecords implements OwnerRecordStore {
   constructor(readonly stateDir: string = stateDirFromEnv()) {}
@@ -76,7 +92,10 @@ export class FileOwnerRecords implements OwnerRecordStore {
   }
 
   async live(scenario: string): Promise<Map<string, OwnedObject[]>> {
-    const dir = this.dir(scenario);
+    return this.readDir(this.dir(scenario));
+  }
+
+  private async readDir(dir: string): Promise<Map<string, OwnedObject[]>> {
     const result = new Map<string, OwnedObject[]>();
     let names: string[];
     try {
@@ -93,9 +112,41 @@ export class FileOwnerRecords implements OwnerRecordStore {
     return result;
   }
 
+  private taken(dir: string): Promise<TakenRecords> {
+    return this.readDir(dir).then((live) => ({ live, dispose: () => fs.rm(dir, { recursive: true, force: true }) }));
+  }
+
+  async take(scenario: string): Promise<TakenRecords | undefined> {
+    const from = this.dir(scenario);
+    const to = path.join(this.stateDir, 'scenarios', `.${scenario}.${process.pid}.${Date.now()}${CLEANING}`);
+    try {
+      await fs.rename(from, to);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new StateDirError(from, (e as Error).message);
+    }
+    return this.taken(to);
+  }
+
+  async unfinished(): Promise<Array<{ scenario: string; taken: TakenRecords }>> {
+    const root = path.join(this.stateDir, 'scenarios');
+    let names: string[];
+    try {
+      names = await fs.readdir(root);
+    } catch {
+      return [];
+    }
+    const out: Array<{ scenario: string; taken: TakenRecords }> = [];
+    for (const n of names.sort()) {
+      if (!n.startsWith('.') || !n.endsWith(CLEANING)) continue;
+      out.push({ scenario: n.slice(1).split('.')[0], taken: await this.taken(path.join(root, n)) });
+    }
+    return out;
+  }
+
   async scenarios(): Promise<string[]> {
     try {
-      return (await fs.readdir(path.join(this.stateDir, 'scenarios'))).sort();
+      return (await fs.readdir(path.join(this.stateDir, 'scenarios'))).filter((n) => !n.startsWith('.')).sort();
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw new StateDirError(this.stateDir, (e as Error).message);

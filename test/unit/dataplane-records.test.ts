@@ -57,6 +57,23 @@ describe('state directory', () => {
     await expect(b.intend('Bad', 'node-0', [{ kind: 'netns', name: 'x' }])).rejects.toThrow(/invalid scenario/);
   });
 
+  test('take moves records aside atomically: intents written meanwhile start a fresh directory; an unfinished clean is found again', async () => {
+    const r = new FileOwnerRecords(dir);
+    await r.intend('s2', 'node-0', [{ kind: 'netns', name: 'a' }]);
+    const taken = await r.take('s2');
+    expect(Object.fromEntries(taken!.live)).toEqual({ 'node-0': [{ kind: 'netns', name: 'a' }] });
+    // An agent still working records a new object while the clean runs.
+    await r.intend('s2', 'node-0', [{ kind: 'netns', name: 'b' }]);
+    expect(Object.fromEntries(await r.live('s2'))).toEqual({ 'node-0': [{ kind: 'netns', name: 'b' }] });
+    expect(await r.scenarios()).toEqual(['s2']);
+    // A crash before dispose(): the moved-aside records are still there for the next clean.
+    const unfinished = await r.unfinished();
+    expect(unfinished.map((u) => [u.scenario, Object.fromEntries(u.taken.live)])).toEqual([['s2', { 'node-0': [{ kind: 'netns', name: 'a' }] }]]);
+    await unfinished[0].taken.dispose();
+    expect(await r.unfinished()).toEqual([]);
+    expect(await r.take('nothing-here')).toBeUndefined();
+  });
+
   test('tags: concurrent claims for one scenario agree; another scenario gets another tag; a freed tag leaves no stale lookup', async () => {
     const claims = await Promise.all(Array.from({ length: 8 }, () => claimTag(dir, 'alpha')));
     expect(new Set(claims).size).toBe(1);
