@@ -22,8 +22,23 @@ export const LOCAL_WRITER = 'local';
 /** MTU of the underlay: room for VXLAN's 50 bytes above 1500-byte VM frames. */
 export const UNDERLAY_MTU = 9000;
 
-/** Creates the fabric namespace and its underlay bridge if missing. Idempotent. */
+/**
+ * Fabric creations in flight in this process, by namespace: the nodes of one agent process are
+ * ensured in parallel and must not race to create the same fabric ("File exists").
+ */
+const fabricsInFlight = new Map<string, Promise<{ created: boolean }>>();
+
+/** Creates the fabric namespace and its underlay bridge if missing. Idempotent, safe in parallel. */
 export async function ensureFabric(deps: KernelDeps, scenario: string, tag: string): Promise<{ created: boolean }> {
+  const ns = fabricNetns(tag);
+  const running = fabricsInFlight.get(ns);
+  if (running) return running;
+  const work = createFabric(deps, scenario, tag).finally(() => fabricsInFlight.delete(ns));
+  fabricsInFlight.set(ns, work);
+  return work;
+}
+
+async function createFabric(deps: KernelDeps, scenario: string, tag: string): Promise<{ created: boolean }> {
   const ns = fabricNetns(tag);
   const mounted = await listMountedNetns();
   const exists = mounted.has(ns);

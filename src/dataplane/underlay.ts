@@ -1,15 +1,26 @@
-/** Underlay addressing of the local cloud (pure): node slot -> address inside the fabric. */
+/**
+ * Underlay addressing of the local cloud: node slot -> address inside the fabric. The rule lives
+ * in the pure IPAM module the workflow uses too (network + 1 + slot); this wrapper turns its
+ * errors into the agent's InvalidInputError and adds the prefix length.
+ */
+import { parseCidr, Ipv4FormatError } from '../net/ipv4';
+import { underlayAddress as slotAddress } from '../workflows/ipam';
+import { DEFAULT_UNDERLAY_CIDR } from '../workflows/spec';
 import { InvalidInputError } from './errors';
-import { formatIpv4, hostCount, parseCidr } from './ipv4';
 
-/** Default underlay CIDR; it only ever exists inside the fabric and node namespaces. */
-export const DEFAULT_UNDERLAY_CIDR = '100.64.0.0/16';
+export { DEFAULT_UNDERLAY_CIDR };
 
 /** The underlay address of node slot `slot`: network + 1 + slot, with the prefix. */
 export function underlayAddress(cidr: string, slot: number): { address: string; prefix: number } {
-  const c = parseCidr(cidr, 'underlayCidr');
-  if (!Number.isInteger(slot) || slot < 0 || slot >= hostCount(c)) {
-    throw new InvalidInputError('nodeSlot', slot, `must be an integer from 0 to ${hostCount(c) - 1} for underlay ${cidr}`);
+  let prefix: number;
+  try {
+    prefix = parseCidr(cidr).prefix;
+  } catch (err) {
+    throw new InvalidInputError('underlayCidr', cidr, err instanceof Ipv4FormatError ? err.rule : String(err));
   }
-  return { address: formatIpv4(c.network + 1 + slot), prefix: c.prefix };
+  try {
+    return { address: slotAddress(cidr, slot), prefix };
+  } catch (err) {
+    throw new InvalidInputError('nodeSlot', slot, (err as Error).message);
+  }
 }

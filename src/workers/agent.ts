@@ -9,10 +9,11 @@ import { createAgentActivities, type NodeMode } from '../activities/agent/activi
 import { spawnRunner } from '../dataplane/command';
 import { FileOwnerRecords, stateDirFromEnv } from '../dataplane/owner-records';
 import { validateNode } from '../dataplane/names';
+import { agentTaskQueue } from '../workflows/messages';
 import { createPluginRegistry, pluginDirsFromEnv } from '../endpoint-plugins/registry';
 
-/** Task queue of a node's agent. */
-export const agentQueue = (node: string): string => `merak-agent-${node}`;
+/** Task queue of a node's agent (one definition, shared with the workflows). */
+export const agentQueue = agentTaskQueue;
 
 export interface AgentWorkerOptions {
   connection: NativeConnection;
@@ -30,6 +31,12 @@ export interface AgentWorkerOptions {
   extraActivities?: Record<string, (...args: never[]) => Promise<unknown>>;
   /** Agent activities run at once per node; batches are already large. @default 4 */
   maxConcurrentActivityTaskExecutions?: number;
+  /**
+   * Long polls each node's Worker keeps open on its queue. Many emulated nodes in one process
+   * (the `none` dataplane) multiply this by the node count, so lower it there.
+   * @default the SDK's default (5)
+   */
+  maxConcurrentActivityTaskPolls?: number;
 }
 
 export async function createAgentWorkers(o: AgentWorkerOptions): Promise<Worker[]> {
@@ -47,6 +54,7 @@ export async function createAgentWorkers(o: AgentWorkerOptions): Promise<Worker[
         taskQueue: agentQueue(node),
         activities,
         maxConcurrentActivityTaskExecutions: o.maxConcurrentActivityTaskExecutions ?? 4,
+        ...(o.maxConcurrentActivityTaskPolls !== undefined ? { maxConcurrentActivityTaskPolls: o.maxConcurrentActivityTaskPolls } : {}),
       }),
     ),
   );

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { cidrContains, cidrsOverlap, parseCidr, Ipv4FormatError, type Ipv4Cidr, isIpv4 } from '../net/ipv4';
 import { capacity, MAX_SUBNET_PREFIX, underlayCapacity } from './ipam';
 import { MAX_ENDPOINTS_PER_VM, MAX_NODE_SLOT, MAX_VM_INDEX } from './mac';
+import { NODE_RE } from '../dataplane/names';
 
 /** Largest VNI a VXLAN header carries (24 bits). */
 export const MAX_VNI = 16_777_215;
@@ -33,8 +34,8 @@ export const PAIR_STRATEGIES = ['ring', 'random', 'all'] as const;
  * inner dashes only, so nothing from a spec can reach a shell or a path as anything but a word.
  */
 const SCENARIO_NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
-/** Node names follow Kubernetes pod names (DNS-1123 subdomain, at most 63 characters). */
-const NODE_NAME = /^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/;
+/** Node names become parts of namespace and task-queue names: the agent's own rule (dataplane/names.ts). */
+const NODE_NAME = NODE_RE;
 /** Ids of VPCs and subnets, as providers use them: letters, digits, '.', '_', '-'. */
 const OBJECT_ID = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,62})$/;
 /** Names of endpoint plugins: looked up in plugin directories, never a path. */
@@ -77,7 +78,7 @@ const vpcSchema = z.strictObject({
 });
 
 const nodeObjectSchema = z.strictObject({
-  name: z.string().regex(NODE_NAME, 'must be a DNS-1123 name: lower-case letters, digits, "." and "-", at most 63 characters'),
+  name: z.string().regex(NODE_NAME, 'must be 1-40 lower-case letters, digits or "-", starting with a letter or digit'),
   ip: z.string().refine(isIpv4, 'must be a dotted-quad IPv4 address').optional(),
   mac: z
     .string()

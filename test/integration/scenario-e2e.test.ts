@@ -197,7 +197,9 @@ async function demoScenario(name: string, handle: WorkflowHandle<typeof scenario
   expect(outcome.phase).toBe('deleted');
   expect(outcome.cleanupErrors).toEqual([]);
   expect(pluginObjects(`${name}-`)).toEqual([]);
-  expect(netnsList()).not.toContain(`mk-${tag}-`);
+  // The VMs, the nodes and the shared fabric are gone, and the scenario's tag is free again.
+  expect(netnsList()).not.toContain(`mk-${tag}`);
+  expect(await findTag(stateDir, name)).toBeUndefined();
 
   if (process.env.MERAK_RECORD_HISTORIES === '1') {
     await writeFile(join(__dirname, '..', 'histories', `${scenarioWorkflowId(name)}.json`), historyToJSON(await handle.fetchHistory()));

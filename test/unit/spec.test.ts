@@ -95,9 +95,9 @@ describe('parseSpec: valid input', () => {
 
   it('takes nodes as a count, as names and as objects', () => {
     expect(parseSpec({ ...baseline(), nodes: 3 }).nodes.map((n) => n.name)).toEqual(['node-1', 'node-2', 'node-3']);
-    expect(parseSpec({ ...baseline(), nodes: ['alpha', 'beta.zone-1'] }).nodes).toEqual([
+    expect(parseSpec({ ...baseline(), nodes: ['alpha', 'beta-zone-1'] }).nodes).toEqual([
       { name: 'alpha', vms: 1, endpointsPerVm: 1, tests: [] },
-      { name: 'beta.zone-1', vms: 1, endpointsPerVm: 1, tests: [] },
+      { name: 'beta-zone-1', vms: 1, endpointsPerVm: 1, tests: [] },
     ]);
     const spec = parseSpec({
       ...baseline(),
@@ -270,14 +270,16 @@ const badCases: BadCase[] = [
   ['scenario name climbing a directory', (s) => (s.name = '../x'), 'name', '../x', /1-32 lower-case/],
   ['scenario name ending in -', (s) => (s.name = 'demo-'), 'name', 'demo-', /inner "-"/],
   ['scenario name not a string', (s) => (s.name = 7), 'name', 7, /type string/],
-  ['node name with ;', (s) => (s.nodes = ['a;b']), 'nodes[0]', 'a;b', /DNS-1123/],
-  ['node name with $()', (s) => (s.nodes = ['ok', '$(x)']), 'nodes[1]', '$(x)', /DNS-1123/],
-  ['node name with backticks', (s) => (s.nodes = ['`x`']), 'nodes[0]', '`x`', /DNS-1123/],
-  ['node name with a space', (s) => (s.nodes = ['a b']), 'nodes[0]', 'a b', /DNS-1123/],
-  ['node name with a quote', (s) => (s.nodes = ['a"b']), 'nodes[0]', 'a"b', /DNS-1123/],
-  ['node name climbing a directory', (s) => (s.nodes = ['../x']), 'nodes[0]', '../x', /DNS-1123/],
-  ['node object name with a slash', (s) => (s.nodes = [{ name: 'a/b' }]), 'nodes[0].name', 'a/b', /DNS-1123/],
-  ['empty node name', (s) => (s.nodes = [{ name: '' }]), 'nodes[0].name', '', /DNS-1123/],
+  ['node name with a dot (namespace and queue names allow none)', (s) => (s.nodes = ['a.b']), 'nodes[0]', 'a.b', /lower-case letters, digits or "-"/],
+  ['node name of 41 chars', (s) => (s.nodes = ['n'.repeat(41)]), 'nodes[0]', 'n'.repeat(41), /1-40/],
+  ['node name with ;', (s) => (s.nodes = ['a;b']), 'nodes[0]', 'a;b', /lower-case letters, digits or "-"/],
+  ['node name with $()', (s) => (s.nodes = ['ok', '$(x)']), 'nodes[1]', '$(x)', /lower-case letters, digits or "-"/],
+  ['node name with backticks', (s) => (s.nodes = ['`x`']), 'nodes[0]', '`x`', /lower-case letters, digits or "-"/],
+  ['node name with a space', (s) => (s.nodes = ['a b']), 'nodes[0]', 'a b', /lower-case letters, digits or "-"/],
+  ['node name with a quote', (s) => (s.nodes = ['a"b']), 'nodes[0]', 'a"b', /lower-case letters, digits or "-"/],
+  ['node name climbing a directory', (s) => (s.nodes = ['../x']), 'nodes[0]', '../x', /lower-case letters, digits or "-"/],
+  ['node object name with a slash', (s) => (s.nodes = [{ name: 'a/b' }]), 'nodes[0].name', 'a/b', /lower-case letters, digits or "-"/],
+  ['empty node name', (s) => (s.nodes = [{ name: '' }]), 'nodes[0].name', '', /lower-case letters, digits or "-"/],
   ['duplicate node names', (s) => (s.nodes = ['a', 'b', 'a']), 'nodes[2].name', 'a', /duplicates nodes\[0\]\.name/],
   ['duplicate node names, name and object', (s) => (s.nodes = ['a', { name: 'a' }]), 'nodes[1].name', 'a', /duplicates nodes\[0\]\.name/],
   ['duplicate node IPs', (s) => (s.nodes = [{ name: 'a', ip: '100.64.0.5' }, { name: 'b', ip: '100.64.0.5' }]), 'nodes[1].ip', '100.64.0.5', /duplicates nodes\[0\]\.ip/],

@@ -11,13 +11,13 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { CommandRunner } from '../../dataplane/command';
 import { runChecked } from '../../dataplane/command';
-import { cleanWriter } from '../../dataplane/clean';
+import { cleanScenario, cleanWriter } from '../../dataplane/clean';
 import { CommandFailedError } from '../../dataplane/errors';
 import { runBatch } from '../../dataplane/ip-batch';
 import { applyNsConfig, type NsRequest } from '../../dataplane/ns-helper';
 import { listLinks, listMountedNetns, listNetns, netnsAddLines, netnsPath } from '../../dataplane/netns';
 import { hostVethPrefix, nodeNetns, parseVmNetns, underlayNodeEnd, vmNetns } from '../../dataplane/names';
-import { ensureNodeNs } from '../../dataplane/node-ns';
+import { ensureNodeNs, LOCAL_WRITER } from '../../dataplane/node-ns';
 import type { OwnerRecordStore } from '../../dataplane/owner-records';
 import { claimTag } from '../../dataplane/tags';
 import { DEFAULT_UNDERLAY_CIDR, underlayAddress } from '../../dataplane/underlay';
@@ -228,6 +228,15 @@ export function createAgentActivities(deps: AgentDeps) {
     const r = await cleanWriter(deps, ref.scenario, ref.node);
     await files.removeNode(ref.scenario, ref.node);
     underlays.delete(`${ref.scenario}/${ref.node}`);
+    // The last node of a scenario takes the shared local cloud (fabric) and the tag with it, so a
+    // torn-down scenario leaves nothing behind without a separate `merak clean`.
+    const live = await deps.records.live(ref.scenario);
+    const others = [...live].filter(([writer, objects]) => writer !== LOCAL_WRITER && objects.length > 0);
+    if (others.length === 0) {
+      const rest = await cleanScenario(deps, ref.scenario);
+      tags.delete(ref.scenario);
+      return { netns: r.netns + rest.netns, links: r.links + rest.links };
+    }
     return r;
   }
 
