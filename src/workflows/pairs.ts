@@ -22,6 +22,7 @@
  * `negativeNodes` nodes spread over the scenario, at most `maxNegative` in all.
  */
 import type { TestsSpec } from './spec';
+import { seededRandom } from './random';
 
 export type PairStrategy = 'ring' | 'random' | 'all';
 
@@ -136,17 +137,6 @@ export function pairOptionsFromSpec(tests: Pick<TestsSpec, 'pairs' | 'perVm' | '
   return { strategy: tests.pairs, perVm: tests.perVm, maxPairs: tests.maxPairs, negative: tests.negative, seed };
 }
 
-/** mulberry32: a small, well-known 32-bit PRNG; returns floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function intOption(options: PairOptions, field: keyof PairOptions, fallback: number, min: number, max: number): number {
   const v = options[field] ?? fallback;

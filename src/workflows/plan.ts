@@ -18,6 +18,7 @@
  */
 import { capacity, gateway, hostAddress, prefixOf, underlayAddress } from './ipam';
 import { endpointMac } from './mac';
+import { seededRandom } from './random';
 import type { Placement, ScenarioSpec } from './spec';
 
 /** Largest block of consecutive VMs that share a subnet. */
@@ -230,17 +231,6 @@ export function nodeUnderlayIp(spec: Pick<ScenarioSpec, 'underlay'>, node: { ip?
   return node.ip ?? underlayAddress(spec.underlay.cidr, slot);
 }
 
-/** Seeded PRNG (mulberry32): deterministic in and out of workflows. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Splits `total` over weights with the largest-remainder method: exact sum, deterministic. */
 export function apportion(total: number, weights: readonly number[]): number[] {
@@ -270,7 +260,7 @@ export function placeVms(placement: Placement, nodes: readonly { vms: number }[]
     case 'skew':
       return apportion(total, nodes.map((_, i) => 1 / (i + 1)));
     case 'random': {
-      const next = prng(seed);
+      const next = seededRandom(seed);
       return apportion(total, nodes.map(() => next() + 1e-9));
     }
   }

@@ -1,8 +1,8 @@
+import { seededRandom } from '../../src/workflows/random';
 import {
   endpointLabel,
   pairOptionsFromSpec,
   PairSelectionError,
-  seededRandom,
   selectPairs,
   type EndpointAt,
   type PairNodeInput,

@@ -12,7 +12,7 @@ import {
   type AddressBook,
   type PlanSubnet,
 } from '../../src/workflows/plan';
-import { prng } from '../../src/workflows/plan';
+import { seededRandom as prng } from '../../src/workflows/random';
 
 function subnets(cidrs: string[]): PlanSubnet[] {
   return cidrs.map((cidr, index) => ({ index, id: `s${index}`, vpc: index % 2 ? 'b' : 'a', cidr, gateway: '', vni: 100 + (index % 2) }));
