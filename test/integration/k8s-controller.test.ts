@@ -12,7 +12,8 @@
  * nothing; a deleted pod removes its node; a controller killed mid-way is replaced without a
  * second workflow and without missing what changed meanwhile; an API-server restart is
  * survived by the watch; the last pod gone tears everything down, nothing left in the plugin
- * or the kernel.
+ * or the kernel; and a scenario whose last pod went away while no controller ran is torn down
+ * by the next controller.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -37,7 +38,7 @@ jest.setTimeout(300_000);
 
 const NS = 'merak-k8s';
 const SCENARIO = NS; // no meraksim.com/scenario annotation: the namespace names the scenario
-const PODS = ['k8s-a-0', 'k8s-a-1', 'k8s-a-2', 'k8s-a-3'];
+const PODS = ['k8s-a-0', 'k8s-a-1', 'k8s-a-2', 'k8s-a-3', 'k8s-b-0'];
 /** Pod IPs are the nodes' underlay addresses: inside the scenario's underlay CIDR. */
 const podIp = (name: string) => `100.97.0.${10 + PODS.indexOf(name)}`;
 const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -106,8 +107,8 @@ async function deletePod(name: string): Promise<void> {
   await api.kubectl(['delete', 'pod', name, '-n', NS, '--wait=false']);
 }
 
-function handle(): WorkflowHandle {
-  return env.client.workflow.getHandle(scenarioWorkflowId(SCENARIO));
+function handle(scenario = SCENARIO): WorkflowHandle {
+  return env.client.workflow.getHandle(scenarioWorkflowId(scenario));
 }
 
 async function waitForStatus(ok: (s: ScenarioStatus) => boolean, what: string, timeoutMs = 180_000): Promise<ScenarioStatus> {
@@ -261,4 +262,28 @@ test('the last pod gone tears the scenario down: nothing left in the plugin or t
   expect([...snap.vpcs, ...snap.subnets, ...snap.nodes]).toEqual([]);
   expect(scenarioNetns()).toEqual([]);
   await controller!.waitForLine(/no node left; scenario torn down/);
+});
+
+test('a scenario whose last pod went away while no controller ran is torn down by the next one', async () => {
+  await createPod('k8s-b-0', { 'meraksim.com/scenario': 'orphan', 'meraksim.com/num_vms': '1' });
+  await setRunning('k8s-b-0');
+  const orphan = handle('orphan');
+  await controller!.waitForLine(/scenario started scenario=orphan/);
+  for (let i = 0; i < 300; i++) {
+    const s = await orphan.query(statusQuery).catch(() => undefined);
+    if (s?.phase === 'ready') break;
+    await sleep(300);
+  }
+  expect((await orphan.query(statusQuery)).phase).toBe('ready');
+  await controller!.stop('SIGKILL');
+  await deletePod('k8s-b-0');
+  controller = startControllerProcess(controllerArgs);
+  const outcome = (await orphan.result()) as { phase: string; cleanupErrors: string[] };
+  expect(outcome.phase).toBe('deleted');
+  expect(outcome.cleanupErrors).toEqual([]);
+  await controller.waitForLine(/no node left; scenario torn down scenario=orphan/);
+  const snap = plugin.state.snapshot();
+  expect([...snap.vpcs, ...snap.subnets, ...snap.nodes]).toEqual([]);
+  // Node namespaces are named mk-<tag>-<node>: none of this node is left.
+  expect(netnsList()).not.toMatch(/-k8s-b-0/);
 });
