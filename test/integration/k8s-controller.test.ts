@@ -29,7 +29,7 @@ import { CONTROLLER_MEMO_KEY } from '../../src/k8s/scenario-driver';
 import { startReferencePlugin, type RunningReferencePlugin } from '../../src/plugin/reference/server';
 import { createAgentWorkers } from '../../src/workers/agent';
 import { createComputeWorker } from '../../src/workers/compute';
-import { scenarioWorkflowId, statusQuery, type ScenarioStatus } from '../../src/workflows/messages';
+import { scenarioWorkflowId, statusQuery, teardownSignal, type ScenarioStatus } from '../../src/workflows/messages';
 import { startApiServer, type TestApiServer } from '../helpers/apiserver';
 import { startControllerProcess, type ControllerProcess } from '../helpers/controller-process';
 import { bundleWorkflows, createTestEnv } from '../helpers/temporal';
@@ -166,6 +166,18 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await controller?.stop();
+  // A failed or filtered (-t) run may leave scenarios up: take them down through their
+  // workflows while the workers still run, so nothing stays in the kernel either way.
+  for (const name of [SCENARIO, 'orphan']) {
+    const h = env ? handle(name) : undefined;
+    const d = await h?.describe().catch(() => undefined);
+    if (h && d?.status.name === 'RUNNING') {
+      await h.signal(teardownSignal);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([h.result().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, 120_000)))]);
+      clearTimeout(timer);
+    }
+  }
   workers.forEach((w) => w.shutdown());
   await running;
   closeCompute?.();
@@ -177,7 +189,10 @@ afterAll(async () => {
   expect(rootNet()).toBe(rootBefore);
 });
 
-test('annotated running pods start the scenario with those nodes', async () => {
+test('annotated running pods start the scenario with those nodes (two controllers, one workflow)', async () => {
+  // A second controller watching the same pods: both react, the scenario starts once.
+  const second = startControllerProcess(controllerArgs);
+  await second.waitForLine(/initial list done/);
   await createPod('k8s-a-0', { 'meraksim.com/num_vms': '1', 'meraksim.com/test_icmp': '' });
   await createPod('k8s-a-1', { 'meraksim.com/num_vms': '1' });
   // Pending pods are not nodes yet: nothing starts.
@@ -186,6 +201,12 @@ test('annotated running pods start the scenario with those nodes', async () => {
   await setRunning('k8s-a-0');
   await setRunning('k8s-a-1');
   await waitForStatus(readyWith({ 'k8s-a-0': 1, 'k8s-a-1': 1 }), 'two nodes with one VM each');
+  await second.stop();
+  const started = [...controller!.lines, ...second.lines].filter((l) => / scenario started scenario=merak-k8s /.test(l));
+  expect(started).toHaveLength(1);
+  // The other one found it running and handed over the same spec.
+  expect([...controller!.lines, ...second.lines].some((l) => l.includes('scenario already running; applied the current spec scenario=merak-k8s'))).toBe(true);
+  expect((await runsOfScenario()).length).toBe(1);
   const described = await handle().describe();
   firstRunId = described.runId;
   expect(described.memo?.[CONTROLLER_MEMO_KEY]).toBe(NS);
