@@ -54,8 +54,8 @@ export function startController(options: ControllerOptions): RunningController {
     driver: options.driver ?? createTemporalDriver({ client: options.client, ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}) }),
     events: options.events ?? createKubeEventRecorder(kc),
     log,
+    watchedNamespaces: options.namespaces,
   });
-  reconciler.watchedNamespaces = new Set(options.namespaces);
 
   const watches: ResourceWatch[] = [];
   for (const namespace of options.namespaces) {

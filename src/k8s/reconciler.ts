@@ -26,6 +26,13 @@ export interface ReconcilerOptions {
   retryMs?: number;
   /** Longest retry delay. Default 30 s. */
   maxRetryMs?: number;
+  /**
+   * Namespaces this controller watches. At start-up, running scenario workflows that a
+   * controller started for pods of these namespaces, and that have no node now, are torn down.
+   * Default: none (that start-up check is off: scenarios of other namespaces belong to other
+   * controllers, and a controller that does not know its namespaces must not touch them).
+   */
+  watchedNamespaces?: readonly string[];
 }
 
 interface ScenarioState {
@@ -72,23 +79,19 @@ export class ScenarioReconciler {
     this.active = true;
     // Scenarios a controller started earlier whose pods all went away while none was watching.
     let managed: { name: string; namespace: string }[] = [];
-    try {
-      managed = await this.options.driver.listManaged();
-    } catch (err) {
-      this.options.log.warn('cannot list running scenario workflows; a scenario whose pods all went away while the controller was down is torn down only when seen again', { error: describeError(err) });
+    if ((this.options.watchedNamespaces ?? []).length > 0) {
+      try {
+        managed = await this.options.driver.listManaged();
+      } catch (err) {
+        this.options.log.warn('cannot list running scenario workflows; a scenario whose pods all went away while no controller ran stays up until torn down by hand (merak down)', { error: describeError(err) });
+      }
     }
+    const watched = new Set(this.options.watchedNamespaces ?? []);
     for (const { name, namespace } of managed) {
       // Only scenarios of namespaces this controller watches: another controller owns the rest.
-      if (this.watches(namespace)) this.state(name).orphanCheck = true;
+      if (watched.has(namespace)) this.state(name).orphanCheck = true;
     }
     for (const name of new Set([...this.groups().keys(), ...this.scenarios.keys()])) this.schedule(name, 0);
-  }
-
-  /** Namespaces this controller watches; undefined: it does not know (then every memo namespace counts). */
-  watchedNamespaces?: ReadonlySet<string>;
-
-  private watches(namespace: string): boolean {
-    return this.watchedNamespaces === undefined || this.watchedNamespaces.has(namespace);
   }
 
   stop(): void {

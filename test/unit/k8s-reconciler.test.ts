@@ -206,13 +206,21 @@ test('after a restart: a running workflow is adopted with apply, not started twi
   expect(driver.running.size).toBe(1);
 });
 
+test('without its namespaces, the reconciler never tears down workflows it finds running', async () => {
+  driver.running = new Set(['gone']);
+  driver.managed = [{ name: 'gone', namespace: 'lab' }];
+  await r.activate();
+  await settle(r);
+  expect(driver.calls).toEqual([]);
+});
+
 test('after a restart: a managed workflow whose pods all went away is torn down; others are left alone', async () => {
   driver.running = new Set(['gone', 'elsewhere']);
   driver.managed = [
     { name: 'gone', namespace: 'lab' },
     { name: 'elsewhere', namespace: 'other-team' },
   ];
-  r.watchedNamespaces = new Set(['lab']);
+  r = new ScenarioReconciler({ driver, events, log, settleMs: 0, retryMs: 5, maxRetryMs: 20, watchedNamespaces: ['lab'] });
   await r.activate();
   await settle(r);
   expect(driver.calls).toEqual([{ op: 'teardown', name: 'gone' }]);
