@@ -63,18 +63,19 @@ export function watchResource<T extends KubernetesObject>(options: ResourceWatch
   const watchPath = `${options.path}${separator}allowWatchBookmarks=true&timeoutSeconds=${WATCH_TIMEOUT_SECONDS}`;
   const informer = makeInformer<T>(options.kubeConfig, watchPath, list, options.labelSelector);
 
-  informer.on('add', (obj) => {
+  // client-node swallows exceptions thrown by handlers (they run inside its line parser's
+  // try/catch); say so in the log instead of losing them.
+  const guarded = (verb: string, fn: (obj: T) => void) => (obj: T) => {
     delay = initialMs;
-    options.onUpsert(obj);
-  });
-  informer.on('update', (obj) => {
-    delay = initialMs;
-    options.onUpsert(obj);
-  });
-  informer.on('delete', (obj) => {
-    delay = initialMs;
-    options.onDelete(obj);
-  });
+    try {
+      fn(obj);
+    } catch (err) {
+      options.log.error('event handler failed; the object is skipped until its next change', { path: options.path, verb, object: obj.metadata?.name, error: describeError(err) });
+    }
+  };
+  informer.on('add', guarded('add', options.onUpsert));
+  informer.on('update', guarded('update', options.onUpsert));
+  informer.on('delete', guarded('delete', options.onDelete));
   informer.on('error', (err: unknown) => {
     stats.errors += 1;
     if (stopped) return;
