@@ -93,7 +93,14 @@ interface Server {
  * thousand node Workers with one poll each plus the compute worker go past it and every poll
  * after that is refused ("namespace concurrent poller limit exceeded"), so it is raised.
  */
-const DYNAMIC_CONFIG = ['--dynamic-config-value', 'frontend.namespaceCount=20000'];
+const DYNAMIC_CONFIG = [
+  '--dynamic-config-value',
+  'frontend.namespaceCount=20000',
+  // Experiments: more dev-server settings, space-separated (e.g. matching.numTaskqueueReadPartitions=1).
+  ...(env.MERAK_BENCH_DYNAMIC_CONFIG ?? '').split(' ').filter((v) => v !== '').flatMap((v) => ['--dynamic-config-value', v]),
+];
+/** Experiments write elsewhere and leave docs/BENCHMARKS.md alone. @default bench/results/scenario.json */
+const RESULTS_FILE = env.MERAK_BENCH_RESULTS_FILE;
 
 function serverArgs(kind: ServerKind, dir: string): string[] {
   if (kind === 'memory') return [...DYNAMIC_CONFIG]; // no --db-filename: the dev server's default, SQLite in memory
@@ -499,6 +506,10 @@ function markdown(sum: Summary): string {
 
 async function write(sum: Summary): Promise<void> {
   sum.targets = verdicts(sum);
+  if (RESULTS_FILE !== undefined) {
+    await fs.writeFile(RESULTS_FILE, JSON.stringify(sum, null, 2) + '\n');
+    return;
+  }
   await fs.mkdir(path.join(repoRoot, 'bench', 'results'), { recursive: true });
   await fs.writeFile(path.join(repoRoot, 'bench', 'results', 'scenario.json'), JSON.stringify(sum, null, 2) + '\n');
   const docs = path.join(repoRoot, 'docs', 'BENCHMARKS.md');
@@ -517,7 +528,7 @@ async function main(): Promise<void> {
     machine: `${cpus().length} CPU (${cpus()[0]?.model ?? 'unknown'}), shared with other engineers' builds and tests`,
     partial: true,
     settings: {
-      devServer: { wal: serverArgs('wal', '<tmp>'), memory: 'no --db-filename: SQLite in memory' },
+      devServer: { wal: serverArgs('wal', '<tmp>'), memory: serverArgs('memory', '<tmp>') },
       compute: { maxConcurrentWorkflowTaskExecutions: COMPUTE_WF_EXEC, maxConcurrentActivityTaskExecutions: COMPUTE_ACT_EXEC },
       agent: { maxConcurrentActivityTaskExecutions: AGENT_EXEC },
       referenceBatchSize: BATCH,
