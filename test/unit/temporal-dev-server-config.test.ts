@@ -88,6 +88,8 @@ describe('buildDevServerArgs', () => {
       '--search-attribute', 'MerakScenario=Keyword',
       '--sqlite-pragma', 'journal_mode=wal',
       '--sqlite-pragma', 'synchronous=normal',
+      // Room for one poller per emulated node beyond the dev server's 1200 per namespace.
+      '--dynamic-config-value', 'frontend.namespaceCount=20000',
     ]);
   });
 
