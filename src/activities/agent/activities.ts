@@ -418,29 +418,35 @@ export function createAgentActivities(deps: AgentDeps) {
     return [...byVm.values()];
   }
 
+  /**
+   * Plugins without kernel devices (`none`) keep endpoints as ranges in the node's state file:
+   * adding or removing a batch is a range update, counted like the kernel path.
+   */
+  async function virtualEndpoints(b: EndpointBatch, op: 'add' | 'remove', t0: number): Promise<BatchSummary> {
+    let changed = 0;
+    let requested = 0;
+    await files.updateVirtual(b.scenario, b.node, (v) => {
+      const endpoints = { ...v.endpoints };
+      for (const s of b.segments) {
+        const from = Math.max(s.vmFrom, b.from);
+        const to = Math.min(s.vmFrom + s.vmCount, b.from + b.count);
+        if (to <= from) continue;
+        requested += to - from;
+        const before = endpoints[s.endpoint] ?? [];
+        endpoints[s.endpoint] = op === 'add' ? addRange(before, from, to - from) : removeRange(before, from, to - from);
+        changed += Math.abs(virtualVmCount({ vms: endpoints[s.endpoint], endpoints: {} }) - virtualVmCount({ vms: before, endpoints: {} }));
+      }
+      return { ...v, endpoints };
+    });
+    return { requested, changed, unchanged: requested - changed, ms: clock() - t0 };
+  }
+
   async function createEndpoints(input: EndpointBatch, resume = true): Promise<BatchSummary> {
     const b = parseEndpoints(input);
     const t0 = clock();
     const p = await plugin(b.plugin);
     const tag = await tagOf(b.scenario);
-    if (!p.kernel) {
-      let changed = 0;
-      let requested = 0;
-      await files.updateVirtual(b.scenario, b.node, (v) => {
-        const endpoints = { ...v.endpoints };
-        for (const s of b.segments) {
-          const from = Math.max(s.vmFrom, b.from);
-          const to = Math.min(s.vmFrom + s.vmCount, b.from + b.count);
-          if (to <= from) continue;
-          requested += to - from;
-          const before = endpoints[s.endpoint] ?? [];
-          endpoints[s.endpoint] = addRange(before, from, to - from);
-          changed += virtualVmCount({ vms: endpoints[s.endpoint], endpoints: {} }) - virtualVmCount({ vms: before, endpoints: {} });
-        }
-        return { ...v, endpoints };
-      });
-      return { requested, changed, unchanged: requested - changed, ms: clock() - t0 };
-    }
+    if (!p.kernel) return virtualEndpoints(b, 'add', t0);
     const ns = await nodeNs(b.scenario, b.node, tag);
     const ctx = pluginContext(b.scenario, b.node, tag, ns, b.nodeSlot, b.underlayCidr);
     let requested = 0;
@@ -537,24 +543,7 @@ export function createAgentActivities(deps: AgentDeps) {
     const t0 = clock();
     const p = await plugin(b.plugin);
     const tag = await tagOf(b.scenario);
-    if (!p.kernel) {
-      let changed = 0;
-      let requested = 0;
-      await files.updateVirtual(b.scenario, b.node, (v) => {
-        const endpoints = { ...v.endpoints };
-        for (const s of b.segments) {
-          const from = Math.max(s.vmFrom, b.from);
-          const to = Math.min(s.vmFrom + s.vmCount, b.from + b.count);
-          if (to <= from) continue;
-          requested += to - from;
-          const before = endpoints[s.endpoint] ?? [];
-          endpoints[s.endpoint] = removeRange(before, from, to - from);
-          changed += virtualVmCount({ vms: before, endpoints: {} }) - virtualVmCount({ vms: endpoints[s.endpoint], endpoints: {} });
-        }
-        return { ...v, endpoints };
-      });
-      return { requested, changed, unchanged: requested - changed, ms: clock() - t0 };
-    }
+    if (!p.kernel) return virtualEndpoints(b, 'remove', t0);
     const all = await listMountedNetns();
     const nodeName = nodeNetns(tag, b.node);
     const ns = deps.mode === 'local' ? (all.has(nodeName) ? nodeName : undefined) : undefined;
