@@ -1,0 +1,70 @@
+import { diffSpecs } from '../../src/workflows/diff';
+import { parseSpec, type ScenarioInput } from '../../src/workflows/spec';
+
+const base = (): ScenarioInput => ({
+  name: 'd',
+  plugin: { address: '127.0.0.1:50051' },
+  vpcs: [
+    { id: 'a', vni: 10, cidr: '10.1.0.0/16', subnets: [{ id: 'a1', cidr: '10.1.1.0/24' }] },
+    { id: 'b', vni: 20, cidr: '10.2.0.0/16', subnets: [{ id: 'b1', cidr: '10.2.1.0/24' }] },
+  ],
+  nodes: ['n1', 'n2'],
+});
+const diff = (change: (s: ScenarioInput) => void) => {
+  const after = base();
+  change(after);
+  return diffSpecs(parseSpec(base()), parseSpec(after));
+};
+const ids = <T extends { id?: string; name?: string }>(list: T[]) => list.map((x) => x.id ?? x.name);
+
+describe('diffSpecs', () => {
+  test('an identical spec changes nothing', () => {
+    const d = diff(() => undefined);
+    expect([d.vpcs, d.subnets, d.nodes].map((o) => [o.create, o.update, o.delete].flat().length)).toEqual([0, 0, 0]);
+    expect(d.layoutChanged).toBe(false);
+    expect(d.refused).toEqual([]);
+  });
+  test('a changed subnet field is an update and keeps the layout', () => {
+    const d = diff((s) => (s.vpcs[1]!.subnets[0]!.optional = { owner: 'x' }));
+    expect(ids(d.subnets.update)).toEqual(['b1']);
+    expect(d.subnets.update[0]!.vpc).toBe('b');
+    expect(d.layoutChanged).toBe(false);
+  });
+  test('VPC and node field changes are updates', () => {
+    const d = diff((s) => {
+      s.vpcs[0]!.optional = { k: 'v' };
+      s.nodes = [{ name: 'n1', ip: '192.0.2.1' }, 'n2'];
+    });
+    expect(ids(d.vpcs.update)).toEqual(['a']);
+    expect(ids(d.nodes.update)).toEqual(['n1']);
+  });
+  test('added and removed nodes are creates and deletes, without a layout change', () => {
+    const d = diff((s) => (s.nodes = ['n2', 'n3']));
+    expect(ids(d.nodes.create)).toEqual(['n3']);
+    expect(ids(d.nodes.delete)).toEqual(['n1']);
+    expect(d.layoutChanged).toBe(false);
+  });
+  test('added or removed subnets and VPCs change the layout', () => {
+    const added = diff((s) => s.vpcs[0]!.subnets.push({ id: 'a2', cidr: '10.1.2.0/24' }));
+    expect(ids(added.subnets.create)).toEqual(['a2']);
+    expect(added.layoutChanged).toBe(true);
+    const removed = diff((s) => s.vpcs.pop());
+    expect(ids(removed.vpcs.delete)).toEqual(['b']);
+    expect(ids(removed.subnets.delete)).toEqual(['b1']);
+    expect(removed.layoutChanged).toBe(true);
+  });
+  test('a subnet CIDR change is an update and a layout change', () => {
+    const d = diff((s) => (s.vpcs[0]!.subnets[0]!.cidr = '10.1.0.0/24'));
+    expect(ids(d.subnets.update)).toEqual(['a1']);
+    expect(d.layoutChanged).toBe(true);
+  });
+  test('name, plugin address, dataplane and underlay of a live scenario are refused with the field', () => {
+    const d = diff((s) => {
+      s.name = 'other';
+      s.plugin = { address: '127.0.0.1:50052' };
+      s.dataplane = 'none';
+      s.underlay = { cidr: '100.65.0.0/16' };
+    });
+    expect(d.refused.map((r) => r.split(':')[0])).toEqual(['name', 'plugin.address', 'dataplane', 'underlay.cidr']);
+  });
+});
