@@ -161,22 +161,30 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
   let pendingApply: ScenarioInput | undefined;
   const progress = { done: 0, total: 0, unit: 'VMs' };
 
-  setHandler(statusQuery, (): ScenarioStatus => ({
-    name,
-    phase,
-    built: [...built],
-    nodes: spec.nodes.map((n) => ({
-      name: n.name,
-      desiredVms: desired[n.name] ?? n.vms,
-      vms: vms[n.name] ?? 0,
-      endpoints: (vms[n.name] ?? 0) * n.endpointsPerVm,
-      phase: !built.some((b) => b.kind === 'node' && b.id === n.name) ? 'pending' : (vms[n.name] ?? 0) === (desired[n.name] ?? n.vms) ? 'ready' : 'reconciling',
-    })),
-    progress: { ...progress },
-    error: failure,
-    cleanupErrors: [...cleanupErrors],
-    generation: carry.generation,
-  }));
+  setHandler(statusQuery, (): ScenarioStatus => {
+    // One pass over `built`, not one per node: the status is polled while thousands of nodes build.
+    const registered = new Set(built.filter((b) => b.kind === 'node').map((b) => b.id));
+    return {
+      name,
+      phase,
+      built: [...built],
+      nodes: spec.nodes.map((n) => {
+        const have = vms[n.name] ?? 0;
+        const want = desired[n.name] ?? n.vms;
+        return {
+          name: n.name,
+          desiredVms: want,
+          vms: have,
+          endpoints: have * n.endpointsPerVm,
+          phase: !registered.has(n.name) ? 'pending' : have === want ? 'ready' : 'reconciling',
+        };
+      }),
+      progress: { ...progress },
+      error: failure,
+      cleanupErrors: [...cleanupErrors],
+      generation: carry.generation,
+    };
+  });
   setHandler(resultsQuery, () => results);
   setHandler(teardownSignal, () => {
     teardownRequested = true;
