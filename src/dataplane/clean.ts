@@ -8,8 +8,9 @@ import { listLinks, listMountedNetns, listNetns } from './netns';
 import { SELF_NETNS, type OwnedObject } from './owner-record-format';
 import type { OwnerRecordStore } from './owner-records';
 import { findTag, releaseTag, tagOwners } from './tags';
-import { hostVethPrefix } from './names';
+import { hostVethPrefix, isFabricNetns } from './names';
 import { LOCAL_WRITER } from './node-ns';
+import { restoreBacklog } from './backlog';
 
 export interface CleanDeps {
   runner: CommandRunner;
@@ -111,6 +112,11 @@ export async function cleanScenario(deps: CleanDeps, scenario: string): Promise<
   if (netns > 0) await waitForTeardown(deps.runner, await findTag(deps.records.stateDir, scenario));
   // The tag is freed only when no record of the scenario is left: names still in use keep it.
   if ((await deps.records.live(scenario)).size === 0) await releaseTag(deps.records.stateDir, scenario);
+  // No local cloud left on the machine: the receive backlog goes back to what it was.
+  if (![...(await listNetns())].some(isFabricNetns)) {
+    const restored = await restoreBacklog();
+    if (restored) process.stderr.write(`merak: net.core.netdev_max_backlog restored to ${restored.after} (no local scenario left)\n`);
+  }
   return { scenario, netns, links };
 }
 

@@ -106,6 +106,8 @@ export function tagCandidate(scenario: string, k: number): string {
 }
 
 export const fabricNetns = (tag: string): string => `mk-${tag}_fabric`;
+/** Whether a namespace name is the local cloud (fabric) of some scenario. */
+export const isFabricNetns = (name: string): boolean => /^mk-[a-z][a-z0-9]{3}_fabric$/.test(name);
 export const nodeNetns = (tag: string, node: string): string => `mk-${tag}-${node}`;
 export const vmNetns = (tag: string, node: string, vmIndex: number): string => `mk-${tag}-${node}_${vmIndex}`;
 /** The prefix shared by the VM namespaces of one node; used to count, never to delete. */

@@ -6,11 +6,12 @@
  */
 import type { CommandRunner } from './command';
 import { runBatch } from './ip-batch';
-import { applyNsConfig } from './ns-helper';
+import { applyNsConfig, IPV6_OFF } from './ns-helper';
 import { listLinks, listMountedNetns, listNetns, netnsAddLines, netnsPath } from './netns';
 import { fabricNetns, nodeNetns, underlayBridge, underlayFabricEnd, underlayNodeEnd } from './names';
 import type { OwnerRecordStore } from './owner-records';
 import { underlayAddress } from './underlay';
+import { LOCAL_BACKLOG, raiseBacklog } from './backlog';
 
 export interface KernelDeps {
   runner: CommandRunner;
@@ -42,6 +43,12 @@ async function createFabric(deps: KernelDeps, scenario: string, tag: string): Pr
   const ns = fabricNetns(tag);
   const mounted = await listMountedNetns();
   const exists = mounted.has(ns);
+  const raised = await raiseBacklog(LOCAL_BACKLOG);
+  if (raised) {
+    process.stderr.write(
+      `merak: raised net.core.netdev_max_backlog from ${raised.before} to ${raised.after}: every emulated host shares this kernel's receive queue, and VPC-wide floods overran it (restored when the last local scenario is gone)\n`,
+    );
+  }
   await deps.records.intend(scenario, LOCAL_WRITER, [{ kind: 'netns', name: ns }]);
   await runBatch(deps.runner, netnsAddLines([ns], await listNetns(), mounted));
   const links = new Set((await listLinks(deps.runner, ns)).map((l) => l.ifname));
@@ -49,6 +56,7 @@ async function createFabric(deps: KernelDeps, scenario: string, tag: string): Pr
   const inner: string[] = [];
   if (!links.has(br)) inner.push(`link add ${br} mtu ${UNDERLAY_MTU} type bridge`);
   inner.push(`link set ${br} up`, 'link set lo up');
+  await applyNsConfig(deps.runner, [{ ns: netnsPath(ns), ops: [...IPV6_OFF] }]);
   await runBatch(deps.runner, inner, { netns: ns });
   return { created: !exists };
 }
@@ -76,6 +84,8 @@ export async function ensureNodeNs(deps: KernelDeps, o: NodeNsOptions): Promise<
   await runBatch(deps.runner, netnsAddLines([ns], await listNetns(), mounted));
   const nodeLinks = new Set((await listLinks(deps.runner, ns)).map((l) => l.ifname));
   const nodeEnd = underlayNodeEnd(o.tag);
+  // Before any device is made here, so none of them starts IPv6 chatter (see IPV6_OFF).
+  await applyNsConfig(deps.runner, [{ ns: netnsPath(ns), ops: [...IPV6_OFF] }]);
   const fabricEnd = underlayFabricEnd(o.tag, o.nodeSlot);
   if (!nodeLinks.has(nodeEnd)) {
     // A half-made pair cannot exist (veth creation is atomic), but a stale fabric end of an

@@ -8,6 +8,8 @@
 #   OP = {"op": "up", "ifname": "lo"}
 #      | {"op": "addr", "ifname": "eth0", "cidr": "10.0.0.5/24"}      (replace: idempotent)
 #      | {"op": "route", "ifname": "eth0", "gateway": "10.0.0.1"}     (default route, replace)
+#      | {"op": "sysctl", "key": "net.ipv6.conf.all.disable_ipv6", "value": "1"}
+#            (the namespace's own copy of a net.* setting; a key the kernel lacks is skipped)
 #   reply: {"ok": true} | {"ok": false, "error": "...", "op": N}
 import ctypes, json, os, socket, struct, sys
 
@@ -63,6 +65,20 @@ def parse_ip(text):
 # Index of an interface in the current namespace, memoised per request (names repeat across ops).
 def run_op(sock, op, indexes):
     kind = op['op']
+    if kind == 'sysctl':
+        key = op['key']
+        if not key.startswith('net.') or '/' in key or '..' in key:
+            raise ValueError('sysctl key %r: only net.* settings' % key)
+        # /proc/sys/net is the namespace of the process that opens it: this one, after setns.
+        try:
+            fd = os.open('/proc/sys/' + key.replace('.', '/'), os.O_WRONLY)
+        except FileNotFoundError:
+            return
+        try:
+            os.write(fd, str(op['value']).encode())
+        finally:
+            os.close(fd)
+        return
     name = op['ifname']
     idx = indexes.get(name)
     if idx is None:

@@ -66,6 +66,18 @@ describeRoot('reference dataplane, two nodes, two VPCs', () => {
     expect(vmRoutes(vmNetns(tag, 'node-1', 1)).find((r) => r.dst === 'default')).toMatchObject({ gateway: '10.1.0.1', dev: 'eth0' });
   });
 
+  test('IPv6 is off in every namespace made (VMs, nodes, fabric): no interface has an IPv6 address to chatter from', async () => {
+    const tag = await f.tag();
+    const made = execFileSync('ip', ['netns', 'list']).toString().split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(`mk-${tag}`));
+    // 2 nodes x 2 VMs, 2 node namespaces, the fabric.
+    expect(made.length).toBe(7);
+    for (const ns of made) {
+      expect(execFileSync('ip', ['netns', 'exec', ns, 'cat', '/proc/sys/net/ipv6/conf/all/disable_ipv6']).toString().trim()).toBe('1');
+      const inet6 = execFileSync('ip', ['-n', ns, '-6', '-br', 'addr']).toString().trim();
+      expect({ ns, inet6 }).toEqual({ ns, inet6: '' });
+    }
+  });
+
   test('same VPC reaches across nodes, different VPCs do not', async () => {
     const tag = await f.tag();
     const a0 = vmNetns(tag, 'node-0', 0);

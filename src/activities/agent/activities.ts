@@ -14,7 +14,7 @@ import { runChecked } from '../../dataplane/command';
 import { cleanScenario, cleanWriter } from '../../dataplane/clean';
 import { CommandFailedError } from '../../dataplane/errors';
 import { runBatch } from '../../dataplane/ip-batch';
-import { applyNsConfig, type NsRequest } from '../../dataplane/ns-helper';
+import { applyNsConfig, IPV6_OFF, type NsRequest } from '../../dataplane/ns-helper';
 import { listLinks, listMountedNetns, listNetns, netnsAddLines, netnsPath } from '../../dataplane/netns';
 import { hostVethPrefix, nodeNetns, parseVmNetns, underlayNodeEnd, vmNetns } from '../../dataplane/names';
 import { ensureNodeNs, LOCAL_WRITER } from '../../dataplane/node-ns';
@@ -25,9 +25,10 @@ import type { PluginRegistry } from '../../endpoint-plugins/registry';
 import { DEFAULT_PLUGIN } from '../../endpoint-plugins/registry';
 import { PluginError, type Endpoint, type EndpointPlugin, type PluginContext, type VmRef } from '../../endpoint-plugins/types';
 import { expandBatch, validateSegments } from './expand';
-import { beat, resumePoint } from './heartbeat';
+import { beat, resumePhase, resumePoint } from './heartbeat';
 import { addRange, NodeStateFiles, removeRange, virtualEndpointCount, virtualVmCount } from './node-state';
 import {
+  CreateBatchSchema,
   EndpointBatchSchema,
   NodeRefSchema,
   NodeRequestSchema,
@@ -35,6 +36,8 @@ import {
   VmBatchSchema,
   parsePayload,
   type BatchSummary,
+  type CreateBatch,
+  type CreateBatchSummary,
   type EndpointBatch,
   type NodeInfo,
   type NodeRef,
@@ -93,6 +96,9 @@ function nonRetryable(e: unknown): never {
 export const DELETE_GROUP = 0x6d6b0001;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Whether a batch resumes from an earlier attempt's heartbeat; a phase names its step in a multi-step activity. */
+type Resume = boolean | { phase: string };
 
 export function createAgentActivities(deps: AgentDeps) {
   const clock = deps.clock ?? Date.now;
@@ -281,7 +287,7 @@ export function createAgentActivities(deps: AgentDeps) {
 
   // ---------------------------------------------------------------- VMs
 
-  async function createVms(input: VmBatch, resume = true): Promise<BatchSummary> {
+  async function createVms(input: VmBatch, resume: Resume = true): Promise<BatchSummary> {
     const b = parsePayload(VmBatchSchema, input, 'vms');
     const t0 = clock();
     const p = await plugin(b.plugin);
@@ -294,7 +300,8 @@ export function createAgentActivities(deps: AgentDeps) {
     const ns = await nodeNs(b.scenario, b.node, tag);
     const ctx = pluginContext(b.scenario, b.node, tag, ns);
     let changed = 0;
-    let done = resume ? Math.min(resumePoint(), b.count) : 0;
+    const phase = typeof resume === 'object' ? resume.phase : undefined;
+    let done = resume ? Math.min(resumePoint(phase), b.count) : 0;
     // Two-stage pipeline: while the helper brings up loopback in chunk k (and the plugin sees it),
     // `ip` already makes the namespaces of chunk k+1; the machine's second core is not idle.
     let pending: Promise<void> | undefined;
@@ -304,7 +311,7 @@ export function createAgentActivities(deps: AgentDeps) {
       const p0 = pending;
       pending = undefined;
       await p0;
-      if (resume) beat(pendingDone);
+      if (resume) beat(pendingDone, phase);
     };
     try {
       while (done < b.count) {
@@ -316,7 +323,7 @@ export function createAgentActivities(deps: AgentDeps) {
         await runBatch(deps.runner, netnsAddLines(missing.map((v) => v.name), await listNetns(), mounted));
         await finish();
         const stage = (async () => {
-          await applyNsConfig(deps.runner, vms.map((v): NsRequest => ({ ns: v.netnsPath, ops: [{ op: 'up', ifname: 'lo' }] })));
+          await applyNsConfig(deps.runner, vms.map((v): NsRequest => ({ ns: v.netnsPath, ops: [...IPV6_OFF, { op: 'up', ifname: 'lo' }] })));
           await p.vmAdd(ctx, vms);
         })();
         stage.catch(() => undefined); // awaited in finish(); this only keeps it from counting as unhandled meanwhile
@@ -441,7 +448,7 @@ export function createAgentActivities(deps: AgentDeps) {
     return { requested, changed, unchanged: requested - changed, ms: clock() - t0 };
   }
 
-  async function createEndpoints(input: EndpointBatch, resume = true): Promise<BatchSummary> {
+  async function createEndpoints(input: EndpointBatch, resume: Resume = true): Promise<BatchSummary> {
     const b = parseEndpoints(input);
     const t0 = clock();
     const p = await plugin(b.plugin);
@@ -451,7 +458,8 @@ export function createAgentActivities(deps: AgentDeps) {
     const ctx = pluginContext(b.scenario, b.node, tag, ns, b.nodeSlot, b.underlayCidr);
     let requested = 0;
     let changed = 0;
-    let done = resume ? Math.min(resumePoint(), b.count) : 0;
+    const phase = typeof resume === 'object' ? resume.phase : undefined;
+    let done = resume ? Math.min(resumePoint(phase), b.count) : 0;
     // The node's links are listed once per call, then kept up to date with what this call makes:
     // listing per chunk would cost O(links) per chunk, growing with the node.
     const have = p.createsInterface ? new Set<string>() : new Set((await listLinks(deps.runner, ns)).map((l) => l.ifname));
@@ -465,7 +473,7 @@ export function createAgentActivities(deps: AgentDeps) {
       const p0 = pending;
       pending = undefined;
       await p0;
-      if (resume) beat(pendingDone);
+      if (resume) beat(pendingDone, phase);
     };
     try {
       while (done < b.count) {
@@ -578,12 +586,31 @@ export function createAgentActivities(deps: AgentDeps) {
     return { requested, changed, unchanged: requested - changed, ms: clock() - t0 };
   }
 
+  /**
+   * One batch in one call: the node (first batch only), then the VMs, then their endpoints. Saves
+   * the workflow a round trip through the server per step. A retry resumes in the step its last
+   * heartbeat named: once the endpoints have started, the VMs are known to exist.
+   */
+  async function createBatch(input: CreateBatch): Promise<CreateBatchSummary> {
+    const b = parsePayload(CreateBatchSchema, input, 'batch');
+    validateSegments(b);
+    const node = b.ensureNode
+      ? await ensureNode({ scenario: b.scenario, node: b.node, plugin: b.plugin, nodeSlot: b.nodeSlot, underlayCidr: b.underlayCidr })
+      : undefined;
+    const vmBatch: VmBatch = { scenario: b.scenario, node: b.node, plugin: b.plugin, from: b.from, count: b.count };
+    const vms = resumePhase() === 'endpoints' ? { requested: b.count, changed: 0, unchanged: b.count, ms: 0 } : await createVms(vmBatch, { phase: 'vms' });
+    const { ensureNode: _ensure, ...endpointBatch } = b;
+    const endpoints = await createEndpoints(endpointBatch, { phase: 'endpoints' });
+    return { ...(node ? { node } : {}), vms, endpoints };
+  }
+
   // Activities take exactly one argument (the payload); the internal `resume` flag stays internal.
   return {
     ensureNode,
     deleteNode,
     nodeInfo,
     syncPeers,
+    createBatch,
     createVms: (b: VmBatch) => createVms(b),
     updateVms,
     deleteVms: (b: VmBatch) => deleteVms(b),

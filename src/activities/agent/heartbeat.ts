@@ -8,6 +8,8 @@ import { Context } from '@temporalio/activity';
 export interface Progress {
   /** Items of the batch finished so far. */
   done: number;
+  /** Which step of a multi-step activity the count belongs to (createBatch: vms, then endpoints). */
+  phase?: string;
 }
 
 function current(): Context | undefined {
@@ -18,16 +20,22 @@ function current(): Context | undefined {
   }
 }
 
-/** Items already done by an earlier attempt of this activity (from its last heartbeat). */
-export function resumePoint(): number {
+/** The step an earlier attempt of this activity had reached (from its last heartbeat). */
+export function resumePhase(): string | undefined {
+  return (current()?.info.heartbeatDetails as Progress | undefined)?.phase;
+}
+
+/** Items of `phase` already done by an earlier attempt of this activity (from its last heartbeat). */
+export function resumePoint(phase?: string): number {
   const d = current()?.info.heartbeatDetails as Progress | undefined;
-  return d && Number.isInteger(d.done) && d.done > 0 ? d.done : 0;
+  if (!d || d.phase !== phase) return 0;
+  return Number.isInteger(d.done) && d.done > 0 ? d.done : 0;
 }
 
 /** Reports progress; throws if the activity was cancelled, so long batches stop promptly. */
-export function beat(done: number): void {
+export function beat(done: number, phase?: string): void {
   const ctx = current();
   if (!ctx) return;
-  ctx.heartbeat({ done } satisfies Progress);
+  ctx.heartbeat((phase === undefined ? { done } : { done, phase }) satisfies Progress);
   if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('activity cancelled');
 }

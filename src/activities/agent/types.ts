@@ -81,6 +81,13 @@ export const EndpointBatchSchema = z.object({
 });
 export type EndpointBatch = z.infer<typeof EndpointBatchSchema>;
 
+/** createBatch: a batch's VMs and their endpoints in one call, optionally ensuring the node first. */
+export const CreateBatchSchema = EndpointBatchSchema.extend({
+  /** Run ensureNode first (the first batch of a node workflow run). */
+  ensureNode: z.boolean().optional(),
+});
+export type CreateBatch = z.infer<typeof CreateBatchSchema>;
+
 export const PeerSyncSchema = z.object({
   scenario,
   node,
@@ -113,6 +120,13 @@ export interface BatchSummary {
   unchanged: number;
   /** Milliseconds this call spent. */
   ms: number;
+}
+
+export interface CreateBatchSummary {
+  /** ensureNode's answer, when it ran. */
+  node?: { created: boolean; underlay: string; tag: string };
+  vms: BatchSummary;
+  endpoints: BatchSummary;
 }
 
 export interface NodeInfo {

@@ -93,6 +93,28 @@ export function createComputeActivities(deps: ComputeActivityDeps) {
       const res = await call(`create node ${node.name}`, () => client(target).createNode({ node }));
       return nodeOut(res.node);
     },
+    /**
+     * Creates many nodes in one activity, `concurrency` calls at a time: a thousand-node scenario
+     * makes a few activities instead of a thousand round trips through the server. Idempotent
+     * like createNode (a retry re-sends the ones already made, which the plugin accepts).
+     */
+    async createNodes(target: PluginTarget, nodes: NodeObject[], concurrency = 16): Promise<number> {
+      let next = 0;
+      let failed = false;
+      const lane = async (): Promise<void> => {
+        while (next < nodes.length && !failed) {
+          const node = nodes[next++]!;
+          try {
+            await call(`create node ${node.name}`, () => client(target).createNode({ node }));
+          } catch (err) {
+            failed = true; // the other lanes stop after their call in flight
+            throw err;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, nodes.length)) }, lane));
+      return nodes.length;
+    },
     async updateNode(target: PluginTarget, node: NodeObject): Promise<NodeObject> {
       const res = await call(`update node ${node.name}`, () => client(target).updateNode({ node }));
       return nodeOut(res.node);
