@@ -54,13 +54,18 @@ function sizes(text: string): Array<[number, number]> {
 }
 
 const REF_SIZES = sizes(env.MERAK_BENCH_REF_SIZES ?? '2x500,10x200,10x1000');
-/** `none` cases as NODESxVMS@SERVER/POLLS: dev server wal|memory, agent activity polls per node Worker. */
-const NONE_CASES = (env.MERAK_BENCH_NONE ?? '100x1000@wal/1,100x1000@wal/4,1000x1000@wal/1,1000x1000@memory/1').split(',').map((c) => {
+/**
+ * `none` cases as NODESxVMS@SERVER/AGENTS: dev server wal|memory; AGENTS is `pool` (the spec's
+ * agentPool: one pooled Worker on merak-agent-pool) or a number (one Worker per node with that
+ * many activity polls).
+ */
+const NONE_CASES = (env.MERAK_BENCH_NONE ?? '100x1000@wal/pool,1000x1000@wal/pool,1000x1000@memory/pool,1000x1000@wal/1').split(',').map((c) => {
   const [size, variant] = c.split('@');
   const [server, polls] = (variant ?? 'wal/1').split('/');
   if (server !== 'wal' && server !== 'memory') throw new Error(`none case ${c}: server must be wal or memory`);
   const [[n, v]] = sizes(size!) as [[number, number]];
-  return { nodes: n, vmsPerNode: v, server: server as ServerKind, polls: Number(polls) };
+  if (polls !== 'pool' && !(Number(polls) >= 1)) throw new Error(`none case ${c}: agents must be pool or a poll count`);
+  return { nodes: n, vmsPerNode: v, server: server as ServerKind, polls: polls === 'pool' ? ('pool' as const) : Number(polls) };
 });
 const OVERHEAD_VMS = Number(env.MERAK_BENCH_OVERHEAD_VMS ?? 1000);
 const OVERHEAD_ROUNDS = Number(env.MERAK_BENCH_OVERHEAD_ROUNDS ?? 2);
@@ -143,7 +148,7 @@ interface CaseResult {
   vmsPerNode: number;
   vms: number;
   server: string;
-  agentPollsPerNode: number | 'sdk-default';
+  agentPollsPerNode: number | 'sdk-default' | 'pool';
   batchSize: number;
   loadBefore: string;
   loadAfter: string;
@@ -229,7 +234,7 @@ async function histories(s: Server, name: string, nodes: string[], firstRunId: s
 async function scenarioCase(
   s: Server,
   stateDir: string,
-  o: { label: string; name: string; nodes: number; vmsPerNode: number; dataplane: 'reference' | 'none'; polls?: number; vni: number; noTests?: boolean; atReady?: () => Promise<void> },
+  o: { label: string; name: string; nodes: number; vmsPerNode: number; dataplane: 'reference' | 'none'; polls?: number | 'pool'; vni: number; noTests?: boolean; atReady?: () => Promise<void> },
 ): Promise<CaseResult> {
   const nodeNames = Array.from({ length: o.nodes }, (_, i) => `${o.name}-n${i}`);
   const result: CaseResult = {
@@ -255,16 +260,18 @@ async function scenarioCase(
   const tw = performance.now();
   const agents = await createAgentWorkers({
     connection: s.env.nativeConnection,
-    nodes: nodeNames,
+    nodes: o.polls === 'pool' ? [] : nodeNames,
+    pool: o.polls === 'pool',
     stateDir,
     maxConcurrentActivityTaskExecutions: AGENT_EXEC,
-    ...(o.polls !== undefined ? { maxConcurrentActivityTaskPolls: o.polls } : {}),
+    ...(typeof o.polls === 'number' ? { maxConcurrentActivityTaskPolls: o.polls } : {}),
     extraActivities: createTestingActivities({ stateDir }),
   });
   const agentsRun = Promise.all(agents.map((w) => w.run()));
   result.workersStartMs = Math.round(performance.now() - tw);
   log(`  ${agents.length} agent workers started in ${result.workersStartMs} ms`);
   const input = spec(o.name, s.plugin.address, nodeNames, o.vmsPerNode, o.dataplane, o.vni);
+  if (o.polls === 'pool') input.agentPool = true;
   if (o.noTests) input.tests = { kinds: [] };
   let handle: WorkflowHandle<typeof scenarioWorkflow> | undefined;
   let firstRunId = '';

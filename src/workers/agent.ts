@@ -9,7 +9,7 @@ import { createAgentActivities, type NodeMode } from '../activities/agent/activi
 import { spawnRunner } from '../dataplane/command';
 import { FileOwnerRecords, stateDirFromEnv } from '../dataplane/owner-records';
 import { validateNode } from '../dataplane/names';
-import { agentTaskQueue } from '../workflows/messages';
+import { AGENT_POOL_TASK_QUEUE, agentTaskQueue } from '../workflows/messages';
 import { createPluginRegistry, pluginDirsFromEnv } from '../endpoint-plugins/registry';
 
 /** Task queue of a node's agent (one definition, shared with the workflows). */
@@ -19,8 +19,15 @@ export interface AgentWorkerOptions {
   connection: NativeConnection;
   /** Temporal namespace. @default "default" */
   namespace?: string;
-  /** Nodes this process serves; one Worker each. */
+  /** Nodes this process serves; one Worker each. May be empty with `pool`. */
   nodes: string[];
+  /**
+   * Also serve the shared queue merak-agent-pool, for scenarios with `agentPool: true` (the
+   * `none` dataplane): one Worker for any number of emulated nodes. @default false
+   */
+  pool?: boolean;
+  /** Activities run at once by the pool Worker. @default 64 */
+  poolConcurrency?: number;
   /** local: nodes are namespaces Merak makes; pod: the node is this process's namespace. @default "local" */
   mode?: NodeMode;
   /** Owner records and node state. @default MERAK_STATE_DIR or /var/lib/merak */
@@ -40,14 +47,26 @@ export interface AgentWorkerOptions {
 }
 
 export async function createAgentWorkers(o: AgentWorkerOptions): Promise<Worker[]> {
-  if (o.nodes.length === 0) throw new Error('no node given: pass --node NAME (repeatable)');
+  if (o.nodes.length === 0 && !o.pool) throw new Error('no node given: pass --node NAME (repeatable) or --pool');
   const nodes = [...new Set(o.nodes.map((n, i) => validateNode(n, `nodes.${i}`)))];
   const records = new FileOwnerRecords(o.stateDir ?? stateDirFromEnv());
   const plugins = createPluginRegistry({ runner: spawnRunner, dirs: o.pluginDirs ?? pluginDirsFromEnv() });
   // One set of activities serves every node of this process: they are stateless per call.
   const activities = { ...createAgentActivities({ mode: o.mode ?? 'local', runner: spawnRunner, records, plugins }), ...o.extraActivities };
-  return Promise.all(
-    nodes.map((node) =>
+  const pool = o.pool
+    ? [
+        Worker.create({
+          connection: o.connection,
+          namespace: o.namespace ?? 'default',
+          taskQueue: AGENT_POOL_TASK_QUEUE,
+          activities,
+          maxConcurrentActivityTaskExecutions: o.poolConcurrency ?? 64,
+        }),
+      ]
+    : [];
+  return Promise.all([
+    ...pool,
+    ...nodes.map((node) =>
       Worker.create({
         connection: o.connection,
         namespace: o.namespace ?? 'default',
@@ -57,5 +76,5 @@ export async function createAgentWorkers(o: AgentWorkerOptions): Promise<Worker[
         ...(o.maxConcurrentActivityTaskPolls !== undefined ? { maxConcurrentActivityTaskPolls: o.maxConcurrentActivityTaskPolls } : {}),
       }),
     ),
-  );
+  ]);
 }

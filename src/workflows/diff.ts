@@ -42,6 +42,7 @@ export function diffSpecs(before: ScenarioSpec, after: ScenarioSpec): SpecDiff {
   if (before.name !== after.name) refused.push(`name: a scenario cannot be renamed (${before.name} → ${after.name}); start a new one`);
   if (before.plugin.address !== after.plugin.address) refused.push(`plugin.address: the plugin of a live scenario cannot change (${before.plugin.address} → ${after.plugin.address}); tear it down first`);
   if (before.dataplane !== after.dataplane || before.endpointPlugin !== after.endpointPlugin) refused.push('dataplane: the dataplane of a live scenario cannot change; tear it down first');
+  if (before.agentPool !== after.agentPool) refused.push('agentPool: the agent queues of a live scenario cannot change; tear it down first');
   if (before.underlay.cidr !== after.underlay.cidr) refused.push('underlay.cidr: the underlay of a live scenario cannot change; tear it down first');
   const subnetKeys = (spec: ScenarioSpec) => subnetsOf(spec).map((s) => `${s.vpc}/${s.id}/${s.cidr}`);
   return {

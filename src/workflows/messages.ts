@@ -100,3 +100,11 @@ export function nodeWorkflowId(scenario: string, node: string): string {
 export function agentTaskQueue(node: string): string {
   return `merak-agent-${node}`;
 }
+
+/** The one queue of all nodes' agent activities when a scenario sets `agentPool` (dataplane `none`). */
+export const AGENT_POOL_TASK_QUEUE = 'merak-agent-pool';
+
+/** Where a node's agent activities go: the pool, or the node's own queue. */
+export function agentQueueOf(spec: { agentPool?: boolean }, node: string): string {
+  return spec.agentPool ? AGENT_POOL_TASK_QUEUE : agentTaskQueue(node);
+}

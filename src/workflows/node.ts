@@ -5,15 +5,23 @@
  * with the number of VMs. Each run is one reconcile step (grow, shrink, or delete the node); the
  * parent starts a new run when the desired count changes again.
  */
-import { defineQuery, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { defineQuery, patched, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { AgentActivities } from '../activities/agent/activities';
 import { agentTaskQueue } from './messages';
 import { segmentsFor, type PlanSubnet, type RangeList } from './plan';
 import type { ScenarioSpec } from './spec';
 
+/**
+ * Patch marker: from here on a batch is one createBatch activity (node, VMs, endpoints) instead
+ * of ensureNode + createVms + createEndpoints. Histories recorded before it replay the old way.
+ */
+export const CREATE_BATCH_PATCH = 'merak-create-batch';
+
 export interface NodeWorkflowInput {
   scenario: string;
   node: string;
+  /** Task queue of this node's agent activities. @default agentTaskQueue(node) (merak-agent-<node>) */
+  taskQueue?: string;
   slot: number;
   /** Endpoint plugin name: reference | cni | none | an executable's name. */
   plugin: string;
@@ -61,7 +69,7 @@ function pauseMs(rate: ScenarioSpec['rate'], count: number): number {
 
 export async function nodeWorkflow(input: NodeWorkflowInput): Promise<NodeWorkflowResult> {
   const agent = proxyActivities<AgentActivities>({
-    taskQueue: agentTaskQueue(input.node),
+    taskQueue: input.taskQueue ?? agentTaskQueue(input.node),
     // A vanished node must not stall the scenario forever.
     scheduleToCloseTimeout: input.activityTimeoutMs,
     startToCloseTimeout: Math.min(input.activityTimeoutMs, 10 * 60_000),
@@ -90,14 +98,21 @@ export async function nodeWorkflow(input: NodeWorkflowInput): Promise<NodeWorkfl
     })),
   });
 
-  if (input.desired > 0 || !input.removeNode) {
+  const growing = vms < input.desired;
+  // The first createBatch ensures the node itself; otherwise ensureNode runs on its own.
+  const batched = growing && patched(CREATE_BATCH_PATCH);
+  if (!batched && (input.desired > 0 || !input.removeNode)) {
     await agent.ensureNode({ ...ref, nodeSlot: input.slot, underlayCidr: input.underlayCidr });
   }
   phase = input.desired >= vms ? 'creating' : 'deleting';
   while (vms < input.desired) {
     const count = Math.min(input.batchSize, input.desired - vms);
-    await agent.createVms({ ...ref, from: vms, count });
-    await agent.createEndpoints(endpointBatch(vms, count));
+    if (batched) {
+      await agent.createBatch({ ...endpointBatch(vms, count), ensureNode: vms === input.current });
+    } else {
+      await agent.createVms({ ...ref, from: vms, count });
+      await agent.createEndpoints(endpointBatch(vms, count));
+    }
     vms += count;
     const pause = pauseMs(input.rate, count);
     if (pause > 0 && vms < input.desired) await sleep(pause);

@@ -24,6 +24,7 @@ import {
   executeChild,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -39,7 +40,7 @@ import { diffSpecs } from './diff';
 import { nodeMac } from './mac';
 import {
   COMPUTE_TASK_QUEUE,
-  agentTaskQueue,
+  agentQueueOf,
   applySignal,
   nodeWorkflowId,
   resultsQuery,
@@ -73,6 +74,13 @@ import { MAX_VMS_PER_NODE, parseSpec, SpecError, type NodeSpec, type ScenarioInp
 
 /** Plugin calls in flight at once per stage. */
 const PLUGIN_FAN_OUT = 16;
+/** Nodes per createNodes activity when a scenario creates more than this many at once. */
+const NODE_BATCH = 50;
+/**
+ * Patch marker: more than NODE_BATCH nodes are created NODE_BATCH per activity instead of one
+ * activity each. Histories recorded before it replay the old way.
+ */
+const NODE_BATCH_PATCH = 'merak-node-batch';
 /** Node workflows in flight at once. */
 const CHILD_FAN_OUT = 32;
 /** How long one agent activity may take, retries included, before its node counts as gone. */
@@ -293,11 +301,28 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
     mac: node.mac ?? nodeMac(spec.name, slotOf(node.name)),
     optional: node.optional,
   });
-  const createNodes = async (list: NodeSpec[]) =>
-    forEachBounded(list, PLUGIN_FAN_OUT, async (node) => {
+  const createNodes = async (list: NodeSpec[]) => {
+    if (list.length > NODE_BATCH && patched(NODE_BATCH_PATCH)) {
+      // Many nodes: NODE_BATCH per activity. Each is recorded before its batch is sent.
+      const batches: NodeSpec[][] = [];
+      for (let i = 0; i < list.length; i += NODE_BATCH) batches.push(list.slice(i, i + NODE_BATCH));
+      await forEachBounded(batches, PLUGIN_FAN_OUT, async (batch) => {
+        for (const node of batch) record({ kind: 'node', id: node.name });
+        const rounds = Math.ceil(batch.length / PLUGIN_FAN_OUT);
+        await proxyActivities<ComputeActivities>({
+          taskQueue: COMPUTE_TASK_QUEUE,
+          startToCloseTimeout: rounds * spec.plugin.deadlineMs + 5_000,
+          scheduleToCloseTimeout: Math.max(spec.plugin.retryWindowMs, rounds * spec.plugin.deadlineMs + 5_000),
+          retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' },
+        }).createNodes(target(), batch.map(nodeObject), PLUGIN_FAN_OUT);
+      });
+      return;
+    }
+    await forEachBounded(list, PLUGIN_FAN_OUT, async (node) => {
       record({ kind: 'node', id: node.name });
       await plugin().createNode(target(), nodeObject(node));
     });
+  };
 
   const deleteObject = async (obj: BuiltObject): Promise<boolean> => {
     try {
@@ -351,6 +376,7 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
         {
           scenario: name,
           node: node.name,
+          ...(spec.agentPool ? { taskQueue: agentQueueOf(spec, node.name) } : {}),
           slot,
           plugin: endpointPluginOf(spec),
           underlayCidr: spec.underlay.cidr,
@@ -416,14 +442,14 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
 
   const agent = (node: string) =>
     proxyActivities<AgentActivities>({
-      taskQueue: agentTaskQueue(node),
+      taskQueue: agentQueueOf(spec, node),
       scheduleToCloseTimeout: AGENT_ACTIVITY_TIMEOUT_MS,
       startToCloseTimeout: AGENT_ACTIVITY_TIMEOUT_MS,
       retry: { initialInterval: '500ms', maximumInterval: '5s' },
     });
   const testing = (node: string) =>
     proxyActivities<TestingActivities>({
-      taskQueue: agentTaskQueue(node),
+      taskQueue: agentQueueOf(spec, node),
       scheduleToCloseTimeout: 5 * 60_000,
       startToCloseTimeout: 5 * 60_000,
       heartbeatTimeout: 60_000,

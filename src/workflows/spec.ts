@@ -127,6 +127,12 @@ export const scenarioSchema = z.strictObject({
   dataplane: z.enum(DATAPLANES).default('reference'),
   /** Name of an executable endpoint plugin found in the agent's plugin directories; overrides `dataplane`'s built-in. */
   endpointPlugin: z.string().regex(PLUGIN_NAME, 'must be a plugin name: lower-case letters, digits, "_" or "-" (never a path)').optional(),
+  /**
+   * Send every node's agent activities to one shared queue (merak-agent-pool) served by one pool
+   * of agent workers, instead of one queue and Worker per node. Only for the `none` dataplane,
+   * whose activities keep their state in the state directory the pool shares. Default false.
+   */
+  agentPool: z.boolean().default(false),
   underlay: z.strictObject({ cidr: cidrText.default(DEFAULT_UNDERLAY_CIDR) }).default({ cidr: DEFAULT_UNDERLAY_CIDR }),
   vpcs: z.array(vpcSchema).min(1, 'a scenario needs at least one VPC'),
   /** A node count (named node-1 … node-N) or a list of names / node objects. */
@@ -365,6 +371,10 @@ function semanticIssues(parsed: ScenarioParsed, spec: ScenarioSpec): SpecIssue[]
       if (raw.endpointsPerVm !== undefined) add(`${path}.endpointsPerVm`, raw.endpointsPerVm, 'is only used with placement "assign"');
     }
   });
+
+  if (parsed.agentPool && (parsed.dataplane !== 'none' || parsed.endpointPlugin !== undefined)) {
+    add('agentPool', parsed.agentPool, `is only for dataplane "none" (this spec has ${parsed.endpointPlugin !== undefined ? `endpointPlugin "${parsed.endpointPlugin}"` : `dataplane "${parsed.dataplane}"`}): kernel dataplanes need each node's own agent`);
+  }
 
   const underlay = parseCidr(spec.underlay.cidr);
   if (underlayCapacity(underlay) < spec.nodes.length) {

@@ -58,13 +58,14 @@ describe('diffSpecs', () => {
     expect(ids(d.subnets.update)).toEqual(['a1']);
     expect(d.layoutChanged).toBe(true);
   });
-  test('name, plugin address, dataplane and underlay of a live scenario are refused with the field', () => {
+  test('name, plugin address, dataplane, agent pool and underlay of a live scenario are refused with the field', () => {
     const d = diff((s) => {
       s.name = 'other';
       s.plugin = { address: '127.0.0.1:50052' };
       s.dataplane = 'none';
+      s.agentPool = true;
       s.underlay = { cidr: '100.65.0.0/16' };
     });
-    expect(d.refused.map((r) => r.split(':')[0])).toEqual(['name', 'plugin.address', 'dataplane', 'underlay.cidr']);
+    expect(d.refused.map((r) => r.split(':')[0])).toEqual(['name', 'plugin.address', 'dataplane', 'agentPool', 'underlay.cidr']);
   });
 });

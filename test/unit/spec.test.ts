@@ -50,6 +50,7 @@ describe('parseSpec: valid input', () => {
       name: 'demo',
       plugin: { address: '127.0.0.1:50051', deadlineMs: 10_000, retryWindowMs: 120_000 },
       dataplane: 'reference',
+      agentPool: false,
       underlay: { cidr: DEFAULT_UNDERLAY_CIDR },
       vpcs: baseline().vpcs,
       nodes: [
@@ -133,6 +134,7 @@ describe('parseSpec: valid input', () => {
     for (const placement of ['uniform', 'assign', 'skew', 'random']) expect(parseSpec({ ...baseline(), placement }).placement).toBe(placement);
     for (const dataplane of ['reference', 'cni', 'none']) expect(parseSpec({ ...baseline(), dataplane }).dataplane).toBe(dataplane);
     expect(parseSpec({ ...baseline(), endpointPlugin: 'my-plugin_2' }).endpointPlugin).toBe('my-plugin_2');
+    expect(parseSpec({ ...baseline(), dataplane: 'none', agentPool: true }).agentPool).toBe(true);
   });
 
   it('accepts the boundaries: VNI 1 and 2^24-1, a /30 subnet with one host, a 32-char name, port 65535', () => {
@@ -318,6 +320,9 @@ const badCases: BadCase[] = [
   ['tests as a bare word', (s) => (s.tests = 'icmp'), 'tests', 'icmp', /list of test kinds .* or a tests object/],
   ['bad pair strategy', (s) => (s.tests = { pairs: 'mesh' }), 'tests.pairs', 'mesh', /one of "ring", "random", "all"/],
   ['bad dataplane', (s) => (s.dataplane = 'ovs'), 'dataplane', 'ovs', /one of "reference", "cni", "none"/],
+  ['agentPool with the reference dataplane', (s) => (s.agentPool = true), 'agentPool', true, /only for dataplane "none" \(this spec has dataplane "reference"\)/],
+  ['agentPool with an endpoint plugin', (s) => ((s.dataplane = 'none'), (s.endpointPlugin = 'mine'), (s.agentPool = true)), 'agentPool', true, /endpointPlugin "mine"/],
+  ['agentPool not a boolean', (s) => ((s.dataplane = 'none'), (s.agentPool = 'yes')), 'agentPool', 'yes', /boolean/],
   // plugins
   ['endpointPlugin ../bin/sh', (s) => (s.endpointPlugin = '../bin/sh'), 'endpointPlugin', '../bin/sh', /never a path/],
   ['endpointPlugin /usr/bin/x', (s) => (s.endpointPlugin = '/usr/bin/x'), 'endpointPlugin', '/usr/bin/x', /never a path/],

@@ -66,6 +66,15 @@ export class NodeStateFiles {
     return writeJson(this.metaFile(scenario, meta.node), meta);
   }
 
+  /** Names of the nodes of the scenario with state here (from file names only: cheap at 1000s of nodes). */
+  async nodes(scenario: string): Promise<string[]> {
+    try {
+      return (await fs.readdir(this.dir(scenario))).filter((x) => x.endsWith('.node.json')).map((x) => x.slice(0, -'.node.json'.length)).sort();
+    } catch {
+      return [];
+    }
+  }
+
   /** Every node of the scenario that recorded its underlay here (local mode: all of them). */
   async allMeta(scenario: string): Promise<NodeMeta[]> {
     let names: string[];

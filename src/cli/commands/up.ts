@@ -76,9 +76,14 @@ async function ensureLocal(spec: ScenarioSpec, flags: UpFlags, external: boolean
   }
   const temporalArgs = flagsToArgs(flags);
   if (flags.local) {
-    log(`starting the compute worker and the agent for local nodes ${spec.nodes.map((n) => n.name).join(', ')}`);
     startDaemon(spec.name, 'compute', ['worker', 'compute', ...temporalArgs]);
-    startDaemon(spec.name, 'agent', ['worker', 'agent', ...spec.nodes.flatMap((n) => ['--node', n.name]), ...temporalArgs]);
+    if (spec.agentPool) {
+      log(`starting the compute worker and one pooled agent (merak-agent-pool) for the ${spec.nodes.length} local nodes`);
+      startDaemon(spec.name, 'agent', ['worker', 'agent', '--pool', ...temporalArgs]);
+    } else {
+      log(`starting the compute worker and the agent for local nodes ${spec.nodes.map((n) => n.name).join(', ')}`);
+      startDaemon(spec.name, 'agent', ['worker', 'agent', ...spec.nodes.flatMap((n) => ['--node', n.name]), ...temporalArgs]);
+    }
   }
 }
 
