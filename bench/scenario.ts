@@ -359,7 +359,10 @@ async function scenarioCase(
 interface OverheadResult {
   vms: number;
   batchSize: number;
+  /** Workflow start to ready, from the history's own timestamps (start event to the workflow task that followed the last node). */
   workflowMs: number[];
+  /** The same, as seen by polling the status query every 200 ms (includes the polling delay). */
+  workflowQueryMs: number[];
   directMs: number[];
   overheadPct?: number;
   loadBefore: string;
@@ -367,6 +370,14 @@ interface OverheadResult {
   error?: string;
   activityCalls: number;
 }
+
+/**
+ * Pause before each timed build of the overhead case: the kernel frees deleted namespaces
+ * asynchronously for a while after their teardown returns, and whichever build came next paid
+ * for it (the same direct calls took 2.9 to 4.0 s depending on what ran before them).
+ */
+const SETTLE_MS = Number(env.MERAK_BENCH_SETTLE_MS ?? 5000);
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, SETTLE_MS));
 
 /** The agent activity calls a node workflow made, in order, read from its history. */
 async function recordedCalls(s: Server, scenario: string, node: string): Promise<Array<{ name: string; input: Record<string, unknown> }>> {
@@ -381,16 +392,18 @@ async function recordedCalls(s: Server, scenario: string, node: string): Promise
 }
 
 async function overheadCase(s: Server, stateDir: string): Promise<OverheadResult> {
-  const out: OverheadResult = { vms: OVERHEAD_VMS, batchSize: BATCH, workflowMs: [], directMs: [], loadBefore: load(), loadAfter: '', activityCalls: 0 };
+  const out: OverheadResult = { vms: OVERHEAD_VMS, batchSize: BATCH, workflowMs: [], workflowQueryMs: [], directMs: [], loadBefore: load(), loadAfter: '', activityCalls: 0 };
   const records = new FileOwnerRecords(stateDir);
   const direct = createAgentActivities({ mode: 'local', runner: spawnRunner, records, plugins: createPluginRegistry({ runner: spawnRunner, dirs: pluginDirsFromEnv() }) }) as unknown as Record<
     string,
     (input: unknown) => Promise<unknown>
   >;
   let calls: Awaited<ReturnType<typeof recordedCalls>> = [];
+  let readyMs = 0;
   try {
     for (let round = 0; round < OVERHEAD_ROUNDS; round++) {
       const name = `bo${round}`;
+      await settle();
       const r = await scenarioCase(s, stateDir, {
         label: `overhead workflow round ${round + 1}`,
         name,
@@ -402,12 +415,19 @@ async function overheadCase(s: Server, stateDir: string): Promise<OverheadResult
         // Read while the node's build run is still its latest run (teardown starts another).
         atReady: async () => {
           if (round === 0) calls = await buildCalls(s, name);
+          readyMs = await readyFromHistory(s, name);
+          if (env.MERAK_BENCH_TIMELINE === '1') {
+            await timeline(s, scenarioWorkflowId(name));
+            await timeline(s, nodeWorkflowId(name, `${name}-n0`));
+          }
         },
       });
       if (r.readyMs === undefined || r.error) throw new Error(`workflow round ${round + 1}: ${r.error ?? 'not ready'}`);
-      out.workflowMs.push(r.readyMs);
+      out.workflowMs.push(readyMs);
+      out.workflowQueryMs.push(r.readyMs);
       if (calls.length === 0) throw new Error('no agent calls found in the node workflow history');
       const dname = `bd${round}`;
+      await settle();
       const t0 = performance.now();
       for (const c of calls) await direct[c.name]!({ ...c.input, scenario: dname });
       out.directMs.push(Math.round(performance.now() - t0));
@@ -425,10 +445,36 @@ async function overheadCase(s: Server, stateDir: string): Promise<OverheadResult
   return out;
 }
 
+/** Logs a workflow's events with their times from its start (MERAK_BENCH_TIMELINE=1): where the fixed costs are. */
+async function timeline(s: Server, workflowId: string): Promise<void> {
+  const events = (await s.env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const ms = (e: (typeof events)[number]): number => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+  const t0 = ms(events[0]!);
+  for (const e of events) {
+    const kind = Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k]) ?? '?';
+    const a = e.activityTaskScheduledEventAttributes;
+    log(`  ${workflowId} +${(ms(e) - t0).toFixed(1)} ms ${kind.replace('EventAttributes', '')}${a ? ` ${a.activityType?.name}` : ''}`);
+  }
+}
+
+/**
+ * Start to `ready` of a test-less build, read from the scenario's history: from the start event
+ * to the completion of the workflow task that handled the last node workflow's result (the
+ * task in which the workflow became ready). Polling the status query would add its interval.
+ */
+async function readyFromHistory(s: Server, scenario: string): Promise<number> {
+  const events = (await s.env.client.workflow.getHandle(scenarioWorkflowId(scenario)).fetchHistory()).events ?? [];
+  const ms = (e: (typeof events)[number]): number => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6);
+  const lastChild = events.map((e) => Boolean(e.childWorkflowExecutionCompletedEventAttributes)).lastIndexOf(true);
+  const done = events.slice(lastChild + 1).find((e) => e.workflowTaskCompletedEventAttributes);
+  if (lastChild < 0 || !done) throw new Error(`scenario ${scenario}: no completed node workflow followed by a workflow task in its history`);
+  return ms(done) - ms(events[0]!);
+}
+
 /** The build's agent calls of a one-node scenario, in the order the node workflow made them. */
 async function buildCalls(s: Server, scenario: string): Promise<Awaited<ReturnType<typeof recordedCalls>>> {
   const calls = await recordedCalls(s, scenario, `${scenario}-n0`);
-  return calls.filter((c) => c.name === 'ensureNode' || c.name === 'createVms' || c.name === 'createEndpoints');
+  return calls.filter((c) => ['ensureNode', 'createVms', 'createEndpoints', 'createBatch'].includes(c.name));
 }
 
 interface Summary {
@@ -502,7 +548,7 @@ function markdown(sum: Summary): string {
     '### Temporal overhead (1 node, reference dataplane, no tests)',
     '',
     o
-      ? `${o.vms} VMs, batch ${o.batchSize}: through the workflow (start → ready) ${o.workflowMs.join(', ')} ms; the same ${o.activityCalls} agent activity calls (inputs read from the node workflow's history) made directly in this process: ${o.directMs.join(', ')} ms; rounds alternate workflow, direct. Overhead ${o.overheadPct ?? '-'} %. Load ${o.loadBefore} → ${o.loadAfter}.${o.error ? ` Error: ${o.error}` : ''}`
+      ? `${o.vms} VMs, batch ${o.batchSize}: through the workflow (start → ready, from the history's timestamps) ${o.workflowMs.join(', ')} ms (${o.workflowQueryMs.join(', ')} ms by polling the status query every 200 ms); the same ${o.activityCalls} agent activity calls (inputs read from the node workflow's history) made directly in this process: ${o.directMs.join(', ')} ms; rounds alternate workflow, direct. Overhead ${o.overheadPct ?? '-'} %. Load ${o.loadBefore} → ${o.loadAfter}.${o.error ? ` Error: ${o.error}` : ''}`
       : 'not measured',
     '',
     `Targets: 10×1000 reference ≤ 30 s — ${sum.targets.reference10k}; 1000×1000 \`none\` ≤ 60 s — ${sum.targets.none1M}; every workflow run < 10,000 history events — ${sum.targets.historyBelow10k}; Temporal overhead ≤ 10 % — ${sum.targets.overhead}.`,

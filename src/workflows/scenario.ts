@@ -83,6 +83,11 @@ const NODE_BATCH = 50;
 const NODE_BATCH_PATCH = 'merak-node-batch';
 /** Node workflows in flight at once. */
 const CHILD_FAN_OUT = 32;
+/**
+ * Node workflows in flight at once with `agentPool` (dataplane `none`): each is a few state-file
+ * updates, so the server's round trips, not the agent, set the pace and more may overlap.
+ */
+const POOL_CHILD_FAN_OUT = 128;
 /** How long one agent activity may take, retries included, before its node counts as gone. */
 const AGENT_ACTIVITY_TIMEOUT_MS = 10 * 60_000;
 
@@ -358,8 +363,11 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
 
   // ------------------------------------------------------------------ VMs (stage 2)
 
-  const peersOf = (node: string): string[] =>
-    spec.nodes.filter((n) => n.name !== node && built.some((b) => b.kind === 'node' && b.id === n.name)).map((n) => nodeUnderlayIp(spec, n, slotOf(n.name)));
+  const peersOf = (node: string): string[] => {
+    // One pass over `built` per call, not one per node: it is called for every node.
+    const registered = new Set(built.filter((b) => b.kind === 'node').map((b) => b.id));
+    return spec.nodes.filter((n) => n.name !== node && registered.has(n.name)).map((n) => nodeUnderlayIp(spec, n, slotOf(n.name)));
+  };
 
   /** Runs a nodeWorkflow to bring `node` to `want` VMs (0 + remove = delete the node's dataplane). */
   const reconcileNode = async (node: NodeSpec, want: number, remove = false): Promise<void> => {
@@ -380,7 +388,9 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
           slot,
           plugin: endpointPluginOf(spec),
           underlayCidr: spec.underlay.cidr,
-          peers: peersOf(node.name),
+          // The none dataplane has no overlay: a thousand-node peer list per child would only
+          // swell the histories (about 15 KB per node at 1000 nodes).
+          peers: endpointPluginOf(spec) === 'none' ? [] : peersOf(node.name),
           current: have,
           desired: want,
           endpointsPerVm: node.endpointsPerVm,
@@ -399,18 +409,20 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
     if (result.removed) delete vms[node.name];
   };
 
+  const childFanOut = (): number => (spec.agentPool ? POOL_CHILD_FAN_OUT : CHILD_FAN_OUT);
+
   /** Brings every node to its desired count. */
   const reconcileAll = async (): Promise<void> => {
     const todo = spec.nodes.filter((n) => (vms[n.name] ?? 0) !== (desired[n.name] ?? n.vms));
     progress.done = 0;
     progress.total = todo.reduce((sum, n) => sum + Math.abs((desired[n.name] ?? n.vms) - (vms[n.name] ?? 0)), 0);
-    await forEachBounded(todo, CHILD_FAN_OUT, (n) => reconcileNode(n, desired[n.name] ?? n.vms));
+    await forEachBounded(todo, childFanOut(), (n) => reconcileNode(n, desired[n.name] ?? n.vms));
   };
 
   /** Removes the VMs and the dataplane of the given nodes (all that have any state by default). */
   const removeDataplane = async (names?: string[]): Promise<void> => {
     const list = names ?? Object.keys(vms);
-    await forEachBounded(list, CHILD_FAN_OUT, async (nodeName) => {
+    await forEachBounded(list, childFanOut(), async (nodeName) => {
       const node = spec.nodes.find((n) => n.name === nodeName) ?? { name: nodeName, vms: 0, endpointsPerVm: 1, tests: [] };
       try {
         await reconcileNode(node, 0, true);

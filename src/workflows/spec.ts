@@ -6,7 +6,7 @@
  * containment, capacity, uniqueness); every problem is reported with its field path, the value
  * and the rule, all at once, before anything is built. Pure: the workflow validates with it too.
  */
-import { z } from 'zod';
+import type { z as Z } from 'zod';
 import { cidrContains, cidrsOverlap, parseCidr, Ipv4FormatError, type Ipv4Cidr, isIpv4 } from '../net/ipv4';
 import { capacity, MAX_SUBNET_PREFIX, underlayCapacity } from './ipam';
 import { MAX_ENDPOINTS_PER_VM, MAX_NODE_SLOT, MAX_VM_INDEX } from './mac';
@@ -49,127 +49,142 @@ const validPort = (address: string) => {
   return port >= 1 && port <= 65_535;
 };
 
-const count = (max: number) => z.number().int('must be a whole number').min(0, 'must not be negative').max(max, `must be at most ${max}`);
-const positive = (max: number) => z.number().int('must be a whole number').min(1, 'must be at least 1').max(max, `must be at most ${max}`);
-const cidrText = z.string().superRefine((value, ctx) => {
-  try {
-    parseCidr(value);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: err instanceof Ipv4FormatError ? err.rule : 'is not an IPv4 CIDR' });
-  }
-});
-const optionalMap = z.record(z.string().min(1, 'keys must not be empty').max(253), z.string().max(4096)).optional();
-const vni = z.number().int('must be a whole number').min(1, `must be between 1 and ${MAX_VNI}`).max(MAX_VNI, `must be between 1 and ${MAX_VNI}`);
+/**
+ * The schemas, built on first use. zod is required here rather than imported at the top: the
+ * workflow bundle evaluates its modules again for every workflow run, and evaluating zod and
+ * these schemas cost about 40 % of the workflow thread's CPU in a 300-node build, where only
+ * the scenario workflow (once per run) ever validates a spec; the node workflows never do.
+ */
+function defineSchemas(z: typeof Z) {
+  const count = (max: number) => z.number().int('must be a whole number').min(0, 'must not be negative').max(max, `must be at most ${max}`);
+  const positive = (max: number) => z.number().int('must be a whole number').min(1, 'must be at least 1').max(max, `must be at most ${max}`);
+  const cidrText = z.string().superRefine((value, ctx) => {
+    try {
+      parseCidr(value);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof Ipv4FormatError ? err.rule : 'is not an IPv4 CIDR' });
+    }
+  });
+  const optionalMap = z.record(z.string().min(1, 'keys must not be empty').max(253), z.string().max(4096)).optional();
+  const vni = z.number().int('must be a whole number').min(1, `must be between 1 and ${MAX_VNI}`).max(MAX_VNI, `must be between 1 and ${MAX_VNI}`);
 
-const subnetSchema = z.strictObject({
-  id: z.string().regex(OBJECT_ID, 'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit'),
-  cidr: cidrText,
-  /** Defaults to the VPC's VNI. */
-  vni: vni.optional(),
-  optional: optionalMap,
-});
+  const subnetSchema = z.strictObject({
+    id: z.string().regex(OBJECT_ID, 'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit'),
+    cidr: cidrText,
+    /** Defaults to the VPC's VNI. */
+    vni: vni.optional(),
+    optional: optionalMap,
+  });
 
-const vpcSchema = z.strictObject({
-  id: z.string().regex(OBJECT_ID, 'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit'),
-  vni,
-  cidr: cidrText,
-  subnets: z.array(subnetSchema).min(1, 'a VPC needs at least one subnet'),
-  optional: optionalMap,
-});
+  const vpcSchema = z.strictObject({
+    id: z.string().regex(OBJECT_ID, 'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit'),
+    vni,
+    cidr: cidrText,
+    subnets: z.array(subnetSchema).min(1, 'a VPC needs at least one subnet'),
+    optional: optionalMap,
+  });
 
-const nodeObjectSchema = z.strictObject({
-  name: z.string().regex(NODE_NAME, 'must be 1-40 lower-case letters, digits or "-", starting with a letter or digit'),
-  ip: z.string().refine(isIpv4, 'must be a dotted-quad IPv4 address').optional(),
-  mac: z
-    .string()
-    .regex(MAC_ADDRESS, 'must be six lower-case hex pairs separated by ":"')
-    .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, 'must be a unicast MAC (lowest bit of the first octet clear)')
-    .optional(),
-  /** VMs on this node; only with placement "assign" (default: vmsPerNode). */
-  vms: count(MAX_VMS_PER_NODE).optional(),
-  /** Endpoints per VM on this node; only with placement "assign" (default: endpointsPerVm). */
-  endpointsPerVm: positive(MAX_ENDPOINTS_PER_VM).optional(),
-  /** Test kinds run from this node's VMs (default: the scenario's). */
-  tests: z.array(z.enum(TEST_KINDS)).optional(),
-  optional: optionalMap,
-});
+  const nodeObjectSchema = z.strictObject({
+    name: z.string().regex(NODE_NAME, 'must be 1-40 lower-case letters, digits or "-", starting with a letter or digit'),
+    ip: z.string().refine(isIpv4, 'must be a dotted-quad IPv4 address').optional(),
+    mac: z
+      .string()
+      .regex(MAC_ADDRESS, 'must be six lower-case hex pairs separated by ":"')
+      .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, 'must be a unicast MAC (lowest bit of the first octet clear)')
+      .optional(),
+    /** VMs on this node; only with placement "assign" (default: vmsPerNode). */
+    vms: count(MAX_VMS_PER_NODE).optional(),
+    /** Endpoints per VM on this node; only with placement "assign" (default: endpointsPerVm). */
+    endpointsPerVm: positive(MAX_ENDPOINTS_PER_VM).optional(),
+    /** Test kinds run from this node's VMs (default: the scenario's). */
+    tests: z.array(z.enum(TEST_KINDS)).optional(),
+    optional: optionalMap,
+  });
 
-const testsObjectSchema = z.strictObject({
-  kinds: z.array(z.enum(TEST_KINDS)).default([...TEST_KINDS]),
-  /** Which pairs are tested: a ring across nodes (default), k random peers per VM, or all pairs (capped). */
-  pairs: z.enum(PAIR_STRATEGIES).default('ring'),
-  /** Peers per VM for `pairs: random`. Default 1. */
-  perVm: positive(64).default(1),
-  /** Cap on the number of pairs per kind. Default 200. */
-  maxPairs: positive(100_000).default(200),
-  /** Also check that VMs of different VPCs cannot reach each other. Default true. */
-  negative: z.boolean().default(true),
-});
+  const testsObjectSchema = z.strictObject({
+    kinds: z.array(z.enum(TEST_KINDS)).default([...TEST_KINDS]),
+    /** Which pairs are tested: a ring across nodes (default), k random peers per VM, or all pairs (capped). */
+    pairs: z.enum(PAIR_STRATEGIES).default('ring'),
+    /** Peers per VM for `pairs: random`. Default 1. */
+    perVm: positive(64).default(1),
+    /** Cap on the number of pairs per kind. Default 200. */
+    maxPairs: positive(100_000).default(200),
+    /** Also check that VMs of different VPCs cannot reach each other. Default true. */
+    negative: z.boolean().default(true),
+  });
 
-// One enum (not two literals) so that a wrong word is answered with both allowed words, not only the first.
-const rateSchema = z.union([
-  z.enum(['sequential', 'random']),
-  z.strictObject({ rps: z.number().positive('must be above 0').max(1_000_000, 'must be at most 1000000') }),
-]);
+  // One enum (not two literals) so that a wrong word is answered with both allowed words, not only the first.
+  const rateSchema = z.union([
+    z.enum(['sequential', 'random']),
+    z.strictObject({ rps: z.number().positive('must be above 0').max(1_000_000, 'must be at most 1000000') }),
+  ]);
 
-/** The document as a user writes it (input) and, after defaults, as the workflow uses it (output). */
-export const scenarioSchema = z.strictObject({
-  name: z.string().regex(SCENARIO_NAME, 'must be 1-32 lower-case letters, digits or inner "-"'),
-  plugin: z.strictObject({
-    /** host:port of the network plugin's gRPC server. */
-    address: z.string().regex(HOST_PORT, 'must be host:port').refine(validPort, 'must have a port between 1 and 65535'),
-    /** Deadline of every plugin call in ms. Default 10000. */
-    deadlineMs: positive(600_000).default(10_000),
-    /** How long a plugin call is retried while the plugin is unavailable, in ms. Default 120000. */
-    retryWindowMs: positive(86_400_000).default(120_000),
-  }),
-  /** Endpoint dataplane: built-in `reference` (VXLAN), `cni`, or `none`. Default `reference`. */
-  dataplane: z.enum(DATAPLANES).default('reference'),
-  /** Name of an executable endpoint plugin found in the agent's plugin directories; overrides `dataplane`'s built-in. */
-  endpointPlugin: z.string().regex(PLUGIN_NAME, 'must be a plugin name: lower-case letters, digits, "_" or "-" (never a path)').optional(),
-  /**
-   * Send every node's agent activities to one shared queue (merak-agent-pool) served by one pool
-   * of agent workers, instead of one queue and Worker per node. Only for the `none` dataplane,
-   * whose activities keep their state in the state directory the pool shares. Default false.
-   */
-  agentPool: z.boolean().default(false),
-  underlay: z.strictObject({ cidr: cidrText.default(DEFAULT_UNDERLAY_CIDR) }).default({ cidr: DEFAULT_UNDERLAY_CIDR }),
-  vpcs: z.array(vpcSchema).min(1, 'a scenario needs at least one VPC'),
-  /** A node count (named node-1 … node-N) or a list of names / node objects. */
-  nodes: z.union(
-    [
-      positive(MAX_NODES),
-      z
-        .array(z.union([nodeObjectSchema.shape.name, nodeObjectSchema], { error: 'must be a node name or a node object {name, ip?, mac?, ...}' }))
-        .min(1, 'a scenario needs at least one node')
-        .max(MAX_NODES, `at most ${MAX_NODES} nodes`),
-    ],
-    { error: `must be a node count (1..${MAX_NODES}) or a list of node names or node objects` },
-  ),
-  /** VMs per node. Default 1. */
-  vmsPerNode: count(MAX_VMS_PER_NODE).default(1),
-  /** Endpoints per VM. Default 1. */
-  endpointsPerVm: positive(MAX_ENDPOINTS_PER_VM).default(1),
-  /** How VMs are spread over nodes. Default `uniform`. */
-  placement: z.enum(PLACEMENTS).default('uniform'),
-  /** Seed for `random` placement and random test pairs. Default 1. */
-  seed: z
-    .number()
-    .int('must be a whole number')
-    .min(0, 'must not be negative')
-    .max(2 ** 31 - 1, `must be at most ${2 ** 31 - 1}`)
-    .default(1),
-  /** How fast VMs are created. Default `sequential`. */
-  rate: rateSchema.default('sequential'),
-  /** VMs per agent activity call. Default 500. */
-  batchSize: positive(10_000).default(500),
-  tests: z
-    .union([z.array(z.enum(TEST_KINDS)), testsObjectSchema], { error: `must be a list of test kinds (${TEST_KINDS.join(', ')}) or a tests object {kinds, pairs, ...}` })
-    .default([]),
-});
+  /** The document as a user writes it (input) and, after defaults, as the workflow uses it (output). */
+  const scenarioSchema = z.strictObject({
+    name: z.string().regex(SCENARIO_NAME, 'must be 1-32 lower-case letters, digits or inner "-"'),
+    plugin: z.strictObject({
+      /** host:port of the network plugin's gRPC server. */
+      address: z.string().regex(HOST_PORT, 'must be host:port').refine(validPort, 'must have a port between 1 and 65535'),
+      /** Deadline of every plugin call in ms. Default 10000. */
+      deadlineMs: positive(600_000).default(10_000),
+      /** How long a plugin call is retried while the plugin is unavailable, in ms. Default 120000. */
+      retryWindowMs: positive(86_400_000).default(120_000),
+    }),
+    /** Endpoint dataplane: built-in `reference` (VXLAN), `cni`, or `none`. Default `reference`. */
+    dataplane: z.enum(DATAPLANES).default('reference'),
+    /** Name of an executable endpoint plugin found in the agent's plugin directories; overrides `dataplane`'s built-in. */
+    endpointPlugin: z.string().regex(PLUGIN_NAME, 'must be a plugin name: lower-case letters, digits, "_" or "-" (never a path)').optional(),
+    /**
+     * Send every node's agent activities to one shared queue (merak-agent-pool) served by one pool
+     * of agent workers, instead of one queue and Worker per node. Only for the `none` dataplane,
+     * whose activities keep their state in the state directory the pool shares. Default false.
+     */
+    agentPool: z.boolean().default(false),
+    underlay: z.strictObject({ cidr: cidrText.default(DEFAULT_UNDERLAY_CIDR) }).default({ cidr: DEFAULT_UNDERLAY_CIDR }),
+    vpcs: z.array(vpcSchema).min(1, 'a scenario needs at least one VPC'),
+    /** A node count (named node-1 … node-N) or a list of names / node objects. */
+    nodes: z.union(
+      [
+        positive(MAX_NODES),
+        z
+          .array(z.union([nodeObjectSchema.shape.name, nodeObjectSchema], { error: 'must be a node name or a node object {name, ip?, mac?, ...}' }))
+          .min(1, 'a scenario needs at least one node')
+          .max(MAX_NODES, `at most ${MAX_NODES} nodes`),
+      ],
+      { error: `must be a node count (1..${MAX_NODES}) or a list of node names or node objects` },
+    ),
+    /** VMs per node. Default 1. */
+    vmsPerNode: count(MAX_VMS_PER_NODE).default(1),
+    /** Endpoints per VM. Default 1. */
+    endpointsPerVm: positive(MAX_ENDPOINTS_PER_VM).default(1),
+    /** How VMs are spread over nodes. Default `uniform`. */
+    placement: z.enum(PLACEMENTS).default('uniform'),
+    /** Seed for `random` placement and random test pairs. Default 1. */
+    seed: z
+      .number()
+      .int('must be a whole number')
+      .min(0, 'must not be negative')
+      .max(2 ** 31 - 1, `must be at most ${2 ** 31 - 1}`)
+      .default(1),
+    /** How fast VMs are created. Default `sequential`. */
+    rate: rateSchema.default('sequential'),
+    /** VMs per agent activity call. Default 500. */
+    batchSize: positive(10_000).default(500),
+    tests: z
+      .union([z.array(z.enum(TEST_KINDS)), testsObjectSchema], { error: `must be a list of test kinds (${TEST_KINDS.join(', ')}) or a tests object {kinds, pairs, ...}` })
+      .default([]),
+  });
+  return { scenarioSchema, testsObjectSchema, vpcSchema, subnetSchema };
+}
 
-export type ScenarioInput = z.input<typeof scenarioSchema>;
-type ScenarioParsed = z.output<typeof scenarioSchema>;
+type Schemas = ReturnType<typeof defineSchemas>;
+let cachedSchemas: Schemas | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose, see defineSchemas
+const zod = (): typeof Z => (require('zod') as typeof import('zod')).z;
+const schemas = (): Schemas => (cachedSchemas ??= defineSchemas(zod()));
+
+export type ScenarioInput = Z.input<Schemas['scenarioSchema']>;
+type ScenarioParsed = Z.output<Schemas['scenarioSchema']>;
 
 export interface NodeSpec {
   name: string;
@@ -182,9 +197,9 @@ export interface NodeSpec {
   optional?: Record<string, string>;
 }
 
-export type TestsSpec = z.output<typeof testsObjectSchema>;
-export type VpcSpec = z.output<typeof vpcSchema>;
-export type SubnetSpec = z.output<typeof subnetSchema>;
+export type TestsSpec = Z.output<Schemas['testsObjectSchema']>;
+export type VpcSpec = Z.output<Schemas['vpcSchema']>;
+export type SubnetSpec = Z.output<Schemas['subnetSchema']>;
 
 /** The validated, normalized scenario the workflows run on. */
 export interface ScenarioSpec extends Omit<ScenarioParsed, 'nodes' | 'tests'> {
@@ -241,7 +256,7 @@ function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   return cur;
 }
 
-function zodIssues(input: unknown, error: z.ZodError): SpecIssue[] {
+function zodIssues(input: unknown, error: Z.ZodError): SpecIssue[] {
   const out: SpecIssue[] = [];
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
@@ -252,10 +267,10 @@ function zodIssues(input: unknown, error: z.ZodError): SpecIssue[] {
     }
     if (issue.code === 'invalid_union') {
       // Report the branch that got furthest rather than "invalid input".
-      const branches = (issue as unknown as { errors: z.core.$ZodIssue[][] }).errors;
+      const branches = (issue as unknown as { errors: Z.core.$ZodIssue[][] }).errors;
       const best = [...branches].sort((a, b) => depth(b) - depth(a))[0];
       if (best && best.length > 0 && depth(best) > 0) {
-        out.push(...zodIssues(input, new z.ZodError(best.map((i) => ({ ...i, path: [...issue.path, ...i.path] })))));
+        out.push(...zodIssues(input, new (zod().ZodError)(best.map((i) => ({ ...i, path: [...issue.path, ...i.path] })))));
         continue;
       }
     }
@@ -267,12 +282,12 @@ function zodIssues(input: unknown, error: z.ZodError): SpecIssue[] {
 }
 
 /** How far a union branch got: deeper paths and issues other than "wrong base type" score higher. */
-function depth(issues: z.core.$ZodIssue[]): number {
-  const score = (i: z.core.$ZodIssue) => i.path.length * 2 + (i.code !== 'invalid_type' || i.expected === 'int' ? 1 : 0);
+function depth(issues: Z.core.$ZodIssue[]): number {
+  const score = (i: Z.core.$ZodIssue) => i.path.length * 2 + (i.code !== 'invalid_type' || i.expected === 'int' ? 1 : 0);
   return Math.max(0, ...issues.map(score));
 }
 
-function ruleText(issue: z.core.$ZodIssue): string {
+function ruleText(issue: Z.core.$ZodIssue): string {
   if (issue.code === 'invalid_type') return `must be ${issue.expected === 'int' ? 'a whole number' : `of type ${issue.expected}`}`;
   if (issue.code === 'invalid_value') return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
   // A union with its own message says which forms it takes; zod's default says only "Invalid input".
@@ -304,7 +319,7 @@ function normalizeNodes(parsed: ScenarioParsed): NodeSpec[] {
 }
 
 function normalizeTests(tests: ScenarioParsed['tests']): TestsSpec {
-  if (Array.isArray(tests)) return testsObjectSchema.parse({ kinds: tests });
+  if (Array.isArray(tests)) return schemas().testsObjectSchema.parse({ kinds: tests });
   return tests;
 }
 
@@ -406,7 +421,7 @@ export function totalEndpoints(spec: Pick<ScenarioSpec, 'nodes'>): number {
  * defaults filled in. Throws SpecError listing every problem.
  */
 export function parseSpec(input: unknown): ScenarioSpec {
-  const result = scenarioSchema.safeParse(input);
+  const result = schemas().scenarioSchema.safeParse(input);
   if (!result.success) throw new SpecError(zodIssues(input, result.error));
   const parsed = result.data;
   const spec: ScenarioSpec = { ...parsed, nodes: normalizeNodes(parsed), tests: normalizeTests(parsed.tests) };

@@ -4,6 +4,7 @@ import { IllegalStateError } from '@temporalio/common';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { findTemporalCli } from '../../src/temporal/cli-path';
 import { MERAK_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
+import { DEV_SERVER_DYNAMIC_CONFIG } from '../../src/temporal/dev-server-config';
 
 // Shared by every integration test that needs Temporal: a real dev server from the Temporal CLI
 // binary the toolchain provides (temporal/provide.sh) — never a download — with Merak's search
@@ -30,7 +31,8 @@ export async function createTestEnv(options: CreateTestEnvOptions = {}): Promise
     executable: { type: 'existing-path', path },
     ip: '127.0.0.1',
     searchAttributes: [...MERAK_SEARCH_ATTRIBUTES],
-    extraArgs: ['--headless', ...(options.extraArgs ?? [])],
+    // The settings `merak server start` uses, so tests and benchmarks run what users run.
+    extraArgs: ['--headless', ...DEV_SERVER_DYNAMIC_CONFIG.flatMap((v) => ['--dynamic-config-value', v]), ...(options.extraArgs ?? [])],
   };
   if (options.namespace !== undefined) server.namespace = options.namespace;
   return TestWorkflowEnvironment.createLocal({ server });

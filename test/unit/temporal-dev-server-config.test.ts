@@ -90,6 +90,10 @@ describe('buildDevServerArgs', () => {
       '--sqlite-pragma', 'synchronous=normal',
       // Room for one poller per emulated node beyond the dev server's 1200 per namespace.
       '--dynamic-config-value', 'frontend.namespaceCount=20000',
+      // One partition per queue and eager activities (measured in bench/).
+      '--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1',
+      '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
+      '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
     ]);
   });
 
