@@ -28,6 +28,8 @@ export interface AgentWorkerOptions {
   pool?: boolean;
   /** Activities run at once by the pool Worker. @default 64 */
   poolConcurrency?: number;
+  /** Kernel batches run at once by this process, over all its nodes. @default the number of CPUs */
+  kernelConcurrency?: number;
   /** local: nodes are namespaces Merak makes; pod: the node is this process's namespace. @default "local" */
   mode?: NodeMode;
   /** Owner records and node state. @default MERAK_STATE_DIR or /var/lib/merak */
@@ -52,7 +54,7 @@ export async function createAgentWorkers(o: AgentWorkerOptions): Promise<Worker[
   const records = new FileOwnerRecords(o.stateDir ?? stateDirFromEnv());
   const plugins = createPluginRegistry({ runner: spawnRunner, dirs: o.pluginDirs ?? pluginDirsFromEnv() });
   // One set of activities serves every node of this process: they are stateless per call.
-  const activities = { ...createAgentActivities({ mode: o.mode ?? 'local', runner: spawnRunner, records, plugins }), ...o.extraActivities };
+  const activities = { ...createAgentActivities({ mode: o.mode ?? 'local', runner: spawnRunner, records, plugins, kernelConcurrency: o.kernelConcurrency }), ...o.extraActivities };
   const pool = o.pool
     ? [
         Worker.create({

@@ -8,6 +8,7 @@
  * root namespace and only ever acts inside namespaces it made. Pod mode: the node is the
  * agent's own namespace; the same code runs without `-n`.
  */
+import { cpus } from 'node:os';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CommandRunner } from '../../dataplane/command';
 import { runChecked } from '../../dataplane/command';
@@ -25,7 +26,8 @@ import type { PluginRegistry } from '../../endpoint-plugins/registry';
 import { DEFAULT_PLUGIN } from '../../endpoint-plugins/registry';
 import { PluginError, type Endpoint, type EndpointPlugin, type PluginContext, type VmRef } from '../../endpoint-plugins/types';
 import { expandBatch, validateSegments } from './expand';
-import { beat, resumePhase, resumePoint } from './heartbeat';
+import { beat, keepAlive, resumePhase, resumePoint } from './heartbeat';
+import { createLimiter } from './limiter';
 import { addRange, NodeStateFiles, removeRange, virtualEndpointCount, virtualVmCount } from './node-state';
 import {
   CreateBatchSchema,
@@ -72,6 +74,11 @@ export interface AgentDeps {
   chunkSize?: number;
   /** How long deleteVms waits for the kernel's asynchronous namespace cleanup. Default: 30000 ms. */
   cleanupWaitMs?: number;
+  /**
+   * Batch activities that create or delete kernel objects at once in this process, whatever
+   * node they are for (the others wait their turn, heartbeating). Default: the number of CPUs.
+   */
+  kernelConcurrency?: number;
 }
 
 /** Raised when the node namespace does not exist yet in local mode. */
@@ -607,19 +614,34 @@ export function createAgentActivities(deps: AgentDeps) {
     return { ...(node ? { node } : {}), vms, endpoints };
   }
 
+  /**
+   * Kernel batches of all the nodes this process serves take turns: they all need the kernel's
+   * rtnl lock, and ten nodes' batches at once on two cores made each VM cost several times what
+   * it costs alone. `none` batches touch no kernel object and never wait.
+   */
+  const slots = createLimiter(deps.kernelConcurrency ?? Math.max(1, cpus().length));
+  const kernelTurn =
+    <T extends { plugin?: string }, R>(fn: (input: T) => Promise<R>) =>
+    async (input: T): Promise<R> => {
+      // An unknown or bad plugin name: the activity itself reports it, with the field.
+      const kernel = await plugin(input?.plugin).then((p) => p.kernel, () => false);
+      if (!kernel) return fn(input);
+      return slots.run(() => fn(input), keepAlive);
+    };
+
   // Activities take exactly one argument (the payload); the internal `resume` flag stays internal.
   return {
     ensureNode,
     deleteNode,
     nodeInfo,
     syncPeers,
-    createBatch,
-    createVms: (b: VmBatch) => createVms(b),
+    createBatch: kernelTurn(createBatch),
+    createVms: kernelTurn((b: VmBatch) => createVms(b)),
     updateVms,
-    deleteVms: (b: VmBatch) => deleteVms(b),
-    createEndpoints: (b: EndpointBatch) => createEndpoints(b),
+    deleteVms: kernelTurn((b: VmBatch) => deleteVms(b)),
+    createEndpoints: kernelTurn((b: EndpointBatch) => createEndpoints(b)),
     updateEndpoint,
-    deleteEndpoints: (b: EndpointBatch) => deleteEndpoints(b),
+    deleteEndpoints: kernelTurn((b: EndpointBatch) => deleteEndpoints(b)),
   };
 }
 

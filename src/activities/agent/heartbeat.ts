@@ -39,3 +39,14 @@ export function beat(done: number, phase?: string): void {
   ctx.heartbeat((phase === undefined ? { done } : { done, phase }) satisfies Progress);
   if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('activity cancelled');
 }
+
+/**
+ * Re-sends the last heartbeat's details unchanged (or none): keeps an activity that is waiting
+ * for its turn alive without overwriting the resume point an earlier attempt left.
+ */
+export function keepAlive(): void {
+  const ctx = current();
+  if (!ctx) return;
+  ctx.heartbeat(ctx.info.heartbeatDetails);
+  if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('activity cancelled');
+}
