@@ -59,7 +59,7 @@ const REF_SIZES = sizes(env.MERAK_BENCH_REF_SIZES ?? '2x500,10x200,10x1000');
  * agentPool: one pooled Worker on merak-agent-pool) or a number (one Worker per node with that
  * many activity polls).
  */
-const NONE_CASES = (env.MERAK_BENCH_NONE ?? '100x1000@wal/pool,1000x1000@wal/pool,1000x1000@memory/pool,1000x1000@wal/1').split(',').map((c) => {
+const NONE_CASES = (env.MERAK_BENCH_NONE ?? '100x1000@wal/pool,100x1000@wal/1,1000x1000@wal/pool,1000x1000@memory/pool').split(',').map((c) => {
   const [size, variant] = c.split('@');
   const [server, polls] = (variant ?? 'wal/1').split('/');
   if (server !== 'wal' && server !== 'memory') throw new Error(`none case ${c}: server must be wal or memory`);
@@ -68,7 +68,7 @@ const NONE_CASES = (env.MERAK_BENCH_NONE ?? '100x1000@wal/pool,1000x1000@wal/poo
   return { nodes: n, vmsPerNode: v, server: server as ServerKind, polls: polls === 'pool' ? ('pool' as const) : Number(polls) };
 });
 const OVERHEAD_VMS = Number(env.MERAK_BENCH_OVERHEAD_VMS ?? 1000);
-const OVERHEAD_ROUNDS = Number(env.MERAK_BENCH_OVERHEAD_ROUNDS ?? 2);
+const OVERHEAD_ROUNDS = Number(env.MERAK_BENCH_OVERHEAD_ROUNDS ?? 4);
 const CASES = new Set((env.MERAK_BENCH_CASES ?? 'overhead,reference,none').split(','));
 const READY_TIMEOUT_MS = Number(env.MERAK_BENCH_READY_TIMEOUT_MS ?? 600_000);
 /** VMs per agent activity (the spec's batchSize). */

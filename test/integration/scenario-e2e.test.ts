@@ -147,6 +147,11 @@ async function teardownIfRunning(handle: WorkflowHandle<typeof scenarioWorkflow>
 async function demoScenario(name: string, handle: WorkflowHandle<typeof scenarioWorkflow>): Promise<void> {
   const ready = await waitFor(handle, (s) => s.phase === 'ready', 'ready');
   expect(vmsOnNodes(ready)).toEqual([2, 2, 2]);
+  if (process.env.MERAK_RECORD_HISTORIES === '1') {
+    // The build run of one node (its latest run until the first scale).
+    const built = env.client.workflow.getHandle(nodeWorkflowId(name, NODES[1]!));
+    await writeFile(join(__dirname, '..', 'histories', `${nodeWorkflowId(name, NODES[1]!)}.json`), historyToJSON(await built.fetchHistory()));
+  }
   const tag = (await findTag(stateDir, name))!;
   expect(tag).toBeDefined();
   expect(vmNamespaces(tag)).toBe(6);
