@@ -166,7 +166,7 @@ function markdown(summary: Summary): string {
     '<!-- dataplane:start -->',
     '## Dataplane (node agent, local mode)',
     '',
-    `Measured by \`npm run bench:dataplane\` on ${summary.machine}, ${summary.date}; 1-minute load average ${summary.load[0]} before, ${summary.load[1]} after (other engineers' builds and tests were running). One node, reference plugin,`,
+    `Measured by \`npm run bench:dataplane\` on ${summary.machine}, ${summary.date}; 1-minute load average ${summary.load[0]} before, ${summary.load[1]} after. One node, reference plugin,`,
     'one endpoint per VM (namespace with loopback up + veth with requested name, MAC, address, default route, node end on the VNI bridge).',
     'Delete = `deleteVms`, which returns once the kernel has torn the namespaces down (their veths are gone).',
     '"create CPU" is the CPU time of the agent and its child processes (ip, the namespace helper), which depends less on how busy the machine is than wall-clock time; kernel work done in kernel threads is not in it.',
@@ -218,7 +218,7 @@ async function main(): Promise<void> {
     const minCreate = Math.min(...sizes.map((s) => s.createMsPerVm));
     const summary: Summary = {
       date: new Date().toISOString(),
-      machine: `${cpus().length} CPU (${cpus()[0]?.model ?? 'unknown'}), shared with other builds`,
+      machine: `${cpus().length} CPU (${cpus()[0]?.model ?? 'unknown'})`,
       sizes,
       baseline,
       load: [+load0.toFixed(2), +loadavg()[0].toFixed(2)],

@@ -534,7 +534,7 @@ function markdown(sum: Summary): string {
     'Everything runs in one process: the real Temporal dev server (child process, from .tools/bin/temporal, with the dynamic settings of src/temporal/dev-server-config.ts: one partition per task queue, eager activities, 20000 polls), the reference network plugin on loopback, the compute worker and the agents: one Worker per node, or, where "agent polls/node" says pool, the spec sets agentPool and one pooled Worker on merak-agent-pool serves every node.',
     `Workers: compute maxConcurrentWorkflowTaskExecutions ${COMPUTE_WF_EXEC}, maxConcurrentActivityTaskExecutions ${COMPUTE_ACT_EXEC}; per-node agents maxConcurrentActivityTaskExecutions ${AGENT_EXEC}, SDK default pollers unless "agent polls/node" gives a number; pooled agent 64 activities at once; kernel batches take turns, as many at once as the machine has CPUs. Workflow fan-out (fixed in src/workflows/scenario.ts): 32 node workflows in flight (128 with agentPool), 16 plugin calls, more than 50 nodes created 50 per activity.`,
     'Time = workflow start → status query says `ready` (stage 1 plugin objects, every node workflow, and for reference the ring ping sample with negative checks). Teardown = `teardown` signal → workflow result. "left after teardown" counts namespaces the run made that still exist after the workflow ended (read before the owner-record cleanup) and the scenario\'s objects left in the plugin.',
-    'Load averages are the machine\'s (other engineers\' builds and tests were running); wall-clock times move with them.',
+    'Load averages are the whole machine\'s, before → after each case; wall-clock times move with them.',
     '',
     '### Reference dataplane (real namespaces, veths, VXLAN; ring ping sample of at most 50 pairs plus negative checks)',
     '',
@@ -579,7 +579,7 @@ async function main(): Promise<void> {
   const stateDir = mkdtempSync(path.join(tmpdir(), 'merak-bench-scenario-'));
   const sum: Summary = {
     date: new Date().toISOString(),
-    machine: `${cpus().length} CPU (${cpus()[0]?.model ?? 'unknown'}), shared with other engineers' builds and tests`,
+    machine: `${cpus().length} CPU (${cpus()[0]?.model ?? 'unknown'})`,
     partial: true,
     settings: {
       devServer: { wal: serverArgs('wal', '<tmp>'), memory: serverArgs('memory', '<tmp>') },

@@ -81,6 +81,8 @@ const NODE_BATCH = 50;
  * activity each. Histories recorded before it replay the old way.
  */
 const NODE_BATCH_PATCH = 'merak-node-batch';
+/** Patch marker: more than NODE_BATCH nodes are deleted NODE_BATCH per activity (teardown, apply). */
+const NODE_BATCH_DELETE_PATCH = 'merak-node-batch-delete';
 /** Node workflows in flight at once. */
 const CHILD_FAN_OUT = 32;
 /**
@@ -306,6 +308,16 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
     mac: node.mac ?? nodeMac(spec.name, slotOf(node.name)),
     optional: node.optional,
   });
+  /** Plugin activities for a batch of `size` nodes: their timeouts cover its rounds of calls. */
+  const nodeBatchActivities = (size: number) => {
+    const rounds = Math.ceil(size / PLUGIN_FAN_OUT);
+    return proxyActivities<ComputeActivities>({
+      taskQueue: COMPUTE_TASK_QUEUE,
+      startToCloseTimeout: rounds * spec.plugin.deadlineMs + 5_000,
+      scheduleToCloseTimeout: Math.max(spec.plugin.retryWindowMs, rounds * spec.plugin.deadlineMs + 5_000),
+      retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' },
+    });
+  };
   const createNodes = async (list: NodeSpec[]) => {
     if (list.length > NODE_BATCH && patched(NODE_BATCH_PATCH)) {
       // Many nodes: NODE_BATCH per activity. Each is recorded before its batch is sent.
@@ -313,13 +325,7 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
       for (let i = 0; i < list.length; i += NODE_BATCH) batches.push(list.slice(i, i + NODE_BATCH));
       await forEachBounded(batches, PLUGIN_FAN_OUT, async (batch) => {
         for (const node of batch) record({ kind: 'node', id: node.name });
-        const rounds = Math.ceil(batch.length / PLUGIN_FAN_OUT);
-        await proxyActivities<ComputeActivities>({
-          taskQueue: COMPUTE_TASK_QUEUE,
-          startToCloseTimeout: rounds * spec.plugin.deadlineMs + 5_000,
-          scheduleToCloseTimeout: Math.max(spec.plugin.retryWindowMs, rounds * spec.plugin.deadlineMs + 5_000),
-          retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' },
-        }).createNodes(target(), batch.map(nodeObject), PLUGIN_FAN_OUT);
+        await nodeBatchActivities(batch.length).createNodes(target(), batch.map(nodeObject), PLUGIN_FAN_OUT);
       });
       return;
     }
@@ -351,11 +357,32 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
       const kind = doomed[end - 1]!.kind;
       let start = end - 1;
       while (start > 0 && doomed[start - 1]!.kind === kind) start--;
-      await forEachBounded(doomed.slice(start, end).reverse(), PLUGIN_FAN_OUT, async (obj) => {
-        if (await deleteObject(obj)) deleted++;
+      const group = doomed.slice(start, end).reverse();
+      const forget = (obj: BuiltObject) => {
         const at = built.indexOf(obj);
         if (at >= 0) built.splice(at, 1);
-      });
+      };
+      const one = async (obj: BuiltObject) => {
+        if (await deleteObject(obj)) deleted++;
+        forget(obj);
+      };
+      if (kind === 'node' && group.length > NODE_BATCH && patched(NODE_BATCH_DELETE_PATCH)) {
+        // Many nodes: NODE_BATCH per activity; a batch that fails is retried node by node, so
+        // every node that cannot be deleted is named in cleanupErrors.
+        const batches: BuiltObject[][] = [];
+        for (let i = 0; i < group.length; i += NODE_BATCH) batches.push(group.slice(i, i + NODE_BATCH));
+        await forEachBounded(batches, PLUGIN_FAN_OUT, async (batch) => {
+          try {
+            await nodeBatchActivities(batch.length).deleteNodes(target(), batch.map((b) => b.id), PLUGIN_FAN_OUT);
+            deleted += batch.length;
+            batch.forEach(forget);
+          } catch {
+            await forEachBounded(batch, PLUGIN_FAN_OUT, one);
+          }
+        });
+      } else {
+        await forEachBounded(group, PLUGIN_FAN_OUT, one);
+      }
       end = start;
     }
     return deleted;

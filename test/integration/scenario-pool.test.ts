@@ -86,7 +86,7 @@ async function waitFor(handle: WorkflowHandle, ok: (s: ScenarioStatus) => boolea
 
 const pluginNodes = (prefix: string) => plugin.state.snapshot().nodes.filter((n) => n.name.startsWith(prefix)).length;
 
-test('60 none nodes on one pooled agent Worker: built in node batches, scaled by update, torn down to nothing', async () => {
+test('60 none nodes on one pooled agent Worker: built and torn down in node batches, scaled by update, nothing left', async () => {
   const name = 'pool';
   const handle = await env.client.workflow.start<typeof scenarioWorkflow>('scenarioWorkflow', {
     taskQueue: COMPUTE_TASK_QUEUE,
@@ -126,6 +126,10 @@ test('60 none nodes on one pooled agent Worker: built in node batches, scaled by
   const outcome = await handle.result();
   expect(outcome).toMatchObject({ phase: 'deleted', cleanupErrors: [] });
   expect(pluginNodes(`${name}-`)).toBe(0);
+  // The teardown deleted the 60 plugin nodes in two deleteNodes activities as well.
+  const last = (await handle.fetchHistory()).events ?? [];
+  const deletes = last.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((t) => t === 'deleteNodes' || t === 'deleteNode');
+  expect(deletes).toEqual(['deleteNodes', 'deleteNodes']);
   // Every node's state (its virtual VM and endpoint ranges) is gone with it.
   const left = readdirSync(stateDir, { recursive: true }).map(String).filter((f) => f.includes(`${name}-n`));
   expect(left).toEqual([]);

@@ -59,6 +59,24 @@ async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Runs `fn` over the items, `concurrency` at a time; the first failure stops the other lanes and is thrown. */
+async function inLanes<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const lane = async (): Promise<void> => {
+    while (next < items.length && !failed) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (err) {
+        failed = true; // the other lanes stop after their call in flight
+        throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, lane));
+}
+
 const vpcOut = (v: Vpc__Output): VpcObject => ({ id: v.id, vni: v.vni, ip: v.ip, prefix: v.prefix, optional: v.optional });
 const subnetOut = (s: Subnet__Output): SubnetObject => ({ id: s.id, vpc: s.vpc, vni: s.vni, ip: s.ip, prefix: s.prefix, optional: s.optional });
 const nodeOut = (n: Node__Output): NodeObject => ({ name: n.name, ip: n.ip, mac: n.mac, optional: n.optional });
@@ -99,21 +117,13 @@ export function createComputeActivities(deps: ComputeActivityDeps) {
      * like createNode (a retry re-sends the ones already made, which the plugin accepts).
      */
     async createNodes(target: PluginTarget, nodes: NodeObject[], concurrency = 16): Promise<number> {
-      let next = 0;
-      let failed = false;
-      const lane = async (): Promise<void> => {
-        while (next < nodes.length && !failed) {
-          const node = nodes[next++]!;
-          try {
-            await call(`create node ${node.name}`, () => client(target).createNode({ node }));
-          } catch (err) {
-            failed = true; // the other lanes stop after their call in flight
-            throw err;
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, nodes.length)) }, lane));
+      await inLanes(nodes, concurrency, (node) => call(`create node ${node.name}`, () => client(target).createNode({ node })));
       return nodes.length;
+    },
+    /** Deletes many nodes in one activity, like createNodes; a missing node is fine. */
+    async deleteNodes(target: PluginTarget, names: string[], concurrency = 16): Promise<number> {
+      await inLanes(names, concurrency, (name) => call(`delete node ${name}`, () => client(target).deleteNode({ name })));
+      return names.length;
     },
     async updateNode(target: PluginTarget, node: NodeObject): Promise<NodeObject> {
       const res = await call(`update node ${node.name}`, () => client(target).updateNode({ node }));
