@@ -112,12 +112,15 @@ export async function cleanScenario(deps: CleanDeps, scenario: string): Promise<
   if (netns > 0) await waitForTeardown(deps.runner, await findTag(deps.records.stateDir, scenario));
   // The tag is freed only when no record of the scenario is left: names still in use keep it.
   if ((await deps.records.live(scenario)).size === 0) await releaseTag(deps.records.stateDir, scenario);
-  // No local cloud left on the machine: the receive backlog goes back to what it was.
-  if (![...(await listNetns())].some(isFabricNetns)) {
-    const restored = await restoreBacklog();
-    if (restored) process.stderr.write(`merak: net.core.netdev_max_backlog restored to ${restored.after} (no local scenario left)\n`);
-  }
+  await restoreBacklogIfIdle();
   return { scenario, netns, links };
+}
+
+/** No local cloud (fabric namespace) left on the machine: the receive backlog goes back to what it was. */
+async function restoreBacklogIfIdle(): Promise<void> {
+  if ([...(await listNetns())].some(isFabricNetns)) return;
+  const restored = await restoreBacklog();
+  if (restored) process.stderr.write(`merak: net.core.netdev_max_backlog restored to ${restored.after} (no local scenario left)\n`);
 }
 
 /** Cleans every scenario that has records in the state directory, and cleans interrupted by a crash. */
@@ -130,5 +133,8 @@ export async function cleanAll(deps: CleanDeps): Promise<CleanSummary[]> {
   }
   const scenarios = new Set([...(await deps.records.scenarios()), ...(await tagOwners(deps.records.stateDir))]);
   for (const s of [...scenarios].sort()) out.push(await cleanScenario(deps, s));
+  // Also when there was nothing to clean here: the scenario that raised it may have kept its
+  // records in another state directory that is gone now.
+  await restoreBacklogIfIdle();
   return out;
 }

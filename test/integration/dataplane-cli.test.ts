@@ -4,12 +4,21 @@
  * --all` leaves nothing of them, and the root namespace gained no address, route or link.
  */
 import { Command } from 'commander';
-import { mkdtempSync, rmSync, existsSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { register as registerLocal } from '../../src/cli/commands/local';
 import { register as registerClean } from '../../src/cli/commands/clean';
 import { isRoot, netnsNames, pingFrom, rootSnapshot } from './dataplane-fixture';
+import { BACKLOG_RECORD, LOCAL_BACKLOG } from '../../src/dataplane/backlog';
+
+/** The tag a scenario claimed in a state directory (tags/<tag> files). */
+function scenarioTagOf(stateDir: string): string {
+  const tags = readdirSync(path.join(stateDir, 'tags'));
+  if (tags.length !== 1) throw new Error(`expected one tag in ${stateDir}, found ${tags.join(', ')}`);
+  return tags[0]!;
+}
 
 const describeRoot = isRoot ? describe : describe.skip;
 jest.setTimeout(120_000);
@@ -75,6 +84,29 @@ describeRoot('merak local up / clean', () => {
       rmSync(stateDir, { recursive: true, force: true });
     }
     expect(existsSync(stateDir)).toBe(false);
+  });
+
+  test('local up raises the receive backlog; clean puts back the value it found, even when its records are gone', async () => {
+    const stateDir = mkdtempSync(path.join(tmpdir(), 'merak-cli-'));
+    const sysctl = '/proc/sys/net/core/netdev_max_backlog';
+    const original = readFileSync(sysctl, 'utf8').trim();
+    const scenario = `t-bl-${process.pid}`;
+    try {
+      await merak(['local', 'up', '--scenario', scenario, '--nodes', '1', '--state-dir', stateDir, '-o', 'json']);
+      expect(Number(readFileSync(sysctl, 'utf8'))).toBeGreaterThanOrEqual(LOCAL_BACKLOG);
+      // The scenario's records vanish with their directory (as a test's temporary one does); its
+      // namespaces are removed by hand. `merak clean` on an empty state directory still restores.
+      for (const ns of netnsNames().filter((n) => n.startsWith('mk-') && n.includes(scenarioTagOf(stateDir)))) execFileSync('ip', ['netns', 'del', ns]);
+      rmSync(stateDir, { recursive: true, force: true });
+      const empty = mkdtempSync(path.join(tmpdir(), 'merak-cli-'));
+      await merak(['clean', '--all', '--state-dir', empty]);
+      rmSync(empty, { recursive: true, force: true });
+      expect(readFileSync(sysctl, 'utf8').trim()).toBe(original);
+      expect(existsSync(BACKLOG_RECORD)).toBe(false);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+      writeFileSync(sysctl, `${original}\n`);
+    }
   });
 
   test('bad input is refused with the flag, the value and the rule', async () => {
