@@ -11,20 +11,21 @@ export type NsOp =
   | { op: 'up'; ifname: string }
   | { op: 'addr'; ifname: string; cidr: string }
   | { op: 'route'; ifname: string; gateway: string }
+  /** No IPv6 link-local address on this interface when it comes up (netlink addr_gen_mode none); set it before up. */
+  | { op: 'no-ipv6-addrgen'; ifname: string }
   /** A net.* setting of the namespace itself (e.g. net.ipv6.conf.all.disable_ipv6); a key the kernel lacks is skipped. */
   | { op: 'sysctl'; key: string; value: string };
 
 /**
- * Turns IPv6 off for the interfaces made later in a namespace Merak made. The
- * emulated network is IPv4; left on, every interface brought up sends IPv6 duplicate-address,
- * router-solicitation and MLD multicasts, which the bridges flood to every VM of the VNI on every
- * node: at 10 x 1000 VMs that flood alone overran the kernel's receive backlog and lost pings.
+ * Turns IPv6 off for the interfaces made later in a node or fabric namespace (one per node; VMs
+ * use the per-interface `no-ipv6-addrgen` op instead, see nsconfig.py). The emulated network is
+ * IPv4; left on, every interface brought up sends IPv6 duplicate-address, router-solicitation and
+ * MLD multicasts, which the bridges flood to every VM of the VNI on every node.
  */
 export const IPV6_OFF: readonly NsOp[] = [
   // Only the default for devices made from now on, which is why it is set before any device is
   // made in the namespace (loopback keeps ::1, which never leaves it). Writing `all` as well
-  // would take the rtnl lock, by busy retry: with 7000 VMs on the machine that write alone cost
-  // about 9 ms per namespace and was most of the time of a batch (measured).
+  // would take the rtnl lock, which the kernel retries for until it gets it.
   { op: 'sysctl', key: 'net.ipv6.conf.default.disable_ipv6', value: '1' },
 ];
 

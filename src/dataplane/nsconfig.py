@@ -8,6 +8,7 @@
 #   OP = {"op": "up", "ifname": "lo"}
 #      | {"op": "addr", "ifname": "eth0", "cidr": "10.0.0.5/24"}      (replace: idempotent)
 #      | {"op": "route", "ifname": "eth0", "gateway": "10.0.0.1"}     (default route, replace)
+#      | {"op": "no-ipv6-addrgen", "ifname": "eth0"}                   (no IPv6 link-local address: set before up)
 #      | {"op": "sysctl", "key": "net.ipv6.conf.all.disable_ipv6", "value": "1"}
 #            (the namespace's own copy of a net.* setting; a key the kernel lacks is skipped)
 #   reply: {"ok": true} | {"ok": false, "error": "...", "op": N}
@@ -15,7 +16,9 @@ import ctypes, json, os, socket, struct, sys
 
 CLONE_NEWNET = 0x40000000
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_REPLACE, NLM_F_CREATE = 0x1, 0x4, 0x100, 0x400
-RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE, NLMSG_ERROR = 16, 20, 24, 2
+RTM_NEWLINK, RTM_SETLINK, RTM_NEWADDR, RTM_NEWROUTE, NLMSG_ERROR = 16, 19, 20, 24, 2
+IFLA_AF_SPEC, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE, NLA_F_NESTED = 26, 8, 1, 0x8000
+EAFNOSUPPORT = 97
 IFF_UP = 1
 IFA_ADDRESS, IFA_LOCAL = 1, 2
 RTA_OIF, RTA_GATEWAY = 4, 5
@@ -35,7 +38,7 @@ def attr(kind, data):
 def request(sock, msg_type, body):
     global seq
     seq += 1
-    flags = NLM_F_REQUEST | NLM_F_ACK | (NLM_F_CREATE | NLM_F_REPLACE if msg_type != RTM_NEWLINK else 0)
+    flags = NLM_F_REQUEST | NLM_F_ACK | (NLM_F_CREATE | NLM_F_REPLACE if msg_type not in (RTM_NEWLINK, RTM_SETLINK) else 0)
     sock.send(struct.pack('=IHHII', 16 + len(body), msg_type, flags, seq, 0) + body)
     while True:
         data = sock.recv(65536)
@@ -87,6 +90,17 @@ def run_op(sock, op, indexes):
         indexes[name] = idx
     if kind == 'up':
         request(sock, RTM_NEWLINK, struct.pack('=BxHiII', socket.AF_UNSPEC, 0, idx, IFF_UP, IFF_UP))
+    elif kind == 'no-ipv6-addrgen':
+        # IFLA_AF_SPEC { AF_INET6 { IFLA_INET6_ADDR_GEN_MODE = NONE } }: the interface gets no IPv6
+        # link-local address when it comes up, so it sends no DAD, router solicitation or MLD.
+        # Netlink, not /proc/sys: a sysctl path looked up in thousands of namespaces got slower
+        # with every namespace (0.2 ms at first, 6.7 ms after 5000; measured).
+        inner = attr(NLA_F_NESTED | socket.AF_INET6, attr(IFLA_INET6_ADDR_GEN_MODE, struct.pack('=B', IN6_ADDR_GEN_MODE_NONE)))
+        try:
+            request(sock, RTM_SETLINK, struct.pack('=BxHiII', socket.AF_UNSPEC, 0, idx, 0, 0) + attr(NLA_F_NESTED | IFLA_AF_SPEC, inner))
+        except OSError as e:
+            if e.errno != EAFNOSUPPORT:  # a kernel without IPv6 has nothing to turn off
+                raise
     elif kind == 'addr':
         addr, _, plen = op['cidr'].partition('/')
         fam, raw = parse_ip(addr)

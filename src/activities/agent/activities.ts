@@ -15,7 +15,7 @@ import { runChecked } from '../../dataplane/command';
 import { cleanScenario, cleanWriter } from '../../dataplane/clean';
 import { CommandFailedError } from '../../dataplane/errors';
 import { runBatch } from '../../dataplane/ip-batch';
-import { applyNsConfig, IPV6_OFF, type NsRequest } from '../../dataplane/ns-helper';
+import { applyNsConfig, type NsRequest } from '../../dataplane/ns-helper';
 import { listLinks, listMountedNetns, listNetns, netnsAddLines, netnsPath } from '../../dataplane/netns';
 import { hostVethPrefix, nodeNetns, parseVmNetns, underlayNodeEnd, vmNetns } from '../../dataplane/names';
 import { ensureNodeNs, LOCAL_WRITER } from '../../dataplane/node-ns';
@@ -333,7 +333,7 @@ export function createAgentActivities(deps: AgentDeps) {
         await runBatch(deps.runner, netnsAddLines(missing.map((v) => v.name), await listNetns(), mounted));
         await finish();
         const stage = (async () => {
-          await applyNsConfig(deps.runner, vms.map((v): NsRequest => ({ ns: v.netnsPath, ops: [...IPV6_OFF, { op: 'up', ifname: 'lo' }] })));
+          await applyNsConfig(deps.runner, vms.map((v): NsRequest => ({ ns: v.netnsPath, ops: [{ op: 'up', ifname: 'lo' }] })));
           await p.vmAdd(ctx, vms);
         })();
         stage.catch(() => undefined); // awaited in finish(); this only keeps it from counting as unhandled meanwhile
@@ -429,7 +429,8 @@ export function createAgentActivities(deps: AgentDeps) {
         q = { ns: ep.vm.netnsPath, ops: [] };
         byVm.set(ep.vm.netnsPath, q);
       }
-      q.ops.push({ op: 'up', ifname: ep.ifname }, { op: 'addr', ifname: ep.ifname, cidr: ep.ip });
+      // The veth was made down: it comes up without an IPv6 link-local address (see the helper).
+      q.ops.push({ op: 'no-ipv6-addrgen', ifname: ep.ifname }, { op: 'up', ifname: ep.ifname }, { op: 'addr', ifname: ep.ifname, cidr: ep.ip });
       if (ep.endpoint === 0) q.ops.push({ op: 'route', ifname: ep.ifname, gateway: ep.gateway });
     }
     return [...byVm.values()];
@@ -501,7 +502,7 @@ export function createAgentActivities(deps: AgentDeps) {
           // ever appears in the namespace the agent runs in (local mode).
           await runBatch(
             deps.runner,
-            todo.map((ep) => `link add ${ep.ifname} netns ${ep.vm.name} address ${ep.mac} up type veth peer name ${ep.hostIfname}${peerNs}`),
+            todo.map((ep) => `link add ${ep.ifname} netns ${ep.vm.name} address ${ep.mac} type veth peer name ${ep.hostIfname}${peerNs}`),
           );
           for (const ep of todo) have.add(ep.hostIfname);
           changed += todo.length;
