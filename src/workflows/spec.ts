@@ -52,7 +52,7 @@ const validPort = (address: string) => {
 /**
  * The schemas, built on first use. zod is required here rather than imported at the top: the
  * workflow bundle evaluates its modules again for every workflow run, and evaluating zod and
- * these schemas cost about 40 % of the workflow thread's CPU in a 300-node build, where only
+ * these schemas cost about half of the workflow thread's CPU in a 300-node build, where only
  * the scenario workflow (once per run) ever validates a spec; the node workflows never do.
  */
 function defineSchemas(z: typeof Z) {

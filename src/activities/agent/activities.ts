@@ -106,6 +106,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** Whether a batch resumes from an earlier attempt's heartbeat; a phase names its step in a multi-step activity. */
 type Resume = boolean | { phase: string };
+const phaseOf = (resume: Resume): string | undefined => (typeof resume === 'object' ? resume.phase : undefined);
 
 export function createAgentActivities(deps: AgentDeps) {
   const clock = deps.clock ?? Date.now;
@@ -310,7 +311,7 @@ export function createAgentActivities(deps: AgentDeps) {
     const ns = await nodeNs(b.scenario, b.node, tag);
     const ctx = pluginContext(b.scenario, b.node, tag, ns);
     let changed = 0;
-    const phase = typeof resume === 'object' ? resume.phase : undefined;
+    const phase = phaseOf(resume);
     let done = resume ? Math.min(resumePoint(phase), b.count) : 0;
     // Two-stage pipeline: while the helper brings up loopback in chunk k (and the plugin sees it),
     // `ip` already makes the namespaces of chunk k+1; the machine's second core is not idle.
@@ -469,7 +470,7 @@ export function createAgentActivities(deps: AgentDeps) {
     const ctx = pluginContext(b.scenario, b.node, tag, ns, b.nodeSlot, b.underlayCidr);
     let requested = 0;
     let changed = 0;
-    const phase = typeof resume === 'object' ? resume.phase : undefined;
+    const phase = phaseOf(resume);
     let done = resume ? Math.min(resumePoint(phase), b.count) : 0;
     // The node's links are listed once per call, then kept up to date with what this call makes:
     // listing per chunk would cost O(links) per chunk, growing with the node.
