@@ -23,7 +23,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/workflows/**/*.ts'],
+    files: ['src/workflows/**/*.ts', 'src/model/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',

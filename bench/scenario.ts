@@ -31,9 +31,11 @@ import { createPluginRegistry, pluginDirsFromEnv } from '../src/endpoint-plugins
 import { startReferencePlugin, type RunningReferencePlugin } from '../src/plugin/reference/server';
 import { createAgentWorkers } from '../src/workers/agent';
 import { createComputeWorker } from '../src/workers/compute';
-import { COMPUTE_TASK_QUEUE, nodeWorkflowId, resultsQuery, scenarioWorkflowId, statusQuery, teardownSignal, type ScenarioStatus } from '../src/workflows/messages';
+import { resultsQuery, statusQuery, teardownSignal } from '../src/workflows/messages';
+import type { ScenarioStatus } from '../src/model/status';
+import { COMPUTE_TASK_QUEUE, nodeWorkflowId, scenarioWorkflowId } from '../src/model/queues';
 import type { scenarioWorkflow } from '../src/workflows';
-import type { ScenarioInput } from '../src/workflows/spec';
+import type { ScenarioInput } from '../src/model/spec';
 import { bundleWorkflows, createTestEnv } from '../test/helpers/temporal';
 import { devServerPid, load, mb, meminfo, netnsNames, procCpuMs, procMem, resetPeakRss, sampleMax } from './scenario-probe';
 

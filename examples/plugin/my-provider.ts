@@ -13,7 +13,7 @@
  *   node .state/example/examples/plugin/my-provider.js 50061
  */
 import { PluginError, serveNetworkPlugin, type NetworkPluginHandlers, type Node__Output, type Subnet__Output, type Vpc__Output } from '../../src/plugin/sdk';
-import { cidrContains, cidrFrom, Ipv4FormatError, type Ipv4Cidr } from '../../src/net/ipv4';
+import { cidrContains, cidrFrom, Ipv4FormatError, type Ipv4Cidr } from '../../src/model/ipv4';
 
 /** First VNI this provider hands out. */
 const FIRST_VNI = 10_000;

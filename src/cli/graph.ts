@@ -1,4 +1,4 @@
-import type { ScenarioStatus } from '../workflows/messages';
+import type { ScenarioStatus } from '../model/status';
 
 // Mermaid and DOT renderings of a live scenario: VPCs with their subnets, nodes with their VM
 // counts, and which VPCs each node's VMs join. Pure: it draws the `status` query's answer.

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import type { TestResult } from '../workflows/messages';
+import type { TestResult } from '../model/status';
 import { renderJUnit, renderJson, renderTable } from '../report';
 
 /** Prints test results to stdout: a table with a summary line for people (coloured on a terminal), JSON for machines. */

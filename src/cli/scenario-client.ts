@@ -1,7 +1,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { resolveTemporalOptions, connectClient, type TemporalFlagValues } from '../temporal/connection';
 import type { scenarioWorkflow } from '../workflows';
-import { scenarioWorkflowId } from '../workflows/messages';
+import { scenarioWorkflowId } from '../model/queues';
 
 /** A Temporal client for a merak command, from its flags and the Temporal CLI's environment. */
 export async function clientFor(flags: TemporalFlagValues): Promise<{ client: Client; namespace: string; address: string; close(): Promise<void> }> {

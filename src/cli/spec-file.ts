@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { parseSpec, type ScenarioInput, type ScenarioSpec } from '../workflows/spec';
+import { parseSpec, type ScenarioInput, type ScenarioSpec } from '../model/spec';
 
 /** Reads a scenario file (YAML or JSON: JSON is YAML) and validates it before anything is built. */
 export async function readSpecFile(file: string): Promise<{ input: ScenarioInput; spec: ScenarioSpec }> {

@@ -19,13 +19,10 @@
  * | chunk uplink veth | node | `m<tag>k<vni36>c<c36>` / `m<tag>j<vni36>c<c36>` |
  */
 import { InvalidInputError } from './errors';
+import { NODE_RE, SCENARIO_RE } from '../model/names';
 
 /** Longest interface name the kernel accepts (IFNAMSIZ 16 including the NUL). */
 export const IFNAME_MAX = 15;
-/** Scenario names: also used as file names in the state directory. */
-export const SCENARIO_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
-/** Node names: part of namespace names. */
-export const NODE_RE = /^[a-z0-9][a-z0-9-]{0,39}$/;
 /** A scenario tag: a letter then three base-36 characters. */
 export const TAG_RE = /^[a-z][a-z0-9]{3}$/;
 /** Interface names requested inside a VM: the kernel's rules (no '/', no whitespace, not '.' or '..'). */

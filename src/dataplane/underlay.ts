@@ -3,9 +3,9 @@
  * in the pure IPAM module the workflow uses too (network + 1 + slot); this wrapper turns its
  * errors into the agent's InvalidInputError and adds the prefix length.
  */
-import { parseCidr, Ipv4FormatError } from '../net/ipv4';
-import { underlayAddress as slotAddress } from '../workflows/ipam';
-import { DEFAULT_UNDERLAY_CIDR } from '../workflows/spec';
+import { parseCidr, Ipv4FormatError } from '../model/ipv4';
+import { underlayAddress as slotAddress } from '../model/ipam';
+import { DEFAULT_UNDERLAY_CIDR } from '../model/spec';
 import { InvalidInputError } from './errors';
 
 export { DEFAULT_UNDERLAY_CIDR };

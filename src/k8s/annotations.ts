@@ -1,4 +1,4 @@
-import { TEST_KINDS, type TestKind } from '../workflows/spec';
+import { TEST_KINDS, type TestKind } from '../model/spec';
 import { AnnotationError, type PodRef } from './errors';
 
 // The scenario manager describes each emulated node with annotations on the pod that runs its

@@ -1,5 +1,5 @@
 import { parse as parseYaml } from 'yaml';
-import { checkSpec, formatIssue, type ScenarioInput, type ScenarioSpec } from '../workflows/spec';
+import { checkSpec, formatIssue, type ScenarioInput, type ScenarioSpec } from '../model/spec';
 import { DEFAULT_CONFIGMAP, checkScenarioName, parseNodeAnnotations, type NodeAnnotations } from './annotations';
 import { ScenarioMappingError, type AnnotationError, type PodRef } from './errors';
 

@@ -1,4 +1,4 @@
-import type { ScenarioInput, ScenarioSpec } from '../workflows/spec';
+import type { ScenarioInput, ScenarioSpec } from '../model/spec';
 
 // What the controller asks of a scenario workflow when the pods change. Pure: it compares what
 // this controller last made the workflow hold with what the pods say now.

@@ -1,4 +1,4 @@
-import type { ScenarioSpec } from '../workflows/spec';
+import type { ScenarioSpec } from '../model/spec';
 import { hasMerakAnnotations, type NodeAnnotations } from './annotations';
 import type { ScenarioMappingError } from './errors';
 import type { EventRecorder, EventSubject } from './event-body';

@@ -8,8 +8,9 @@ import {
   type Client,
 } from '@temporalio/client';
 import { MERAK_SCENARIO } from '../temporal/search-attributes';
-import { COMPUTE_TASK_QUEUE, applySignal, scaleUpdate, scenarioWorkflowId, teardownSignal } from '../workflows/messages';
-import type { ScenarioInput } from '../workflows/spec';
+import { applySignal, scaleUpdate, teardownSignal } from '../workflows/messages';
+import { COMPUTE_TASK_QUEUE, scenarioWorkflowId } from '../model/queues';
+import type { ScenarioInput } from '../model/spec';
 
 // The controller's only way to Temporal: start, apply, scale, tear down a scenario workflow,
 // and find the ones a controller started. An interface so the controller's bookkeeping can be

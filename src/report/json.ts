@@ -1,5 +1,5 @@
 /** Test results for machines: `{ summary, results }`, stable key order. Pure. */
-import type { TestResult } from '../workflows/messages';
+import type { TestResult } from '../model/status';
 import { summarize, type ResultSummary } from './summary';
 
 export interface ResultDocument {

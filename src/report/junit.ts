@@ -4,7 +4,7 @@
  * outcome is a <failure>; a check that could not be made ("not tested: …") is an <error>.
  * Measurements go to <system-out>. Pure; deterministic unless a timestamp is given.
  */
-import type { TestResult } from '../workflows/messages';
+import type { TestResult } from '../model/status';
 import { measurement } from './summary';
 import { escapeXmlAttr as attr, escapeXmlText as text } from './xml-escape';
 

@@ -1,5 +1,5 @@
 /** Counting test results: overall and per kind. Pure. */
-import type { TestResult } from '../workflows/messages';
+import type { TestResult } from '../model/status';
 
 export interface Tally {
   total: number;

@@ -1,6 +1,6 @@
 /** Test results as a human table (cli-table3), one row per check, and a summary line. Pure. */
 import Table from 'cli-table3';
-import type { TestResult } from '../workflows/messages';
+import type { TestResult } from '../model/status';
 import { measurement, summarize, summaryLine } from './summary';
 
 export interface TableOptions {

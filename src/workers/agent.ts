@@ -9,7 +9,7 @@ import { createAgentActivities, type NodeMode } from '../activities/agent/activi
 import { spawnRunner } from '../dataplane/command';
 import { FileOwnerRecords, stateDirFromEnv } from '../dataplane/owner-records';
 import { validateNode } from '../dataplane/names';
-import { AGENT_POOL_TASK_QUEUE, agentTaskQueue } from '../workflows/messages';
+import { AGENT_POOL_TASK_QUEUE, agentTaskQueue } from '../model/queues';
 import { createPluginRegistry, pluginDirsFromEnv } from '../endpoint-plugins/registry';
 
 /** Task queue of a node's agent (one definition, shared with the workflows). */

@@ -4,7 +4,7 @@
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createComputeActivities, createPluginClientCache } from '../activities/compute';
-import { COMPUTE_TASK_QUEUE } from '../workflows/messages';
+import { COMPUTE_TASK_QUEUE } from '../model/queues';
 
 export interface ComputeWorkerOptions {
   connection: NativeConnection;

@@ -7,9 +7,9 @@
  */
 import { defineQuery, patched, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { AgentActivities } from '../activities/agent/activities';
-import { agentTaskQueue } from './messages';
-import { segmentsFor, type PlanSubnet, type RangeList } from './plan';
-import type { ScenarioSpec } from './spec';
+import { agentTaskQueue } from '../model/queues';
+import { segmentsFor, type PlanSubnet, type RangeList } from '../model/plan';
+import type { ScenarioSpec } from '../model/spec';
 
 /**
  * Patch marker: from here on a batch is one createBatch activity (node, VMs, endpoints) instead

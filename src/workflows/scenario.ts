@@ -34,32 +34,15 @@ import type { AgentActivities } from '../activities/agent/activities';
 import type { ComputeActivities, PluginTarget } from '../activities/compute';
 import type { TestingActivities } from '../activities/testing/activities';
 import { MERAK_SCENARIO } from '../temporal/search-attributes';
-import { formatIpv4, parseCidr } from '../net/ipv4';
-import { forEachBounded } from './concurrency';
-import { diffSpecs } from './diff';
-import { nodeMac } from './mac';
-import {
-  COMPUTE_TASK_QUEUE,
-  agentQueueOf,
-  applySignal,
-  nodeWorkflowId,
-  resultsQuery,
-  scaleSignal,
-  scaleUpdate,
-  scenarioWorkflowId,
-  statusQuery,
-  teardownSignal,
-  testSignal,
-  type BuiltObject,
-  type ScaleRequest,
-  type ScaleResult,
-  type ScenarioPhase,
-  type ScenarioStatus,
-  type TestRequest,
-  type TestResult,
-} from './messages';
+import { formatIpv4, parseCidr } from '../model/ipv4';
+import { forEachBounded } from '../model/concurrency';
+import { diffSpecs } from '../model/diff';
+import { nodeMac } from '../model/mac';
+import { applySignal, resultsQuery, scaleSignal, scaleUpdate, statusQuery, teardownSignal, testSignal } from './messages';
+import type { BuiltObject, ScaleRequest, ScaleResult, ScenarioPhase, ScenarioStatus, TestRequest, TestResult } from '../model/status';
+import { COMPUTE_TASK_QUEUE, agentQueueOf, nodeWorkflowId, scenarioWorkflowId } from '../model/queues';
 import { nodeWorkflow } from './node';
-import { pairOptionsFromSpec, selectPairs } from './pairs';
+import { pairOptionsFromSpec, selectPairs } from '../model/pairs';
 import {
   chooseBlockSize,
   endpointAddress,
@@ -69,8 +52,8 @@ import {
   reserveAddresses,
   AddressSpaceError,
   type AddressBook,
-} from './plan';
-import { MAX_VMS_PER_NODE, parseSpec, SpecError, type NodeSpec, type ScenarioInput, type ScenarioSpec, type TestKind } from './spec';
+} from '../model/plan';
+import { MAX_VMS_PER_NODE, parseSpec, SpecError, type NodeSpec, type ScenarioInput, type ScenarioSpec, type TestKind } from '../model/spec';
 
 /** Plugin calls in flight at once per stage. */
 const PLUGIN_FAN_OUT = 16;

@@ -6,7 +6,7 @@
 import { chmodSync, writeFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { makeFixture, isRoot, pingFrom, vmInterfaces, netnsNames, type Fixture } from './dataplane-fixture';
-import { endpointMac } from '../../src/workflows/mac';
+import { endpointMac } from '../../src/model/mac';
 import { vmNetns, nodeNetns } from '../../src/dataplane/names';
 import { listLinks } from '../../src/dataplane/netns';
 import { spawnRunner } from '../../src/dataplane/command';

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { makeFixture, isRoot, pingFrom, vmInterfaces, vmRoutes, type Fixture } from './dataplane-fixture';
-import { endpointMac } from '../../src/workflows/mac';
+import { endpointMac } from '../../src/model/mac';
 import { vmNetns, BRIDGE_CHUNK_PORTS } from '../../src/dataplane/names';
 import type { EndpointBatch } from '../../src/activities/agent/types';
 

@@ -22,20 +22,11 @@ import { findTag } from '../../src/dataplane/tags';
 import { cleanAll } from '../../src/dataplane/clean';
 import { spawnRunner } from '../../src/dataplane/command';
 import { FileOwnerRecords } from '../../src/dataplane/owner-records';
-import {
-  COMPUTE_TASK_QUEUE,
-  applySignal,
-  nodeWorkflowId,
-  resultsQuery,
-  scaleSignal,
-  scaleUpdate,
-  scenarioWorkflowId,
-  statusQuery,
-  teardownSignal,
-  type ScenarioStatus,
-} from '../../src/workflows/messages';
+import { applySignal, resultsQuery, scaleSignal, scaleUpdate, statusQuery, teardownSignal } from '../../src/workflows/messages';
+import type { ScenarioStatus } from '../../src/model/status';
+import { COMPUTE_TASK_QUEUE, nodeWorkflowId, scenarioWorkflowId } from '../../src/model/queues';
 import type { scenarioWorkflow } from '../../src/workflows';
-import type { ScenarioInput } from '../../src/workflows/spec';
+import type { ScenarioInput } from '../../src/model/spec';
 import { bundleWorkflows, createTestEnv } from '../helpers/temporal';
 import { startFaultProxy } from '../helpers/plugin';
 

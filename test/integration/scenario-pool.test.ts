@@ -15,18 +15,11 @@ import type { Worker } from '@temporalio/worker';
 import { createComputeWorker } from '../../src/workers/compute';
 import { createAgentWorkers } from '../../src/workers/agent';
 import { startReferencePlugin, type RunningReferencePlugin } from '../../src/plugin/reference/server';
-import {
-  AGENT_POOL_TASK_QUEUE,
-  COMPUTE_TASK_QUEUE,
-  nodeWorkflowId,
-  scaleUpdate,
-  scenarioWorkflowId,
-  statusQuery,
-  teardownSignal,
-  type ScenarioStatus,
-} from '../../src/workflows/messages';
+import { scaleUpdate, statusQuery, teardownSignal } from '../../src/workflows/messages';
+import type { ScenarioStatus } from '../../src/model/status';
+import { AGENT_POOL_TASK_QUEUE, COMPUTE_TASK_QUEUE, nodeWorkflowId, scenarioWorkflowId } from '../../src/model/queues';
 import type { scenarioWorkflow } from '../../src/workflows';
-import type { ScenarioInput } from '../../src/workflows/spec';
+import type { ScenarioInput } from '../../src/model/spec';
 import { bundleWorkflows, createTestEnv } from '../helpers/temporal';
 
 jest.setTimeout(180_000);

@@ -15,8 +15,8 @@ import type { RunTestsInput } from '../../src/activities/testing/types';
 import type { Progress } from '../../src/activities/agent/heartbeat';
 import { vmNetns } from '../../src/dataplane/names';
 import { claimTag, releaseTag } from '../../src/dataplane/tags';
-import type { TestResult } from '../../src/workflows/messages';
-import type { TestPair } from '../../src/workflows/pairs';
+import type { TestResult } from '../../src/model/status';
+import type { TestPair } from '../../src/model/pairs';
 import { isRoot, netnsNames, rootSnapshot, type RootSnapshot } from './dataplane-fixture';
 
 const describeRoot = isRoot ? describe : describe.skip;

@@ -6,9 +6,9 @@
  */
 import { createTestingActivities } from '../../src/activities/testing/activities';
 import type { EndpointBatch } from '../../src/activities/agent/types';
-import { hostAddress } from '../../src/workflows/ipam';
-import { selectPairs, type EndpointAt } from '../../src/workflows/pairs';
-import type { TestResult } from '../../src/workflows/messages';
+import { hostAddress } from '../../src/model/ipam';
+import { selectPairs, type EndpointAt } from '../../src/model/pairs';
+import type { TestResult } from '../../src/model/status';
 import { renderTable } from '../../src/report/table';
 import { makeFixture, isRoot, type Fixture } from './dataplane-fixture';
 

@@ -1,6 +1,6 @@
 import { expandBatch, validateSegments } from '../../src/activities/agent/expand';
 import { EndpointBatchSchema, parsePayload, VmBatchSchema, type EndpointBatch } from '../../src/activities/agent/types';
-import { endpointMac } from '../../src/workflows/mac';
+import { endpointMac } from '../../src/model/mac';
 import { InvalidInputError } from '../../src/dataplane/errors';
 
 const subnetA = { id: 'sa', vpc: 'va', cidr: '10.0.0.0/24', gateway: '10.0.0.1', vni: 10 };

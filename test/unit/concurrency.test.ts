@@ -1,4 +1,4 @@
-import { forEachBounded } from '../../src/workflows/concurrency';
+import { forEachBounded } from '../../src/model/concurrency';
 
 /** A promise whose settling the test controls. */
 function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void } {

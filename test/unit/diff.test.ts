@@ -1,5 +1,5 @@
-import { diffSpecs } from '../../src/workflows/diff';
-import { parseSpec, type ScenarioInput } from '../../src/workflows/spec';
+import { diffSpecs } from '../../src/model/diff';
+import { parseSpec, type ScenarioInput } from '../../src/model/spec';
 
 const base = (): ScenarioInput => ({
   name: 'd',

@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { checkSpec } from '../../src/workflows/spec';
+import { checkSpec } from '../../src/model/spec';
 
 const dir = join(__dirname, '..', '..', 'examples');
 const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));

@@ -1,5 +1,5 @@
 import { graphDot, graphMermaid } from '../../src/cli/graph';
-import type { ScenarioStatus } from '../../src/workflows/messages';
+import type { ScenarioStatus } from '../../src/model/status';
 
 const status: ScenarioStatus = {
   name: 'demo',

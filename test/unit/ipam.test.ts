@@ -1,5 +1,5 @@
-import { parseCidr, parseIpv4 } from '../../src/net/ipv4';
-import { capacity, gateway, hostAddress, IpamRangeError, MAX_SUBNET_PREFIX, prefixOf, underlayAddress, underlayCapacity } from '../../src/workflows/ipam';
+import { parseCidr, parseIpv4 } from '../../src/model/ipv4';
+import { capacity, gateway, hostAddress, IpamRangeError, MAX_SUBNET_PREFIX, prefixOf, underlayAddress, underlayCapacity } from '../../src/model/ipam';
 
 /** Dotted quad of an unsigned 32-bit number, written independently of the code under test. */
 function dotted(n: number): string {

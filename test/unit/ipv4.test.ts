@@ -13,7 +13,7 @@ import {
   parseCidr,
   parseIpv4,
   prefixMask,
-} from '../../src/net/ipv4';
+} from '../../src/model/ipv4';
 
 describe('parseIpv4 / formatIpv4', () => {
   it.each([

@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 import { CONFIGMAP_KEY, buildScenario, configMapRefOf, groupByScenario, isNode, parsePod, type AnnotatedPod, type ConfigMapView, type PodView } from '../../src/k8s/mapping';
 import { canonicalJson, planScenario } from '../../src/k8s/plan';
-import { parseSpec } from '../../src/workflows/spec';
+import { parseSpec } from '../../src/model/spec';
 
 const network = {
   plugin: { address: 'merak-plugin.lab.svc:50051' },

@@ -4,7 +4,7 @@ import type { Logger } from '../../src/k8s/log';
 import { CONFIGMAP_KEY, type PodView } from '../../src/k8s/mapping';
 import { ScenarioReconciler } from '../../src/k8s/reconciler';
 import type { ScaleOutcome, ScenarioDriver } from '../../src/k8s/scenario-driver';
-import type { ScenarioInput } from '../../src/workflows/spec';
+import type { ScenarioInput } from '../../src/model/spec';
 
 // The reconciler's bookkeeping against a recording driver (a mock of Temporal, named so): which
 // calls it makes for which pod changes. The integration tests run the same code against a real

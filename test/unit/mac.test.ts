@@ -1,4 +1,4 @@
-import { endpointMac, fnv1a32, MAX_ENDPOINT_INDEX, MAX_ENDPOINTS_PER_VM, MAX_NODE_SLOT, MAX_VM_INDEX, NODE_MAC_INDEX, nodeMac } from '../../src/workflows/mac';
+import { endpointMac, fnv1a32, MAX_ENDPOINT_INDEX, MAX_ENDPOINTS_PER_VM, MAX_NODE_SLOT, MAX_VM_INDEX, NODE_MAC_INDEX, nodeMac } from '../../src/model/mac';
 
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 

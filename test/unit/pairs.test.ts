@@ -1,4 +1,4 @@
-import { seededRandom } from '../../src/workflows/random';
+import { seededRandom } from '../../src/model/random';
 import {
   endpointLabel,
   pairOptionsFromSpec,
@@ -8,7 +8,7 @@ import {
   type PairNodeInput,
   type PairSelection,
   type TestPair,
-} from '../../src/workflows/pairs';
+} from '../../src/model/pairs';
 
 /** A plan where VPC and IP follow from (node, vm) by a rule given per test. */
 function plan(vpcOf: (node: string, vm: number) => string): EndpointAt & { calls: number } {

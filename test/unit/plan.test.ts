@@ -11,8 +11,8 @@ import {
   AddressSpaceError,
   type AddressBook,
   type PlanSubnet,
-} from '../../src/workflows/plan';
-import { seededRandom as prng } from '../../src/workflows/random';
+} from '../../src/model/plan';
+import { seededRandom as prng } from '../../src/model/random';
 
 function subnets(cidrs: string[]): PlanSubnet[] {
   return cidrs.map((cidr, index) => ({ index, id: `s${index}`, vpc: index % 2 ? 'b' : 'a', cidr, gateway: '', vni: 100 + (index % 2) }));

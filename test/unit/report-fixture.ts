@@ -1,4 +1,4 @@
-import type { TestResult } from '../../src/workflows/messages';
+import type { TestResult } from '../../src/model/status';
 
 /** Results as the testing activity returned them in an integration run (addresses shortened). */
 export const SAMPLE: TestResult[] = [

@@ -1,7 +1,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { renderJUnit } from '../../src/report/junit';
 import { escapeXmlAttr, escapeXmlText } from '../../src/report/xml-escape';
-import type { TestResult } from '../../src/workflows/messages';
+import type { TestResult } from '../../src/model/status';
 import { SAMPLE } from './report-fixture';
 
 type Node = Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { parse as parseYaml } from 'yaml';
-import { capacity } from '../../src/workflows/ipam';
+import { capacity } from '../../src/model/ipam';
 import {
   checkSpec,
   DEFAULT_UNDERLAY_CIDR,
@@ -10,7 +10,7 @@ import {
   SpecError,
   totalEndpoints,
   type SpecIssue,
-} from '../../src/workflows/spec';
+} from '../../src/model/spec';
 
 /** A spec document as the tests poke at it: bad-input cases write values of any shape anywhere. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the point is to write ill-typed input

@@ -4,8 +4,8 @@
  * subnet, MAC endpointMac(scenario, nodeSlot, i, e). Generated lazily, so memory does not grow
  * with the batch.
  */
-import { capacity, hostAddress, prefixOf } from '../../workflows/ipam';
-import { endpointMac } from '../../workflows/mac';
+import { capacity, hostAddress, prefixOf } from '../../model/ipam';
+import { endpointMac } from '../../model/mac';
 import { InvalidInputError } from '../../dataplane/errors';
 import { bridgeChunk, hostVeth, vmNetns, validateVmIfname } from '../../dataplane/names';
 import { netnsPath } from '../../dataplane/netns';

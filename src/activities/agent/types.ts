@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { InvalidInputError } from '../../dataplane/errors';
-import { MAX_VM_INDEX, NODE_RE, SCENARIO_RE, MAX_VNI } from '../../dataplane/names';
+import { MAX_VM_INDEX, MAX_VNI } from '../../dataplane/names';
+import { NODE_RE, SCENARIO_RE } from '../../model/names';
 import { PLUGIN_NAME_RE } from '../../endpoint-plugins/exec-plugin';
 
 /** Largest batch one activity call takes; larger counts are split by the workflow. */

@@ -4,9 +4,10 @@
  * bad input fails with InvalidInputError naming the field, the value and the rule.
  */
 import { z } from 'zod';
-import { isIpv4, parseIpv4 } from '../../net/ipv4';
-import { MAX_VM_INDEX, NODE_RE, SCENARIO_RE } from '../../dataplane/names';
-import { TEST_KINDS } from '../../workflows/spec';
+import { isIpv4, parseIpv4 } from '../../model/ipv4';
+import { MAX_VM_INDEX } from '../../dataplane/names';
+import { NODE_RE, SCENARIO_RE } from '../../model/names';
+import { TEST_KINDS } from '../../model/spec';
 
 /** Most pairs one call takes (the spec's maxPairs plus the negative cap). */
 export const MAX_TEST_PAIRS = 200_000;

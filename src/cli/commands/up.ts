@@ -8,8 +8,10 @@ import { addTemporalOptions, type TemporalFlagValues } from '../../temporal/conn
 import { findTemporalCli } from '../../temporal/cli-path';
 import { startDevServer } from '../../temporal/dev-server';
 import { localStateDir, startDaemon } from '../../local/daemons';
-import { COMPUTE_TASK_QUEUE, scenarioWorkflowId, statusQuery, resultsQuery, type ScenarioStatus } from '../../workflows/messages';
-import type { ScenarioSpec } from '../../workflows/spec';
+import { statusQuery, resultsQuery } from '../../workflows/messages';
+import type { ScenarioStatus } from '../../model/status';
+import { COMPUTE_TASK_QUEUE, scenarioWorkflowId } from '../../model/queues';
+import type { ScenarioSpec } from '../../model/spec';
 import { readSpecFile } from '../spec-file';
 import { clientFor, scenarioHandle, webUiLink } from '../scenario-client';
 import { printResults, writeJunit } from '../results-output';

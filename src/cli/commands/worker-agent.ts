@@ -3,8 +3,8 @@ import { NativeConnection } from '@temporalio/worker';
 import { addTemporalOptions, resolveTemporalOptions, toNativeConnectionOptions, type TemporalFlagValues } from '../../temporal/connection';
 import { createAgentWorkers, agentQueue } from '../../workers/agent';
 import { createTestingActivities } from '../../activities/testing/activities';
-import { NODE_RE } from '../../dataplane/names';
-import { AGENT_POOL_TASK_QUEUE } from '../../workflows/messages';
+import { NODE_RE } from '../../model/names';
+import { AGENT_POOL_TASK_QUEUE } from '../../model/queues';
 import { workerCommand, runUntilSignalled } from './worker';
 
 // `merak worker agent --node NAME [--node NAME2 ...]`: the node agents of this machine.

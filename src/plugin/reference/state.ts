@@ -1,5 +1,5 @@
 import { PluginError } from '../errors';
-import { cidrContains, cidrsOverlap, formatCidr, type Ipv4Cidr } from '../../net/ipv4';
+import { cidrContains, cidrsOverlap, formatCidr, type Ipv4Cidr } from '../../model/ipv4';
 import { checkCidr, checkIpv4, checkKey, checkMac, checkOptional, checkSubnetVni, checkVni, show } from './validate';
 
 /**

@@ -1,5 +1,5 @@
 import { PluginError } from '../errors';
-import { cidrFrom, Ipv4FormatError, parseIpv4, type Ipv4Cidr } from '../../net/ipv4';
+import { cidrFrom, Ipv4FormatError, parseIpv4, type Ipv4Cidr } from '../../model/ipv4';
 
 /**
  * Field rules of the reference network plugin. Pure. Every failure is a PluginError

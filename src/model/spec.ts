@@ -7,10 +7,10 @@
  * and the rule, all at once, before anything is built. Pure: the workflow validates with it too.
  */
 import type { z as Z } from 'zod';
-import { cidrContains, cidrsOverlap, parseCidr, Ipv4FormatError, type Ipv4Cidr, isIpv4 } from '../net/ipv4';
+import { cidrContains, cidrsOverlap, parseCidr, Ipv4FormatError, type Ipv4Cidr, isIpv4 } from './ipv4';
 import { capacity, MAX_SUBNET_PREFIX, underlayCapacity } from './ipam';
 import { MAX_ENDPOINTS_PER_VM, MAX_NODE_SLOT, MAX_VM_INDEX } from './mac';
-import { NODE_RE } from '../dataplane/names';
+import { NODE_RE } from './names';
 
 /** Largest VNI a VXLAN header carries (24 bits). */
 export const MAX_VNI = 16_777_215;

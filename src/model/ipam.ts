@@ -6,7 +6,7 @@
  * broadcast address is never used, and host index 0 is network+2. A /31 or /32 has no room for a
  * gateway and a host, so it is refused.
  */
-import { cidrAddressAt, cidrSize, formatIpv4, parseCidr, type Ipv4Cidr } from '../net/ipv4';
+import { cidrAddressAt, cidrSize, formatIpv4, parseCidr, type Ipv4Cidr } from './ipv4';
 
 /** Smallest usable subnet: network, gateway, one host, broadcast. */
 export const MAX_SUBNET_PREFIX = 30;
