@@ -5,7 +5,19 @@
  */
 import type { TestKind } from './spec';
 
-export type ScenarioPhase = 'validating' | 'building' | 'testing' | 'ready' | 'scaling' | 'applying' | 'tearing-down' | 'deleted' | 'failed';
+/**
+ * Where a scenario is in its life: `building` (stage 1 and 2 of the first run), `testing`,
+ * `ready` (waiting for messages), `scaling`, `applying`, `tearing-down`, then `deleted`; `failed`
+ * when the build failed and everything it made was deleted. The spec is validated before the
+ * first status can be asked, so there is no phase for it.
+ */
+export type ScenarioPhase = 'building' | 'testing' | 'ready' | 'scaling' | 'applying' | 'tearing-down' | 'deleted' | 'failed';
+
+/**
+ * Where one node is: `pending` until the plugin holds it, then `reconciling` while its VM count
+ * differs from the desired one, `ready` when they match.
+ */
+export type NodePhase = 'pending' | 'reconciling' | 'ready';
 
 /** What exists of one kind of plugin object. */
 export interface BuiltObject {
@@ -25,7 +37,7 @@ export interface NodeStatus {
   /** VMs that exist on this node. */
   vms: number;
   endpoints: number;
-  phase: string;
+  phase: NodePhase;
 }
 
 export interface ScenarioStatus {
