@@ -1,0 +1,475 @@
+/**
+ * What one scenario workflow run knows, apart from Temporal: the spec it runs, the plugin objects
+ * it built, node slots, VM counts (existing and desired), the address book, test results, the
+ * phase and the status it reports, the scale arithmetic, and the carry-over it hands to the next
+ * run at continue-as-new. The workflow (src/workflows/scenario.ts) wires messages to it and runs
+ * the stages; everything here is plain data and arithmetic, so it is unit-tested without a server
+ * (test/unit/scenario-state.test.ts).
+ *
+ * It lives in src/model rather than next to the workflow because it is pure: the workflow-sandbox
+ * lint applies here too, and the dependency rules keep it from importing Temporal, activities or
+ * Node. Nothing here schedules a command, so the order of Temporal commands stays where it is
+ * visible: in the workflow and its stages.
+ */
+import { diffSpecs, type SpecDiff } from './diff';
+import { errorText } from './error-text';
+import { formatIpv4, parseCidr } from './ipv4';
+import { nodeMac } from './mac';
+import { pairOptionsFromSpec, selectPairs, type PairSelection } from './pairs';
+import { chooseBlockSize, endpointAddress, nodeUnderlayIp, placeVms, planSubnets, reserveAddresses, type AddressBook, type PlanSubnet, type RangeList } from './plan';
+import { MAX_VMS_PER_NODE, parseSpec, type NodeSpec, type ScenarioInput, type ScenarioSpec, type SubnetSpec, type TestKind, type VpcSpec } from './spec';
+import type { BuiltObject, ScaleRequest, ScaleResult, ScenarioPhase, ScenarioStatus, TestRequest, TestResult } from './status';
+
+/**
+ * What a run hands to the next one when it continues as new: counts and ranges only, never
+ * per-VM lists. It is the workflow's argument (`{ resume: carry }`), so it must survive JSON.
+ */
+export interface ScenarioCarryOver {
+  /** The spec input the scenario runs now (the last applied one). */
+  input: ScenarioInput;
+  /** Plugin objects that exist (or may exist), in creation order. */
+  built: BuiltObject[];
+  /** Times the workflow has continued as new, counting the hand-over this carry-over is for. */
+  generation: number;
+  cleanupErrors: string[];
+  /** Stable node slots (MACs, underlay addresses): a node keeps its slot for the scenario's life. */
+  slots: Record<string, number>;
+  /** VMs that exist per node. */
+  vms: Record<string, number>;
+  /** VMs wanted per node (placement, then scale). */
+  desired: Record<string, number>;
+  book: AddressBook;
+  results: TestResult[];
+  /** Test kinds asked for and not run yet; null when none. */
+  testsPending: TestKind[] | null;
+}
+
+/** The endpoint plugin a node uses: an executable's name, else the dataplane's built-in. */
+export function endpointPluginOf(spec: ScenarioSpec): string {
+  return spec.endpointPlugin ?? spec.dataplane;
+}
+
+/** Checks a scale request against a spec; returns the refusal, or undefined when it is fine. */
+export function scaleProblem(spec: ScenarioSpec, req: ScaleRequest): string | undefined {
+  const v = req?.vmsPerNode;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_VMS_PER_NODE) {
+    return `vmsPerNode: value ${JSON.stringify(v)} must be a whole number between 0 and ${MAX_VMS_PER_NODE}`;
+  }
+  if (req.node !== undefined && !spec.nodes.some((n) => n.name === req.node)) {
+    return `node: value ${JSON.stringify(req.node)} is not a node of scenario ${spec.name} (nodes: ${spec.nodes.map((n) => n.name).slice(0, 10).join(', ')})`;
+  }
+  return undefined;
+}
+
+/** A node the connectivity tests run from: the VMs it has now and the kinds it runs. */
+export interface TestNode {
+  name: string;
+  vms: number;
+  endpointsPerVm: number;
+  kinds: TestKind[];
+}
+
+/** An accepted `apply`: the new spec and what must change to reach it. */
+export interface ApplyPlan {
+  next: ScenarioSpec;
+  diff: SpecDiff;
+}
+
+export class ScenarioState {
+  /** The validated spec the scenario runs now; `apply` replaces it ({@link adopt}). */
+  spec: ScenarioSpec;
+  /** The input `spec` was parsed from: what continue-as-new hands on. */
+  input: ScenarioInput;
+  /** The scenario's name (an `apply` cannot change it). */
+  readonly name: string;
+  /** Times the workflow continued as new before this run. */
+  readonly generation: number;
+  phase: ScenarioPhase = 'building';
+  /** The failure that stopped the build (see {@link fail}). */
+  failure: string | undefined;
+  /** Plugin objects that exist (or may: recorded before their Create is sent), in creation order. */
+  readonly built: BuiltObject[];
+  /** Refused messages, failed compensations and deletes, in the order they happened. */
+  readonly cleanupErrors: string[];
+  /** Node name → slot (MACs, local underlay address); see {@link slotOf}. */
+  readonly slots: Record<string, number>;
+  /** Node name → VMs that exist. A node has an entry from its first child run until it is removed. */
+  readonly vms: Record<string, number>;
+  /** Node name → VMs wanted (placement, then scale, then the last applied spec). */
+  readonly desired: Record<string, number>;
+  book: AddressBook;
+  results: TestResult[];
+  /** Test kinds asked for and not run yet; null when none. */
+  testsPending: TestKind[] | null;
+  teardownRequested = false;
+  /** The last spec sent by `apply` and not reconciled yet. */
+  pendingApply: ScenarioInput | undefined;
+  /** VMs created or deleted by the reconcile in progress, out of how many. */
+  readonly progress = { done: 0, total: 0, unit: 'VMs' };
+
+  /** The carry-over of a scenario that has built nothing yet (the first run). */
+  static initial(input: ScenarioInput): ScenarioCarryOver {
+    return { input, built: [], generation: 0, cleanupErrors: [], slots: {}, vms: {}, desired: {}, book: { blockSize: 1, next: [], nodes: {} }, results: [], testsPending: null };
+  }
+
+  /**
+   * Takes over a carry-over (its records are used, not copied).
+   * @param spec `carry.input`, already validated by the caller (the workflow turns a SpecError
+   *   into a non-retryable failure)
+   */
+  constructor(carry: ScenarioCarryOver, spec: ScenarioSpec) {
+    this.spec = spec;
+    this.input = carry.input;
+    this.name = spec.name;
+    this.generation = carry.generation;
+    this.built = carry.built;
+    this.cleanupErrors = carry.cleanupErrors;
+    this.slots = carry.slots;
+    this.vms = carry.vms;
+    this.desired = carry.desired;
+    this.book = carry.book;
+    this.results = carry.results;
+    this.testsPending = carry.testsPending;
+  }
+
+  /** What the next run starts from: this run's records, generation + 1. */
+  carryOver(): ScenarioCarryOver {
+    return {
+      input: this.input,
+      built: this.built,
+      generation: this.generation + 1,
+      cleanupErrors: this.cleanupErrors,
+      slots: this.slots,
+      vms: this.vms,
+      desired: this.desired,
+      book: this.book,
+      results: this.results,
+      testsPending: this.testsPending,
+    };
+  }
+
+  /** The answer to the `status` query (copies: a caller cannot change the state through it). */
+  status(): ScenarioStatus {
+    // One pass over `built`, not one per node: the status is polled while thousands of nodes build.
+    const registered = this.registeredNodes();
+    return {
+      name: this.name,
+      phase: this.phase,
+      built: [...this.built],
+      nodes: this.spec.nodes.map((n) => {
+        const have = this.vms[n.name] ?? 0;
+        const want = this.wantOf(n);
+        return {
+          name: n.name,
+          desiredVms: want,
+          vms: have,
+          endpoints: have * n.endpointsPerVm,
+          phase: !registered.has(n.name) ? 'pending' : have === want ? 'ready' : 'reconciling',
+        };
+      }),
+      progress: { ...this.progress },
+      error: this.failure,
+      cleanupErrors: [...this.cleanupErrors],
+      generation: this.generation,
+    };
+  }
+
+  // ---------------------------------------------------------------- plugin objects
+
+  /** Records a plugin object (before its Create is sent); an object already recorded is returned as it is. */
+  record(obj: BuiltObject): BuiltObject {
+    const found = this.built.find((b) => b.kind === obj.kind && b.id === obj.id);
+    if (found) return found;
+    this.built.push(obj);
+    return obj;
+  }
+
+  /** Drops a deleted (or given up) object from the record; an object not recorded is ignored. */
+  forget(obj: BuiltObject): void {
+    const at = this.built.indexOf(obj);
+    if (at >= 0) this.built.splice(at, 1);
+  }
+
+  /** The VNI the provider gave a recorded VPC or subnet, if any. */
+  assignedVni(kind: 'vpc' | 'subnet', id: string): number | undefined {
+    return this.built.find((b) => b.kind === kind && b.id === id)?.vni;
+  }
+
+  /** The spec's subnets in plan order, with the VNIs the provider assigned. */
+  subnets(): PlanSubnet[] {
+    return planSubnets(this.spec, (kind, id) => this.assignedVni(kind, id));
+  }
+
+  /** The plugin's VPC object for a spec VPC. */
+  vpcObject(vpc: VpcSpec) {
+    const cidr = parseCidr(vpc.cidr);
+    return { id: vpc.id, vni: vpc.vni, ip: formatIpv4(cidr.network), prefix: cidr.prefix, optional: vpc.optional };
+  }
+
+  /** The plugin's subnet object; its VNI follows the provider's VNI for the VPC when the subnet names none. */
+  subnetObject(vpcId: string, subnet: SubnetSpec) {
+    const cidr = parseCidr(subnet.cidr);
+    const vpc = this.spec.vpcs.find((v) => v.id === vpcId)!;
+    // The provider may have given the VPC another VNI than asked: subnets follow the provider.
+    const vni = subnet.vni ?? this.assignedVni('vpc', vpcId) ?? vpc.vni;
+    return { id: subnet.id, vpc: vpcId, vni, ip: formatIpv4(cidr.network), prefix: cidr.prefix, optional: subnet.optional };
+  }
+
+  /** The plugin's node object: underlay address and MAC from the node's slot unless the spec gives them. */
+  nodeObject(node: NodeSpec) {
+    return {
+      name: node.name,
+      ip: nodeUnderlayIp(this.spec, node, this.slotOf(node.name)),
+      mac: node.mac ?? nodeMac(this.spec.name, this.slotOf(node.name)),
+      optional: node.optional,
+    };
+  }
+
+  /** Nodes the plugin holds (recorded), by name. */
+  registeredNodes(): Set<string> {
+    return new Set(this.built.filter((b) => b.kind === 'node').map((b) => b.id));
+  }
+
+  // ---------------------------------------------------------------- nodes and VMs
+
+  /** A node's slot, given on first use: the lowest slot no node holds. It never changes while the node exists. */
+  slotOf(node: string): number {
+    if (this.slots[node] === undefined) {
+      const used = new Set(Object.values(this.slots));
+      let slot = 0;
+      while (used.has(slot)) slot++;
+      this.slots[node] = slot;
+    }
+    return this.slots[node]!;
+  }
+
+  /** Underlay addresses of the other nodes the plugin holds (VXLAN head-end replication). */
+  peersOf(node: string): string[] {
+    // One pass over `built` per call, not one per node: it is called for every node.
+    const registered = this.registeredNodes();
+    return this.spec.nodes.filter((n) => n.name !== node && registered.has(n.name)).map((n) => nodeUnderlayIp(this.spec, n, this.slotOf(n.name)));
+  }
+
+  /** VMs wanted on a node: the desired count, else the spec's count. */
+  wantOf(node: NodeSpec): number {
+    return this.desired[node.name] ?? node.vms;
+  }
+
+  /** True when some node of the spec has not the VMs it should. */
+  needsReconcile(): boolean {
+    return this.spec.nodes.some((n) => (this.vms[n.name] ?? 0) !== this.desired[n.name]);
+  }
+
+  /** Nodes of the spec that have VMs. */
+  nodesWithVms(): NodeSpec[] {
+    return this.spec.nodes.filter((n) => (this.vms[n.name] ?? 0) > 0);
+  }
+
+  /** Every node that has dataplane state (a child ran for it), in the spec or not any more. */
+  nodesWithState(): string[] {
+    return Object.keys(this.vms);
+  }
+
+  /** The spec of a node, or a stand-in for one an `apply` removed (enough to delete its VMs). */
+  nodeOrRemoved(name: string): NodeSpec {
+    return this.spec.nodes.find((n) => n.name === name) ?? { name, vms: 0, endpointsPerVm: 1, tests: [] };
+  }
+
+  /** Starts a reconcile: the nodes whose VM count is off, with the progress counters reset to them. */
+  startReconcile(): NodeSpec[] {
+    const todo = this.spec.nodes.filter((n) => (this.vms[n.name] ?? 0) !== this.wantOf(n));
+    this.progress.done = 0;
+    this.progress.total = todo.reduce((sum, n) => sum + Math.abs(this.wantOf(n) - (this.vms[n.name] ?? 0)), 0);
+    return todo;
+  }
+
+  /**
+   * Before a node's child run: reserves addresses for `want` VMs and marks the node as having
+   * state, so a node whose child fails half-way is still cleaned.
+   * @returns the node's slot and the VMs it has now
+   * @throws AddressSpaceError when a subnet cannot hold the VMs
+   */
+  beginNode(node: NodeSpec, want: number): { slot: number; have: number } {
+    const slot = this.slotOf(node.name);
+    if (want > 0) this.book = reserveAddresses(this.book, this.subnets(), node.name, slot, want, node.endpointsPerVm);
+    const have = this.vms[node.name] ?? 0;
+    this.vms[node.name] = have;
+    return { slot, have };
+  }
+
+  /** After a node's child run: its VM count, or no entry once the node itself is removed. */
+  endNode(node: string, have: number, result: { vms: number; removed: boolean }): void {
+    this.progress.done += Math.abs(result.vms - have);
+    this.vms[node] = result.vms;
+    if (result.removed) delete this.vms[node];
+  }
+
+  /** A node's host-index ranges per subnet (empty ones before its first reservation). */
+  rangesOf(node: string): RangeList[] {
+    return this.book.nodes[node] ?? this.subnets().map(() => []);
+  }
+
+  /**
+   * The first run's plan, before any plugin call: placement, slots, desired counts and the
+   * address book, with every node's reservation tried so that a subnet too small is refused now.
+   * @throws AddressSpaceError naming the subnet that cannot hold the VMs
+   */
+  planBuild(): void {
+    const spec = this.spec;
+    const placed = placeVms(spec.placement, spec.nodes, spec.vmsPerNode, spec.seed);
+    spec.nodes.forEach((n, i) => {
+      this.slotOf(n.name);
+      this.desired[n.name] = placed[i]!;
+    });
+    const subnetCount = spec.vpcs.reduce((s, v) => s + v.subnets.length, 0);
+    this.book = { blockSize: chooseBlockSize(Math.max(...placed), subnetCount), next: new Array<number>(subnetCount).fill(0), nodes: {} };
+    let trial = this.book;
+    spec.nodes.forEach((n) => (trial = reserveAddresses(trial, this.subnets(), n.name, this.slotOf(n.name), this.desired[n.name]!, n.endpointsPerVm)));
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  /**
+   * Sets the desired count of the request's nodes (all when it names none).
+   * @returns the nodes whose desired count changed
+   */
+  applyScale(req: ScaleRequest): ScaleResult {
+    const targets = req.node !== undefined ? [req.node] : this.spec.nodes.map((n) => n.name);
+    const changed = targets.filter((n) => this.desired[n] !== req.vmsPerNode);
+    for (const n of targets) this.desired[n] = req.vmsPerNode;
+    return { nodes: changed, vmsPerNode: req.vmsPerNode };
+  }
+
+  /**
+   * The `scale` signal: applied, or, when {@link scaleProblem} refuses it, listed in
+   * cleanupErrors (a signal has no caller to answer).
+   * @returns the refusal, or undefined when applied
+   */
+  scaleBySignal(req: ScaleRequest): string | undefined {
+    const problem = scaleProblem(this.spec, req);
+    if (problem) {
+      this.cleanupErrors.push(`scale refused: ${problem}`);
+      return problem;
+    }
+    this.applyScale(req);
+    return undefined;
+  }
+
+  /**
+   * The `scale` update's validator: nothing changes.
+   * @throws Error with {@link scaleProblem}'s refusal
+   * @throws AddressSpaceError when a subnet could not hold the VMs
+   */
+  checkScale(req: ScaleRequest): void {
+    const problem = scaleProblem(this.spec, req);
+    if (problem) throw new Error(problem);
+    const targets = req.node !== undefined ? this.spec.nodes.filter((n) => n.name === req.node) : this.spec.nodes;
+    let trial = this.book;
+    for (const n of targets) trial = reserveAddresses(trial, this.subnets(), n.name, this.slots[n.name] ?? 0, req.vmsPerNode, n.endpointsPerVm);
+  }
+
+  /** True once a scale update can be answered: its nodes have their VMs, or the scenario is going away. */
+  scaleFinished(result: ScaleResult): boolean {
+    return this.teardownRequested || result.nodes.every((n) => this.vms[n] === this.desired[n]);
+  }
+
+  /** The `test` signal: the kinds asked for, else the spec's. */
+  requestTests(req?: TestRequest): void {
+    this.testsPending = req?.kinds && req.kinds.length > 0 ? req.kinds : this.spec.tests.kinds;
+  }
+
+  /** True when the main loop has something to do (continue-as-new aside). */
+  hasWork(): boolean {
+    return this.teardownRequested || this.pendingApply !== undefined || this.testsPending !== null || this.needsReconcile();
+  }
+
+  /** The test kinds asked for, now taken (null when none). */
+  takeTests(): TestKind[] | null {
+    const kinds = this.testsPending;
+    if (kinds) this.testsPending = null;
+    return kinds;
+  }
+
+  /** The applied spec not reconciled yet, now taken. */
+  takeApply(): ScenarioInput | undefined {
+    const input = this.pendingApply;
+    this.pendingApply = undefined;
+    return input;
+  }
+
+  // ---------------------------------------------------------------- tests
+
+  /** The nodes with VMs and the pairs to test from each (phase `testing` is the caller's). */
+  testPlan(): { nodes: TestNode[]; selection: PairSelection } {
+    const subnets = this.subnets();
+    const nodes: TestNode[] = this.nodesWithVms().map((n) => ({ name: n.name, vms: this.vms[n.name]!, endpointsPerVm: n.endpointsPerVm, kinds: n.tests }));
+    const endpointAt = (node: string, vmIndex: number, endpoint: number) => {
+      const a = endpointAddress(this.name, subnets, this.book.nodes[node]!, this.slotOf(node), vmIndex, endpoint, nodes.find((n) => n.name === node)!.endpointsPerVm, this.book.blockSize);
+      return { vpc: a.subnet.vpc, subnet: a.subnet.id, ip: a.ip };
+    };
+    return { nodes, selection: selectPairs(nodes, endpointAt, pairOptionsFromSpec(this.spec.tests, this.spec.seed)) };
+  }
+
+  /** Keeps a test run's results, sorted by kind, source, destination. */
+  setResults(out: TestResult[]): void {
+    this.results = out.sort((a, b) => a.kind.localeCompare(b.kind) || a.source.localeCompare(b.source) || a.destination.localeCompare(b.destination));
+  }
+
+  // ---------------------------------------------------------------- apply
+
+  /**
+   * Parses and diffs an applied spec. A spec that does not parse, or changes what a live
+   * scenario cannot change, is refused: listed in cleanupErrors, and nothing changes.
+   * @returns the plan, or undefined when refused
+   */
+  planApply(input: ScenarioInput): ApplyPlan | undefined {
+    let next: ScenarioSpec;
+    try {
+      next = parseSpec(input);
+    } catch (err) {
+      this.cleanupErrors.push(`apply refused: ${errorText(err)}`);
+      return undefined;
+    }
+    const diff = diffSpecs(this.spec, next);
+    if (diff.refused.length > 0) {
+      this.cleanupErrors.push(`apply refused: ${diff.refused.join('; ')}`);
+      return undefined;
+    }
+    return { next, diff };
+  }
+
+  /** Forgets nodes an `apply` removed: their desired counts, slots (free for new nodes) and ranges. */
+  forgetNodes(names: readonly string[]): void {
+    for (const n of names) {
+      delete this.desired[n];
+      delete this.slots[n];
+      const { [n]: _gone, ...rest } = this.book.nodes;
+      this.book = { ...this.book, nodes: rest };
+    }
+  }
+
+  /** Makes an applied spec the one the scenario runs (and hands on at continue-as-new). */
+  adopt(next: ScenarioSpec, input: ScenarioInput): void {
+    this.spec = next;
+    this.input = input;
+  }
+
+  /** A new, empty address book for a new subnet layout (every VM is rebuilt). */
+  resetAddressBook(): void {
+    const maxVms = Math.max(0, ...this.spec.nodes.map((n) => n.vms));
+    this.book = { blockSize: chooseBlockSize(maxVms, this.subnets().length), next: this.subnets().map(() => 0), nodes: {} };
+  }
+
+  /** The spec's placement becomes the desired state: its counts replace earlier scale requests. */
+  placeDesired(): void {
+    const placed = placeVms(this.spec.placement, this.spec.nodes, this.spec.vmsPerNode, this.spec.seed);
+    this.spec.nodes.forEach((n, i) => (this.desired[n.name] = placed[i]!));
+  }
+
+  /** The build failed: phase `failed`, and the cause kept for the status. */
+  fail(cause: unknown): string {
+    this.failure = errorText(cause);
+    this.phase = 'failed';
+    return this.failure;
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Stage 1 of the scenario workflow: the network plugin's objects (VPCs, subnets, nodes) and their
+ * compensation. Every object is recorded in the state *before* its Create is sent, so a Create that
+ * timed out after the plugin acted is still undone (the plugin's Delete of a missing object
+ * succeeds); {@link PluginStage.unwind} deletes recorded objects newest first, kind by kind, and
+ * lists every delete that fails in `cleanupErrors` instead of stopping.
+ *
+ * The order of the activities and patch markers here is part of the workflow's history: replay
+ * tests over test/histories guard it, and a change of order needs a `patched()` marker.
+ */
+import { log, patched } from '@temporalio/workflow';
+import { forEachBounded } from '../model/concurrency';
+import { errorText } from '../model/error-text';
+import type { ScenarioState } from '../model/scenario-state';
+import type { NodeSpec, SubnetSpec, VpcSpec } from '../model/spec';
+import type { BuiltObject } from '../model/status';
+import { nodeBatchActivities, pluginActivities, pluginTarget } from './scenario-activities';
+
+/** Plugin calls in flight at once per stage. */
+export const PLUGIN_FAN_OUT = 16;
+/** Nodes per createNodes/deleteNodes activity when a scenario creates (deletes) more than this many at once. */
+export const NODE_BATCH = 50;
+/**
+ * Patch marker: more than NODE_BATCH nodes are created NODE_BATCH per activity instead of one
+ * activity each. Histories recorded before it replay the old way.
+ */
+export const NODE_BATCH_PATCH = 'merak-node-batch';
+/** Patch marker: more than NODE_BATCH nodes are deleted NODE_BATCH per activity (teardown, apply). */
+export const NODE_BATCH_DELETE_PATCH = 'merak-node-batch-delete';
+
+/** A subnet with the VPC it belongs to. */
+export interface SubnetOfVpc {
+  vpc: string;
+  subnet: SubnetSpec;
+}
+
+export class PluginStage {
+  constructor(private readonly state: ScenarioState) {}
+
+  private plugin() {
+    return pluginActivities(this.state.spec);
+  }
+
+  private target() {
+    return pluginTarget(this.state.spec);
+  }
+
+  private batch(size: number) {
+    return nodeBatchActivities(this.state.spec, size, PLUGIN_FAN_OUT);
+  }
+
+  /** Creates VPCs (recorded first), keeping the VNI the provider assigned. */
+  async createVpcs(list: readonly VpcSpec[]): Promise<void> {
+    return forEachBounded(list, PLUGIN_FAN_OUT, async (vpc) => {
+      const entry = this.state.record({ kind: 'vpc', id: vpc.id });
+      const got = await this.plugin().createVpc(this.target(), this.state.vpcObject(vpc));
+      entry.vni = got.vni;
+    });
+  }
+
+  /** Creates subnets (recorded first), keeping the VNI the provider assigned. */
+  async createSubnets(list: readonly SubnetOfVpc[]): Promise<void> {
+    return forEachBounded(list, PLUGIN_FAN_OUT, async ({ vpc, subnet }) => {
+      const entry = this.state.record({ kind: 'subnet', id: subnet.id, vpc });
+      const got = await this.plugin().createSubnet(this.target(), this.state.subnetObject(vpc, subnet));
+      entry.vni = got.vni;
+    });
+  }
+
+  /** Creates nodes (recorded first): NODE_BATCH per createNodes activity when there are more than NODE_BATCH. */
+  async createNodes(list: readonly NodeSpec[]): Promise<void> {
+    if (list.length > NODE_BATCH && patched(NODE_BATCH_PATCH)) {
+      // Many nodes: NODE_BATCH per activity. Each is recorded before its batch is sent.
+      const batches: NodeSpec[][] = [];
+      for (let i = 0; i < list.length; i += NODE_BATCH) batches.push(list.slice(i, i + NODE_BATCH));
+      await forEachBounded(batches, PLUGIN_FAN_OUT, async (batch) => {
+        for (const node of batch) this.state.record({ kind: 'node', id: node.name });
+        await this.batch(batch.length).createNodes(this.target(), batch.map((n) => this.state.nodeObject(n)), PLUGIN_FAN_OUT);
+      });
+      return;
+    }
+    await forEachBounded(list, PLUGIN_FAN_OUT, async (node) => {
+      this.state.record({ kind: 'node', id: node.name });
+      await this.plugin().createNode(this.target(), this.state.nodeObject(node));
+    });
+  }
+
+  /** Sends the plugin's Update for VPCs whose fields changed (apply), keeping the VNI it answers. */
+  async updateVpcs(list: readonly VpcSpec[]): Promise<void> {
+    await forEachBounded(list, PLUGIN_FAN_OUT, async (vpc) => {
+      const got = await this.plugin().updateVpc(this.target(), this.state.vpcObject(vpc));
+      this.state.record({ kind: 'vpc', id: vpc.id }).vni = got.vni;
+    });
+  }
+
+  /** Sends the plugin's Update for subnets whose fields changed (apply), keeping the VNI it answers. */
+  async updateSubnets(list: readonly (SubnetSpec & { vpc: string })[]): Promise<void> {
+    await forEachBounded(list, PLUGIN_FAN_OUT, async (s) => {
+      const got = await this.plugin().updateSubnet(this.target(), this.state.subnetObject(s.vpc, s));
+      this.state.record({ kind: 'subnet', id: s.id }).vni = got.vni;
+    });
+  }
+
+  /** Sends the plugin's Update for nodes whose fields changed (apply). */
+  async updateNodes(list: readonly NodeSpec[]): Promise<void> {
+    await forEachBounded(list, PLUGIN_FAN_OUT, async (n) => {
+      await this.plugin().updateNode(this.target(), this.state.nodeObject(n));
+    });
+  }
+
+  /** Deletes one object; a failure is logged and listed in cleanupErrors. @returns whether it is gone */
+  private async deleteObject(obj: BuiltObject): Promise<boolean> {
+    try {
+      if (obj.kind === 'node') await this.plugin().deleteNode(this.target(), obj.id);
+      else if (obj.kind === 'subnet') await this.plugin().deleteSubnet(this.target(), obj.id);
+      else await this.plugin().deleteVpc(this.target(), obj.id);
+      return true;
+    } catch (err) {
+      const text = `delete ${obj.kind} ${obj.id}: ${errorText(err)}`;
+      log.error('plugin delete failed', { scenario: this.state.name, object: obj, error: text });
+      this.state.cleanupErrors.push(text);
+      return false;
+    }
+  }
+
+  /**
+   * Deletes the recorded objects `which` selects (default: all), newest first, kind by kind, and
+   * forgets each, deleted or not (a failed delete is in cleanupErrors).
+   * @returns how many the plugin deleted
+   */
+  async unwind(which: (b: BuiltObject) => boolean = () => true): Promise<number> {
+    const state = this.state;
+    let deleted = 0;
+    const doomed = state.built.filter(which);
+    for (let end = doomed.length; end > 0; ) {
+      const kind = doomed[end - 1]!.kind;
+      let start = end - 1;
+      while (start > 0 && doomed[start - 1]!.kind === kind) start--;
+      const group = doomed.slice(start, end).reverse();
+      const forget = (obj: BuiltObject) => state.forget(obj);
+      const one = async (obj: BuiltObject) => {
+        if (await this.deleteObject(obj)) deleted++;
+        forget(obj);
+      };
+      if (kind === 'node' && group.length > NODE_BATCH && patched(NODE_BATCH_DELETE_PATCH)) {
+        // Many nodes: NODE_BATCH per activity; a batch that fails is retried node by node, so
+        // every node that cannot be deleted is named in cleanupErrors.
+        const batches: BuiltObject[][] = [];
+        for (let i = 0; i < group.length; i += NODE_BATCH) batches.push(group.slice(i, i + NODE_BATCH));
+        await forEachBounded(batches, PLUGIN_FAN_OUT, async (batch) => {
+          try {
+            await this.batch(batch.length).deleteNodes(this.target(), batch.map((b) => b.id), PLUGIN_FAN_OUT);
+            deleted += batch.length;
+            batch.forEach(forget);
+          } catch {
+            await forEachBounded(batch, PLUGIN_FAN_OUT, one);
+          }
+        });
+      } else {
+        await forEachBounded(group, PLUGIN_FAN_OUT, one);
+      }
+      end = start;
+    }
+    return deleted;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The scenario workflow's activity proxies, with every timeout and retry policy it uses in one
+ * place. Each is made where it is called (not once per run): the plugin's deadline and the agent
+ * queue come from the spec, which an `apply` may replace.
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type { AgentActivities } from '../activities/agent/activities';
+import type { ComputeActivities, PluginTarget } from '../activities/compute';
+import type { TestingActivities } from '../activities/testing/activities';
+import { COMPUTE_TASK_QUEUE, agentQueueOf } from '../model/queues';
+import type { ScenarioSpec } from '../model/spec';
+
+/** How long one agent activity may take, retries included, before its node counts as gone. */
+export const AGENT_ACTIVITY_TIMEOUT_MS = 10 * 60_000;
+
+/** Where the plugin is and how long one call may take. */
+export function pluginTarget(spec: ScenarioSpec): PluginTarget {
+  return { address: spec.plugin.address, deadlineMs: spec.plugin.deadlineMs };
+}
+
+/** Network-plugin activities (one RPC each) on the compute queue, retried for the spec's retry window. */
+export function pluginActivities(spec: ScenarioSpec) {
+  return proxyActivities<ComputeActivities>({
+    taskQueue: COMPUTE_TASK_QUEUE,
+    startToCloseTimeout: spec.plugin.deadlineMs + 5_000,
+    scheduleToCloseTimeout: spec.plugin.retryWindowMs,
+    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' },
+  });
+}
+
+/**
+ * Plugin activities for a batch of `size` nodes (createNodes, deleteNodes): their timeouts cover
+ * the batch's rounds of `fanOut` calls.
+ */
+export function nodeBatchActivities(spec: ScenarioSpec, size: number, fanOut: number) {
+  const rounds = Math.ceil(size / fanOut);
+  return proxyActivities<ComputeActivities>({
+    taskQueue: COMPUTE_TASK_QUEUE,
+    startToCloseTimeout: rounds * spec.plugin.deadlineMs + 5_000,
+    scheduleToCloseTimeout: Math.max(spec.plugin.retryWindowMs, rounds * spec.plugin.deadlineMs + 5_000),
+    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' },
+  });
+}
+
+/** Agent activities on one node's queue (or the pool's); a vanished node fails them after {@link AGENT_ACTIVITY_TIMEOUT_MS}. */
+export function agentActivities(spec: ScenarioSpec, node: string) {
+  return proxyActivities<AgentActivities>({
+    taskQueue: agentQueueOf(spec, node),
+    scheduleToCloseTimeout: AGENT_ACTIVITY_TIMEOUT_MS,
+    startToCloseTimeout: AGENT_ACTIVITY_TIMEOUT_MS,
+    retry: { initialInterval: '500ms', maximumInterval: '5s' },
+  });
+}
+
+/** Connectivity tests from one node's VMs: they heartbeat, and run at most twice. */
+export function testingActivities(spec: ScenarioSpec, node: string) {
+  return proxyActivities<TestingActivities>({
+    taskQueue: agentQueueOf(spec, node),
+    scheduleToCloseTimeout: 5 * 60_000,
+    startToCloseTimeout: 5 * 60_000,
+    heartbeatTimeout: 60_000,
+    retry: { maximumAttempts: 2 },
+  });
+}

@@ -1,0 +1,136 @@
+/**
+ * Stage 2 of the scenario workflow and what else runs on the nodes' agents: one child
+ * nodeWorkflow per node brings it to its VM count (or deletes its dataplane), the peer list is
+ * pushed to every node with VMs, and the connectivity tests run from each node's VMs.
+ *
+ * The order of the child workflows and activities here is part of the workflow's history: replay
+ * tests over test/histories guard it, and a change of order needs a `patched()` marker.
+ */
+import { ParentClosePolicy, executeChild, log } from '@temporalio/workflow';
+import { forEachBounded } from '../model/concurrency';
+import { errorText } from '../model/error-text';
+import { COMPUTE_TASK_QUEUE, agentQueueOf, nodeWorkflowId } from '../model/queues';
+import { endpointPluginOf, type ScenarioState } from '../model/scenario-state';
+import type { NodeSpec, TestKind } from '../model/spec';
+import type { TestResult } from '../model/status';
+import { nodeWorkflow } from './node';
+import { AGENT_ACTIVITY_TIMEOUT_MS, agentActivities, testingActivities } from './scenario-activities';
+
+/** Node workflows (and per-node activities) in flight at once. */
+export const CHILD_FAN_OUT = 32;
+/**
+ * Node workflows in flight at once with `agentPool` (dataplane `none`): each is a few state-file
+ * updates, so the server's round trips, not the agent, set the pace and more may overlap.
+ */
+export const POOL_CHILD_FAN_OUT = 128;
+/** How long one connectivity check waits for its answer, in milliseconds. */
+const TEST_TIMEOUT_MS = 2_000;
+
+export class VmStage {
+  constructor(private readonly state: ScenarioState) {}
+
+  private childFanOut(): number {
+    return this.state.spec.agentPool ? POOL_CHILD_FAN_OUT : CHILD_FAN_OUT;
+  }
+
+  /** Runs a nodeWorkflow to bring `node` to `want` VMs (0 + remove = delete the node's dataplane). */
+  async reconcileNode(node: NodeSpec, want: number, remove = false): Promise<void> {
+    const state = this.state;
+    const spec = state.spec;
+    const { slot, have } = state.beginNode(node, want);
+    const subnets = state.subnets();
+    const result = await executeChild(nodeWorkflow, {
+      workflowId: nodeWorkflowId(state.name, node.name),
+      taskQueue: COMPUTE_TASK_QUEUE,
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      args: [
+        {
+          scenario: state.name,
+          node: node.name,
+          ...(spec.agentPool ? { taskQueue: agentQueueOf(spec, node.name) } : {}),
+          slot,
+          plugin: endpointPluginOf(spec),
+          underlayCidr: spec.underlay.cidr,
+          // The none dataplane has no overlay: a thousand-node peer list per child would only
+          // swell the histories (about 15 KB per node at 1000 nodes).
+          peers: endpointPluginOf(spec) === 'none' ? [] : state.peersOf(node.name),
+          current: have,
+          desired: want,
+          endpointsPerVm: node.endpointsPerVm,
+          blockSize: state.book.blockSize,
+          subnets,
+          ranges: state.rangesOf(node.name),
+          batchSize: spec.batchSize,
+          rate: spec.rate,
+          removeNode: remove,
+          activityTimeoutMs: AGENT_ACTIVITY_TIMEOUT_MS,
+        },
+      ],
+    });
+    state.endNode(node.name, have, result);
+  }
+
+  /** Brings every node to its desired count. */
+  async reconcileAll(): Promise<void> {
+    const todo = this.state.startReconcile();
+    // The desired count is read when a node's turn comes: a scale signal meanwhile is honoured.
+    await forEachBounded(todo, this.childFanOut(), (n) => this.reconcileNode(n, this.state.wantOf(n)));
+  }
+
+  /**
+   * Removes the VMs and the dataplane of the given nodes (all that have any state by default).
+   * A node that fails is logged and listed in cleanupErrors; the others go on.
+   */
+  async removeDataplane(names?: string[]): Promise<void> {
+    const list = names ?? this.state.nodesWithState();
+    await forEachBounded(list, this.childFanOut(), async (nodeName) => {
+      const node = this.state.nodeOrRemoved(nodeName);
+      try {
+        await this.reconcileNode(node, 0, true);
+      } catch (err) {
+        const text = `remove node ${nodeName}'s VMs: ${errorText(err)}`;
+        log.error('node cleanup failed', { scenario: this.state.name, node: nodeName, error: text });
+        this.state.cleanupErrors.push(text);
+      }
+    });
+  }
+
+  /** Tells every node with VMs the current peer list (VXLAN head-end replication). */
+  async syncPeers(): Promise<void> {
+    const state = this.state;
+    const spec = state.spec;
+    const vnis = [...new Set(state.subnets().map((s) => s.vni))];
+    await forEachBounded(state.nodesWithVms(), CHILD_FAN_OUT, async (n) => {
+      await agentActivities(spec, n.name).syncPeers({
+        scenario: state.name,
+        node: n.name,
+        nodeSlot: state.slotOf(n.name),
+        plugin: endpointPluginOf(spec),
+        underlayCidr: spec.underlay.cidr,
+        vnis: vnis.map((vni) => ({ vni, peers: state.peersOf(n.name) })),
+      });
+    });
+  }
+
+  /**
+   * Runs the given test kinds from every node with VMs (phase `testing`) and keeps the results.
+   * A node whose tests cannot run gets one failed result saying why.
+   */
+  async runTests(kinds: TestKind[]): Promise<void> {
+    const state = this.state;
+    state.phase = 'testing';
+    const { nodes, selection } = state.testPlan();
+    const out: TestResult[] = [];
+    await forEachBounded(selection.byNode, CHILD_FAN_OUT, async ({ node, pairs }) => {
+      const mine = nodes.find((n) => n.name === node);
+      const nodeKinds = kinds.filter((k) => mine?.kinds.includes(k));
+      if (nodeKinds.length === 0 || pairs.length === 0) return;
+      try {
+        out.push(...(await testingActivities(state.spec, node).runTests({ scenario: state.name, node, kinds: nodeKinds, pairs, timeoutMs: TEST_TIMEOUT_MS })));
+      } catch (err) {
+        out.push({ kind: nodeKinds[0]!, source: node, destination: '*', negative: false, pass: false, error: `tests on node ${node} could not run: ${errorText(err)}` });
+      }
+    });
+    state.setResults(out);
+  }
+}
