@@ -5,6 +5,7 @@
  * input and conflict errors fail the activity for good, outages and timeouts are retried.
  */
 import { ApplicationFailure } from '@temporalio/activity';
+import { forEachBounded } from '../../model/concurrency';
 import { classifyPluginError } from '../../plugin/errors';
 import type { NetworkPluginClient } from '../../plugin/client';
 import type { Node__Output, Subnet__Output, Vpc__Output } from '../../plugin/types';
@@ -59,24 +60,6 @@ async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Runs `fn` over the items, `concurrency` at a time; the first failure stops the other lanes and is thrown. */
-async function inLanes<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const lane = async (): Promise<void> => {
-    while (next < items.length && !failed) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (err) {
-        failed = true; // the other lanes stop after their call in flight
-        throw err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, lane));
-}
-
 const vpcOut = (v: Vpc__Output): VpcObject => ({ id: v.id, vni: v.vni, ip: v.ip, prefix: v.prefix, optional: v.optional });
 const subnetOut = (s: Subnet__Output): SubnetObject => ({ id: s.id, vpc: s.vpc, vni: s.vni, ip: s.ip, prefix: s.prefix, optional: s.optional });
 const nodeOut = (n: Node__Output): NodeObject => ({ name: n.name, ip: n.ip, mac: n.mac, optional: n.optional });
@@ -115,14 +98,18 @@ export function createComputeActivities(deps: ComputeActivityDeps) {
      * Creates many nodes in one activity, `concurrency` calls at a time: a thousand-node scenario
      * makes a few activities instead of a thousand round trips through the server. Idempotent
      * like createNode (a retry re-sends the ones already made, which the plugin accepts).
+     * The calls run through `forEachBounded`: after a failure no new node is started, and the
+     * failure is thrown once the calls in flight have answered, so a retry never overlaps them.
+     * @throws ApplicationFailure of the first failed call, classified like createNode's.
+     * @throws RangeError when `concurrency` is not a whole number ≥ 1.
      */
     async createNodes(target: PluginTarget, nodes: NodeObject[], concurrency = 16): Promise<number> {
-      await inLanes(nodes, concurrency, (node) => call(`create node ${node.name}`, () => client(target).createNode({ node })));
+      await forEachBounded(nodes, concurrency, (node) => call(`create node ${node.name}`, () => client(target).createNode({ node })));
       return nodes.length;
     },
     /** Deletes many nodes in one activity, like createNodes; a missing node is fine. */
     async deleteNodes(target: PluginTarget, names: string[], concurrency = 16): Promise<number> {
-      await inLanes(names, concurrency, (name) => call(`delete node ${name}`, () => client(target).deleteNode({ name })));
+      await forEachBounded(names, concurrency, (name) => call(`delete node ${name}`, () => client(target).deleteNode({ name })));
       return names.length;
     },
     async updateNode(target: PluginTarget, node: NodeObject): Promise<NodeObject> {

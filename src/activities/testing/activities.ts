@@ -29,6 +29,7 @@ import { findTag } from '../../dataplane/tags';
 import { InvalidInputError } from '../../dataplane/errors';
 import { parsePayload } from '../agent/types';
 import { beat } from '../agent/heartbeat';
+import { forEachBounded } from '../../model/concurrency';
 import type { TestResult } from '../../model/status';
 import type { TestKind } from '../../model/spec';
 import { endpointLabel, type TestPair } from '../../model/pairs';
@@ -58,24 +59,6 @@ export class ScenarioNotBuiltError extends Error {
   constructor(readonly scenario: string, readonly stateDir: string) {
     super(`scenario ${scenario} has no tag in ${stateDir}: build it on this host first (or set MERAK_STATE_DIR to the directory the agent uses)`);
   }
-}
-
-/** Runs `fn` over the items at most `width` at a time; on a failure takes no new item, waits for those running, rethrows. */
-async function boundedPool<T>(items: readonly T[], width: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: { e: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (failure === undefined && next < items.length) {
-      const i = next++;
-      try {
-        await fn(items[i], i);
-      } catch (e) {
-        failure ??= { e };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
-  if (failure) throw failure.e;
 }
 
 function judge(kind: TestKind, pair: TestPair, o: CheckOutcome): TestResult {
@@ -162,13 +145,13 @@ export function createTestingActivities(deps: TestingDeps = {}) {
         return p;
       };
       const problems: Array<string | undefined> = new Array(pairs.length);
-      await boundedPool(pairs, concurrency, async (p, i) => {
+      await forEachBounded(pairs, concurrency, async (p, i) => {
         problems[i] = (await endProblem(p.source, 'source')) ?? (await endProblem(p.destination, 'destination'));
       });
 
       // 2. The checks, kind by kind.
       for (const [k, kind] of kinds.entries()) {
-        await boundedPool(pairs, kind === 'iperf' ? 1 : concurrency, async (pair, i) => {
+        await forEachBounded(pairs, kind === 'iperf' ? 1 : concurrency, async (pair, i) => {
           const problem = problems[i];
           let outcome: CheckOutcome;
           if (problem) outcome = { reached: false, inconclusive: true, detail: problem };
