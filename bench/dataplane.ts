@@ -16,12 +16,12 @@ import { FileOwnerRecords } from '../src/dataplane/owner-records';
 import { listLinks } from '../src/dataplane/netns';
 import { nodeNetns } from '../src/dataplane/names';
 import { createPluginRegistry } from '../src/endpoint-plugins/registry';
+import { packageRoot } from '../src/install/paths';
 import { baselineCreate, baselineDelete, type BaselineVm } from './dataplane-baseline';
 
 const SIZES = (process.env.MERAK_BENCH_SIZES ?? '100,500,1000').split(',').map(Number);
 const BASELINE_VMS = Number(process.env.MERAK_BENCH_BASELINE_VMS ?? 100);
-const ROOT = path.resolve(__dirname, '..', '..', '..');
-const repoRoot = readFileSync(path.join(ROOT, 'package.json'), 'utf8').includes('"name": "merak"') ? ROOT : process.cwd();
+const repoRoot = packageRoot();
 
 function meminfo(): Record<string, number> {
   const out: Record<string, number> = {};

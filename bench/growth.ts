@@ -13,11 +13,12 @@ import { spawnRunner } from '../src/dataplane/command';
 import { cleanScenario } from '../src/dataplane/clean';
 import { FileOwnerRecords } from '../src/dataplane/owner-records';
 import { createPluginRegistry } from '../src/endpoint-plugins/registry';
+import { packageRoot } from '../src/install/paths';
 
 const NODES = Number(process.env.MERAK_BENCH_GROWTH_NODES ?? 8);
 const VMS = 1000;
 const BATCH = 500;
-const ROOT = path.resolve(__dirname, '..', '..', '..');
+const ROOT = packageRoot();
 
 async function main(): Promise<void> {
   const stateDir = mkdtempSync(path.join(tmpdir(), 'merak-bench-growth-'));

@@ -14,7 +14,7 @@
  * Writes bench/results/scenario.json after every case (so a cut-short run leaves what it
  * measured) and the Scenario section of docs/BENCHMARKS.md; prints the summary as JSON last.
  */
-import { promises as fs, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { promises as fs, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -28,6 +28,7 @@ import { cleanAll, cleanScenario } from '../src/dataplane/clean';
 import { FileOwnerRecords } from '../src/dataplane/owner-records';
 import { findTag } from '../src/dataplane/tags';
 import { createPluginRegistry, pluginDirsFromEnv } from '../src/endpoint-plugins/registry';
+import { packageRoot } from '../src/install/paths';
 import { startReferencePlugin, type RunningReferencePlugin } from '../src/plugin/reference/server';
 import { createAgentWorkers } from '../src/workers/agent';
 import { createComputeWorker } from '../src/workers/compute';
@@ -39,8 +40,7 @@ import type { ScenarioInput } from '../src/model/spec';
 import { bundleWorkflows, createTestEnv } from '../test/helpers/temporal';
 import { devServerPid, load, mb, meminfo, netnsNames, procCpuMs, procMem, resetPeakRss, sampleMax } from './scenario-probe';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
-const repoRoot = readFileSync(path.join(ROOT, 'package.json'), 'utf8').includes('"name": "merak"') ? ROOT : process.cwd();
+const repoRoot = packageRoot();
 const env = process.env;
 
 /** "10x1000,2x500" -> [[10,1000],[2,500]] */

@@ -2,9 +2,9 @@
  * Resolving an endpoint plugin by name: the built-ins first (their names are reserved), then
  * executables in the configured plugin directories. Names are validated; paths never accepted.
  */
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { CommandRunner } from '../dataplane/command';
+import { packagePath } from '../install/paths';
 import { createCniPlugin } from './cni';
 import { createExecPlugin, findPlugin, validatePluginName } from './exec-plugin';
 import { createNonePlugin } from './none';
@@ -22,14 +22,9 @@ export class PluginNotFoundError extends Error {
   }
 }
 
-/** The plugins/ directory shipped with Merak: the first `plugins/example-bash` found walking up from here. */
+/** The plugins/ directory shipped with Merak, at the package root. */
 export function shippedPluginDir(): string {
-  let dir = path.resolve(__dirname, '..');
-  for (let up = 0; up < 6; up++) {
-    if (existsSync(path.join(dir, 'plugins', 'example-bash'))) return path.join(dir, 'plugins');
-    dir = path.dirname(dir);
-  }
-  return path.resolve(__dirname, '../../plugins');
+  return packagePath('plugins');
 }
 
 /** Plugin directories: MERAK_PLUGIN_DIRS (colon-separated) or the shipped plugins/ directory. */

@@ -6,14 +6,17 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { packagePath } from '../install/paths';
 
-/** Folder of the local state (dev server, daemons); git-ignored. Default `<repo>/.state`, or $MERAK_LOCAL_STATE. */
+/** Folder of the local state (dev server, daemons); git-ignored. Default `<package root>/.state`, or $MERAK_LOCAL_STATE. */
 export function localStateDir(env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(env.MERAK_LOCAL_STATE ?? join(__dirname, '..', '..', '.state'));
+  return resolve(env.MERAK_LOCAL_STATE ?? packagePath('.state'));
 }
 
-/** The merak entry point, for spawning sub-commands of this same installation. */
-export const MERAK_BIN = resolve(__dirname, '..', '..', 'bin', 'merak.js');
+/** The merak entry point (`<package root>/bin/merak.js`), for spawning sub-commands of this same installation. */
+export function merakBin(): string {
+  return packagePath('bin', 'merak.js');
+}
 
 export interface Daemon {
   name: string;
@@ -43,7 +46,7 @@ export function startDaemon(scenario: string, name: string, args: string[], env:
   if (existing && isAlive(existing.pid)) return existing;
   const logFile = join(dir, `${name}.log`);
   const out = openSync(logFile, 'a');
-  const argv = [process.execPath, MERAK_BIN, ...args];
+  const argv = [process.execPath, merakBin(), ...args];
   const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', out, out], env });
   closeSync(out);
   child.unref();

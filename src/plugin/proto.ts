@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { packagePath } from '../install/paths';
 import type { ProtoGrpcType as NetworkPluginProto } from '../gen/network_plugin';
 import type { ProtoGrpcType as NetworkPluginStateProto } from '../gen/network_plugin_state';
 
@@ -21,19 +22,13 @@ export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
 const PROTO_FILES = ['merak/plugin/v1/network_plugin.proto', 'merak/plugin/v1/network_plugin_state.proto'];
 
 /**
- * The proto/ folder of the package. Found by walking up from this file, so it works from src/
- * (ts-node, jest) and from dist/ (the built CLI) alike; bounded by the depth of the file system.
+ * The proto/ folder at the package root (read at run time, so the package ships it).
+ * @throws Error when the folder lacks the plugin protos.
  */
 export function protoRoot(): string {
-  let dir = __dirname;
-  for (let depth = 0; depth < 16; depth += 1) {
-    const candidate = path.join(dir, 'proto');
-    if (fs.existsSync(path.join(candidate, PROTO_FILES[0]))) return candidate;
-    const parent = path.dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  throw new Error(`cannot find proto/${PROTO_FILES[0]} above ${__dirname}: ship the proto/ folder next to the package (it is read at run time)`);
+  const root = packagePath('proto');
+  if (!fs.existsSync(path.join(root, PROTO_FILES[0]))) throw new Error(`cannot find ${path.join(root, PROTO_FILES[0])}: ship the proto/ folder with the package (it is read at run time)`);
+  return root;
 }
 
 /** The loaded services; one load per process. */

@@ -1,7 +1,8 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { TemporalCliNotFoundError } from './errors';
-import { repoRoot, toolsBinDir } from './paths';
+import { packageRoot } from '../install/paths';
+import { toolsBinDir } from './paths';
 
 /** Environment variable naming an explicit Temporal CLI binary; it wins over every other place. */
 export const TEMPORAL_CLI_ENV = 'MERAK_TEMPORAL_CLI';
@@ -52,7 +53,7 @@ export function findTemporalCli(options: FindTemporalCliOptions = {}): string {
 
   let root: string;
   try {
-    root = options.root ?? repoRoot();
+    root = options.root ?? packageRoot();
   } catch {
     root = '';
   }

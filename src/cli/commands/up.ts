@@ -1,12 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { createConnection } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { MultiBar, Presets } from 'cli-progress';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { addTemporalOptions, type TemporalFlagValues } from '../../temporal/connection';
 import { findTemporalCli } from '../../temporal/cli-path';
 import { startDevServer } from '../../temporal/dev-server';
+import { packagePath } from '../../install/paths';
 import { localStateDir, startDaemon } from '../../local/daemons';
 import { statusQuery, resultsQuery } from '../../workflows/messages';
 import type { ScenarioStatus } from '../../model/status';
@@ -52,7 +53,7 @@ function provideTemporalCli(): string {
     return findTemporalCli();
   } catch {
     log('no Temporal CLI found: building it with temporal/provide.sh (a few minutes, once)');
-    const script = resolve(__dirname, '..', '..', '..', 'temporal', 'provide.sh');
+    const script = packagePath('temporal', 'provide.sh');
     const r = spawnSync('bash', [script], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
     if (r.status !== 0) throw new Error('temporal/provide.sh could not provide the Temporal CLI (see above)');
     return r.stdout.trim().split('\n').pop()!;
