@@ -1,9 +1,8 @@
 /**
- * Driver for nsconfig.py, the helper that configures interfaces inside many namespaces from
+ * Driver for helpers/nsconfig.py, the helper that configures interfaces inside many namespaces from
  * one process (Node cannot setns(2); one `ip -n NS` spawn per namespace would cost milliseconds).
  */
-import { existsSync } from 'node:fs';
-import * as path from 'node:path';
+import { helperScript } from '../install/helpers';
 import type { CommandRunner, RunOptions } from './command';
 import { CommandFailedError } from './errors';
 
@@ -33,23 +32,6 @@ export interface NsRequest {
   /** Namespace file, e.g. /run/netns/NAME; '' = the helper's own namespace. */
   ns: string;
   ops: NsOp[];
-}
-
-/**
- * Where the helper script lives: next to this file when running from src/, otherwise in the
- * package's src/dataplane/ (running from dist/ or another build directory), found by walking up.
- */
-export function helperPath(): string {
-  const tried: string[] = [];
-  let dir = __dirname;
-  for (let up = 0; up < 6; up++) {
-    for (const candidate of [path.join(dir, 'nsconfig.py'), path.join(dir, 'src', 'dataplane', 'nsconfig.py')]) {
-      tried.push(candidate);
-      if (existsSync(candidate)) return candidate;
-    }
-    dir = path.dirname(dir);
-  }
-  throw new Error(`namespace helper nsconfig.py not found (looked in ${tried.join(', ')}); reinstall merak`);
 }
 
 let resolvedPython: string | undefined;
@@ -84,7 +66,7 @@ export async function applyNsConfig(
 ): Promise<void> {
   if (requests.length === 0) return;
   // -I -S: no user site, no site module: the helper needs only the standard library, and starts faster.
-  const argv = [await pythonBinary(runner), '-I', '-S', helperPath()];
+  const argv = [await pythonBinary(runner), '-I', '-S', helperScript('nsconfig')];
   const r = await runner.run(argv, {
     input: requests.map((q) => JSON.stringify(q)).join('\n') + '\n',
     onSpawn: options.onSpawn,

@@ -1,30 +1,15 @@
 /**
- * TCP and UDP echo checks through the socket helper (sockprobe.py): one echo-server process and
+ * TCP and UDP echo checks through the socket helper (helpers/sockprobe.py): one echo-server process and
  * one prober process per activity call, each serving every VM namespace it is asked about, so a
  * check costs a few packets, not a process start. The helper also proves that an address really
  * belongs to a VM namespace (`owns`) before any traffic is sent to or from it.
  */
-import { existsSync } from 'node:fs';
-import * as path from 'node:path';
+import { helperScript } from '../../install/helpers';
 import { LineProcess, type ProcessWatcher } from './line-process';
 import type { CheckOutcome } from './outcome';
 
 /** Bytes echoed by one TCP or UDP check. */
 export const ECHO_PAYLOAD_BYTES = 256;
-
-/** Where sockprobe.py lives: next to this file (src/), or in the package's src/ when running from dist/. */
-export function sockprobePath(): string {
-  const tried: string[] = [];
-  let dir = __dirname;
-  for (let up = 0; up < 6; up++) {
-    for (const c of [path.join(dir, 'sockprobe.py'), path.join(dir, 'src', 'activities', 'testing', 'sockprobe.py')]) {
-      tried.push(c);
-      if (existsSync(c)) return c;
-    }
-    dir = path.dirname(dir);
-  }
-  throw new Error(`socket helper sockprobe.py not found (looked in ${tried.join(', ')}); reinstall merak`);
-}
 
 export interface SocketHelperOptions {
   python: string;
@@ -39,7 +24,7 @@ export class SocketHelpers {
   private server?: LineProcess;
   private prober?: LineProcess;
   private readonly ports = new Map<string, Promise<{ tcp: number; udp: number }>>();
-  private readonly script = sockprobePath();
+  private readonly script = helperScript('sockprobe');
 
   constructor(private readonly o: SocketHelperOptions) {}
 
