@@ -3,7 +3,9 @@
 # long-lived process. Node cannot call setns(2), and spawning `ip -n NS` per namespace costs
 # milliseconds each; this helper enters each namespace with setns and speaks rtnetlink directly.
 #
-# Protocol: one JSON request per stdin line, one JSON reply per stdout line, in order.
+# Started as `nsconfig.py --protocol N` (src/dataplane/ns-helper.ts). The first stdout line is
+# {"helper": "nsconfig", "protocol": PROTOCOL}; when N is another protocol the helper stops there.
+# Protocol 1: one JSON request per stdin line, one JSON reply per stdout line, in order.
 #   {"ns": "/run/netns/NAME" | "", "ops": [OP, ...]}        ("" = stay in the current namespace)
 #   OP = {"op": "up", "ifname": "lo"}
 #      | {"op": "addr", "ifname": "eth0", "cidr": "10.0.0.5/24"}      (replace: idempotent)
@@ -23,6 +25,11 @@ IFF_UP = 1
 IFA_ADDRESS, IFA_LOCAL = 1, 2
 RTA_OIF, RTA_GATEWAY = 4, 5
 RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST = 254, 3, 0, 1
+
+# The version of the request and reply lines below; bump it with any change to them, and
+# HELPER_PROTOCOL in src/install/helpers.ts with it.
+HELPER = 'nsconfig'
+PROTOCOL = 1
 
 libc = ctypes.CDLL(None, use_errno=True)
 setns = libc.setns
@@ -142,7 +149,23 @@ def handle(req):
     return {'ok': True}
 
 
+def hello(argv):
+    """Announces this helper and its protocol on the first stdout line, before anything else.
+    Returns the arguments after `--protocol N`. When N is not PROTOCOL the caller is another
+    version of Merak: exit (status 3) having done nothing; the caller refuses this helper."""
+    sys.stdout.write(json.dumps({'helper': HELPER, 'protocol': PROTOCOL}) + '\n')
+    sys.stdout.flush()
+    if argv[:1] == ['--protocol']:
+        if argv[1:2] != [str(PROTOCOL)]:
+            asked = argv[1] if len(argv) > 1 else '(none)'
+            sys.stderr.write('%s.py speaks protocol %d, the caller asked for %s\n' % (HELPER, PROTOCOL, asked))
+            sys.exit(3)
+        argv = argv[2:]
+    return argv
+
+
 def main():
+    hello(sys.argv[1:])
     out = sys.stdout
     for line in sys.stdin:
         line = line.strip()

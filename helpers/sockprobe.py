@@ -4,7 +4,11 @@
 # each socket inside a VM's network namespace (setns there, socket(), setns back: a socket
 # stays in the namespace it was created in) and uses it from one long-lived process.
 #
-# Two roles, one JSON request per stdin line, one JSON reply per stdout line (matched by "id"):
+# Started as `sockprobe.py --protocol N ROLE ...` (src/activities/testing/socket-checks.ts). The
+# first stdout line is {"helper": "sockprobe", "protocol": PROTOCOL}; when N is another protocol
+# the helper stops there.
+#
+# Protocol 1: two roles, one JSON request per stdin line, one JSON reply per stdout line (matched by "id"):
 #
 #   sockprobe.py serve DEADLINE_S
 #     {"id": N, "ns": "/run/netns/VM", "ip": "10.0.0.5"}
@@ -21,6 +25,11 @@
 #     or after DEADLINE_S seconds whatever happens.
 import ctypes, errno, json, os, selectors, socket, sys, threading, time
 from concurrent.futures import ThreadPoolExecutor
+
+# The version of the request and reply lines above; bump it with any change to them, and
+# HELPER_PROTOCOL in src/install/helpers.ts with it.
+HELPER = 'sockprobe'
+PROTOCOL = 1
 
 CLONE_NEWNET = 0x40000000
 MAX_PAYLOAD = 65536
@@ -258,13 +267,31 @@ def watchdog(deadline_s):
     os._exit(75)
 
 
+def hello(argv):
+    """Announces this helper and its protocol on the first stdout line, before anything else.
+    Returns the arguments after `--protocol N`. When N is not PROTOCOL the caller is another
+    version of Merak: exit (status 3) having done nothing; the caller refuses this helper."""
+    sys.stdout.write(json.dumps({'helper': HELPER, 'protocol': PROTOCOL}) + '\n')
+    sys.stdout.flush()
+    if argv[:1] == ['--protocol']:
+        if argv[1:2] != [str(PROTOCOL)]:
+            asked = argv[1] if len(argv) > 1 else '(none)'
+            sys.stderr.write('%s.py speaks protocol %d, the caller asked for %s\n' % (HELPER, PROTOCOL, asked))
+            sys.exit(3)
+        argv = argv[2:]
+    return argv
+
+
 if __name__ == '__main__':
-    role = sys.argv[1]
-    deadline = float(sys.argv[2])
+    args = hello(sys.argv[1:])
+    if len(args) < 2:
+        sys.exit('usage: sockprobe.py [--protocol N] serve DEADLINE_S | probe DEADLINE_S WORKERS')
+    role = args[0]
+    deadline = float(args[1])
     threading.Thread(target=watchdog, args=(deadline + 1,), daemon=True).start()
     if role == 'serve':
         serve(deadline)
     elif role == 'probe':
-        probe(deadline, max(1, min(int(sys.argv[3]), 64)))
+        probe(deadline, max(1, min(int(args[2]), 64)))
     else:
-        sys.exit('usage: sockprobe.py serve DEADLINE_S | probe DEADLINE_S WORKERS')
+        sys.exit('usage: sockprobe.py [--protocol N] serve DEADLINE_S | probe DEADLINE_S WORKERS')

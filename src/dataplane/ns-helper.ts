@@ -2,7 +2,7 @@
  * Driver for helpers/nsconfig.py, the helper that configures interfaces inside many namespaces from
  * one process (Node cannot setns(2); one `ip -n NS` spawn per namespace would cost milliseconds).
  */
-import { helperScript } from '../install/helpers';
+import { checkHelperHello, helperArgv, helperScript } from '../install/helpers';
 import type { CommandRunner, RunOptions } from './command';
 import { CommandFailedError } from './errors';
 
@@ -58,21 +58,29 @@ export class NsConfigError extends Error {
   }
 }
 
-/** Applies every request (idempotent ops); throws on the first failing request. */
+/**
+ * Applies every request (idempotent ops) in one helper process.
+ * @throws NsConfigError for the first request the helper could not apply.
+ * @throws HelperProtocolError when the helper is from another Merak version (it then applies nothing).
+ * @throws CommandFailedError when the helper did not start, was killed or answered too few requests.
+ */
 export async function applyNsConfig(
   runner: CommandRunner,
   requests: readonly NsRequest[],
   options: { onSpawn?: RunOptions['onSpawn']; timeoutMs?: number } = {},
 ): Promise<void> {
   if (requests.length === 0) return;
-  // -I -S: no user site, no site module: the helper needs only the standard library, and starts faster.
-  const argv = [await pythonBinary(runner), '-I', '-S', helperScript('nsconfig')];
+  const argv = helperArgv(await pythonBinary(runner), 'nsconfig');
   const r = await runner.run(argv, {
     input: requests.map((q) => JSON.stringify(q)).join('\n') + '\n',
     onSpawn: options.onSpawn,
     timeoutMs: options.timeoutMs,
   });
-  const replies = r.stdout.split('\n').filter((l) => l !== '');
+  const lines = r.stdout.split('\n').filter((l) => l !== '');
+  // No line at all: the helper did not start or was killed; that is the command's failure, not a version question.
+  if (lines.length === 0 && r.code !== 0) throw new CommandFailedError(argv, r.code, r.stderr || (r.signal ? `killed by ${r.signal}` : 'helper wrote nothing'));
+  checkHelperHello('nsconfig', helperScript('nsconfig'), lines[0]);
+  const replies = lines.slice(1);
   for (let i = 0; i < replies.length; i++) {
     const reply = JSON.parse(replies[i]) as { ok: boolean; error?: string };
     if (!reply.ok) throw new NsConfigError(requests[i].ns, reply.error ?? 'unknown error');

@@ -28,16 +28,24 @@ export class LineProcess {
   private stderr = '';
   private exited: Promise<void>;
   private exitInfo: string | undefined;
+  /** Set when the hello check refused the child: every request fails with it. */
+  private refused: Error | undefined;
 
+  /**
+   * @param hello - checks the child's first stdout line (its announcement) and throws to refuse
+   *   the child, which is then killed and every request rejected with that error. Default: the
+   *   first line is a reply like any other.
+   */
   constructor(
     readonly argv: readonly string[],
     watcher?: ProcessWatcher,
+    private hello?: (firstLine: string) => void,
   ) {
     this.child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
     this.exited = new Promise((resolve) => {
       this.child.on('close', (code, signal) => {
         this.exitInfo = `exit ${code ?? signal}`;
-        this.failAll(new CommandFailedError(argv, code, this.stderr || `helper ended (${this.exitInfo})`, 'check that python3 is installed and the agent runs as root'));
+        this.failAll(this.refused ?? new CommandFailedError(argv, code, this.stderr || `helper ended (${this.exitInfo})`, 'check that python3 is installed and the agent runs as root'));
         resolve();
       });
     });
@@ -67,6 +75,19 @@ export class LineProcess {
       const line = this.buffer.slice(0, nl);
       this.buffer = this.buffer.slice(nl + 1);
       if (line.trim() === '') continue;
+      if (this.hello) {
+        const check = this.hello;
+        this.hello = undefined;
+        try {
+          check(line);
+        } catch (e) {
+          this.refused = e instanceof Error ? e : new Error(String(e));
+          this.failAll(this.refused);
+          this.child.kill('SIGKILL');
+          return;
+        }
+        continue;
+      }
       let reply: Record<string, unknown>;
       try {
         reply = JSON.parse(line) as Record<string, unknown>;
@@ -91,6 +112,7 @@ export class LineProcess {
 
   /** Sends one request; resolves with the reply or rejects after `timeoutMs`. */
   request(body: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
+    if (this.refused) return Promise.reject(this.refused);
     if (this.exitInfo !== undefined) return Promise.reject(new CommandFailedError(this.argv, null, this.stderr || `helper ended (${this.exitInfo})`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

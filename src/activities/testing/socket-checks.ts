@@ -4,7 +4,7 @@
  * check costs a few packets, not a process start. The helper also proves that an address really
  * belongs to a VM namespace (`owns`) before any traffic is sent to or from it.
  */
-import { helperScript } from '../../install/helpers';
+import { checkHelperHello, helperArgv, helperScript } from '../../install/helpers';
 import { LineProcess, type ProcessWatcher } from './line-process';
 import type { CheckOutcome } from './outcome';
 
@@ -25,16 +25,18 @@ export class SocketHelpers {
   private prober?: LineProcess;
   private readonly ports = new Map<string, Promise<{ tcp: number; udp: number }>>();
   private readonly script = helperScript('sockprobe');
+  /** Refuses a helper of another protocol version (its first line says which). */
+  private readonly hello = (line: string) => checkHelperHello('sockprobe', this.script, line);
 
   constructor(private readonly o: SocketHelperOptions) {}
 
   private probeProcess(): LineProcess {
-    this.prober ??= new LineProcess([this.o.python, '-I', '-S', this.script, 'probe', String(this.o.deadlineS), String(this.o.workers)], this.o.watcher);
+    this.prober ??= new LineProcess(helperArgv(this.o.python, 'sockprobe', ['probe', String(this.o.deadlineS), String(this.o.workers)]), this.o.watcher, this.hello);
     return this.prober;
   }
 
   private serverProcess(): LineProcess {
-    this.server ??= new LineProcess([this.o.python, '-I', '-S', this.script, 'serve', String(this.o.deadlineS)], this.o.watcher);
+    this.server ??= new LineProcess(helperArgv(this.o.python, 'sockprobe', ['serve', String(this.o.deadlineS)]), this.o.watcher, this.hello);
     return this.server;
   }
 
