@@ -23,7 +23,15 @@
 #       -> {"id": N, "ok": true, "rttMs": F} | {"id": N, "ok": false, "error": "..."}
 #     Runs up to WORKERS requests at once; exits when stdin closes and the last reply is out,
 #     or after DEADLINE_S seconds whatever happens.
-import ctypes, errno, json, os, selectors, socket, sys, threading, time
+import ctypes
+import errno
+import json
+import os
+import selectors
+import socket
+import sys
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 # The version of the request and reply lines above; bump it with any change to them, and
