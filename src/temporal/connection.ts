@@ -1,14 +1,15 @@
-import { readFile } from 'node:fs/promises';
 import { credentials as grpcCredentials } from '@grpc/grpc-js';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
-import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
+import { loadClientConfigProfile, toClientOptions, type ClientConfigProfile, type ClientConfigTLS, type ConfigDataSource } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import type { Command } from 'commander';
 import { TemporalOptionError } from './errors';
 
 // Every merak command and worker reaches Temporal through these options. They follow the Temporal
-// CLI's own flags and environment variables (temporal CLI v1.5, `client` option set), so one
-// shell environment configured for `temporal` also configures `merak`.
+// CLI's own flags, environment variables and config file (temporal CLI v1.5, `client` option set),
+// so one shell environment configured for `temporal` also configures `merak`. The environment and
+// the config file are read by the SDK's @temporalio/envconfig; this module adds the flags over
+// them, the CLI's legacy variable names, and checks that name the flag or variable at fault.
 
 /** Default frontend address: the local dev server. */
 export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
@@ -31,43 +32,50 @@ export interface TemporalFlagValues {
   tlsDisableHostVerification?: boolean;
 }
 
-/** TLS settings after resolution; file contents are read later, by {@link connectClient}. */
-export interface ResolvedTls {
-  clientCertPath?: string;
-  clientCertData?: string;
-  clientKeyPath?: string;
-  clientKeyData?: string;
-  serverCaPath?: string;
-  serverCaData?: string;
-  serverName?: string;
-  disableHostVerification: boolean;
+/** TLS settings after resolution (envconfig's shape); certificate files are read later, by {@link connectClient}. */
+export interface ResolvedTls extends ClientConfigTLS {
+  /** Do not check the server certificate's host name (clients only). Default: false. */
+  disableHostVerification?: boolean;
 }
 
-/** Where and how to reach Temporal. `tls` absent means plain-text gRPC. */
-export interface ResolvedTemporalOptions {
+/**
+ * Where and how to reach Temporal: envconfig's profile, checked, with the defaults filled in.
+ * TLS is on when `tls` is present and not `disabled`, or when there is an API key.
+ */
+export interface ResolvedTemporalOptions extends ClientConfigProfile {
   address: string;
   namespace: string;
   tls?: ResolvedTls;
-  apiKey?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Each option: its flag, its environment variables (first wins; later ones are the CLI's legacy names, which the CLI lets override). */
+/** Each flag and the Temporal CLI environment variable it stands for. */
 const SOURCES = {
-  address: { flag: '--address', env: ['TEMPORAL_ADDRESS'] },
-  namespace: { flag: '--namespace', env: ['TEMPORAL_NAMESPACE'] },
-  apiKey: { flag: '--api-key', env: ['TEMPORAL_API_KEY'] },
-  tls: { flag: '--tls', env: ['TEMPORAL_TLS'] },
-  tlsCertPath: { flag: '--tls-cert-path', env: ['TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CERT'] },
-  tlsCertData: { flag: '--tls-cert-data', env: ['TEMPORAL_TLS_CLIENT_CERT_DATA', 'TEMPORAL_TLS_CERT_DATA'] },
-  tlsKeyPath: { flag: '--tls-key-path', env: ['TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_KEY'] },
-  tlsKeyData: { flag: '--tls-key-data', env: ['TEMPORAL_TLS_CLIENT_KEY_DATA', 'TEMPORAL_TLS_KEY_DATA'] },
-  tlsCaPath: { flag: '--tls-ca-path', env: ['TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'TEMPORAL_TLS_CA'] },
-  tlsCaData: { flag: '--tls-ca-data', env: ['TEMPORAL_TLS_SERVER_CA_CERT_DATA', 'TEMPORAL_TLS_CA_DATA'] },
-  tlsServerName: { flag: '--tls-server-name', env: ['TEMPORAL_TLS_SERVER_NAME'] },
-  tlsDisableHostVerification: { flag: '--tls-disable-host-verification', env: ['TEMPORAL_TLS_DISABLE_HOST_VERIFICATION'] },
-} as const satisfies Record<keyof TemporalFlagValues, { flag: string; env: readonly string[] }>;
+  address: { flag: '--address', env: 'TEMPORAL_ADDRESS' },
+  namespace: { flag: '--namespace', env: 'TEMPORAL_NAMESPACE' },
+  apiKey: { flag: '--api-key', env: 'TEMPORAL_API_KEY' },
+  tls: { flag: '--tls', env: 'TEMPORAL_TLS' },
+  tlsCertPath: { flag: '--tls-cert-path', env: 'TEMPORAL_TLS_CLIENT_CERT_PATH' },
+  tlsCertData: { flag: '--tls-cert-data', env: 'TEMPORAL_TLS_CLIENT_CERT_DATA' },
+  tlsKeyPath: { flag: '--tls-key-path', env: 'TEMPORAL_TLS_CLIENT_KEY_PATH' },
+  tlsKeyData: { flag: '--tls-key-data', env: 'TEMPORAL_TLS_CLIENT_KEY_DATA' },
+  tlsCaPath: { flag: '--tls-ca-path', env: 'TEMPORAL_TLS_SERVER_CA_CERT_PATH' },
+  tlsCaData: { flag: '--tls-ca-data', env: 'TEMPORAL_TLS_SERVER_CA_CERT_DATA' },
+  tlsServerName: { flag: '--tls-server-name', env: 'TEMPORAL_TLS_SERVER_NAME' },
+  tlsDisableHostVerification: { flag: '--tls-disable-host-verification', env: 'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION' },
+} as const satisfies Record<keyof TemporalFlagValues, { flag: string; env: string }>;
+type Key = keyof typeof SOURCES;
+
+/** The CLI's legacy variable names, which envconfig does not read; each overrides its current name, as in the CLI. */
+const LEGACY_ENV: Readonly<Record<string, Key>> = {
+  TEMPORAL_TLS_CERT: 'tlsCertPath',
+  TEMPORAL_TLS_CERT_DATA: 'tlsCertData',
+  TEMPORAL_TLS_KEY: 'tlsKeyPath',
+  TEMPORAL_TLS_KEY_DATA: 'tlsKeyData',
+  TEMPORAL_TLS_CA: 'tlsCaPath',
+  TEMPORAL_TLS_CA_DATA: 'tlsCaData',
+};
 
 /**
  * Adds the Temporal connection flags to a command. No flag carries a commander default, so
@@ -90,33 +98,46 @@ export function addTemporalOptions(cmd: Command): Command {
     .option('--tls-disable-host-verification', 'do not check the server certificate host name (env TEMPORAL_TLS_DISABLE_HOST_VERIFICATION)');
 }
 
-function fieldName(key: keyof TemporalFlagValues, fromEnv: string | undefined): string {
-  return fromEnv ?? SOURCES[key].flag;
-}
+/** A setting given by a flag or an environment variable, with its name for error messages. */
+type Given = Partial<Record<Key, { value: string; field: string }>>;
 
-/** A string option: flag, else the last set env name (legacy names override, as in the CLI), else undefined. Empty env values count as unset. */
-function pickString(key: keyof TemporalFlagValues, flags: TemporalFlagValues, env: Env): { value?: string; field: string } {
-  const flag = flags[key];
-  if (typeof flag === 'string') return { value: flag, field: SOURCES[key].flag };
-  let found: { value?: string; field: string } = { field: SOURCES[key].flag };
-  for (const name of SOURCES[key].env) {
+/** Flags over legacy variable names over current ones; empty variables count as unset; booleans become "true"/"false". */
+function givenSettings(flags: TemporalFlagValues, env: Env): Given {
+  const given: Given = {};
+  const fromEnv = (key: Key, name: string) => {
     const v = env[name];
-    if (v !== undefined && v !== '') found = { value: v, field: name };
+    if (v !== undefined && v !== '') given[key] = { value: v, field: name };
+  };
+  for (const [key, s] of Object.entries(SOURCES) as [Key, { env: string }][]) fromEnv(key, s.env);
+  for (const [name, key] of Object.entries(LEGACY_ENV)) fromEnv(key, name);
+  for (const key of ['tls', 'tlsDisableHostVerification'] as const) {
+    const g = given[key];
+    // The CLI's spelling: 1/0/true/false, any case (envconfig alone would read "yes" or "TRUE" as false).
+    if (g && !/^(1|0|true|false)$/i.test(g.value)) throw new TemporalOptionError(g.field, g.value, 'must be one of 1, 0, true, false');
+    if (g) g.value = /^(1|true)$/i.test(g.value) ? 'true' : 'false';
   }
-  return found;
+  for (const [key, s] of Object.entries(SOURCES) as [Key, { flag: string }][]) {
+    const v = flags[key];
+    if (v !== undefined) given[key] = { value: String(v), field: s.flag };
+  }
+  return given;
 }
 
-/** The CLI's boolean environment spelling: 1/0/true/false, case-insensitive. */
-function pickBool(key: 'tls' | 'tlsDisableHostVerification', flags: TemporalFlagValues, env: Env): boolean | undefined {
-  const flag = flags[key];
-  if (typeof flag === 'boolean') return flag;
-  const name = SOURCES[key].env[0];
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const v = raw.toLowerCase();
-  if (v === '1' || v === 'true') return true;
-  if (v === '0' || v === 'false') return false;
-  throw new TemporalOptionError(name, raw, 'must be one of 1, 0, true, false');
+/**
+ * The Temporal CLI config file's profile (temporal.toml at $TEMPORAL_CONFIG_FILE or in the user
+ * config folder, profile $TEMPORAL_PROFILE or "default"; none when there is no file) with the
+ * given settings over it, read by @temporalio/envconfig as the SDK reads it.
+ */
+function loadProfile(given: Given, env: Env): ClientConfigProfile {
+  const ours = new Set<string>([...Object.values(SOURCES).map((s) => s.env), ...Object.keys(LEGACY_ENV)]);
+  const vars: Record<string, string> = {};
+  for (const [name, v] of Object.entries(env)) if (v !== undefined && !ours.has(name)) vars[name] = v;
+  for (const [key, g] of Object.entries(given) as [Key, { value: string }][]) vars[SOURCES[key].env] = g.value;
+  try {
+    return loadClientConfigProfile({ overrideEnvVars: vars });
+  } catch (err) {
+    throw new TemporalOptionError('Temporal config file', env.TEMPORAL_CONFIG_FILE ?? '(default temporal.toml)', (err as Error).message);
+  }
 }
 
 function checkAddress(field: string, address: string): string {
@@ -129,116 +150,79 @@ function checkAddress(field: string, address: string): string {
 }
 
 /**
- * Resolves connection options from flags, then the Temporal CLI's environment variables, then
- * defaults. Pure: it reads no files (certificate paths are read by {@link connectClient}).
- * Throws {@link TemporalOptionError} naming the flag or variable for bad or conflicting values.
+ * Resolves connection options: flags, then the Temporal CLI's environment variables, then the
+ * profile of its config file (both read by @temporalio/envconfig), then defaults. Reads the
+ * config file when there is one, no certificate file (those are read by {@link connectClient}).
+ * @throws TemporalOptionError naming the flag, variable or config file of a bad or conflicting value.
  */
 export function resolveTemporalOptions(flags: TemporalFlagValues, env: Env): ResolvedTemporalOptions {
-  const address = pickString('address', flags, env);
-  const namespace = pickString('namespace', flags, env);
+  const given = givenSettings(flags, env);
+  const field = (key: Key) => given[key]?.field ?? `${SOURCES[key].flag} (from the Temporal config file profile)`;
+  for (const [path, data] of [['tlsCertPath', 'tlsCertData'], ['tlsKeyPath', 'tlsKeyData'], ['tlsCaPath', 'tlsCaData']] as const) {
+    const p = given[path];
+    const d = given[data];
+    if (p && d) throw new TemporalOptionError(p.field, p.value, `cannot be combined with ${d.field}; give the file or the data, not both`);
+  }
+  const profile = loadProfile(given, env);
   const resolved: ResolvedTemporalOptions = {
-    address: address.value === undefined ? DEFAULT_TEMPORAL_ADDRESS : checkAddress(address.field, address.value),
-    namespace: namespace.value ?? DEFAULT_TEMPORAL_NAMESPACE,
+    ...profile,
+    address: profile.address === undefined ? DEFAULT_TEMPORAL_ADDRESS : checkAddress(field('address'), profile.address),
+    namespace: profile.namespace ?? DEFAULT_TEMPORAL_NAMESPACE,
   };
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/.test(resolved.namespace)) {
-    throw new TemporalOptionError(namespace.field, resolved.namespace, 'letters, digits, ".", "-" and "_", starting with a letter or digit');
+    throw new TemporalOptionError(field('namespace'), resolved.namespace, 'letters, digits, ".", "-" and "_", starting with a letter or digit');
   }
-
-  const apiKey = pickString('apiKey', flags, env).value;
-  if (apiKey !== undefined) resolved.apiKey = apiKey;
-
-  const tlsValues = {
-    clientCertPath: pickString('tlsCertPath', flags, env),
-    clientCertData: pickString('tlsCertData', flags, env),
-    clientKeyPath: pickString('tlsKeyPath', flags, env),
-    clientKeyData: pickString('tlsKeyData', flags, env),
-    serverCaPath: pickString('tlsCaPath', flags, env),
-    serverCaData: pickString('tlsCaData', flags, env),
-    serverName: pickString('tlsServerName', flags, env),
-  };
-  const disableHostVerification = pickBool('tlsDisableHostVerification', flags, env);
-  const tlsFlag = pickBool('tls', flags, env);
-
-  const pairs: [keyof typeof tlsValues, keyof typeof tlsValues][] = [
-    ['clientCertPath', 'clientCertData'],
-    ['clientKeyPath', 'clientKeyData'],
-    ['serverCaPath', 'serverCaData'],
-  ];
-  for (const [path, data] of pairs) {
-    if (tlsValues[path].value !== undefined && tlsValues[data].value !== undefined) {
-      throw new TemporalOptionError(tlsValues[path].field, tlsValues[path].value, `cannot be combined with ${tlsValues[data].field}; give the file or the data, not both`);
-    }
+  const tls = profile.tls;
+  if (tls === undefined) return resolved;
+  const sourceKey = (d: ConfigDataSource | undefined, path: Key, data: Key): Key => (d !== undefined && 'path' in d ? path : data);
+  if ((tls.clientCert === undefined) !== (tls.clientKey === undefined)) {
+    const k = tls.clientCert ? sourceKey(tls.clientCert, 'tlsCertPath', 'tlsCertData') : sourceKey(tls.clientKey, 'tlsKeyPath', 'tlsKeyData');
+    const rule = tls.clientCert ? 'a client certificate needs its key (mTLS takes both)' : 'a client key needs its certificate (mTLS takes both)';
+    throw new TemporalOptionError(field(k), given[k]?.value, rule);
   }
-  const hasCert = tlsValues.clientCertPath.value !== undefined || tlsValues.clientCertData.value !== undefined;
-  const hasKey = tlsValues.clientKeyPath.value !== undefined || tlsValues.clientKeyData.value !== undefined;
-  if (hasCert !== hasKey) {
-    const given = hasCert ? (tlsValues.clientCertPath.value !== undefined ? tlsValues.clientCertPath : tlsValues.clientCertData) : (tlsValues.clientKeyPath.value !== undefined ? tlsValues.clientKeyPath : tlsValues.clientKeyData);
-    throw new TemporalOptionError(given.field, given.value, `a client ${hasCert ? 'certificate needs its key' : 'key needs its certificate'} (mTLS takes both)`);
-  }
-
-  const anyTlsDetail = Object.values(tlsValues).some((v) => v.value !== undefined) || disableHostVerification === true;
-  if (tlsFlag === false) {
-    if (anyTlsDetail) {
-      const first = Object.values(tlsValues).find((v) => v.value !== undefined);
-      throw new TemporalOptionError(
-        fieldName('tls', flags.tls === false ? undefined : 'TEMPORAL_TLS'),
-        false,
-        `TLS is turned off but ${first ? first.field : SOURCES.tlsDisableHostVerification.flag} is set; drop one of them`,
-      );
-    }
-    return resolved;
-  }
-  if (tlsFlag === true || anyTlsDetail || apiKey !== undefined) {
-    const tls: ResolvedTls = { disableHostVerification: disableHostVerification ?? false };
-    for (const [k, v] of Object.entries(tlsValues) as [keyof typeof tlsValues, { value?: string }][]) {
-      if (v.value !== undefined) tls[k] = v.value;
-    }
-    resolved.tls = tls;
-  }
+  const disableHostVerification = given.tlsDisableHostVerification?.value === 'true';
+  const detail = (['tlsCertPath', 'tlsCertData', 'tlsKeyPath', 'tlsKeyData', 'tlsCaPath', 'tlsCaData', 'tlsServerName', 'tlsDisableHostVerification'] as const).find(
+    (k) => given[k] && given[k].value !== 'false',
+  );
+  if (tls.disabled === true && detail) throw new TemporalOptionError(field('tls'), false, `TLS is turned off but ${field(detail)} is set; drop one of them`);
+  resolved.tls = disableHostVerification ? { ...tls, disableHostVerification } : tls;
   return resolved;
 }
 
-async function pem(path: string | undefined, data: string | undefined, what: string): Promise<Buffer | undefined> {
-  if (data !== undefined) return Buffer.from(data);
-  if (path === undefined) return undefined;
+/** The SDK's connection settings, built by envconfig (which reads the certificate files). */
+function sdkConnectionOptions(resolved: ResolvedTemporalOptions): Pick<NativeConnectionOptions, 'address' | 'apiKey' | 'tls' | 'metadata'> {
+  let built: NativeConnectionOptions;
   try {
-    return await readFile(path);
+    built = toClientOptions(resolved).connectionOptions;
   } catch (err) {
+    const path = (err as { path?: unknown }).path;
+    const t = resolved.tls ?? {};
+    const has = (d: ConfigDataSource | undefined) => d !== undefined && 'path' in d && d.path === path;
+    const what = has(t.clientCert) ? '--tls-cert-path' : has(t.clientKey) ? '--tls-key-path' : has(t.serverCACert) ? '--tls-ca-path' : 'TLS file';
     throw new TemporalOptionError(what, path, `cannot read the file: ${(err as Error).message}`);
   }
-}
-
-/** Reads the certificate files and builds the SDK's TLS settings. */
-export async function loadTlsConfig(tls: ResolvedTls): Promise<TLSConfig> {
-  const crt = await pem(tls.clientCertPath, tls.clientCertData, '--tls-cert-path');
-  const key = await pem(tls.clientKeyPath, tls.clientKeyData, '--tls-key-path');
-  const ca = await pem(tls.serverCaPath, tls.serverCaData, '--tls-ca-path');
-  const config: TLSConfig = {};
-  if (tls.serverName !== undefined) config.serverNameOverride = tls.serverName;
-  if (ca) config.serverRootCACertificate = ca;
-  if (crt && key) config.clientCertPair = { crt, key };
-  return config;
+  const options: NativeConnectionOptions = { address: resolved.address };
+  if (built.apiKey !== undefined) options.apiKey = built.apiKey;
+  if (built.metadata !== undefined) options.metadata = built.metadata;
+  if (built.tls) options.tls = built.tls;
+  return options;
 }
 
 /** Options for `Connection.connect` (client side: CLI commands, tests). */
 export async function toConnectionOptions(resolved: ResolvedTemporalOptions): Promise<ConnectionOptions> {
-  const options: ConnectionOptions = { address: resolved.address };
-  if (resolved.apiKey !== undefined) options.apiKey = resolved.apiKey;
-  if (resolved.tls) {
-    const tls = await loadTlsConfig(resolved.tls);
-    if (resolved.tls.disableHostVerification) {
-      // The SDK's `tls` option has no switch for this; grpc-js credentials do.
-      options.credentials = grpcCredentials.createSsl(
-        tls.serverRootCACertificate ? Buffer.from(tls.serverRootCACertificate) : null,
-        tls.clientCertPair ? Buffer.from(tls.clientCertPair.key) : null,
-        tls.clientCertPair ? Buffer.from(tls.clientCertPair.crt) : null,
-        { checkServerIdentity: () => undefined },
-      );
-      if (tls.serverNameOverride !== undefined) {
-        options.channelArgs = { 'grpc.ssl_target_name_override': tls.serverNameOverride, 'grpc.default_authority': tls.serverNameOverride };
-      }
-    } else {
-      options.tls = tls;
+  const options: ConnectionOptions = sdkConnectionOptions(resolved);
+  if (resolved.tls?.disableHostVerification && options.tls) {
+    // The SDK's `tls` option has no switch for this; grpc-js credentials do.
+    const tls = options.tls === true ? {} : options.tls;
+    delete options.tls;
+    options.credentials = grpcCredentials.createSsl(
+      tls.serverRootCACertificate ? Buffer.from(tls.serverRootCACertificate) : null,
+      tls.clientCertPair ? Buffer.from(tls.clientCertPair.key) : null,
+      tls.clientCertPair ? Buffer.from(tls.clientCertPair.crt) : null,
+      { checkServerIdentity: () => undefined },
+    );
+    if (tls.serverNameOverride !== undefined) {
+      options.channelArgs = { 'grpc.ssl_target_name_override': tls.serverNameOverride, 'grpc.default_authority': tls.serverNameOverride };
     }
   }
   return options;
@@ -249,17 +233,13 @@ export async function toConnectionOptions(resolved: ResolvedTemporalOptions): Pr
  * skip host-name verification, so that option is refused here with a way out.
  */
 export async function toNativeConnectionOptions(resolved: ResolvedTemporalOptions): Promise<NativeConnectionOptions> {
-  const options: NativeConnectionOptions = { address: resolved.address };
-  if (resolved.apiKey !== undefined) options.apiKey = resolved.apiKey;
-  if (resolved.tls) {
-    if (resolved.tls.disableHostVerification) {
-      throw new TemporalOptionError(
-        '--tls-disable-host-verification',
-        true,
-        'workers cannot skip host-name verification; pass --tls-server-name with the name in the server certificate instead',
-      );
-    }
-    options.tls = await loadTlsConfig(resolved.tls);
+  const options = sdkConnectionOptions(resolved);
+  if (resolved.tls?.disableHostVerification && options.tls) {
+    throw new TemporalOptionError(
+      '--tls-disable-host-verification',
+      true,
+      'workers cannot skip host-name verification; pass --tls-server-name with the name in the server certificate instead',
+    );
   }
   return options;
 }

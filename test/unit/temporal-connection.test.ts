@@ -83,17 +83,16 @@ describe('resolveTemporalOptions', () => {
     expect(err.field).toBe('--namespace');
   });
 
-  it('turns TLS on for an API key, as the CLI does', () => {
-    expect(resolveTemporalOptions({}, { TEMPORAL_API_KEY: 'k' })).toEqual({
-      address: '127.0.0.1:7233',
-      namespace: 'default',
-      apiKey: 'k',
-      tls: { disableHostVerification: false },
-    });
+  it('turns TLS on for an API key, as the CLI does', async () => {
+    const resolved = resolveTemporalOptions({}, { TEMPORAL_API_KEY: 'k' });
+    expect(resolved).toEqual({ address: '127.0.0.1:7233', namespace: 'default', apiKey: 'k' });
+    expect(await toNativeConnectionOptions(resolved)).toEqual({ address: '127.0.0.1:7233', apiKey: 'k', tls: true });
   });
 
-  it('lets --no-tls keep an API key on plain text', () => {
-    expect(resolveTemporalOptions({ apiKey: 'k', tls: false }, {})).toEqual({ address: '127.0.0.1:7233', namespace: 'default', apiKey: 'k' });
+  it('lets --no-tls keep an API key on plain text', async () => {
+    const resolved = resolveTemporalOptions({ apiKey: 'k', tls: false }, {});
+    expect(resolved).toEqual({ address: '127.0.0.1:7233', namespace: 'default', apiKey: 'k', tls: { disabled: true } });
+    expect(await toConnectionOptions(resolved)).toEqual({ address: '127.0.0.1:7233', apiKey: 'k' });
   });
 
   it('reads mTLS paths from the current and the legacy variable names (legacy override, as in the CLI)', () => {
@@ -104,7 +103,7 @@ describe('resolveTemporalOptions', () => {
       TEMPORAL_TLS_SERVER_NAME: 'srv',
       TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: 'true',
     });
-    expect(current.tls).toEqual({ clientCertPath: '/c.pem', clientKeyPath: '/k.pem', serverCaPath: '/ca.pem', serverName: 'srv', disableHostVerification: true });
+    expect(current.tls).toEqual({ clientCert: { path: '/c.pem' }, clientKey: { path: '/k.pem' }, serverCACert: { path: '/ca.pem' }, serverName: 'srv', disableHostVerification: true });
 
     const legacy = resolveTemporalOptions({}, {
       TEMPORAL_TLS_CLIENT_CERT_PATH: '/new.pem',
@@ -112,12 +111,16 @@ describe('resolveTemporalOptions', () => {
       TEMPORAL_TLS_KEY: '/old-k.pem',
       TEMPORAL_TLS_CA: '/old-ca.pem',
     });
-    expect(legacy.tls).toEqual({ clientCertPath: '/old-c.pem', clientKeyPath: '/old-k.pem', serverCaPath: '/old-ca.pem', disableHostVerification: false });
+    expect(legacy.tls).toEqual({ clientCert: { path: '/old-c.pem' }, clientKey: { path: '/old-k.pem' }, serverCACert: { path: '/old-ca.pem' } });
   });
 
-  it('turns TLS on with TEMPORAL_TLS=1 and no other detail', () => {
-    expect(resolveTemporalOptions({}, { TEMPORAL_TLS: '1' }).tls).toEqual({ disableHostVerification: false });
-    expect(resolveTemporalOptions({}, { TEMPORAL_TLS: 'false' }).tls).toBeUndefined();
+  it('turns TLS on with TEMPORAL_TLS=1 (any case) and no other detail', async () => {
+    for (const on of ['1', 'true', 'TRUE']) {
+      expect(resolveTemporalOptions({}, { TEMPORAL_TLS: on }).tls).toEqual({ disabled: false });
+      expect((await toNativeConnectionOptions(resolveTemporalOptions({}, { TEMPORAL_TLS: on }))).tls).toEqual({});
+    }
+    expect(resolveTemporalOptions({}, { TEMPORAL_TLS: 'false' }).tls).toEqual({ disabled: true });
+    expect((await toNativeConnectionOptions(resolveTemporalOptions({}, { TEMPORAL_TLS: 'False' }))).tls).toBeUndefined();
   });
 
   it('refuses a non-boolean TEMPORAL_TLS', () => {
@@ -144,6 +147,62 @@ describe('resolveTemporalOptions', () => {
   });
 });
 
+describe('resolveTemporalOptions with a Temporal CLI config file (read by @temporalio/envconfig)', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'merak-envconfig-'));
+    file = join(dir, 'temporal.toml');
+    writeFileSync(
+      file,
+      [
+        '[profile.default]',
+        'address = "file-host:7233"',
+        'namespace = "file-ns"',
+        '[profile.cloud]',
+        'address = "ns.acct.tmprl.cloud:7233"',
+        'namespace = "ns.acct"',
+        'api_key = "file-key"',
+        '[profile.cloud.grpc_meta]',
+        'x-team = "net"',
+        '[profile.broken]',
+        'address = "no-port"',
+      ].join('\n'),
+    );
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads the default profile, and the environment and flags win over it', () => {
+    expect(resolveTemporalOptions({}, { TEMPORAL_CONFIG_FILE: file })).toEqual({ address: 'file-host:7233', namespace: 'file-ns' });
+    expect(resolveTemporalOptions({}, { TEMPORAL_CONFIG_FILE: file, TEMPORAL_NAMESPACE: 'env-ns' }).namespace).toBe('env-ns');
+    expect(resolveTemporalOptions({ address: 'flag-host:1' }, { TEMPORAL_CONFIG_FILE: file, TEMPORAL_ADDRESS: 'env-host:2' }).address).toBe('flag-host:1');
+  });
+
+  it('reads the profile named by TEMPORAL_PROFILE, with its gRPC metadata, and sends both', async () => {
+    const resolved = resolveTemporalOptions({}, { TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'cloud' });
+    expect(resolved).toEqual({ address: 'ns.acct.tmprl.cloud:7233', namespace: 'ns.acct', apiKey: 'file-key', grpcMeta: { 'x-team': 'net' } });
+    expect(await toNativeConnectionOptions(resolved)).toEqual({ address: 'ns.acct.tmprl.cloud:7233', apiKey: 'file-key', tls: true, metadata: { 'x-team': 'net' } });
+  });
+
+  it('names the config file profile when a value from it is bad', () => {
+    const err = errorOf(() => resolveTemporalOptions({}, { TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'broken' }));
+    expect(err.field).toBe('--address (from the Temporal config file profile)');
+    expect(err.value).toBe('no-port');
+  });
+
+  it('refuses a profile that is not in the file, and a file that is no TOML', () => {
+    expect(errorOf(() => resolveTemporalOptions({}, { TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'nope' })).message).toMatch(/Profile 'nope' not found/);
+    writeFileSync(file, 'this is [not toml');
+    const err = errorOf(() => resolveTemporalOptions({}, { TEMPORAL_CONFIG_FILE: file }));
+    expect(err.field).toBe('Temporal config file');
+    expect(err.value).toBe(file);
+  });
+
+  it('is no error when the default config file does not exist', () => {
+    expect(resolveTemporalOptions({}, { HOME: dir, XDG_CONFIG_HOME: join(dir, 'none') })).toEqual({ address: '127.0.0.1:7233', namespace: 'default' });
+  });
+});
+
 describe('addTemporalOptions', () => {
   it('parses every flag into the names resolveTemporalOptions reads', () => {
     const flags = parse([
@@ -155,7 +214,7 @@ describe('addTemporalOptions', () => {
       address: 'h:1',
       namespace: 'ns',
       apiKey: 'k',
-      tls: { clientCertPath: '/c', clientKeyPath: '/k', serverCaData: 'ca', serverName: 's', disableHostVerification: true },
+      tls: { disabled: false, clientCert: { path: '/c' }, clientKey: { path: '/k' }, serverCACert: { data: new TextEncoder().encode('ca') }, serverName: 's', disableHostVerification: true },
     });
   });
 
@@ -194,8 +253,8 @@ describe('connection options from resolved settings', () => {
     expect(native.apiKey).toBe('k');
     expect(native.tls).toEqual({
       serverNameOverride: 'srv',
-      serverRootCACertificate: Buffer.from('CA'),
-      clientCertPair: { crt: Buffer.from('CERT'), key: Buffer.from('KEY') },
+      serverRootCACertificate: new Uint8Array(Buffer.from('CA')),
+      clientCertPair: { crt: new Uint8Array(Buffer.from('CERT')), key: new Uint8Array(Buffer.from('KEY')) },
     });
     const client = await toConnectionOptions(resolved);
     expect(client.tls).toEqual(native.tls);
