@@ -1,0 +1,149 @@
+/** What the benchmark measured: result records, the verdicts against the targets, and the docs section. */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { packageRoot } from '../../src/install/paths';
+import { mb } from '../scenario-probe';
+import { AGENT_EXEC, COMPUTE_ACT_EXEC, COMPUTE_WF_EXEC, RESULTS_FILE } from './config';
+
+export interface CaseResult {
+  case: string;
+  dataplane: 'reference' | 'none';
+  nodes: number;
+  vmsPerNode: number;
+  vms: number;
+  server: string;
+  agentPollsPerNode: number | 'sdk-default' | 'pool';
+  batchSize: number;
+  loadBefore: string;
+  loadAfter: string;
+  workersStartMs: number;
+  /** Start until the first node workflow's VMs are counted (stage 1: plugin objects). */
+  stage1Ms?: number;
+  readyMs?: number;
+  /** CPU used from workflow start to ready: this process (workers, plugin) and the dev server. */
+  cpuMsToReady?: { bench: number; devServer: number };
+  teardownMs?: number;
+  error?: string;
+  peakRssBytes: number;
+  devServerPeakRssBytes: number;
+  kernelSlabDeltaBytes?: number;
+  kernelUsedDeltaBytes?: number;
+  vmNamespacesAtReady?: number;
+  tests?: { total: number; passed: number; negative: number; failed: string[] };
+  history?: { scenarioBuildRun: number; scenarioLatestRunAtEnd?: number; continuedAsNew?: boolean; nodeRunsChecked: number; nodeRunMax: number; nodeRunMin: number; allBelow10k: boolean };
+  leftInKernel?: string[];
+  leftInPlugin?: number;
+}
+
+export interface OverheadResult {
+  vms: number;
+  batchSize: number;
+  /** Workflow start to ready, from the history's own timestamps (start event to the workflow task that followed the last node). */
+  workflowMs: number[];
+  /** The same, as seen by polling the status query every 200 ms (includes the polling delay). */
+  workflowQueryMs: number[];
+  directMs: number[];
+  overheadPct?: number;
+  loadBefore: string;
+  loadAfter: string;
+  error?: string;
+  activityCalls: number;
+}
+
+export interface Summary {
+  date: string;
+  machine: string;
+  partial: boolean;
+  settings: Record<string, unknown>;
+  overhead?: OverheadResult;
+  reference: CaseResult[];
+  none: CaseResult[];
+  targets: Record<string, string>;
+}
+
+export function verdicts(sum: Summary): Record<string, string> {
+  const t: Record<string, string> = {};
+  const full = sum.reference.find((r) => r.nodes === 10 && r.vmsPerNode === 1000);
+  t.reference10k = !full
+    ? 'not measured'
+    : full.readyMs === undefined
+      ? `missed (did not reach ready: ${full.error})`
+      : `${full.readyMs <= 30_000 ? 'met' : 'missed'} (${(full.readyMs / 1000).toFixed(1)} s vs 30 s)`;
+  const big = sum.none.filter((r) => r.nodes === 1000 && r.vmsPerNode === 1000 && r.readyMs !== undefined);
+  const best = big.sort((a, b) => a.readyMs! - b.readyMs!)[0];
+  t.none1M = !best ? 'not reached (see cases)' : `${best.readyMs! <= 60_000 ? 'met' : 'missed'} (best ${(best.readyMs! / 1000).toFixed(1)} s vs 60 s)`;
+  const all = sum.none.filter((r) => r.history);
+  const worst = Math.max(0, ...all.map((r) => Math.max(r.history!.scenarioBuildRun, r.history!.scenarioLatestRunAtEnd ?? 0, r.history!.nodeRunMax)));
+  t.historyBelow10k = all.length === 0 ? 'not measured' : `${worst < 10_000 ? 'met' : 'missed'} (largest run ${worst} events)`;
+  const oh = sum.overhead?.overheadPct;
+  t.overhead = oh === undefined ? 'not measured' : `${oh <= 10 ? 'met' : 'missed'} (${oh} % vs 10 %)`;
+  return t;
+}
+
+function kb(n: number | undefined): string {
+  return n === undefined ? '-' : `${mb(n)} MB`;
+}
+
+function row(r: CaseResult): string {
+  const tests = r.tests ? `${r.tests.passed}/${r.tests.total} (${r.tests.negative} neg.)` : '-';
+  const hist = r.history
+    ? `${r.history.scenarioBuildRun} / ${r.history.nodeRunMax} / ${r.history.scenarioLatestRunAtEnd ?? '-'}${r.history.continuedAsNew ? ' (continued as new)' : ' (same run)'}`
+    : '-';
+  const left = r.leftInKernel === undefined ? '-' : `${r.leftInKernel.length} ns, ${r.leftInPlugin} plugin obj.`;
+  return `| ${r.nodes}×${r.vmsPerNode} | ${r.vms} | ${r.server} | ${r.agentPollsPerNode} | ${r.workersStartMs} | ${r.stage1Ms ?? '-'} | ${r.readyMs ?? `failed: ${r.error}`} | ${r.cpuMsToReady ? `${r.cpuMsToReady.bench} / ${r.cpuMsToReady.devServer}` : '-'} | ${r.teardownMs ?? '-'} | ${tests} | ${hist} | ${kb(r.peakRssBytes)} | ${kb(r.devServerPeakRssBytes)} | ${kb(r.kernelSlabDeltaBytes)} | ${left} | ${r.loadBefore} → ${r.loadAfter} |`;
+}
+
+export function markdown(sum: Summary): string {
+  const head =
+    '| nodes×VMs | VMs | server | agent polls/node | workers start ms | stage 1 ms (plugin objects) | start→ready ms | CPU ms to ready (bench process / dev server) | teardown ms | ping sample passed | history events (scenario build run / max node build run / scenario run at the end of teardown) | peak RSS (bench process: workers + plugin) | dev server peak RSS | kernel Slab Δ | left after teardown | load (1/5/15 min) before → after |\n' +
+    '| --- | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | --- | --- | ---: | ---: | ---: | --- | --- |';
+  const o = sum.overhead;
+  return [
+    '<!-- scenario:start -->',
+    '## Scenario (end to end through Temporal)',
+    '',
+    `Measured by \`npm run bench:scenario\` on ${sum.machine}, ${sum.date}${sum.partial ? ' (PARTIAL run: cut short, only the rows below were measured)' : ''}.`,
+    'Everything runs in one process: the real Temporal dev server (child process, from .tools/bin/temporal, with the dynamic settings of src/temporal/dev-server-config.ts: one partition per task queue, eager activities, 20000 polls), the reference network plugin on loopback, the compute worker and the agents: one Worker per node, or, where "agent polls/node" says pool, the spec sets agentPool and one pooled Worker on merak-agent-pool serves every node.',
+    `Workers: compute maxConcurrentWorkflowTaskExecutions ${COMPUTE_WF_EXEC}, maxConcurrentActivityTaskExecutions ${COMPUTE_ACT_EXEC}; per-node agents maxConcurrentActivityTaskExecutions ${AGENT_EXEC}, SDK default pollers unless "agent polls/node" gives a number; pooled agent 64 activities at once; kernel batches take turns, as many at once as the machine has CPUs. Workflow fan-out (fixed in src/workflows/vm-stage.ts and plugin-stage.ts): 32 node workflows in flight (128 with agentPool), 16 plugin calls, more than 50 nodes created 50 per activity.`,
+    'Time = workflow start → status query says `ready` (stage 1 plugin objects, every node workflow, and for reference the ring ping sample with negative checks). Teardown = `teardown` signal → workflow result. "left after teardown" counts namespaces the run made that still exist after the workflow ended (read before the owner-record cleanup) and the scenario\'s objects left in the plugin.',
+    'Load averages are the whole machine\'s, before → after each case; wall-clock times move with them.',
+    '',
+    '### Reference dataplane (real namespaces, veths, VXLAN; ring ping sample of at most 50 pairs plus negative checks)',
+    '',
+    head,
+    ...sum.reference.map(row),
+    '',
+    '### `none` dataplane (control plane only: nothing in the kernel)',
+    '',
+    head,
+    ...sum.none.map(row),
+    '',
+    '### Temporal overhead (1 node, reference dataplane, no tests)',
+    '',
+    o
+      ? `${o.vms} VMs, batch ${o.batchSize}: through the workflow (start → ready, from the history's timestamps) ${o.workflowMs.join(', ')} ms (${o.workflowQueryMs.join(', ')} ms by polling the status query every 200 ms); the same ${o.activityCalls} agent activity calls (inputs read from the node workflow's history) made directly in this process: ${o.directMs.join(', ')} ms; rounds alternate workflow, direct. Overhead ${o.overheadPct ?? '-'} %. Load ${o.loadBefore} → ${o.loadAfter}.${o.error ? ` Error: ${o.error}` : ''}`
+      : 'not measured',
+    '',
+    `Targets: 10×1000 reference ≤ 30 s — ${sum.targets.reference10k}; 1000×1000 \`none\` ≤ 60 s — ${sum.targets.none1M}; every workflow run < 10,000 history events — ${sum.targets.historyBelow10k}; Temporal overhead ≤ 10 % — ${sum.targets.overhead}.`,
+    'Raw numbers: bench/results/scenario.json.',
+    '<!-- scenario:end -->',
+  ].join('\n');
+}
+
+/** Writes the results file and, unless MERAK_BENCH_RESULTS_FILE is set, the Scenario section of docs/BENCHMARKS.md. */
+export async function write(sum: Summary): Promise<void> {
+  sum.targets = verdicts(sum);
+  if (RESULTS_FILE !== undefined) {
+    await fs.writeFile(RESULTS_FILE, JSON.stringify(sum, null, 2) + '\n');
+    return;
+  }
+  await fs.mkdir(path.join(packageRoot(), 'bench', 'results'), { recursive: true });
+  await fs.writeFile(path.join(packageRoot(), 'bench', 'results', 'scenario.json'), JSON.stringify(sum, null, 2) + '\n');
+  const docs = path.join(packageRoot(), 'docs', 'BENCHMARKS.md');
+  let text = await fs.readFile(docs, 'utf8');
+  const section = markdown(sum);
+  const re = /<!-- scenario:start -->[\s\S]*?<!-- scenario:end -->/;
+  text = re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}\n`;
+  await fs.writeFile(docs, text);
+}
+

@@ -1,0 +1,308 @@
+/** The cases: one scenario end to end through the workflows, and the Temporal overhead comparison. */
+import type { WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { createAgentActivities } from '../../src/activities/agent/activities';
+import { createTestingActivities } from '../../src/activities/testing/activities';
+import { spawnRunner } from '../../src/dataplane/command';
+import { cleanScenario } from '../../src/dataplane/clean';
+import { FileOwnerRecords } from '../../src/dataplane/owner-records';
+import { findTag } from '../../src/dataplane/tags';
+import { createPluginRegistry, pluginDirsFromEnv } from '../../src/endpoint-plugins/registry';
+import { createAgentWorkers } from '../../src/workers/agent';
+import { resultsQuery, statusQuery, teardownSignal } from '../../src/workflows/messages';
+import type { ScenarioStatus } from '../../src/model/status';
+import { COMPUTE_TASK_QUEUE, nodeWorkflowId, scenarioWorkflowId } from '../../src/model/queues';
+import type { scenarioWorkflow } from '../../src/workflows';
+import type { ScenarioInput } from '../../src/model/spec';
+import { load, meminfo, netnsNames, procCpuMs, procMem, resetPeakRss, sampleMax } from '../scenario-probe';
+import { AGENT_EXEC, BATCH, KERNEL_CONCURRENCY, NONE_BATCH, OVERHEAD_ROUNDS, OVERHEAD_VMS, READY_TIMEOUT_MS, SETTLE_MS, TIMELINE } from './config';
+import { log } from './log';
+import type { CaseResult, OverheadResult } from './report';
+import type { Server } from './server';
+
+function spec(name: string, address: string, nodes: string[], vmsPerNode: number, dataplane: 'reference' | 'none', vni: number): ScenarioInput {
+  const reference = dataplane === 'reference';
+  return {
+    name,
+    plugin: { address, deadlineMs: 10_000, retryWindowMs: 120_000 },
+    dataplane,
+    // Two VPCs so the negative checks have pairs; /9s hold a million addresses for `none`.
+    vpcs: reference
+      ? [
+          { id: `${name}-blue`, vni, cidr: '10.64.0.0/16', subnets: [{ id: `${name}-blue-1`, cidr: '10.64.0.0/16' }] },
+          { id: `${name}-green`, vni: vni + 1, cidr: '10.65.0.0/16', subnets: [{ id: `${name}-green-1`, cidr: '10.65.0.0/16' }] },
+        ]
+      : [
+          { id: `${name}-blue`, vni, cidr: '10.0.0.0/9', subnets: [{ id: `${name}-blue-1`, cidr: '10.0.0.0/9' }] },
+          { id: `${name}-green`, vni: vni + 1, cidr: '10.128.0.0/9', subnets: [{ id: `${name}-green-1`, cidr: '10.128.0.0/9' }] },
+        ],
+    nodes,
+    vmsPerNode,
+    underlay: { cidr: '100.96.0.0/16' },
+    batchSize: reference ? BATCH : NONE_BATCH,
+    tests: reference ? { kinds: ['icmp'], pairs: 'ring', maxPairs: 50, negative: true } : { kinds: [] },
+  } as ScenarioInput;
+}
+
+async function waitReady(handle: WorkflowHandle<typeof scenarioWorkflow>, timeoutMs: number, stage2: () => void): Promise<ScenarioStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last: ScenarioStatus | undefined;
+  let lastLog = 0;
+  while (Date.now() < deadline) {
+    try {
+      last = await handle.query(statusQuery);
+    } catch (err) {
+      // The first query may come before the first workflow task has run.
+      if (Date.now() > deadline - 1000) throw err;
+    }
+    if (last && last.progress.total > 0) stage2();
+    if (last?.phase === 'ready') return last;
+    if (last?.phase === 'failed') throw new Error(`scenario failed: ${last.error}`);
+    if (last && Date.now() - lastLog > 10_000) {
+      lastLog = Date.now();
+      log(`  ${last.phase}: ${last.progress.done}/${last.progress.total} ${last.progress.unit}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`not ready after ${timeoutMs} ms; last status phase ${last?.phase}, progress ${JSON.stringify(last?.progress)}`);
+}
+
+/** History length of every node run (bounded concurrency) and of the scenario's first run. */
+async function histories(s: Server, name: string, nodes: string[], firstRunId: string): Promise<NonNullable<CaseResult['history']>> {
+  const client = s.env.client;
+  const scenarioBuildRun = (await client.workflow.getHandle(scenarioWorkflowId(name), firstRunId).describe()).historyLength;
+  const lengths: number[] = [];
+  for (let i = 0; i < nodes.length; i += 20) {
+    const part = nodes.slice(i, i + 20);
+    lengths.push(...(await Promise.all(part.map(async (n) => (await client.workflow.getHandle(nodeWorkflowId(name, n)).describe()).historyLength))));
+  }
+  const nodeRunMax = Math.max(...lengths);
+  return { scenarioBuildRun, nodeRunsChecked: lengths.length, nodeRunMax, nodeRunMin: Math.min(...lengths), allBelow10k: scenarioBuildRun < 10_000 && nodeRunMax < 10_000 };
+}
+
+export async function scenarioCase(
+  s: Server,
+  stateDir: string,
+  o: { label: string; name: string; nodes: number; vmsPerNode: number; dataplane: 'reference' | 'none'; polls?: number | 'pool'; vni: number; noTests?: boolean; atReady?: () => Promise<void> },
+): Promise<CaseResult> {
+  const nodeNames = Array.from({ length: o.nodes }, (_, i) => `${o.name}-n${i}`);
+  const result: CaseResult = {
+    case: o.label,
+    dataplane: o.dataplane,
+    nodes: o.nodes,
+    vmsPerNode: o.vmsPerNode,
+    vms: o.nodes * o.vmsPerNode,
+    server: s.kind === 'memory' ? 'SQLite in memory' : `SQLite file, ${s.args.filter((a) => a.includes('=') && !a.includes('.')).join(', ')}`,
+    agentPollsPerNode: o.polls ?? 'sdk-default',
+    batchSize: o.dataplane === 'reference' ? BATCH : NONE_BATCH,
+    loadBefore: load(),
+    loadAfter: '',
+    workersStartMs: 0,
+    peakRssBytes: 0,
+    devServerPeakRssBytes: 0,
+  };
+  log(`${o.label}: ${o.nodes} nodes x ${o.vmsPerNode} VMs (${o.dataplane}), server ${s.kind}, polls ${result.agentPollsPerNode}`);
+  const nsBefore = netnsNames();
+  const k0 = meminfo();
+  resetPeakRss();
+  const serverPeak = sampleMax(() => (s.pid ? procMem(s.pid, 'VmRSS') : 0));
+  const tw = performance.now();
+  const agents = await createAgentWorkers({
+    connection: s.env.nativeConnection,
+    nodes: o.polls === 'pool' ? [] : nodeNames,
+    pool: o.polls === 'pool',
+    ...(KERNEL_CONCURRENCY !== undefined ? { kernelConcurrency: KERNEL_CONCURRENCY } : {}),
+    stateDir,
+    maxConcurrentActivityTaskExecutions: AGENT_EXEC,
+    ...(typeof o.polls === 'number' ? { maxConcurrentActivityTaskPolls: o.polls } : {}),
+    extraActivities: createTestingActivities({ stateDir }),
+  });
+  const agentsRun = Promise.all(agents.map((w) => w.run()));
+  result.workersStartMs = Math.round(performance.now() - tw);
+  log(`  ${agents.length} agent workers started in ${result.workersStartMs} ms`);
+  const input = spec(o.name, s.plugin.address, nodeNames, o.vmsPerNode, o.dataplane, o.vni);
+  if (o.polls === 'pool') input.agentPool = true;
+  if (o.noTests) input.tests = { kinds: [] };
+  let handle: WorkflowHandle<typeof scenarioWorkflow> | undefined;
+  let firstRunId = '';
+  /** The scenario's kernel tag, read while it exists (teardown releases it). */
+  let tag: string | undefined;
+  try {
+    const c0 = { bench: procCpuMs('self'), devServer: s.pid ? procCpuMs(s.pid) : 0 };
+    const t0 = performance.now();
+    const started = await s.env.client.workflow.start<typeof scenarioWorkflow>('scenarioWorkflow', {
+      taskQueue: COMPUTE_TASK_QUEUE,
+      workflowId: scenarioWorkflowId(o.name),
+      args: [input],
+    });
+    handle = started;
+    firstRunId = started.firstExecutionRunId;
+    await waitReady(handle, READY_TIMEOUT_MS, () => (result.stage1Ms ??= Math.round(performance.now() - t0)));
+    result.readyMs = Math.round(performance.now() - t0);
+    result.cpuMsToReady = { bench: procCpuMs('self') - c0.bench, devServer: s.pid ? procCpuMs(s.pid) - c0.devServer : 0 };
+    log(`  ready in ${result.readyMs} ms`);
+    const k1 = meminfo();
+    result.kernelSlabDeltaBytes = k1.Slab! - k0.Slab!;
+    result.kernelUsedDeltaBytes = k0.MemAvailable! - k1.MemAvailable!;
+    if (o.dataplane === 'reference') {
+      tag = await findTag(stateDir, o.name);
+      result.vmNamespacesAtReady = [...netnsNames()].filter((n) => n.startsWith(`mk-${tag}-`) && n.includes('_')).length;
+      const res = await handle.query(resultsQuery);
+      result.tests = {
+        total: res.length,
+        passed: res.filter((r) => r.pass).length,
+        negative: res.filter((r) => r.negative).length,
+        failed: res.filter((r) => !r.pass).slice(0, 5).map((r) => `${r.kind} ${r.source} -> ${r.destination}: ${r.error ?? 'failed'}`),
+      };
+      log(`  tests: ${result.tests.passed}/${result.tests.total} passed (${result.tests.negative} negative)`);
+    }
+    result.history = await histories(s, o.name, nodeNames, firstRunId);
+    await o.atReady?.();
+    log(`  history: scenario build run ${result.history.scenarioBuildRun} events, node runs max ${result.history.nodeRunMax}`);
+  } catch (err) {
+    result.error = err instanceof Error ? err.message : String(err);
+    log(`  FAILED: ${result.error}`);
+  } finally {
+    result.peakRssBytes = procMem('self', 'VmHWM');
+    result.devServerPeakRssBytes = serverPeak.stop();
+    result.loadAfter = load();
+    if (handle) {
+      const t1 = performance.now();
+      try {
+        if ((await handle.describe()).status.name === 'RUNNING') {
+          // A scenario still building reads the teardown signal only once built; cancelling
+          // makes it undo what it made right away.
+          if (result.readyMs !== undefined) await handle.signal(teardownSignal);
+          else await handle.cancel();
+        }
+        await handle.result().catch((err: unknown) => {
+          if (result.readyMs !== undefined) throw err;
+        });
+        result.teardownMs = Math.round(performance.now() - t1);
+        log(`  torn down in ${result.teardownMs} ms`);
+        const latest = await handle.describe();
+        if (result.history) {
+          // Teardown runs in the latest run: it must stay below the limit too.
+          result.history.scenarioLatestRunAtEnd = latest.historyLength;
+          result.history.continuedAsNew = latest.runId !== firstRunId;
+        }
+      } catch (err) {
+        result.error = `${result.error ?? ''} teardown: ${err instanceof Error ? err.message : String(err)}`.trim();
+        await handle.terminate('benchmark teardown failed').catch(() => undefined);
+      }
+    }
+    agents.forEach((w) => w.shutdown());
+    await agentsRun;
+    // What the scenario left, read before the owner-record cleanup removes it.
+    const after = netnsNames();
+    // Only this scenario's namespaces (its tag): other work on the machine makes its own.
+    tag ??= await findTag(stateDir, o.name);
+    result.leftInKernel = tag === undefined ? [] : [...after].filter((n) => !nsBefore.has(n) && n.startsWith(`mk-${tag}-`)).slice(0, 20);
+    const snap = s.plugin.state.snapshot();
+    result.leftInPlugin = [...snap.vpcs.map((v) => v.id), ...snap.subnets.map((x) => x.id), ...snap.nodes.map((n) => n.name)].filter((id) => id.startsWith(`${o.name}-`)).length;
+    await cleanScenario({ runner: spawnRunner, records: new FileOwnerRecords(stateDir) }, o.name);
+    log(`  left in kernel: ${result.leftInKernel.length}, in plugin: ${result.leftInPlugin}`);
+  }
+  return result;
+}
+
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, SETTLE_MS));
+
+/** The agent activity calls a node workflow made, in order, read from its history. */
+async function recordedCalls(s: Server, scenario: string, node: string): Promise<Array<{ name: string; input: Record<string, unknown> }>> {
+  const history = await s.env.client.workflow.getHandle(nodeWorkflowId(scenario, node)).fetchHistory();
+  const calls: Array<{ name: string; input: Record<string, unknown> }> = [];
+  for (const e of history.events ?? []) {
+    const a = e.activityTaskScheduledEventAttributes;
+    if (!a?.activityType?.name || !a.input?.payloads?.[0]) continue;
+    calls.push({ name: a.activityType.name, input: defaultPayloadConverter.fromPayload(a.input.payloads[0]) });
+  }
+  return calls;
+}
+
+export async function overheadCase(s: Server, stateDir: string): Promise<OverheadResult> {
+  const out: OverheadResult = { vms: OVERHEAD_VMS, batchSize: BATCH, workflowMs: [], workflowQueryMs: [], directMs: [], loadBefore: load(), loadAfter: '', activityCalls: 0 };
+  const records = new FileOwnerRecords(stateDir);
+  const direct = createAgentActivities({ mode: 'local', runner: spawnRunner, records, plugins: createPluginRegistry({ runner: spawnRunner, dirs: pluginDirsFromEnv() }) }) as unknown as Record<
+    string,
+    (input: unknown) => Promise<unknown>
+  >;
+  let calls: Awaited<ReturnType<typeof recordedCalls>> = [];
+  let readyMs = 0;
+  try {
+    for (let round = 0; round < OVERHEAD_ROUNDS; round++) {
+      const name = `bo${round}`;
+      await settle();
+      const r = await scenarioCase(s, stateDir, {
+        label: `overhead workflow round ${round + 1}`,
+        name,
+        nodes: 1,
+        vmsPerNode: OVERHEAD_VMS,
+        dataplane: 'reference',
+        vni: 3900 + round * 2,
+        noTests: true,
+        // Read while the node's build run is still its latest run (teardown starts another).
+        atReady: async () => {
+          if (round === 0) calls = await buildCalls(s, name);
+          readyMs = await readyFromHistory(s, name);
+          if (TIMELINE) {
+            await timeline(s, scenarioWorkflowId(name));
+            await timeline(s, nodeWorkflowId(name, `${name}-n0`));
+          }
+        },
+      });
+      if (r.readyMs === undefined || r.error) throw new Error(`workflow round ${round + 1}: ${r.error ?? 'not ready'}`);
+      out.workflowMs.push(readyMs);
+      out.workflowQueryMs.push(r.readyMs);
+      if (calls.length === 0) throw new Error('no agent calls found in the node workflow history');
+      const dname = `bd${round}`;
+      await settle();
+      const t0 = performance.now();
+      for (const c of calls) await direct[c.name]!({ ...c.input, scenario: dname });
+      out.directMs.push(Math.round(performance.now() - t0));
+      log(`overhead round ${round + 1}: workflow ${r.readyMs} ms, direct ${out.directMs[round]} ms (${calls.length} activity calls)`);
+      await cleanScenario({ runner: spawnRunner, records }, dname);
+    }
+    out.activityCalls = calls.length;
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    out.overheadPct = +((mean(out.workflowMs) / mean(out.directMs) - 1) * 100).toFixed(1);
+  } catch (err) {
+    out.error = err instanceof Error ? err.message : String(err);
+    log(`overhead FAILED: ${out.error}`);
+  }
+  out.loadAfter = load();
+  return out;
+}
+
+/** Logs a workflow's events with their times from its start (MERAK_BENCH_TIMELINE=1): where the fixed costs are. */
+async function timeline(s: Server, workflowId: string): Promise<void> {
+  const events = (await s.env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const ms = (e: (typeof events)[number]): number => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+  const t0 = ms(events[0]!);
+  for (const e of events) {
+    const kind = Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k]) ?? '?';
+    const a = e.activityTaskScheduledEventAttributes;
+    log(`  ${workflowId} +${(ms(e) - t0).toFixed(1)} ms ${kind.replace('EventAttributes', '')}${a ? ` ${a.activityType?.name}` : ''}`);
+  }
+}
+
+/**
+ * Start to `ready` of a test-less build, read from the scenario's history: from the start event
+ * to the completion of the workflow task that handled the last node workflow's result (the
+ * task in which the workflow became ready). Polling the status query would add its interval.
+ */
+async function readyFromHistory(s: Server, scenario: string): Promise<number> {
+  const events = (await s.env.client.workflow.getHandle(scenarioWorkflowId(scenario)).fetchHistory()).events ?? [];
+  const ms = (e: (typeof events)[number]): number => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6);
+  const lastChild = events.map((e) => Boolean(e.childWorkflowExecutionCompletedEventAttributes)).lastIndexOf(true);
+  const done = events.slice(lastChild + 1).find((e) => e.workflowTaskCompletedEventAttributes);
+  if (lastChild < 0 || !done) throw new Error(`scenario ${scenario}: no completed node workflow followed by a workflow task in its history`);
+  return ms(done) - ms(events[0]!);
+}
+
+/** The build's agent calls of a one-node scenario, in the order the node workflow made them. */
+async function buildCalls(s: Server, scenario: string): Promise<Awaited<ReturnType<typeof recordedCalls>>> {
+  const calls = await recordedCalls(s, scenario, `${scenario}-n0`);
+  return calls.filter((c) => ['ensureNode', 'createVms', 'createEndpoints', 'createBatch'].includes(c.name));
+}
+
