@@ -12,6 +12,10 @@ module.exports = {
       transform,
       testEnvironment: 'node',
       slowTestThreshold: 60,
+      // Integration tests start servers and namespaces: jest's 5 s default fails them on a busy
+      // machine (seen in CI at load 20) and a test that times out leaks its handles. Tests that
+      // need longer still say so.
+      testTimeout: 30_000,
     },
   ],
 };
