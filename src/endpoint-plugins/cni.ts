@@ -9,7 +9,7 @@ import { vniBridge } from '../dataplane/names';
 import { SELF_NETNS } from '../dataplane/owner-record-format';
 import type { CommandRunner } from '../dataplane/command';
 import { cniEnv, cniNetworkList, DEFAULT_CNI_PATH, parseCniOutput, pluginStdin, verifyCniResult, type CniNetworkList } from './cni-config';
-import { PluginError, type Endpoint, type EndpointPlugin, type PluginContext } from './types';
+import { EndpointPluginError, type Endpoint, type EndpointPlugin, type PluginContext } from './types';
 
 export interface CniPluginOptions {
   runner: CommandRunner;
@@ -33,7 +33,7 @@ export function createCniPlugin(o: CniPluginOptions): EndpointPlugin {
       timeoutMs: o.timeoutMs ?? 10_000,
     });
     const out = parseCniOutput(r.code, r.stdout, r.stderr);
-    if (!out.ok) throw new PluginError('cni', `${command} ${type}`, String(out.error.code), out.error.msg, out.error.details);
+    if (!out.ok) throw new EndpointPluginError('cni', `${command} ${type}`, String(out.error.code), out.error.msg, out.error.details);
     return out.result;
   }
 
@@ -59,7 +59,7 @@ export function createCniPlugin(o: CniPluginOptions): EndpointPlugin {
       let prev: unknown;
       for (let i = 0; i < list.plugins.length; i++) prev = await call(ctx, list, i, ep, 'ADD', prev);
       const problems = verifyCniResult(prev as Parameters<typeof verifyCniResult>[0], ep);
-      if (problems.length) throw new PluginError('cni', 'ADD', 'RESULT_MISMATCH', problems.join('; '));
+      if (problems.length) throw new EndpointPluginError('cni', 'ADD', 'RESULT_MISMATCH', problems.join('; '));
     }
   }
 

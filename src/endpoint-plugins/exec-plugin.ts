@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { InvalidInputError } from '../dataplane/errors';
 import type { CommandRunner } from '../dataplane/command';
 import { endpointEnv, interpretPluginOutput, versionEnv, vmEnv, type EnvBase } from './env';
-import { PluginError, type Endpoint, type EndpointPlugin, type PluginCommand, type PluginContext, type VmRef } from './types';
+import { EndpointPluginError, type Endpoint, type EndpointPlugin, type PluginCommand, type PluginContext, type VmRef } from './types';
 
 /** Plugin names: a file name in a plugin directory, nothing else. */
 export const PLUGIN_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -79,7 +79,7 @@ export function createExecPlugin(o: ExecPluginOptions): EndpointPlugin {
     const outcome = interpretPluginOutput(r.code, r.signal, r.stdout, r.stderr, timedOut);
     if (!outcome.ok) {
       const e = outcome.error!;
-      throw new PluginError(o.name, command, e.code, e.message, e.details);
+      throw new EndpointPluginError(o.name, command, e.code, e.message, e.details);
     }
     return outcome.result ?? {};
   }

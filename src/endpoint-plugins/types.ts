@@ -89,9 +89,13 @@ export interface EndpointPlugin {
   syncPeers?(ctx: PluginContext, vnis: ReadonlyArray<{ vni: number; peers?: string[] }>): Promise<number>;
 }
 
-/** A plugin reported failure (non-zero exit, a JSON error, or a timeout). */
-export class PluginError extends Error {
-  override readonly name = 'PluginError';
+/**
+ * An endpoint plugin reported failure (non-zero exit, a JSON error, or a timeout). Named apart
+ * from the network plugin SDK's `PluginError` (src/plugin/errors.ts): a failure's Temporal type
+ * is its class name, and the two must not be confused.
+ */
+export class EndpointPluginError extends Error {
+  override readonly name = 'EndpointPluginError';
   constructor(
     readonly plugin: string,
     readonly command: string,

@@ -24,7 +24,7 @@ import { claimTag } from '../../dataplane/tags';
 import { DEFAULT_UNDERLAY_CIDR, underlayAddress } from '../../dataplane/underlay';
 import type { PluginRegistry } from '../../endpoint-plugins/registry';
 import { DEFAULT_PLUGIN } from '../../endpoint-plugins/registry';
-import { PluginError, type Endpoint, type EndpointPlugin, type PluginContext, type VmRef } from '../../endpoint-plugins/types';
+import { EndpointPluginError, type Endpoint, type EndpointPlugin, type PluginContext, type VmRef } from '../../endpoint-plugins/types';
 import { expandBatch, validateSegments } from './expand';
 import { beat, keepAlive, resumePhase, resumePoint } from './heartbeat';
 import { createLimiter } from './limiter';
@@ -90,8 +90,8 @@ export class NodeNotReadyError extends Error {
 }
 
 function nonRetryable(e: unknown): never {
-  if (e instanceof PluginError || e instanceof NodeNotReadyError) {
-    throw ApplicationFailure.create({ message: e.message, type: e.name, nonRetryable: true, details: [{ plugin: (e as PluginError).plugin, code: (e as PluginError).code }], cause: e });
+  if (e instanceof EndpointPluginError || e instanceof NodeNotReadyError) {
+    throw ApplicationFailure.create({ message: e.message, type: e.name, nonRetryable: true, details: [{ plugin: (e as EndpointPluginError).plugin, code: (e as EndpointPluginError).code }], cause: e });
   }
   throw e;
 }
@@ -346,7 +346,7 @@ export function createAgentActivities(deps: AgentDeps) {
       await finish();
     } catch (e) {
       await pending?.catch(() => undefined);
-      if (e instanceof PluginError) await deleteVms({ ...b }, false).catch(() => undefined);
+      if (e instanceof EndpointPluginError) await deleteVms({ ...b }, false).catch(() => undefined);
       nonRetryable(e);
     }
     return { requested: b.count, changed, unchanged: b.count - changed, ms: clock() - t0 };
@@ -527,7 +527,7 @@ export function createAgentActivities(deps: AgentDeps) {
       await finish();
     } catch (e) {
       await pending?.catch(() => undefined);
-      if (e instanceof PluginError) await deleteEndpoints({ ...b }, false).catch(() => undefined);
+      if (e instanceof EndpointPluginError) await deleteEndpoints({ ...b }, false).catch(() => undefined);
       nonRetryable(e);
     }
     return { requested, changed, unchanged: requested - changed, ms: clock() - t0 };
