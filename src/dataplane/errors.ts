@@ -15,6 +15,16 @@ export class InvalidInputError extends Error {
   }
 }
 
+/**
+ * The request is well formed, but what it needs is not there (a node namespace not made yet, the
+ * VMs of endpoints, a plugin that is not installed). Not a failed command: a retry of the same
+ * call finds the same state, so the activities fail it at once (src/model/failures.ts). The
+ * message says what is missing and what to do. Kinds of it subclass it with their own name.
+ */
+export class PreconditionError extends Error {
+  override readonly name: string = 'PreconditionError';
+}
+
 /** A kernel-facing command (ip, bridge, the namespace helper) failed. */
 export class CommandFailedError extends Error {
   override readonly name = 'CommandFailedError';

@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import type { CommandRunner } from '../dataplane/command';
+import { PreconditionError } from '../dataplane/errors';
 import { packagePath } from '../install/paths';
 import { createCniPlugin } from './cni';
 import { createExecPlugin, findPlugin, validatePluginName } from './exec-plugin';
@@ -15,7 +16,8 @@ export const BUILTIN_PLUGINS = ['reference', 'cni', 'none'] as const;
 /** Default plugin when a batch names none. */
 export const DEFAULT_PLUGIN = 'reference';
 
-export class PluginNotFoundError extends Error {
+/** No built-in and no executable of that name: a precondition, not retried (src/model/failures.ts). */
+export class PluginNotFoundError extends PreconditionError {
   override readonly name = 'PluginNotFoundError';
   constructor(readonly plugin: string, readonly dirs: readonly string[]) {
     super(`endpoint plugin ${plugin} not found: not a built-in (${BUILTIN_PLUGINS.join(', ')}) and no executable file ${plugin} in ${dirs.join(', ') || '(no plugin directories configured)'}; install it there or set MERAK_PLUGIN_DIRS`);

@@ -7,13 +7,20 @@
  * Local mode: the node is namespace mk-<tag>-<node>, made by ensureNode; the agent runs in the
  * root namespace and only ever acts inside namespaces it made. Pod mode: the node is the
  * agent's own namespace; the same code runs without `-n`.
+ *
+ * Failures are mapped once, where each activity returns (../failure.ts, src/model/failures.ts):
+ * - final (not retried): InvalidInputError (a payload field breaks a rule, before anything is
+ *   made), PluginNotFoundError, NodeNotReadyError and other PreconditionErrors (what the call
+ *   needs is not there), EndpointPluginError (the endpoint plugin refused or failed; createVms
+ *   and createEndpoints first remove what the failed batch made);
+ * - retried within the activity's window: CommandFailedError and NsConfigError (a kernel command
+ *   failed), StateDirError, anything else.
  */
 import { cpus } from 'node:os';
-import { ApplicationFailure } from '@temporalio/common';
 import type { CommandRunner } from '../../dataplane/command';
 import { runChecked } from '../../dataplane/command';
 import { cleanScenario, cleanWriter } from '../../dataplane/clean';
-import { CommandFailedError } from '../../dataplane/errors';
+import { PreconditionError } from '../../dataplane/errors';
 import { runBatch } from '../../dataplane/ip-batch';
 import { applyNsConfig, type NsRequest } from '../../dataplane/ns-helper';
 import { listLinks, listMountedNetns, listNetns, netnsAddLines, netnsPath } from '../../dataplane/netns';
@@ -25,6 +32,7 @@ import { DEFAULT_UNDERLAY_CIDR, underlayAddress } from '../../dataplane/underlay
 import type { PluginRegistry } from '../../endpoint-plugins/registry';
 import { DEFAULT_PLUGIN } from '../../endpoint-plugins/registry';
 import { EndpointPluginError, type Endpoint, type EndpointPlugin, type PluginContext, type VmRef } from '../../endpoint-plugins/types';
+import { withFailurePolicy } from '../failure';
 import { expandBatch, validateSegments } from './expand';
 import { beat, keepAlive, resumePhase, resumePoint } from './heartbeat';
 import { createLimiter } from './limiter';
@@ -82,18 +90,11 @@ export interface AgentDeps {
 }
 
 /** Raised when the node namespace does not exist yet in local mode. */
-export class NodeNotReadyError extends Error {
+export class NodeNotReadyError extends PreconditionError {
   override readonly name = 'NodeNotReadyError';
   constructor(readonly scenario: string, readonly node: string) {
     super(`node ${node} of scenario ${scenario} has no namespace yet; run ensureNode (merak local up) first`);
   }
-}
-
-function nonRetryable(e: unknown): never {
-  if (e instanceof EndpointPluginError || e instanceof NodeNotReadyError) {
-    throw ApplicationFailure.create({ message: e.message, type: e.name, nonRetryable: true, details: [{ plugin: (e as EndpointPluginError).plugin, code: (e as EndpointPluginError).code }], cause: e });
-  }
-  throw e;
 }
 
 /**
@@ -136,10 +137,10 @@ export function createAgentActivities(deps: AgentDeps) {
   async function podUnderlay(): Promise<{ address: string; device: string }> {
     const r = await runChecked(deps.runner, ['ip', '-j', '-4', 'route', 'show', 'default']);
     const dev = (JSON.parse(r.stdout || '[]') as Array<{ dev?: string }>)[0]?.dev;
-    if (!dev) throw new CommandFailedError(['ip', 'route', 'show', 'default'], 0, 'no default route', 'pod mode needs the pod network as underlay');
+    if (!dev) throw new PreconditionError(`pod mode: the agent's network namespace has no IPv4 default route (ip route show default); the pod network is the underlay, so the pod needs one`);
     const a = await runChecked(deps.runner, ['ip', '-j', '-4', 'addr', 'show', 'dev', dev]);
     const local = (JSON.parse(a.stdout) as Array<{ addr_info: Array<{ local: string }> }>)[0]?.addr_info[0]?.local;
-    if (!local) throw new CommandFailedError(['ip', 'addr', 'show', dev], 0, 'no IPv4 address', 'pod mode needs the pod network as underlay');
+    if (!local) throw new PreconditionError(`pod mode: device ${dev} of the default route has no IPv4 address (ip addr show dev ${dev}); the pod network is the underlay, so the pod needs one`);
     return { address: local, device: dev };
   }
 
@@ -199,15 +200,21 @@ export function createAgentActivities(deps: AgentDeps) {
 
   // ---------------------------------------------------------------- node
 
+  /**
+   * Makes the node ready for VMs: checks its endpoint plugin answers VERSION, claims the
+   * scenario's tag, makes the node namespace and its underlay (local mode, kernel plugins) and
+   * writes the node's state file. Idempotent.
+   * @throws InvalidInputError (final) when the payload breaks a rule.
+   * @throws PluginNotFoundError (final) when the plugin is neither built in nor installed.
+   * @throws EndpointPluginError (final) when the plugin's VERSION fails.
+   * @throws PreconditionError (final) in pod mode when the pod has no IPv4 default route.
+   * @throws CommandFailedError (retried) when a kernel command fails.
+   */
   async function ensureNode(input: NodeRequest): Promise<{ created: boolean; underlay: string; tag: string }> {
     const req = parsePayload(NodeRequestSchema, input, 'node');
     const p = await plugin(req.plugin);
     // A broken or missing plugin fails here, clearly, before any VM is made for it.
-    try {
-      await p.version();
-    } catch (e) {
-      nonRetryable(e);
-    }
+    await p.version();
     const tag = await tagOf(req.scenario);
     if (!p.kernel) {
       await files.writeMeta(req.scenario, { node: req.node, nodeSlot: req.nodeSlot, mode: deps.mode, underlay: { address: '', device: '' }, plugin: p.name });
@@ -235,6 +242,13 @@ export function createAgentActivities(deps: AgentDeps) {
     return { created: r.created, underlay: r.underlay, tag };
   }
 
+  /**
+   * Removes everything the node recorded (VM namespaces, the node namespace, pod-mode bridges)
+   * and its state files; the scenario's last node also takes the shared fabric and the tag.
+   * Idempotent: a node already gone is no error.
+   * @throws InvalidInputError (final) when the payload breaks a rule.
+   * @throws CommandFailedError, StateDirError (retried).
+   */
   async function deleteNode(input: NodeRef): Promise<{ netns: number; links: number }> {
     const ref = parsePayload(NodeRefSchema, input, 'node');
     // Everything this node recorded, whatever the plugin: VM namespaces, the node namespace,
@@ -257,6 +271,12 @@ export function createAgentActivities(deps: AgentDeps) {
     return r;
   }
 
+  /**
+   * What exists of the node now: whether it is present, its VM and endpoint counts.
+   * @throws InvalidInputError (final) when the payload breaks a rule.
+   * @throws PluginNotFoundError (final) when the plugin is neither built in nor installed.
+   * @throws CommandFailedError (retried) when listing the kernel's objects fails.
+   */
   async function nodeInfo(input: NodeRef): Promise<NodeInfo> {
     const ref = parsePayload(NodeRefSchema, input, 'node');
     const meta = await files.readMeta(ref.scenario, ref.node);
@@ -286,6 +306,8 @@ export function createAgentActivities(deps: AgentDeps) {
   /**
    * Brings the overlay's peer lists up to date on this node (call on every node hosting a VPC
    * when a node joins or leaves it). A no-op for plugins without an overlay.
+   * @throws InvalidInputError, PluginNotFoundError, NodeNotReadyError (final).
+   * @throws CommandFailedError (retried) when a kernel command fails.
    */
   async function syncPeers(input: PeerSync): Promise<{ changed: number }> {
     const q = parsePayload(PeerSyncSchema, input, 'peers');
@@ -298,6 +320,14 @@ export function createAgentActivities(deps: AgentDeps) {
 
   // ---------------------------------------------------------------- VMs
 
+  /**
+   * Makes VMs [from, from+count) of the node: a namespace each with loopback up, then the
+   * plugin's VM_ADD. Heartbeats per chunk ({ done }) and resumes from the last heartbeat.
+   * @throws InvalidInputError, PluginNotFoundError (final).
+   * @throws NodeNotReadyError (final) in local mode when ensureNode has not made the node.
+   * @throws EndpointPluginError (final) when VM_ADD fails; the batch's VMs are removed first.
+   * @throws CommandFailedError, NsConfigError (retried) when a kernel command fails.
+   */
   async function createVms(input: VmBatch, resume: Resume = true): Promise<BatchSummary> {
     const b = parsePayload(VmBatchSchema, input, 'vms');
     const t0 = clock();
@@ -347,11 +377,15 @@ export function createAgentActivities(deps: AgentDeps) {
     } catch (e) {
       await pending?.catch(() => undefined);
       if (e instanceof EndpointPluginError) await deleteVms({ ...b }, false).catch(() => undefined);
-      nonRetryable(e);
+      throw e;
     }
     return { requested: b.count, changed, unchanged: b.count - changed, ms: clock() - t0 };
   }
 
+  /**
+   * Tells the plugin VMs [from, from+count) changed (VM_UPDATE).
+   * @throws InvalidInputError, PluginNotFoundError, NodeNotReadyError, EndpointPluginError (final).
+   */
   async function updateVms(input: VmBatch): Promise<BatchSummary> {
     const b = parsePayload(VmBatchSchema, input, 'vms');
     const t0 = clock();
@@ -359,14 +393,17 @@ export function createAgentActivities(deps: AgentDeps) {
     if (!p.kernel) return { requested: b.count, changed: 0, unchanged: b.count, ms: clock() - t0 };
     const tag = await tagOf(b.scenario);
     const ns = await nodeNs(b.scenario, b.node, tag);
-    try {
-      await p.vmUpdate(pluginContext(b.scenario, b.node, tag, ns), vmRefs(tag, b.node, b.from, b.count));
-    } catch (e) {
-      nonRetryable(e);
-    }
+    await p.vmUpdate(pluginContext(b.scenario, b.node, tag, ns), vmRefs(tag, b.node, b.from, b.count));
     return { requested: b.count, changed: b.count, unchanged: 0, ms: clock() - t0 };
   }
 
+  /**
+   * Removes VMs [from, from+count) of the node (VM_DEL, then their namespaces) and waits until
+   * the kernel has torn their veths down. Heartbeats per chunk and resumes. A VM already gone is
+   * no error.
+   * @throws InvalidInputError, PluginNotFoundError, EndpointPluginError (final).
+   * @throws CommandFailedError (retried) when a kernel command fails.
+   */
   async function deleteVms(input: VmBatch, resume = true): Promise<BatchSummary> {
     const b = parsePayload(VmBatchSchema, input, 'vms');
     const t0 = clock();
@@ -388,21 +425,17 @@ export function createAgentActivities(deps: AgentDeps) {
     const ctx = pluginContext(b.scenario, b.node, tag, ns);
     let changed = 0;
     let done = resume ? Math.min(resumePoint(), b.count) : 0;
-    try {
-      while (done < b.count) {
-        const n = Math.min(chunkSize, b.count - done);
-        const vms = vmRefs(tag, b.node, b.from + done, n);
-        const present = await listNetns();
-        const existing = vms.filter((v) => present.has(v.name));
-        if (existing.length) await p.vmDel(ctx, existing);
-        await runBatch(deps.runner, existing.map((v) => `netns del ${v.name}`));
-        await deps.records.forget(b.scenario, b.node, vms.map((v) => ({ kind: 'netns', name: v.name })));
-        changed += existing.length;
-        done += n;
-        if (resume) beat(done);
-      }
-    } catch (e) {
-      nonRetryable(e);
+    while (done < b.count) {
+      const n = Math.min(chunkSize, b.count - done);
+      const vms = vmRefs(tag, b.node, b.from + done, n);
+      const present = await listNetns();
+      const existing = vms.filter((v) => present.has(v.name));
+      if (existing.length) await p.vmDel(ctx, existing);
+      await runBatch(deps.runner, existing.map((v) => `netns del ${v.name}`));
+      await deps.records.forget(b.scenario, b.node, vms.map((v) => ({ kind: 'netns', name: v.name })));
+      changed += existing.length;
+      done += n;
+      if (resume) beat(done);
     }
     // Namespace teardown is asynchronous in the kernel; the batch is done when the node ends of
     // its veths are gone (a dead namespace takes its veth pairs with it).
@@ -460,6 +493,16 @@ export function createAgentActivities(deps: AgentDeps) {
     return { requested, changed, unchanged: requested - changed, ms: clock() - t0 };
   }
 
+  /**
+   * Makes the endpoints of VMs [from, from+count) that the batch's segments cover: a veth per
+   * endpoint (unless the plugin makes the interface), its VM side configured, the node side
+   * wired by the plugin's EP_ADD. Heartbeats per chunk and resumes.
+   * @throws InvalidInputError (final) when the payload or its segments break a rule.
+   * @throws PluginNotFoundError, NodeNotReadyError (final).
+   * @throws PreconditionError (final) when a VM of the batch does not exist.
+   * @throws EndpointPluginError (final) when EP_ADD fails; the batch's endpoints are removed first.
+   * @throws CommandFailedError, NsConfigError (retried) when a kernel command fails.
+   */
   async function createEndpoints(input: EndpointBatch, resume: Resume = true): Promise<BatchSummary> {
     const b = parseEndpoints(input);
     const t0 = clock();
@@ -496,7 +539,7 @@ export function createAgentActivities(deps: AgentDeps) {
         if (!p.createsInterface && eps.length) {
           const vmNs = await listMountedNetns();
           const missingVm = eps.find((ep) => !vmNs.has(ep.vm.name));
-          if (missingVm) throw new CommandFailedError(['createEndpoints'], null, `VM ${missingVm.vmIndex} (${missingVm.vm.name}) does not exist`, 'create the VMs first');
+          if (missingVm) throw new PreconditionError(`VM ${missingVm.vmIndex} (${missingVm.vm.name}) of node ${b.node} does not exist; create the VMs (createVms) before their endpoints`);
           const todo = eps.filter((ep) => !have.has(ep.hostIfname));
           const peerNs = ns ? ` netns ${ns}` : '';
           // Both ends are created directly in their target namespaces: nothing is moved, nothing
@@ -528,11 +571,16 @@ export function createAgentActivities(deps: AgentDeps) {
     } catch (e) {
       await pending?.catch(() => undefined);
       if (e instanceof EndpointPluginError) await deleteEndpoints({ ...b }, false).catch(() => undefined);
-      nonRetryable(e);
+      throw e;
     }
     return { requested, changed, unchanged: requested - changed, ms: clock() - t0 };
   }
 
+  /**
+   * Re-applies the endpoints' addresses, MACs and routes, then the plugin's EP_UPDATE.
+   * @throws InvalidInputError, PluginNotFoundError, NodeNotReadyError, EndpointPluginError (final).
+   * @throws CommandFailedError (retried) when a kernel command fails.
+   */
   async function updateEndpoint(input: EndpointBatch): Promise<BatchSummary> {
     const b = parseEndpoints(input);
     const t0 = clock();
@@ -542,22 +590,25 @@ export function createAgentActivities(deps: AgentDeps) {
     const ns = await nodeNs(b.scenario, b.node, tag);
     const ctx = pluginContext(b.scenario, b.node, tag, ns, b.nodeSlot, b.underlayCidr);
     const eps = [...expandBatch(b, tag)];
-    try {
-      if (!p.createsInterface) {
-        for (const ep of eps) {
-          // Updates are rare and per endpoint: one batch inside the VM is clear and cheap enough.
-          const lines = [`link set ${ep.ifname} address ${ep.mac} up`, `addr flush dev ${ep.ifname}`, `addr add ${ep.ip} dev ${ep.ifname}`];
-          if (ep.endpoint === 0) lines.push(`route replace default via ${ep.gateway} dev ${ep.ifname}`);
-          await runBatch(deps.runner, lines, { netns: ep.vm.name });
-        }
+    if (!p.createsInterface) {
+      for (const ep of eps) {
+        // Updates are rare and per endpoint: one batch inside the VM is clear and cheap enough.
+        const lines = [`link set ${ep.ifname} address ${ep.mac} up`, `addr flush dev ${ep.ifname}`, `addr add ${ep.ip} dev ${ep.ifname}`];
+        if (ep.endpoint === 0) lines.push(`route replace default via ${ep.gateway} dev ${ep.ifname}`);
+        await runBatch(deps.runner, lines, { netns: ep.vm.name });
       }
-      await p.epUpdate(ctx, eps);
-    } catch (e) {
-      nonRetryable(e);
     }
+    await p.epUpdate(ctx, eps);
     return { requested: eps.length, changed: eps.length, unchanged: 0, ms: clock() - t0 };
   }
 
+  /**
+   * Removes the endpoints of VMs [from, from+count): the plugin's EP_DEL, then the node-side
+   * veths in one kernel call per chunk. Heartbeats per chunk and resumes. Endpoints already
+   * gone (or a node already gone) are no error.
+   * @throws InvalidInputError, PluginNotFoundError, EndpointPluginError (final).
+   * @throws CommandFailedError (retried) when a kernel command fails.
+   */
   async function deleteEndpoints(input: EndpointBatch, resume = true): Promise<BatchSummary> {
     const b = parseEndpoints(input);
     const t0 = clock();
@@ -572,28 +623,24 @@ export function createAgentActivities(deps: AgentDeps) {
     let requested = 0;
     let changed = 0;
     let done = resume ? Math.min(resumePoint(), b.count) : 0;
-    try {
-      while (done < b.count) {
-        const n = Math.min(chunkSize, b.count - done);
-        const present = await listMountedNetns();
-        const eps = [...expandBatch(b, tag, b.from + done, n)].filter((ep) => present.has(ep.vm.name));
-        requested += eps.length;
-        await p.epDel(ctx, eps);
-        if (!p.createsInterface) {
-          const have = new Set((await listLinks(deps.runner, ns)).map((l) => l.ifname));
-          const doomed = eps.filter((ep) => have.has(ep.hostIfname));
-          // One RTM_DELLINK per veth waits for an RCU grace period each (~10 ms); marking them with a
-          // device group and deleting the group tears them all down in one kernel call.
-          const lines = doomed.map((ep) => `link set ${ep.hostIfname} group ${DELETE_GROUP}`);
-          if (lines.length) lines.push(`link del group ${DELETE_GROUP}`);
-          await runBatch(deps.runner, lines, { netns: ns });
-          changed += doomed.length;
-        } else changed += eps.length;
-        done += n;
-        if (resume) beat(done);
-      }
-    } catch (e) {
-      nonRetryable(e);
+    while (done < b.count) {
+      const n = Math.min(chunkSize, b.count - done);
+      const present = await listMountedNetns();
+      const eps = [...expandBatch(b, tag, b.from + done, n)].filter((ep) => present.has(ep.vm.name));
+      requested += eps.length;
+      await p.epDel(ctx, eps);
+      if (!p.createsInterface) {
+        const have = new Set((await listLinks(deps.runner, ns)).map((l) => l.ifname));
+        const doomed = eps.filter((ep) => have.has(ep.hostIfname));
+        // One RTM_DELLINK per veth waits for an RCU grace period each (~10 ms); marking them with a
+        // device group and deleting the group tears them all down in one kernel call.
+        const lines = doomed.map((ep) => `link set ${ep.hostIfname} group ${DELETE_GROUP}`);
+        if (lines.length) lines.push(`link del group ${DELETE_GROUP}`);
+        await runBatch(deps.runner, lines, { netns: ns });
+        changed += doomed.length;
+      } else changed += eps.length;
+      done += n;
+      if (resume) beat(done);
     }
     return { requested, changed, unchanged: requested - changed, ms: clock() - t0 };
   }
@@ -602,6 +649,7 @@ export function createAgentActivities(deps: AgentDeps) {
    * One batch in one call: the node (first batch only), then the VMs, then their endpoints. Saves
    * the workflow a round trip through the server per step. A retry resumes in the step its last
    * heartbeat named: once the endpoints have started, the VMs are known to exist.
+   * @throws what ensureNode, createVms and createEndpoints throw, mapped the same way.
    */
   async function createBatch(input: CreateBatch): Promise<CreateBatchSummary> {
     const b = parsePayload(CreateBatchSchema, input, 'batch');
@@ -632,7 +680,8 @@ export function createAgentActivities(deps: AgentDeps) {
     };
 
   // Activities take exactly one argument (the payload); the internal `resume` flag stays internal.
-  return {
+  // What they throw is mapped once, here, to retryable or final failures (../failure.ts).
+  return withFailurePolicy({
     ensureNode,
     deleteNode,
     nodeInfo,
@@ -644,7 +693,7 @@ export function createAgentActivities(deps: AgentDeps) {
     createEndpoints: kernelTurn((b: EndpointBatch) => createEndpoints(b)),
     updateEndpoint,
     deleteEndpoints: kernelTurn((b: EndpointBatch) => deleteEndpoints(b)),
-  };
+  });
 }
 
 export type AgentActivities = ReturnType<typeof createAgentActivities>;

@@ -1,12 +1,16 @@
 /**
  * Compute activities: the scenario's calls to the network plugin under test. Each one is a single
  * idempotent plugin RPC (the plugin contract makes Create of an identical object and Delete of a
- * missing one succeed), so Temporal may retry it freely. Plugin errors are classified once, here:
- * input and conflict errors fail the activity for good, outages and timeouts are retried.
+ * missing one succeed), so Temporal may retry it freely.
+ *
+ * Failures (mapped where each activity returns, ../failure.ts): every activity here fails with
+ * type `Plugin<STATUS>` (e.g. `PluginINVALID_ARGUMENT`), the gRPC status the plugin answered.
+ * Input and conflict refusals are final (FINAL_PLUGIN_STATUSES in src/model/failures.ts);
+ * outages, overload, timeouts and crashes inside the plugin are retried (RETRYABLE_BY_STATUS in
+ * src/plugin/errors.ts, docs/network-plugin.md).
  */
-import { ApplicationFailure } from '@temporalio/activity';
 import { forEachBounded } from '../../model/concurrency';
-import { classifyPluginError } from '../../plugin/errors';
+import { pluginCallFailure, withFailurePolicy } from '../failure';
 import type { NetworkPluginClient } from '../../plugin/client';
 import type { Node__Output, Subnet__Output, Vpc__Output } from '../../plugin/types';
 
@@ -46,17 +50,15 @@ export interface ComputeActivityDeps {
   pluginClient(target: PluginTarget): NetworkPluginClient;
 }
 
-/** Failure type names the workflow can match on (`ApplicationFailure.type`). */
-export const PLUGIN_FAILURE_TYPE_PREFIX = 'Plugin';
+/** Failure type names the workflow can match on (`ApplicationFailure.type`): `Plugin<STATUS>`. */
+export { PLUGIN_FAILURE_TYPE_PREFIX } from '../../model/failures';
 
+/** One plugin RPC; its error becomes a `Plugin<STATUS>` failure whose message starts with `what`. */
 async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    const c = classifyPluginError(err);
-    const type = `${PLUGIN_FAILURE_TYPE_PREFIX}${c.code}`;
-    if (!c.retryable) throw ApplicationFailure.nonRetryable(`${what}: ${c.message}`, type);
-    throw ApplicationFailure.retryable(`${what}: ${c.message}`, type);
+    throw pluginCallFailure(what, err);
   }
 }
 
@@ -64,9 +66,13 @@ const vpcOut = (v: Vpc__Output): VpcObject => ({ id: v.id, vni: v.vni, ip: v.ip,
 const subnetOut = (s: Subnet__Output): SubnetObject => ({ id: s.id, vpc: s.vpc, vni: s.vni, ip: s.ip, prefix: s.prefix, optional: s.optional });
 const nodeOut = (n: Node__Output): NodeObject => ({ name: n.name, ip: n.ip, mac: n.mac, optional: n.optional });
 
+/**
+ * The compute activities. Each one fails with a `Plugin<STATUS>` failure, final or retried by
+ * the status (see the top of this file).
+ */
 export function createComputeActivities(deps: ComputeActivityDeps) {
   const client = deps.pluginClient;
-  return {
+  return withFailurePolicy({
     /** Creates a VPC; returns it as the provider holds it (its VNI may differ from the one asked). */
     async createVpc(target: PluginTarget, vpc: VpcObject): Promise<VpcObject> {
       const res = await call(`create VPC ${vpc.id}`, () => client(target).createVpc({ vpc }));
@@ -119,7 +125,7 @@ export function createComputeActivities(deps: ComputeActivityDeps) {
     async deleteNode(target: PluginTarget, name: string): Promise<void> {
       await call(`delete node ${name}`, () => client(target).deleteNode({ name }));
     },
-  };
+  });
 }
 
 export type ComputeActivities = ReturnType<typeof createComputeActivities>;

@@ -19,14 +19,14 @@
  * Destinations must be on this host: true in the local emulated cloud, where every node is a
  * namespace of one machine. Pairs whose destination namespace is elsewhere fail with a message.
  */
-import { ApplicationFailure } from '@temporalio/common';
 import { spawnRunner, type CommandRunner } from '../../dataplane/command';
 import { listMountedNetns, netnsPath } from '../../dataplane/netns';
 import { vmNetns } from '../../dataplane/names';
 import { stateDirFromEnv } from '../../dataplane/owner-records';
 import { pythonBinary } from '../../dataplane/ns-helper';
 import { findTag } from '../../dataplane/tags';
-import { InvalidInputError } from '../../dataplane/errors';
+import { InvalidInputError, PreconditionError } from '../../dataplane/errors';
+import { withFailurePolicy } from '../failure';
 import { parsePayload } from '../agent/types';
 import { beat } from '../agent/heartbeat';
 import { forEachBounded } from '../../model/concurrency';
@@ -53,8 +53,8 @@ export interface TestingDeps {
   watcher?: ProcessWatcher;
 }
 
-/** The scenario has no tag in the state directory: it was never built on this host. */
-export class ScenarioNotBuiltError extends Error {
+/** The scenario has no tag in the state directory: it was never built on this host. A precondition, not retried. */
+export class ScenarioNotBuiltError extends PreconditionError {
   override readonly name = 'ScenarioNotBuiltError';
   constructor(readonly scenario: string, readonly stateDir: string) {
     super(`scenario ${scenario} has no tag in ${stateDir}: build it on this host first (or set MERAK_STATE_DIR to the directory the agent uses)`);
@@ -99,7 +99,11 @@ export function createTestingActivities(deps: TestingDeps = {}) {
 
   /**
    * Runs every kind over every pair and returns one result per (kind, pair), kinds in the order
-   * asked, pairs in the order given. Heartbeats after each check ({ done }).
+   * asked, pairs in the order given. Heartbeats after each check ({ done }). A check that fails
+   * is a result (pass: false), not an error.
+   * @throws InvalidInputError (final) when the payload breaks a rule, or a pair's source is not on `node`.
+   * @throws ScenarioNotBuiltError (final) when the scenario was never built on this host.
+   * @throws CommandFailedError (retried) when a helper process cannot start or dies.
    */
   async function runTests(input: RunTestsInput): Promise<TestResult[]> {
     const req = parsePayload(RunTestsSchema, input, 'tests');
@@ -109,13 +113,7 @@ export function createTestingActivities(deps: TestingDeps = {}) {
       }
     });
     const timeoutMs = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    let tag: string;
-    try {
-      tag = await tagOf(req.scenario);
-    } catch (e) {
-      if (e instanceof ScenarioNotBuiltError) throw ApplicationFailure.create({ message: e.message, type: e.name, nonRetryable: true });
-      throw e;
-    }
+    const tag = await tagOf(req.scenario);
     const kinds = [...new Set(req.kinds)];
     const pairs = req.pairs as TestPair[];
     const results: TestResult[] = new Array(kinds.length * pairs.length);
@@ -173,7 +171,8 @@ export function createTestingActivities(deps: TestingDeps = {}) {
     return results;
   }
 
-  return { runTests };
+  // What runTests throws is mapped once, here, to retryable or final failures (../failure.ts).
+  return withFailurePolicy({ runTests });
 }
 
 export type TestingActivities = ReturnType<typeof createTestingActivities>;
