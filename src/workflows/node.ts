@@ -7,6 +7,7 @@
  */
 import { defineQuery, patched, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { AgentActivities } from '../activities/agent/activities';
+import { NON_RETRYABLE_FAILURE_TYPES } from '../model/failures';
 import { agentTaskQueue } from '../model/queues';
 import { segmentsFor, type PlanSubnet, type RangeList } from '../model/plan';
 import type { ScenarioSpec } from '../model/spec';
@@ -74,7 +75,7 @@ export async function nodeWorkflow(input: NodeWorkflowInput): Promise<NodeWorkfl
     scheduleToCloseTimeout: input.activityTimeoutMs,
     startToCloseTimeout: Math.min(input.activityTimeoutMs, 10 * 60_000),
     heartbeatTimeout: 30_000,
-    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s' },
+    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s', nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] },
   });
   let vms = input.current;
   let phase: NodeProgress['phase'] = 'ensuring';

@@ -1,12 +1,14 @@
 /**
  * The scenario workflow's activity proxies, with every timeout and retry policy it uses in one
- * place. Each is made where it is called (not once per run): the plugin's deadline and the agent
- * queue come from the spec, which an `apply` may replace.
+ * place. None of them retries a failure type listed in NON_RETRYABLE_FAILURE_TYPES
+ * (src/model/failures.ts). Each is made where it is called (not once per run): the plugin's
+ * deadline and the agent queue come from the spec, which an `apply` may replace.
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { AgentActivities } from '../activities/agent/activities';
 import type { ComputeActivities, PluginTarget } from '../activities/compute';
 import type { TestingActivities } from '../activities/testing/activities';
+import { NON_RETRYABLE_FAILURE_TYPES } from '../model/failures';
 import { COMPUTE_TASK_QUEUE, agentQueueOf } from '../model/queues';
 import type { ScenarioSpec } from '../model/spec';
 
@@ -24,7 +26,7 @@ export function pluginActivities(spec: ScenarioSpec) {
     taskQueue: COMPUTE_TASK_QUEUE,
     startToCloseTimeout: spec.plugin.deadlineMs + 5_000,
     scheduleToCloseTimeout: spec.plugin.retryWindowMs,
-    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' },
+    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] },
   });
 }
 
@@ -38,7 +40,7 @@ export function nodeBatchActivities(spec: ScenarioSpec, size: number, fanOut: nu
     taskQueue: COMPUTE_TASK_QUEUE,
     startToCloseTimeout: rounds * spec.plugin.deadlineMs + 5_000,
     scheduleToCloseTimeout: Math.max(spec.plugin.retryWindowMs, rounds * spec.plugin.deadlineMs + 5_000),
-    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' },
+    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] },
   });
 }
 
@@ -48,7 +50,7 @@ export function agentActivities(spec: ScenarioSpec, node: string) {
     taskQueue: agentQueueOf(spec, node),
     scheduleToCloseTimeout: AGENT_ACTIVITY_TIMEOUT_MS,
     startToCloseTimeout: AGENT_ACTIVITY_TIMEOUT_MS,
-    retry: { initialInterval: '500ms', maximumInterval: '5s' },
+    retry: { initialInterval: '500ms', maximumInterval: '5s', nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] },
   });
 }
 
@@ -59,6 +61,6 @@ export function testingActivities(spec: ScenarioSpec, node: string) {
     scheduleToCloseTimeout: 5 * 60_000,
     startToCloseTimeout: 5 * 60_000,
     heartbeatTimeout: 60_000,
-    retry: { maximumAttempts: 2 },
+    retry: { maximumAttempts: 2, nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] },
   });
 }
