@@ -2,15 +2,19 @@
 // (real Temporal dev server, real plugin server on loopback, real namespaces).
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }] };
 
+// Tools and their state (podman's image layers hold copies of package.json) are not modules.
+const modulePathIgnorePatterns = ['<rootDir>/.tools/', '<rootDir>/.state/'];
+
 /** @type {import('jest').Config} */
 module.exports = {
   projects: [
-    { displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'], transform, testEnvironment: 'node' },
+    { displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'], transform, testEnvironment: 'node', modulePathIgnorePatterns },
     {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       transform,
       testEnvironment: 'node',
+      modulePathIgnorePatterns,
       slowTestThreshold: 60,
       // Integration tests start servers and namespaces: jest's 5 s default fails them on a busy
       // machine (seen in CI at load 20) and a test that times out leaks its handles. Tests that

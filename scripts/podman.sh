@@ -11,6 +11,9 @@ set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 state="${MERAK_PODMAN_STATE:-$repo_root/.tools/podman}"
 run_state="/run/merak-podman/$(printf '%s' "$state" | sha256sum | cut -c1-12)"
+# Run state belongs to one storage: a storage made anew (a fresh clone at a path used before)
+# starts with none.
+if [ ! -d "$state/storage" ]; then rm -rf "$run_state"; fi
 mkdir -p "$state/storage" "$state/networks" "$state/volumes" "$run_state/run" "$run_state/tmp"
 export CONTAINERS_CONF="$repo_root/image/containers.conf"
 exec podman \

@@ -21,7 +21,7 @@ afterAll(async () => {
 interface Obj {
   kind: string;
   metadata: { name: string; namespace?: string };
-  spec?: { template?: { spec?: { containers?: { securityContext?: { capabilities?: { add?: string[] } }; args?: string[] }[] } } };
+  spec?: { template?: { spec?: { containers?: { securityContext?: { capabilities?: { add?: string[] }; allowPrivilegeEscalation?: boolean; seccompProfile?: { type: string } }; args?: string[] }[] } } };
   rules?: { resources: string[]; verbs: string[] }[];
 }
 
@@ -55,6 +55,8 @@ test('kubectl kustomize deploy/ renders every component', async () => {
   expect(objects.some((o) => o.kind.startsWith('Cluster'))).toBe(false);
   const agent = objects.find((o) => o.kind === 'StatefulSet')?.spec?.template?.spec?.containers?.[0];
   expect(agent?.securityContext?.capabilities?.add).toEqual(['NET_ADMIN', 'SYS_ADMIN', 'NET_RAW']);
+  // What test/integration/image.test.ts runs the image with (and shows to be the minimum).
+  expect(agent?.securityContext).toMatchObject({ allowPrivilegeEscalation: false, seccompProfile: { type: 'RuntimeDefault' } });
   expect(agent?.args).toEqual(['worker', 'agent', '--mode', 'pod', '--node', '$(POD_NAME)']);
 });
 
