@@ -7,6 +7,10 @@ const modulePathIgnorePatterns = ['<rootDir>/.tools/', '<rootDir>/.state/'];
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // Integration tests start servers and namespaces: jest's 5 s default fails them on a busy
+  // machine (seen in CI at load 20) and a test that times out leaks its handles. Tests that need
+  // longer still say so. (A per-project testTimeout is not a jest 29 option.)
+  testTimeout: 30_000,
   projects: [
     { displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'], transform, testEnvironment: 'node', modulePathIgnorePatterns },
     {
@@ -16,10 +20,6 @@ module.exports = {
       testEnvironment: 'node',
       modulePathIgnorePatterns,
       slowTestThreshold: 60,
-      // Integration tests start servers and namespaces: jest's 5 s default fails them on a busy
-      // machine (seen in CI at load 20) and a test that times out leaks its handles. Tests that
-      // need longer still say so.
-      testTimeout: 30_000,
     },
   ],
 };
