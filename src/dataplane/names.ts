@@ -20,6 +20,9 @@
  */
 import { InvalidInputError } from './errors';
 import { NODE_RE, SCENARIO_RE } from '../model/names';
+import { MAX_VNI } from '../model/limits';
+
+export { MAX_VNI };
 
 /** Longest interface name the kernel accepts (IFNAMSIZ 16 including the NUL). */
 export const IFNAME_MAX = 15;
@@ -27,12 +30,12 @@ export const IFNAME_MAX = 15;
 export const TAG_RE = /^[a-z][a-z0-9]{3}$/;
 /** Interface names requested inside a VM: the kernel's rules (no '/', no whitespace, not '.' or '..'). */
 export const VM_IFNAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
-/** Largest VM index whose base-36 form fits the node-side veth name (6 characters). */
-export const MAX_VM_INDEX = 36 ** 6 - 1;
-/** Endpoints per VM: two base-36 characters in the node-side veth name. */
-export const MAX_ENDPOINTS_PER_VM = 36 ** 2;
-/** Largest VXLAN network identifier (24 bits). */
-export const MAX_VNI = 2 ** 24 - 1;
+/**
+ * Largest VM index whose base-36 form fits the node-side veth name (6 characters). What the
+ * kernel names can carry, not what a spec may ask for: the MAC layout's MAX_VM_INDEX
+ * (src/model/mac.ts) is lower and is the one the spec enforces.
+ */
+export const VETH_NAME_MAX_VM_INDEX = 36 ** 6 - 1;
 /**
  * Endpoints per VNI bridge before a further chunk bridge is used. The kernel allows 1023 ports
  * per bridge, but adding a port costs time proportional to the ports already there (measured

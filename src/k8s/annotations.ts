@@ -1,4 +1,6 @@
 import { TEST_KINDS, type TestKind } from '../model/spec';
+import { MAX_ENDPOINTS_PER_VM } from '../model/mac';
+import { MAX_SCENARIO_NAME_LENGTH } from '../model/names';
 import { AnnotationError, type PodRef } from './errors';
 
 // The scenario manager describes each emulated node with annotations on the pod that runs its
@@ -60,14 +62,12 @@ export function hasMerakAnnotations(annotations: Readonly<Record<string, string>
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-/** Longest scenario name the scenario spec accepts (src/workflows/spec.ts). */
-export const MAX_SCENARIO_NAME = 32;
 
 // Used for names that end up in workflow ids (`merak-<scenario>`) and kernel object prefixes;
 // the same rule as the spec's `name`, checked here so the error names the annotation.
 export function checkScenarioName(value: string): string | undefined {
   if (value.length === 0) return 'must not be empty (remove the annotation to use the pod namespace)';
-  if (value.length > MAX_SCENARIO_NAME) return `must be at most ${MAX_SCENARIO_NAME} characters, got ${value.length}`;
+  if (value.length > MAX_SCENARIO_NAME_LENGTH) return `must be at most ${MAX_SCENARIO_NAME_LENGTH} characters, got ${value.length}`;
   if (!DNS_LABEL.test(value)) return 'must be lowercase letters, digits and inner "-", starting and ending with a letter or digit';
   return undefined;
 }
@@ -85,16 +85,16 @@ function checkConfigMapName(value: string): string | undefined {
 /**
  * A count: plain decimal digits only. No sign (`+5`, `-1`), no blanks (` 5`), no exponent
  * (`1e9`), no fraction (`5.0`), no hex (`0x5`), no leading zero (`05`, which some readers take
- * as octal), at most {@link MAX_PER_NODE}.
+ * as octal), between `min` and `max` (default {@link MAX_PER_NODE}).
  */
-export function parseCount(value: string, min: number): { ok: true; value: number } | { ok: false; rule: string } {
+export function parseCount(value: string, min: number, max: number = MAX_PER_NODE): { ok: true; value: number } | { ok: false; rule: string } {
   if (value.length === 0) return { ok: false, rule: 'must not be empty (remove the annotation to use the scenario default)' };
   if (!/^(0|[1-9][0-9]*)$/.test(value)) {
     return { ok: false, rule: 'must be a whole number written with digits only (no sign, blanks, exponent, fraction or leading zero)' };
   }
   // Compare as text first so "99999999999999999999" is not rounded by Number() before the check.
-  if (value.length > String(MAX_PER_NODE).length || Number(value) > MAX_PER_NODE) {
-    return { ok: false, rule: `must be at most ${MAX_PER_NODE}` };
+  if (value.length > String(max).length || Number(value) > max) {
+    return { ok: false, rule: `must be at most ${max}` };
   }
   const n = Number(value);
   if (n < min) return { ok: false, rule: `must be at least ${min}` };
@@ -158,7 +158,9 @@ export function parseNodeAnnotations(pod: PodRef, annotations: Readonly<Record<s
         break;
       }
       case 'endpoints_per_vm': {
-        const r = parseCount(value, 1);
+        // The spec's own limit (the MAC layout's endpoint slots per VM), so a value the
+        // annotation accepts is never refused later by the spec with another number.
+        const r = parseCount(value, 1, MAX_ENDPOINTS_PER_VM);
         if (r.ok) out.endpointsPerVm = r.value;
         else fail(fullKey, value, r.rule);
         break;

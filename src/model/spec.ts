@@ -10,10 +10,11 @@ import type { z as Z } from 'zod';
 import { cidrContains, cidrsOverlap, parseCidr, Ipv4FormatError, type Ipv4Cidr, isIpv4 } from './ipv4';
 import { capacity, MAX_SUBNET_PREFIX, underlayCapacity } from './ipam';
 import { MAX_ENDPOINTS_PER_VM, MAX_NODE_SLOT, MAX_VM_INDEX } from './mac';
-import { NODE_RE } from './names';
+import { MAX_NODE_NAME_LENGTH, MAX_SCENARIO_NAME_LENGTH, NODE_RE } from './names';
+import { MAX_VNI } from './limits';
+import { nodeIdentityIssues, rangeIssues } from './address-rules';
 
-/** Largest VNI a VXLAN header carries (24 bits). */
-export const MAX_VNI = 16_777_215;
+export { MAX_VNI };
 /** Upper bound of VMs on one node; also what the MAC layout can address. */
 export const MAX_VMS_PER_NODE = Math.min(1_000_000, MAX_VM_INDEX + 1);
 /** Upper bound of nodes in one scenario; also what the MAC layout can address. */
@@ -33,7 +34,7 @@ export const PAIR_STRATEGIES = ['ring', 'random', 'all'] as const;
  * Scenario names end up in workflow ids, task queues and file names: lower-case letters, digits and
  * inner dashes only, so nothing from a spec can reach a shell or a path as anything but a word.
  */
-const SCENARIO_NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
+const SCENARIO_NAME = new RegExp(`^[a-z0-9]([a-z0-9-]{0,${MAX_SCENARIO_NAME_LENGTH - 2}}[a-z0-9])?$`);
 /** Node names become parts of namespace and task-queue names: the agent's own rule (dataplane/names.ts). */
 const NODE_NAME = NODE_RE;
 /** Ids of VPCs and subnets, as providers use them: letters, digits, '.', '_', '-'. */
@@ -85,12 +86,12 @@ function defineSchemas(z: typeof Z) {
   });
 
   const nodeObjectSchema = z.strictObject({
-    name: z.string().regex(NODE_NAME, 'must be 1-40 lower-case letters, digits or "-", starting with a letter or digit'),
+    name: z.string().regex(NODE_NAME, `must be 1-${MAX_NODE_NAME_LENGTH} lower-case letters, digits or "-", starting with a letter or digit`),
     ip: z.string().refine(isIpv4, 'must be a dotted-quad IPv4 address').optional(),
     mac: z
       .string()
       .regex(MAC_ADDRESS, 'must be six lower-case hex pairs separated by ":"')
-      .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, 'must be a unicast MAC (lowest bit of the first octet clear)')
+      .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, 'must be a unicast MAC (lowest bit of the first octet clear; it is set in multicast MACs and in the broadcast MAC ff:ff:ff:ff:ff:ff)')
       .optional(),
     /** VMs on this node; only with placement "assign" (default: vmsPerNode). */
     vms: count(MAX_VMS_PER_NODE).optional(),
@@ -121,7 +122,7 @@ function defineSchemas(z: typeof Z) {
 
   /** The document as a user writes it (input) and, after defaults, as the workflow uses it (output). */
   const scenarioSchema = z.strictObject({
-    name: z.string().regex(SCENARIO_NAME, 'must be 1-32 lower-case letters, digits or inner "-"'),
+    name: z.string().regex(SCENARIO_NAME, `must be 1-${MAX_SCENARIO_NAME_LENGTH} lower-case letters, digits or inner "-"`),
     plugin: z.strictObject({
       /** host:port of the network plugin's gRPC server. */
       address: z.string().regex(HOST_PORT, 'must be host:port').refine(validPort, 'must have a port between 1 and 65535'),
@@ -370,16 +371,11 @@ function semanticIssues(parsed: ScenarioParsed, spec: ScenarioSpec): SpecIssue[]
   });
 
   const names = new Map<string, number>();
-  const ips = new Map<string, number>();
   const rawNodes = Array.isArray(parsed.nodes) ? parsed.nodes : [];
   spec.nodes.forEach((node, n) => {
     const path = `nodes[${n}]`;
     if (names.has(node.name)) add(`${path}.name`, node.name, `duplicates nodes[${names.get(node.name)}].name`);
     names.set(node.name, n);
-    if (node.ip !== undefined) {
-      if (ips.has(node.ip)) add(`${path}.ip`, node.ip, `duplicates nodes[${ips.get(node.ip)}].ip`);
-      ips.set(node.ip, n);
-    }
     const raw = rawNodes[n];
     if (parsed.placement !== 'assign' && raw !== undefined && typeof raw === 'object') {
       if (raw.vms !== undefined) add(`${path}.vms`, raw.vms, 'is only used with placement "assign"');
@@ -390,6 +386,9 @@ function semanticIssues(parsed: ScenarioParsed, spec: ScenarioSpec): SpecIssue[]
   if (parsed.agentPool && (parsed.dataplane !== 'none' || parsed.endpointPlugin !== undefined)) {
     add('agentPool', parsed.agentPool, `is only for dataplane "none" (this spec has ${parsed.endpointPlugin !== undefined ? `endpointPlugin "${parsed.endpointPlugin}"` : `dataplane "${parsed.dataplane}"`}): kernel dataplanes need each node's own agent`);
   }
+
+  // Unusable ranges (IANA special-purpose registry) and node identities: see address-rules.ts.
+  issues.push(...rangeIssues(spec), ...nodeIdentityIssues(spec));
 
   const underlay = parseCidr(spec.underlay.cidr);
   if (underlayCapacity(underlay) < spec.nodes.length) {

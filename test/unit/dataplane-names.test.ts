@@ -1,6 +1,6 @@
 import {
   IFNAME_MAX,
-  MAX_VM_INDEX,
+  VETH_NAME_MAX_VM_INDEX as MAX_VM_INDEX,
   MAX_VNI,
   bridgeChunk,
   chunkDownlink,

@@ -33,7 +33,7 @@ describe('diffSpecs', () => {
   test('VPC and node field changes are updates', () => {
     const d = diff((s) => {
       s.vpcs[0]!.optional = { k: 'v' };
-      s.nodes = [{ name: 'n1', ip: '192.0.2.1' }, 'n2'];
+      s.nodes = [{ name: 'n1', ip: '10.200.0.1' }, 'n2'];
     });
     expect(ids(d.vpcs.update)).toEqual(['a']);
     expect(ids(d.nodes.update)).toEqual(['n1']);

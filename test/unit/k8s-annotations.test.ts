@@ -8,6 +8,7 @@ import {
   parseNodeAnnotations,
 } from '../../src/k8s/annotations';
 import { AnnotationError } from '../../src/k8s/errors';
+import { MAX_ENDPOINTS_PER_VM } from '../../src/model/mac';
 
 const pod = { namespace: 'lab', name: 'agent-0' };
 const k = (key: string): string => ANNOTATION_PREFIX + key;
@@ -168,11 +169,19 @@ describe('parseNodeAnnotations', () => {
   });
 
   it('caps VMs × endpoints on one node', () => {
-    expect(parseNodeAnnotations(pod, { [k('num_vms')]: '1000', [k('endpoints_per_vm')]: '100' }).ok).toBe(true);
-    const errs = errorsOf({ [k('num_vms')]: '1000', [k('endpoints_per_vm')]: '101' });
+    expect(parseNodeAnnotations(pod, { [k('num_vms')]: '10000', [k('endpoints_per_vm')]: '10' }).ok).toBe(true);
+    const errs = errorsOf({ [k('num_vms')]: '10000', [k('endpoints_per_vm')]: '11' });
     expect(errs).toHaveLength(1);
     expect(errs[0].key).toBe('meraksim.com/endpoints_per_vm');
-    expect(errs[0].rule).toContain('101000');
+    expect(errs[0].rule).toContain('110000');
+  });
+
+  it("takes endpoints_per_vm up to the spec's own limit, MAX_ENDPOINTS_PER_VM, and no further", () => {
+    expect(parseNodeAnnotations(pod, { [k('endpoints_per_vm')]: String(MAX_ENDPOINTS_PER_VM) })).toEqual({ ok: true, value: { endpointsPerVm: MAX_ENDPOINTS_PER_VM } });
+    for (const value of [String(MAX_ENDPOINTS_PER_VM + 1), '100', String(MAX_PER_NODE)]) {
+      const errs = errorsOf({ [k('endpoints_per_vm')]: value });
+      expect(errs.map((e) => [e.key, e.rule])).toEqual([[k('endpoints_per_vm'), `must be at most ${MAX_ENDPOINTS_PER_VM}`]]);
+    }
   });
 
   it('does not touch keys of other prefixes', () => {

@@ -285,7 +285,7 @@ const badCases: BadCase[] = [
   ['empty node name', (s) => (s.nodes = [{ name: '' }]), 'nodes[0].name', '', /lower-case letters, digits or "-"/],
   ['duplicate node names', (s) => (s.nodes = ['a', 'b', 'a']), 'nodes[2].name', 'a', /duplicates nodes\[0\]\.name/],
   ['duplicate node names, name and object', (s) => (s.nodes = ['a', { name: 'a' }]), 'nodes[1].name', 'a', /duplicates nodes\[0\]\.name/],
-  ['duplicate node IPs', (s) => (s.nodes = [{ name: 'a', ip: '100.64.0.5' }, { name: 'b', ip: '100.64.0.5' }]), 'nodes[1].ip', '100.64.0.5', /duplicates nodes\[0\]\.ip/],
+  ['duplicate node IPs', (s) => (s.nodes = [{ name: 'a', ip: '100.64.0.5' }, { name: 'b', ip: '100.64.0.5' }]), 'nodes[1].ip', '100.64.0.5', /is already the address of nodes\[0\] \(a\)/],
   ['node entry neither name nor object', (s) => (s.nodes = [5]), 'nodes[0]', 5, /node name or a node object/],
   ['empty node list', (s) => (s.nodes = []), 'nodes', [], /at least one node/],
   // counts

@@ -5,8 +5,9 @@
  */
 import { z } from 'zod';
 import { InvalidInputError } from '../../dataplane/errors';
-import { MAX_VM_INDEX, MAX_VNI } from '../../dataplane/names';
+import { VETH_NAME_MAX_VM_INDEX as MAX_VM_INDEX, MAX_VNI } from '../../dataplane/names';
 import { NODE_RE, SCENARIO_RE } from '../../model/names';
+import { MAX_ENDPOINTS_PER_VM } from '../../model/mac';
 import { PLUGIN_NAME_RE } from '../../endpoint-plugins/exec-plugin';
 
 /** Largest batch one activity call takes; larger counts are split by the workflow. */
@@ -55,7 +56,7 @@ export type SubnetRef = z.infer<typeof SubnetSchema>;
 export const SegmentSchema = z.object({
   vmFrom: index,
   vmCount: z.number().int().min(0).max(MAX_BATCH),
-  endpoint: z.number().int().min(0).max(15),
+  endpoint: z.number().int().min(0).max(MAX_ENDPOINTS_PER_VM - 1),
   subnet: SubnetSchema,
   ipIndexFrom: z.number().int().min(0),
   /** Underlay addresses of the other nodes hosting this VPC; default: asked from the peer source. */
@@ -71,7 +72,7 @@ export const EndpointBatchSchema = z.object({
   nodeSlot: z.number().int().min(0).max(0xffff),
   from: index,
   count: z.number().int().min(0).max(MAX_BATCH),
-  endpointsPerVm: z.number().int().min(1).max(16),
+  endpointsPerVm: z.number().int().min(1).max(MAX_ENDPOINTS_PER_VM),
   /** Interface name prefix inside the VM; endpoint e is `${ifnamePrefix}${e}`. Default: eth. */
   ifnamePrefix: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,12}$/, 'must be a letter then up to 12 of [A-Za-z0-9_-]').optional(),
   segments: z.array(SegmentSchema).max(4096),

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { isIpv4, parseIpv4 } from '../../model/ipv4';
-import { MAX_VM_INDEX } from '../../dataplane/names';
+import { VETH_NAME_MAX_VM_INDEX as MAX_VM_INDEX } from '../../dataplane/names';
 import { NODE_RE, SCENARIO_RE } from '../../model/names';
 import { TEST_KINDS } from '../../model/spec';
 

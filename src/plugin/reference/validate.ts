@@ -1,5 +1,6 @@
 import { PluginError } from '../errors';
 import { cidrFrom, Ipv4FormatError, parseIpv4, type Ipv4Cidr } from '../../model/ipv4';
+import { MAX_VNI } from '../../model/limits';
 
 /**
  * Field rules of the reference network plugin. Pure. Every failure is a PluginError
@@ -9,8 +10,7 @@ import { cidrFrom, Ipv4FormatError, parseIpv4, type Ipv4Cidr } from '../../model
  * version, not only from decoded protobuf.
  */
 
-/** Largest VXLAN network identifier (24 bits). */
-export const MAX_VNI = 16_777_215;
+export { MAX_VNI };
 /** Longest key (VPC id, subnet id, node name): the DNS name limit, so keys fit in labels and names elsewhere. */
 export const MAX_KEY_LENGTH = 253;
 
