@@ -1,4 +1,4 @@
-import { parse as parseYaml } from 'yaml';
+import { parseYamlStrict } from '../model/yaml-strict';
 import { checkSpec, formatIssue, type ScenarioInput, type ScenarioSpec } from '../model/spec';
 import { DEFAULT_CONFIGMAP, checkScenarioName, parseNodeAnnotations, type NodeAnnotations } from './annotations';
 import { ScenarioMappingError, type AnnotationError, type PodRef } from './errors';
@@ -130,7 +130,12 @@ export function buildScenario(scenario: string, members: readonly AnnotatedPod[]
   if (text === undefined) return fail(scenario, cmText, `has no key "${CONFIGMAP_KEY}" (keys: ${Object.keys(configMap.data).join(', ') || 'none'})`, 'configmap');
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    const read = parseYamlStrict(text);
+    // The same rule as for scenario files: a value YAML 1.1 readers take otherwise is refused.
+    if (read.issues.length > 0) {
+      return fail(scenario, `${cmText} key ${CONFIGMAP_KEY}`, `has values YAML readers disagree on: ${read.issues.map((i) => `${i.path}: ${JSON.stringify(i.value)} ${i.rule}`).join('; ')}`, 'configmap');
+    }
+    doc = read.value;
   } catch (err) {
     return fail(scenario, `${cmText} key ${CONFIGMAP_KEY}`, `is not valid YAML: ${(err as Error).message.split('\n')[0]}`, 'configmap');
   }

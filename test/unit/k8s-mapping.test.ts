@@ -102,6 +102,7 @@ describe('buildScenario', () => {
     ['a missing ConfigMap', null, 'configmap lab/merak-scenario: not found'],
     ['a ConfigMap without the key', { namespace: 'lab', name: 'merak-scenario', data: { other: '' } }, 'has no key "scenario.yaml" (keys: other)'],
     ['broken YAML', cm('plugin: [unclosed'), 'is not valid YAML'],
+    ['a YAML 1.1 octal', cm('plugin: { address: 127.0.0.1:50051 }\nvmsPerNode: 010\nvpcs: []\n'), 'has values YAML readers disagree on: vmsPerNode: "010" is a number written with a leading zero'],
     ['a list instead of a mapping', cm('- 1\n- 2\n'), 'must be a mapping'],
     ['controller-owned fields', cm({ ...network, name: 'x', nodes: 3 }), 'sets name, nodes, which the controller derives from the pods'],
     ['a bad network', cm({ ...network, vpcs: [] }), 'configmap lab/merak-scenario: vpcs: value [] a scenario needs at least one VPC'],
