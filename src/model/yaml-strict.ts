@@ -37,6 +37,7 @@ export interface StrictYamlResult {
 }
 
 const LEADING_ZERO_INT = /^[-+]?0[0-9_]+$/;
+const MAC_LIKE = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/;
 
 function describe(value: unknown): string {
   if (value instanceof Date) return `the date ${value.toISOString().slice(0, 10)}`;
@@ -100,6 +101,14 @@ export function parseYamlStrict(text: string): StrictYamlResult {
         path,
         value: source,
         rule: `is a number written with a leading zero: YAML 1.2 (which Merak reads) takes it as ${reading}, YAML 1.1 readers as ${oldReading}; write it without the leading zero, or quote it if it is text`,
+      });
+      continue;
+    }
+    if (then.has(offset) && differ(node.value, other) && MAC_LIKE.test(source)) {
+      issues.push({
+        path,
+        value: source,
+        rule: `is a MAC address of decimal digits and colons, which YAML 1.1 (PyYAML and other older readers) takes for the base-60 number ${String(other)}; quote it ("${source}")`,
       });
       continue;
     }

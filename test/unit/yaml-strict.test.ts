@@ -19,8 +19,8 @@ const refused: [string, RegExp][] = [
   ['-1:30', /the number -90/],
   ['1:20.5', /YAML 1\.1/],
   // a MAC of decimal digits only is a base-60 number to YAML 1.1: quote it
-  ['02:00:00:00:00:01', /the text "02:00:00:00:00:01" in YAML 1\.2 .* a number|the number \d+ in YAML 1\.1/],
-  ['12:34:56:00:00:01', /YAML 1\.1/],
+  ['02:00:00:00:00:01', /is a MAC address of decimal digits and colons, which YAML 1\.1 .* takes for the base-60 number \d+; quote it \("02:00:00:00:00:01"\)/],
+  ['12:34:56:00:00:01', /base-60 number/],
   // YAML 1.1 binary, underscores, and 1.2 octal
   ['0b101', /the text "0b101" .* the number 5 .* or write 5 if you mean the number/],
   ['1_000', /the number 1000 .* or write 1000 if you mean the number/],

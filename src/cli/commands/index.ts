@@ -8,6 +8,8 @@ import { register as registerClean } from './clean';
 import { register as registerController } from './controller';
 import { register as registerUp } from './up';
 import { register as registerOps } from './ops';
+import { register as registerValidate } from './validate';
+import { register as registerVersion } from './version';
 
 /**
  * Every sub-command lives in its own file and exports `register(program)`.
@@ -24,4 +26,6 @@ export function registerCommands(program: Command): void {
   registerController(program);
   registerUp(program);
   registerOps(program);
+  registerValidate(program);
+  registerVersion(program);
 }

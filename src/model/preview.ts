@@ -1,0 +1,159 @@
+/**
+ * The plan of a scenario as its first build will carry it out, computed without running it:
+ * what `merak validate` and `merak up --dry-run` print. Pure, built from the same functions the
+ * scenario workflow uses for its first build (placeVms, chooseBlockSize, reserveAddresses in
+ * node order, planSubnets, nodeUnderlayIp, nodeMac), so what it shows is what the workflow does:
+ * every node in its slot (its index in the spec), its VMs, its underlay address and MAC, the
+ * address ranges each subnet gives each node, and every object the network plugin is asked for.
+ *
+ * VNIs are the ones asked for; a provider that assigns its own is free to answer with others.
+ */
+import { formatIpv4, parseCidr } from './ipv4';
+import { capacity, hostAddress } from './ipam';
+import { nodeMac } from './mac';
+import { AddressSpaceError, chooseBlockSize, nodeUnderlayIp, placeVms, planSubnets, reserveAddresses, type AddressBook, type RangeList } from './plan';
+import { agentQueueOf } from './queues';
+import type { ScenarioSpec, TestKind } from './spec';
+
+/** One run of consecutive addresses a subnet gives a node: first, last, how many. */
+export interface AddressRun {
+  first: string;
+  last: string;
+  count: number;
+}
+
+export interface PlanNode {
+  name: string;
+  /** Position in the spec; fixes the node's derived MAC and underlay address for the scenario's life. */
+  slot: number;
+  /** Underlay address: the spec's, else underlay.cidr network + 1 + slot. */
+  ip: string;
+  mac: string;
+  vms: number;
+  endpointsPerVm: number;
+  endpoints: number;
+  tests: TestKind[];
+  /** Task queue its agent activities go to. */
+  taskQueue: string;
+}
+
+export interface PlanSubnetUse {
+  id: string;
+  vpc: string;
+  cidr: string;
+  gateway: string;
+  vni: number;
+  /** Host addresses the subnet offers (network, gateway and broadcast excluded). */
+  capacity: number;
+  /** Host addresses reserved by the first build (whole blocks, so at least the endpoints placed). */
+  reserved: number;
+  /** Per node with addresses in this subnet: its ranges, in allocation order. */
+  nodes: { node: string; addresses: number; runs: AddressRun[] }[];
+}
+
+/** What the network plugin is asked to create, in the order the workflow sends it. */
+export interface PluginRequests {
+  vpcs: { id: string; vni: number; ip: string; prefix: number; optional?: Record<string, string> }[];
+  subnets: { id: string; vpc: string; vni: number; ip: string; prefix: number; optional?: Record<string, string> }[];
+  nodes: { name: string; ip: string; mac: string; optional?: Record<string, string> }[];
+}
+
+export interface ScenarioPlan {
+  name: string;
+  pluginAddress: string;
+  /** Endpoint plugin the agents run: the endpointPlugin, else the dataplane's built-in. */
+  endpointPlugin: string;
+  underlay: string;
+  /** Consecutive VMs that share a subnet (chosen once per scenario). */
+  blockSize: number;
+  totals: { vpcs: number; subnets: number; nodes: number; vms: number; endpoints: number };
+  nodes: PlanNode[];
+  subnets: PlanSubnetUse[];
+  plugin: PluginRequests;
+}
+
+/** A plan that cannot be carried out: a subnet too small once whole blocks are reserved. */
+export interface PlanIssue {
+  path: string;
+  value: unknown;
+  rule: string;
+}
+
+function runs(cidr: string, ranges: RangeList): AddressRun[] {
+  return ranges.map(([start, count]) => ({ first: hostAddress(cidr, start), last: hostAddress(cidr, start + count - 1), count }));
+}
+
+/**
+ * The first build's plan of a validated spec, or the reason it cannot be carried out (the
+ * workflow refuses the same spec with the same AddressSpaceError before its first plugin call).
+ */
+export function planScenario(spec: ScenarioSpec): { ok: true; plan: ScenarioPlan } | { ok: false; issues: PlanIssue[] } {
+  const subnets = planSubnets(spec, () => undefined);
+  const placed = placeVms(spec.placement, spec.nodes, spec.vmsPerNode, spec.seed);
+  let book: AddressBook = { blockSize: chooseBlockSize(Math.max(0, ...placed), subnets.length), next: subnets.map(() => 0), nodes: {} };
+  try {
+    spec.nodes.forEach((n, slot) => (book = reserveAddresses(book, subnets, n.name, slot, placed[slot]!, n.endpointsPerVm)));
+  } catch (err) {
+    if (!(err instanceof AddressSpaceError)) throw err;
+    const id = /^subnet (\S+) /.exec(err.message)?.[1];
+    const at = subnetPaths(spec).find((s) => s.id === id);
+    return { ok: false, issues: [{ path: at?.path ?? 'vpcs', value: at?.cidr, rule: err.message }] };
+  }
+  const nodes: PlanNode[] = spec.nodes.map((n, slot) => ({
+    name: n.name,
+    slot,
+    ip: nodeUnderlayIp(spec, n, slot),
+    mac: n.mac ?? nodeMac(spec.name, slot),
+    vms: placed[slot]!,
+    endpointsPerVm: n.endpointsPerVm,
+    endpoints: placed[slot]! * n.endpointsPerVm,
+    tests: n.tests,
+    taskQueue: agentQueueOf(spec, n.name),
+  }));
+  const uses: PlanSubnetUse[] = subnets.map((s) => ({
+    id: s.id,
+    vpc: s.vpc,
+    cidr: s.cidr,
+    gateway: s.gateway,
+    vni: s.vni,
+    capacity: capacity(s.cidr),
+    reserved: book.next[s.index]!,
+    nodes: spec.nodes
+      .map((n) => ({ node: n.name, ranges: book.nodes[n.name]?.[s.index] ?? [] }))
+      .filter((x) => x.ranges.length > 0)
+      .map((x) => ({ node: x.node, addresses: x.ranges.reduce((sum, [, c]) => sum + c, 0), runs: runs(s.cidr, x.ranges) })),
+  }));
+  const withOptional = <T extends object>(o: T, optional: Record<string, string> | undefined) => (optional === undefined ? o : { ...o, optional });
+  const plugin: PluginRequests = {
+    vpcs: spec.vpcs.map((v) => {
+      const c = parseCidr(v.cidr);
+      return withOptional({ id: v.id, vni: v.vni, ip: formatIpv4(c.network), prefix: c.prefix }, v.optional);
+    }),
+    subnets: spec.vpcs.flatMap((v) =>
+      v.subnets.map((s) => {
+        const c = parseCidr(s.cidr);
+        return withOptional({ id: s.id, vpc: v.id, vni: s.vni ?? v.vni, ip: formatIpv4(c.network), prefix: c.prefix }, s.optional);
+      }),
+    ),
+    nodes: nodes.map((n, slot) => withOptional({ name: n.name, ip: n.ip, mac: n.mac }, spec.nodes[slot]!.optional)),
+  };
+  const vms = nodes.reduce((sum, n) => sum + n.vms, 0);
+  return {
+    ok: true,
+    plan: {
+      name: spec.name,
+      pluginAddress: spec.plugin.address,
+      endpointPlugin: spec.endpointPlugin ?? spec.dataplane,
+      underlay: spec.underlay.cidr,
+      blockSize: book.blockSize,
+      totals: { vpcs: spec.vpcs.length, subnets: subnets.length, nodes: nodes.length, vms, endpoints: nodes.reduce((sum, n) => sum + n.endpoints, 0) },
+      nodes,
+      subnets: uses,
+      plugin,
+    },
+  };
+}
+
+function subnetPaths(spec: ScenarioSpec): { id: string; cidr: string; path: string }[] {
+  return spec.vpcs.flatMap((v, i) => v.subnets.map((s, j) => ({ id: s.id, cidr: s.cidr, path: `vpcs[${i}].subnets[${j}].cidr` })));
+}
