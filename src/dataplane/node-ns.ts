@@ -67,16 +67,18 @@ export interface NodeNsOptions {
   node: string;
   nodeSlot: number;
   underlayCidr: string;
+  /** The node's own underlay address, when the scenario gives one; default: the slot's. */
+  underlayIp?: string;
 }
 
 /**
  * Local mode: creates the node namespace, its underlay veth (node end `m<tag>ul` with the
- * slot's underlay address, fabric end on the underlay bridge) and loopback. Idempotent.
+ * node's underlay address, the given one or the slot's, fabric end on the underlay bridge) and loopback. Idempotent.
  */
 export async function ensureNodeNs(deps: KernelDeps, o: NodeNsOptions): Promise<{ created: boolean; underlay: string }> {
   const ns = nodeNetns(o.tag, o.node);
   const fabric = fabricNetns(o.tag);
-  const ul = underlayAddress(o.underlayCidr, o.nodeSlot);
+  const ul = underlayAddress(o.underlayCidr, o.nodeSlot, o.underlayIp);
   const mounted = await listMountedNetns();
   if (!mounted.has(fabric)) await ensureFabric(deps, o.scenario, o.tag);
   await deps.records.intend(o.scenario, o.node, [{ kind: 'netns', name: ns }]);

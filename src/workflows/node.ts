@@ -27,6 +27,8 @@ export interface NodeWorkflowInput {
   /** Endpoint plugin name: reference | cni | none | an executable's name. */
   plugin: string;
   underlayCidr: string;
+  /** The node's underlay address when the spec gives one; the agent uses the slot's otherwise. */
+  underlayIp?: string;
   /** Underlay addresses of the scenario's other nodes (VXLAN head-end replication). */
   peers: string[];
   /** VMs that exist now. */
@@ -89,6 +91,7 @@ export async function nodeWorkflow(input: NodeWorkflowInput): Promise<NodeWorkfl
     count,
     endpointsPerVm: input.endpointsPerVm,
     underlayCidr: input.underlayCidr,
+    ...(input.underlayIp !== undefined ? { underlayIp: input.underlayIp } : {}),
     segments: segmentsFor(input.subnets, input.ranges, input.slot, from, count, input.endpointsPerVm, input.blockSize).map((s) => ({
       vmFrom: s.vmFrom,
       vmCount: s.vmCount,
@@ -103,7 +106,7 @@ export async function nodeWorkflow(input: NodeWorkflowInput): Promise<NodeWorkfl
   // The first createBatch ensures the node itself; otherwise ensureNode runs on its own.
   const batched = growing && patched(CREATE_BATCH_PATCH);
   if (!batched && (input.desired > 0 || !input.removeNode)) {
-    await agent.ensureNode({ ...ref, nodeSlot: input.slot, underlayCidr: input.underlayCidr });
+    await agent.ensureNode({ ...ref, nodeSlot: input.slot, underlayCidr: input.underlayCidr, ...(input.underlayIp !== undefined ? { underlayIp: input.underlayIp } : {}) });
   }
   phase = input.desired >= vms ? 'creating' : 'deleting';
   while (vms < input.desired) {

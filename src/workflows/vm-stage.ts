@@ -51,6 +51,8 @@ export class VmStage {
           slot,
           plugin: endpointPluginOf(spec),
           underlayCidr: spec.underlay.cidr,
+          // A node's own address, when the spec gives one, is its underlay address (local mode).
+          ...(node.ip !== undefined ? { underlayIp: node.ip } : {}),
           // The none dataplane has no overlay: a thousand-node peer list per child would only
           // swell the histories (about 15 KB per node at 1000 nodes).
           peers: endpointPluginOf(spec) === 'none' ? [] : state.peersOf(node.name),
@@ -107,6 +109,7 @@ export class VmStage {
         nodeSlot: state.slotOf(n.name),
         plugin: endpointPluginOf(spec),
         underlayCidr: spec.underlay.cidr,
+        ...(n.ip !== undefined ? { underlayIp: n.ip } : {}),
         vnis: vnis.map((vni) => ({ vni, peers: state.peersOf(n.name) })),
       });
     });

@@ -9,7 +9,7 @@
  * scenario and node before it is made.
  */
 import { runChecked } from '../../dataplane/command';
-import { PreconditionError } from '../../dataplane/errors';
+import { InvalidInputError, PreconditionError } from '../../dataplane/errors';
 import { runBatch } from '../../dataplane/ip-batch';
 import { applyNsConfig, type NsRequest } from '../../dataplane/ns-helper';
 import { listLinks, listMountedNetns, listNetns, netnsAddLines, netnsPath } from '../../dataplane/netns';
@@ -78,7 +78,7 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
     return { address: local, device: dev };
   }
 
-  function pluginContext(scenario: string, node: string, tag: string, ns: string | undefined, slot?: number, underlayCidr?: string): PluginContext {
+  function pluginContext(scenario: string, node: string, tag: string, ns: string | undefined, slot?: number, underlayCidr?: string, underlayIp?: string): PluginContext {
     return {
       scenario,
       node,
@@ -94,7 +94,7 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
           const meta = await files.readMeta(scenario, node);
           if (meta) u = meta.underlay;
           else if (deps.mode === 'local' && slot !== undefined) {
-            u = { address: underlayAddress(underlayCidr ?? DEFAULT_UNDERLAY_CIDR, slot).address, device: underlayNodeEnd(tag) };
+            u = { address: underlayAddress(underlayCidr ?? DEFAULT_UNDERLAY_CIDR, slot, underlayIp).address, device: underlayNodeEnd(tag) };
           } else u = await podUnderlay();
           underlays.set(key, u);
         }
@@ -178,7 +178,7 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
     const tag = await tagOf(b.scenario);
     const ns = await nodeNsIfAny(tag, b.node);
     if (deps.mode === 'local' && !ns) return { requested: 0, changed: 0 }; // node gone: endpoints with it
-    const ctx = pluginContext(b.scenario, b.node, tag, ns, b.nodeSlot, b.underlayCidr);
+    const ctx = pluginContext(b.scenario, b.node, tag, ns, b.nodeSlot, b.underlayCidr, b.underlayIp);
     let requested = 0;
     let changed = 0;
     let done = Math.min(startOf(resume), b.count);
@@ -208,6 +208,10 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
     async ensureNode(req, p, tag) {
       if (deps.mode === 'pod') {
         const u = await podUnderlay();
+        // The workflow tells the other nodes' VXLAN devices this address: it must be this pod's.
+        if (req.underlayIp !== undefined && req.underlayIp !== u.address) {
+          throw new InvalidInputError('node.underlayIp', req.underlayIp, `is not this pod's address ${u.address}: the scenario must give a pod node its pod IP (or none)`);
+        }
         await files.writeMeta(req.scenario, { node: req.node, nodeSlot: req.nodeSlot, mode: 'pod', underlay: u, plugin: p.name });
         return { created: false, underlay: u.address };
       }
@@ -217,6 +221,7 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
         node: req.node,
         nodeSlot: req.nodeSlot,
         underlayCidr: req.underlayCidr ?? DEFAULT_UNDERLAY_CIDR,
+        ...(req.underlayIp !== undefined ? { underlayIp: req.underlayIp } : {}),
       });
       await files.writeMeta(req.scenario, {
         node: req.node,
@@ -250,7 +255,7 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
       if (!p.syncPeers) return 0;
       const tag = await tagOf(q.scenario);
       const ns = await nodeNs(q.scenario, q.node, tag);
-      return p.syncPeers(pluginContext(q.scenario, q.node, tag, ns, q.nodeSlot, q.underlayCidr), q.vnis);
+      return p.syncPeers(pluginContext(q.scenario, q.node, tag, ns, q.nodeSlot, q.underlayCidr, q.underlayIp), q.vnis);
     },
 
     async createVms(b, p, resume) {
@@ -299,7 +304,7 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
     async createEndpoints(b, p, resume) {
       const tag = await tagOf(b.scenario);
       const ns = await nodeNs(b.scenario, b.node, tag);
-      const ctx = pluginContext(b.scenario, b.node, tag, ns, b.nodeSlot, b.underlayCidr);
+      const ctx = pluginContext(b.scenario, b.node, tag, ns, b.nodeSlot, b.underlayCidr, b.underlayIp);
       const phase = phaseOf(resume);
       let requested = 0;
       let changed = 0;
@@ -353,7 +358,7 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
     async updateEndpoint(b, p) {
       const tag = await tagOf(b.scenario);
       const ns = await nodeNs(b.scenario, b.node, tag);
-      const ctx = pluginContext(b.scenario, b.node, tag, ns, b.nodeSlot, b.underlayCidr);
+      const ctx = pluginContext(b.scenario, b.node, tag, ns, b.nodeSlot, b.underlayCidr, b.underlayIp);
       const eps = [...expandBatch(b, tag)];
       if (!p.createsInterface) {
         for (const ep of eps) {

@@ -28,6 +28,8 @@ export const NodeRequestSchema = z.object({
   plugin,
   /** Underlay of the local cloud. Default: 100.64.0.0/16. */
   underlayCidr: cidr.optional(),
+  /** The node's underlay address when the scenario gives one (else the slot's); in pod mode it must be the pod's. */
+  underlayIp: ipv4.optional(),
 });
 export type NodeRequest = z.infer<typeof NodeRequestSchema>;
 
@@ -80,6 +82,8 @@ export const EndpointBatchSchema = z.object({
   plugin,
   /** Underlay of the local cloud (for the reference plugin). Default: 100.64.0.0/16. */
   underlayCidr: cidr.optional(),
+  /** The node's underlay address when the scenario gives one (else the slot's). */
+  underlayIp: ipv4.optional(),
 });
 export type EndpointBatch = z.infer<typeof EndpointBatchSchema>;
 
@@ -96,6 +100,7 @@ export const PeerSyncSchema = z.object({
   nodeSlot: z.number().int().min(0).max(0xffff),
   plugin,
   underlayCidr: cidr.optional(),
+  underlayIp: ipv4.optional(),
   /** VNIs to bring up to date; `peers` omitted = ask the peer source. */
   vnis: z.array(z.object({ vni: z.number().int().min(1).max(MAX_VNI), peers: z.array(ipv4).max(65536).optional() })).max(65536),
 });
