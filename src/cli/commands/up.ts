@@ -186,10 +186,12 @@ export function register(program: Command): void {
     const onInterrupt = () => {
       stopBars();
       if (process.stderr.isTTY) process.stderr.write('\u001b[?25h\n'); // the progress bars hid the cursor
-      if (stage === 'following') {
-        log(`interrupted: scenario ${spec.name} keeps building in Temporal (workflow ${workflowId}); this command only stopped watching it`);
-        log(`  follow it again:  merak up -f ${flags.file}   (or: merak status ${spec.name})`);
-        log(`  remove it:        merak down ${spec.name}`);
+      if (stage !== 'preparing') {
+        if (stage === 'following') {
+          log(`interrupted: scenario ${spec.name} keeps building in Temporal (workflow ${workflowId}); this command only stopped watching it`);
+          log(`  follow it again:  merak up -f ${flags.file}   (or: merak status ${spec.name})`);
+          log(`  remove it:        merak down ${spec.name}`);
+        }
         process.exit(130);
       }
       stage = 'done';
