@@ -1,19 +1,18 @@
 /**
  * The plan of a scenario as its first build will carry it out, computed without running it:
- * what `merak validate` and `merak up --dry-run` print. Pure, built from the same functions the
- * scenario workflow uses for its first build (placeVms, chooseBlockSize, reserveAddresses in
- * node order, planSubnets, nodeUnderlayIp, nodeMac), so what it shows is what the workflow does:
+ * what `merak validate` and `merak up --dry-run` print. Pure, and made by the scenario
+ * workflow's own bookkeeping (ScenarioState, src/model/scenario-state.ts), so what it shows is
+ * what the workflow does:
  * every node in its slot (its index in the spec), its VMs, its underlay address and MAC, the
  * address ranges each subnet gives each node, and every object the network plugin is asked for.
  *
  * VNIs are the ones asked for; a provider that assigns its own is free to answer with others.
  */
-import { formatIpv4, parseCidr } from './ipv4';
 import { capacity, hostAddress } from './ipam';
-import { nodeMac } from './mac';
-import { AddressSpaceError, chooseBlockSize, nodeUnderlayIp, placeVms, planSubnets, reserveAddresses, type AddressBook, type RangeList } from './plan';
+import { AddressSpaceError, type RangeList } from './plan';
 import { agentQueueOf } from './queues';
-import type { ScenarioSpec, TestKind } from './spec';
+import { endpointPluginOf, ScenarioState } from './scenario-state';
+import type { ScenarioInput, ScenarioSpec, TestKind } from './spec';
 
 /** One run of consecutive addresses a subnet gives a node: first, last, how many. */
 export interface AddressRun {
@@ -86,30 +85,27 @@ function runs(cidr: string, ranges: RangeList): AddressRun[] {
 /**
  * The first build's plan of a validated spec, or the reason it cannot be carried out (the
  * workflow refuses the same spec with the same AddressSpaceError before its first plugin call).
+ * It runs the workflow's own bookkeeping (ScenarioState: planBuild, then one beginNode per node
+ * in the order the first reconcile takes them), so the plan is what the workflow does.
  */
 export function planScenario(spec: ScenarioSpec): { ok: true; plan: ScenarioPlan } | { ok: false; issues: PlanIssue[] } {
-  const subnets = planSubnets(spec, () => undefined);
-  const placed = placeVms(spec.placement, spec.nodes, spec.vmsPerNode, spec.seed);
-  let book: AddressBook = { blockSize: chooseBlockSize(Math.max(0, ...placed), subnets.length), next: subnets.map(() => 0), nodes: {} };
+  const state = new ScenarioState(ScenarioState.initial(spec as unknown as ScenarioInput), spec);
   try {
-    spec.nodes.forEach((n, slot) => (book = reserveAddresses(book, subnets, n.name, slot, placed[slot]!, n.endpointsPerVm)));
+    state.planBuild();
+    for (const node of state.startReconcile()) state.beginNode(node, state.wantOf(node));
   } catch (err) {
     if (!(err instanceof AddressSpaceError)) throw err;
     const id = /^subnet (\S+) /.exec(err.message)?.[1];
     const at = subnetPaths(spec).find((s) => s.id === id);
     return { ok: false, issues: [{ path: at?.path ?? 'vpcs', value: at?.cidr, rule: err.message }] };
   }
-  const nodes: PlanNode[] = spec.nodes.map((n, slot) => ({
-    name: n.name,
-    slot,
-    ip: nodeUnderlayIp(spec, n, slot),
-    mac: n.mac ?? nodeMac(spec.name, slot),
-    vms: placed[slot]!,
-    endpointsPerVm: n.endpointsPerVm,
-    endpoints: placed[slot]! * n.endpointsPerVm,
-    tests: n.tests,
-    taskQueue: agentQueueOf(spec, n.name),
-  }));
+  const withOptional = <T extends object>(o: T, optional: Record<string, string> | undefined) => (optional === undefined ? o : { ...o, optional });
+  const nodes: PlanNode[] = spec.nodes.map((n) => {
+    const object = state.nodeObject(n);
+    const vms = state.wantOf(n);
+    return { name: n.name, slot: state.slotOf(n.name), ip: object.ip, mac: object.mac, vms, endpointsPerVm: n.endpointsPerVm, endpoints: vms * n.endpointsPerVm, tests: n.tests, taskQueue: agentQueueOf(spec, n.name) };
+  });
+  const subnets = state.subnets();
   const uses: PlanSubnetUse[] = subnets.map((s) => ({
     id: s.id,
     vpc: s.vpc,
@@ -117,25 +113,27 @@ export function planScenario(spec: ScenarioSpec): { ok: true; plan: ScenarioPlan
     gateway: s.gateway,
     vni: s.vni,
     capacity: capacity(s.cidr),
-    reserved: book.next[s.index]!,
+    reserved: state.book.next[s.index] ?? 0,
     nodes: spec.nodes
-      .map((n) => ({ node: n.name, ranges: book.nodes[n.name]?.[s.index] ?? [] }))
+      .map((n) => ({ node: n.name, ranges: state.rangesOf(n.name)[s.index] ?? [] }))
       .filter((x) => x.ranges.length > 0)
       .map((x) => ({ node: x.node, addresses: x.ranges.reduce((sum, [, c]) => sum + c, 0), runs: runs(s.cidr, x.ranges) })),
   }));
-  const withOptional = <T extends object>(o: T, optional: Record<string, string> | undefined) => (optional === undefined ? o : { ...o, optional });
   const plugin: PluginRequests = {
     vpcs: spec.vpcs.map((v) => {
-      const c = parseCidr(v.cidr);
-      return withOptional({ id: v.id, vni: v.vni, ip: formatIpv4(c.network), prefix: c.prefix }, v.optional);
+      const { optional, ...o } = state.vpcObject(v);
+      return withOptional(o, optional);
     }),
     subnets: spec.vpcs.flatMap((v) =>
       v.subnets.map((s) => {
-        const c = parseCidr(s.cidr);
-        return withOptional({ id: s.id, vpc: v.id, vni: s.vni ?? v.vni, ip: formatIpv4(c.network), prefix: c.prefix }, s.optional);
+        const { optional, ...o } = state.subnetObject(v.id, s);
+        return withOptional(o, optional);
       }),
     ),
-    nodes: nodes.map((n, slot) => withOptional({ name: n.name, ip: n.ip, mac: n.mac }, spec.nodes[slot]!.optional)),
+    nodes: spec.nodes.map((n) => {
+      const { optional, ...o } = state.nodeObject(n);
+      return withOptional(o, optional);
+    }),
   };
   const vms = nodes.reduce((sum, n) => sum + n.vms, 0);
   return {
@@ -143,9 +141,9 @@ export function planScenario(spec: ScenarioSpec): { ok: true; plan: ScenarioPlan
     plan: {
       name: spec.name,
       pluginAddress: spec.plugin.address,
-      endpointPlugin: spec.endpointPlugin ?? spec.dataplane,
+      endpointPlugin: endpointPluginOf(spec),
       underlay: spec.underlay.cidr,
-      blockSize: book.blockSize,
+      blockSize: state.book.blockSize,
       totals: { vpcs: spec.vpcs.length, subnets: subnets.length, nodes: nodes.length, vms, endpoints: nodes.reduce((sum, n) => sum + n.endpoints, 0) },
       nodes,
       subnets: uses,
