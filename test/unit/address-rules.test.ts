@@ -22,20 +22,8 @@ function issuesOf(input: Doc): SpecIssue[] {
 }
 
 describe('unusable ranges (IANA special-purpose registry, multicast)', () => {
-  it('lists the blocks the registry marks not forwardable, plus multicast, each parsed and in address order', () => {
-    expect(UNUSABLE_RANGES.map((r) => r.cidr)).toEqual([
-      '0.0.0.0/8',
-      '127.0.0.0/8',
-      '169.254.0.0/16',
-      '192.0.0.0/24',
-      '192.0.2.0/24',
-      '192.88.99.0/24',
-      '198.51.100.0/24',
-      '203.0.113.0/24',
-      '224.0.0.0/4',
-      '240.0.0.0/4',
-      '255.255.255.255/32',
-    ]);
+  it('lists the blocks the registry marks reserved by protocol, the IETF protocol block and multicast, in address order', () => {
+    expect(UNUSABLE_RANGES.map((r) => r.cidr)).toEqual(['0.0.0.0/8', '127.0.0.0/8', '169.254.0.0/16', '192.0.0.0/24', '224.0.0.0/4', '240.0.0.0/4', '255.255.255.255/32']);
     const starts = UNUSABLE_RANGES.map((r) => parseCidr(r.cidr).network);
     expect([...starts].sort((a, b) => a - b)).toEqual(starts);
   });
@@ -81,11 +69,12 @@ describe('unusable ranges (IANA special-purpose registry, multicast)', () => {
     ['128.0.0.0/8', 'just above loopback'],
     ['169.253.0.0/16', 'just below link local'],
     ['169.255.0.0/16', 'just above link local'],
-    ['192.0.1.0/24', 'between the IETF block and TEST-NET-1'],
-    ['192.0.3.0/24', 'just above TEST-NET-1'],
-    ['198.51.99.0/24', 'just below TEST-NET-2'],
-    ['203.0.112.0/24', 'just below TEST-NET-3'],
-    ['203.0.114.0/23', 'just above TEST-NET-3'],
+    ['192.0.1.0/24', 'just above the IETF protocol block'],
+    ['191.255.255.0/24', 'just below the IETF protocol block'],
+    ['192.0.2.0/24', 'TEST-NET-1 (documentation, RFC 5737: ordinary unicast in a namespace)'],
+    ['198.51.100.0/24', 'TEST-NET-2'],
+    ['203.0.113.0/24', 'TEST-NET-3'],
+    ['192.88.99.0/24', 'the deprecated 6to4 relay anycast block'],
     ['223.255.255.0/24', 'just below multicast'],
     ['11.0.0.0/8', 'ordinary unicast'],
   ])('allows %s (%s)', (cidr) => {
@@ -98,7 +87,7 @@ describe('unusable ranges (IANA special-purpose registry, multicast)', () => {
     ['vpcs[0].cidr', (s: Doc) => (s.vpcs[0] = { id: 'll', vni: 9, cidr: '169.254.0.0/16', subnets: [{ id: 'll-1', cidr: '169.254.1.0/24' }] }), '169.254.0.0/16', /Link Local, RFC 3927/],
     ['vpcs[0].cidr', (s: Doc) => (s.vpcs[0] = { id: 'mc', vni: 9, cidr: '224.1.0.0/16', subnets: [{ id: 'mc-1', cidr: '224.1.1.0/24' }] }), '224.1.0.0/16', /Multicast, RFC 5771/],
     ['vpcs[0].cidr', (s: Doc) => (s.vpcs[0] = { id: 'res', vni: 9, cidr: '240.0.0.0/16', subnets: [{ id: 'r-1', cidr: '240.0.1.0/24' }] }), '240.0.0.0/16', /Reserved, RFC 1112/],
-    ['vpcs[0].cidr', (s: Doc) => (s.vpcs[0] = { id: 'doc', vni: 9, cidr: '192.0.2.0/24', subnets: [{ id: 'd-1', cidr: '192.0.2.0/25' }] }), '192.0.2.0/24', /TEST-NET-1/],
+    ['vpcs[0].cidr', (s: Doc) => (s.vpcs[0] = { id: 'ietf', vni: 9, cidr: '192.0.0.0/24', subnets: [{ id: 'i-1', cidr: '192.0.0.0/25' }] }), '192.0.0.0/24', /IETF Protocol Assignments/],
     // A VPC that only contains a refused block (its subnets avoid it) is refused too: the whole range is routed.
     ['vpcs[0].cidr', (s: Doc) => (s.vpcs[0] = { id: 'big', vni: 9, cidr: '192.0.0.0/16', subnets: [{ id: 'b-1', cidr: '192.0.10.0/24' }] }), '192.0.0.0/16', /overlaps 192\.0\.0\.0\/24/],
     ['vpcs[0].subnets[0].cidr', (s: Doc) => (s.vpcs[0] = { id: 'lo', vni: 9, cidr: '127.0.0.0/16', subnets: [{ id: 'lo-1', cidr: '127.0.1.0/24' }] }), '127.0.1.0/24', /Loopback/],
@@ -165,7 +154,7 @@ describe('node identities', () => {
     ['the limited broadcast address', [{ name: 'a', ip: '255.255.255.255' }], 'nodes[0].ip', '255.255.255.255', /is in 255\.255\.255\.255\/32 \(Limited Broadcast/],
     ['a reserved (class E) address', [{ name: 'a', ip: '250.1.2.3' }], 'nodes[0].ip', '250.1.2.3', /is in 240\.0\.0\.0\/4 \(Reserved/],
     ['0.0.0.0', [{ name: 'a', ip: '0.0.0.0' }], 'nodes[0].ip', '0.0.0.0', /"This network"/],
-    ['a documentation address', [{ name: 'a', ip: '203.0.113.7' }], 'nodes[0].ip', '203.0.113.7', /TEST-NET-3/],
+    ['a NAT64 discovery address', [{ name: 'a', ip: '192.0.0.170' }], 'nodes[0].ip', '192.0.0.170', /IETF Protocol Assignments/],
     ['two given MACs', [{ name: 'a', mac: '02:00:00:00:00:01' }, { name: 'b', mac: '02:00:00:00:00:01' }], 'nodes[1].mac', '02:00:00:00:00:01', /is already the MAC of nodes\[0\] \(a\)/],
     ['the all-zero MAC', [{ name: 'a', mac: '00:00:00:00:00:00' }], 'nodes[0].mac', '00:00:00:00:00:00', /all-zero MAC/],
     ['the broadcast MAC', [{ name: 'a', mac: 'ff:ff:ff:ff:ff:ff' }], 'nodes[0].mac', 'ff:ff:ff:ff:ff:ff', /broadcast MAC ff:ff:ff:ff:ff:ff/],
@@ -189,6 +178,7 @@ describe('node identities', () => {
     ['distinct given MACs', [{ name: 'a', mac: '02:00:00:00:00:01' }, { name: 'b', mac: '02:00:00:00:00:02' }]],
     ['a given MAC equal to its own derived one', [{ name: 'a', mac: nodeMac('demo', 0) }, 'b']],
     ['a globally administered unicast MAC', [{ name: 'a', mac: '00:1b:21:00:00:01' }]],
+    ['documentation addresses (RFC 5737)', [{ name: 'a', ip: '192.0.2.7' }, { name: 'b', ip: '203.0.113.9' }]],
   ])('accepts %s', (_title, nodes) => {
     expect(issuesOf(spec(nodes))).toEqual([]);
   });

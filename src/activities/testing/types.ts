@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { isIpv4, parseIpv4 } from '../../model/ipv4';
 import { VETH_NAME_MAX_VM_INDEX as MAX_VM_INDEX } from '../../dataplane/names';
 import { NODE_RE, SCENARIO_RE } from '../../model/names';
+import { UNUSABLE_RANGES, unusableAddress } from '../../model/special-ranges';
 import { TEST_KINDS } from '../../model/spec';
 
 /** Most pairs one call takes (the spec's maxPairs plus the negative cap). */
@@ -17,15 +18,12 @@ export const MAX_TIMEOUT_MS = 60_000;
 /** Default time one check may take before it counts as failed (iperf3: on top of its 1 s run). */
 export const DEFAULT_TIMEOUT_MS = 2000;
 
-/** Unicast addresses a VM may hold: no 0/8, loopback, link-local, multicast or broadcast. */
+/** Addresses a VM may hold: the spec's own rule (src/model/special-ranges.ts), so a VM the spec accepted is always testable. */
 function vmAddress(text: string): boolean {
-  if (!isIpv4(text)) return false;
-  const first = parseIpv4(text) >>> 24;
-  const second = (parseIpv4(text) >>> 16) & 0xff;
-  return first !== 0 && first !== 127 && first < 224 && !(first === 169 && second === 254);
+  return isIpv4(text) && unusableAddress(parseIpv4(text)) === undefined;
 }
 
-const ip = z.string().refine(vmAddress, 'must be a unicast IPv4 address a VM can hold (not 0/8, 127/8, 169.254/16, multicast or broadcast)');
+const ip = z.string().refine(vmAddress, `must be a unicast IPv4 address a VM can hold (not in ${UNUSABLE_RANGES.map((r) => r.cidr).join(', ')})`);
 const node = z.string().regex(NODE_RE, `must match ${NODE_RE}`);
 const end = z.object({ node, vmIndex: z.number().int().min(0).max(MAX_VM_INDEX), ip });
 
