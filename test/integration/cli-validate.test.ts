@@ -162,10 +162,11 @@ describe('with a Temporal dev server', () => {
     const startWith = (id: string, bytes: number) =>
       env.client.workflow.start('noSuchWorkflowType', { taskQueue: 'merak-size-probe', workflowId: id, args: [argOf(bytes)] }).then(
         (h) => h.terminate('size probe').then(() => 'accepted'),
-        (e: unknown) => String((e as Error).message),
+        // The client says "Failed to start Workflow"; the server's reason is its cause.
+        (e: unknown) => `${(e as Error).message}: ${String((e as { cause?: Error }).cause?.message)}`,
       );
     expect(await startWith('size-probe-at', TEMPORAL_PAYLOAD_LIMIT_BYTES)).toBe('accepted');
-    expect(await startWith('size-probe-above', TEMPORAL_PAYLOAD_LIMIT_BYTES + 1)).toMatch(/size exceeds limit|BlobSizeLimit|blob data size/i);
+    expect(await startWith('size-probe-above', TEMPORAL_PAYLOAD_LIMIT_BYTES + 1)).toMatch(/^Failed to start Workflow: .*(size exceeds limit|BlobSizeLimit|blob data size)/i);
   });
 
   it('an oversized scenario is refused before anything starts, naming its size and the limit', async () => {
