@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { findTemporalCli } from '../temporal/cli-path';
+import { packagePath } from '../install/paths';
 
 /** Merak's version and those of what it drives, as `merak --version` prints them. */
 export interface Versions {
@@ -40,7 +40,7 @@ export function collectVersions(env: NodeJS.ProcessEnv = process.env): Versions 
     temporal.error = (err as Error).message.split('\n')[0];
   }
   return {
-    merak: packageVersion(join(__dirname, '..', '..', 'package.json')),
+    merak: packageVersion(packagePath('package.json')),
     node: process.version,
     sdk: { client: packageVersion(require.resolve('@temporalio/client/package.json')), worker: packageVersion(require.resolve('@temporalio/worker/package.json')) },
     temporal,
