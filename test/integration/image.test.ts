@@ -111,6 +111,11 @@ describeRoot('the image', () => {
     for (const cmd of ['worker', 'controller', 'plugin', 'local']) expect(stdout).toContain(`\n  ${cmd} `);
     // The default command is --help as well; a command that does not exist fails.
     expect((await podman(['run', '--rm', '--pull=never', '--network=none', image])).stdout).toMatch(/^Usage: merak /);
+    // --version names Merak's own version (the image has no Temporal CLI: it says so, it does not fail).
+    const version = await podman(['run', '--rm', '--pull=never', '--network=none', image, '--version']);
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    expect(version.stdout).toContain(`merak ${pkg.version}`);
+    expect(version.stdout).toMatch(/Temporal TypeScript SDK \d+\.\d+\.\d+/);
     const bad = await podmanStatus(['run', '--rm', '--pull=never', '--network=none', image, 'no-such-command']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain("unknown command 'no-such-command'");
