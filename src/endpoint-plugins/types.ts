@@ -21,6 +21,17 @@ export interface VmRef {
   netnsPath: string;
 }
 
+/** A subnet as the agent passes it to plugins. */
+export interface SubnetInfo {
+  id: string;
+  vpc: string;
+  /** e.g. 10.0.1.0/24 */
+  cidr: string;
+  /** The address IPAM reserves for the subnet's gateway: network + 1. */
+  gateway: string;
+  vni: number;
+}
+
 /** One concrete endpoint, as expanded from a batch (src/activities/agent/expand.ts). */
 export interface Endpoint {
   vmIndex: number;
@@ -40,12 +51,17 @@ export interface Endpoint {
   /** Node-side end of the veth (in the node namespace). */
   hostIfname: string;
   vm: VmRef;
-  /** Bridge chunk the reference plugin attaches the node end to (1024 ports per bridge). */
+  /** Bridge chunk the reference plugin attaches the node end to (BRIDGE_CHUNK_PORTS endpoints per bridge). */
   chunk: number;
   /** Provider-specific extras, passed to exec plugins as MERAK_EXTRAS JSON. */
   extras: Record<string, string>;
   /** Underlay addresses of the other nodes hosting this VPC, when the caller passed them. */
   peers?: string[];
+  /**
+   * Every subnet of the batch's VPCs (the batch's `vpcSubnets`, one array shared by all its
+   * endpoints), when the caller passed them: what a router of the endpoint's VPC must reach.
+   */
+  vpcSubnets?: readonly SubnetInfo[];
 }
 
 export interface PluginContext {

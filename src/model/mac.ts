@@ -69,3 +69,35 @@ export function endpointMac(scenario: string, nodeSlot: number, vmIndex: number,
 export function nodeMac(scenario: string, nodeSlot: number): string {
   return buildMac(scenario, nodeSlot, NODE_MAC_INDEX);
 }
+
+/**
+ * Index of the MAC of a node's VPC router ports (reference dataplane). Above every endpoint index
+ * (MAX_VM_INDEX · 16 + 15 = 0xffffef) and below the node's own: never an endpoint's MAC.
+ */
+export const ROUTER_MAC_INDEX = NODE_MAC_INDEX - 1;
+
+/**
+ * The MAC of the router ports on the node in `nodeSlot`: one per node, like Neutron DVR's host
+ * MAC. Each router port sits on its own VNI, a separate L2 segment, so the VPCs of one node
+ * can share it; what matters is that no two nodes share one (see docs/dataplane.md, "Routing").
+ */
+export function routerMac(scenario: string, nodeSlot: number): string {
+  return buildMac(scenario, nodeSlot, ROUTER_MAC_INDEX);
+}
+
+const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+
+/**
+ * The three leading octets every MAC of one node shares (scenario bits and node slot), e.g.
+ * `0a:00:01` for any MAC of slot 1; with the mask ff:ff:ff:00:00:00 it matches exactly the
+ * endpoints (and router) of that node. @throws RangeError when `mac` is not lower-case hex
+ */
+export function nodeMacPrefix(mac: string): string {
+  if (!MAC_RE.test(mac)) throw new RangeError(`${JSON.stringify(mac)} is not a lower-case MAC address`);
+  return mac.slice(0, 8);
+}
+
+/** The router MAC of the node that endpoint MAC `mac` belongs to (same as routerMac of its scenario and slot). */
+export function routerMacOf(mac: string): string {
+  return `${nodeMacPrefix(mac)}:${HEX[ROUTER_MAC_INDEX >>> 16]}:${HEX[(ROUTER_MAC_INDEX >>> 8) & 0xff]}:${HEX[ROUTER_MAC_INDEX & 0xff]}`;
+}

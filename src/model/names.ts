@@ -20,3 +20,8 @@ export const MAX_SCENARIO_NAME_LENGTH = 32;
 export const MAX_NODE_NAME_LENGTH = 40;
 /** Node names: part of namespace and task-queue names; never contain `_`, so a VM namespace cannot look like a node's. */
 export const NODE_RE = new RegExp(`^[a-z0-9][a-z0-9-]{0,${MAX_NODE_NAME_LENGTH - 1}}$`);
+/**
+ * Ids of VPCs, subnets and other provider objects: 1-63 letters, digits, '.', '_' or '-',
+ * starting with a letter or digit. A VPC id is part of its router namespace's name on every node.
+ */
+export const OBJECT_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;

@@ -10,7 +10,7 @@ import type { z as Z } from 'zod';
 import { cidrContains, cidrsOverlap, parseCidr, Ipv4FormatError, type Ipv4Cidr, isIpv4 } from './ipv4';
 import { capacity, MAX_SUBNET_PREFIX, underlayCapacity } from './ipam';
 import { MAX_ENDPOINTS_PER_VM, MAX_NODE_SLOT, MAX_VM_INDEX } from './mac';
-import { MAX_NODE_NAME_LENGTH, MAX_SCENARIO_NAME_LENGTH, NODE_RE } from './names';
+import { MAX_NODE_NAME_LENGTH, MAX_SCENARIO_NAME_LENGTH, NODE_RE, OBJECT_ID_RE } from './names';
 import { MAX_VNI } from './limits';
 import { nodeIdentityIssues, rangeIssues } from './address-rules';
 
@@ -37,8 +37,8 @@ export const PAIR_STRATEGIES = ['ring', 'random', 'all'] as const;
 const SCENARIO_NAME = new RegExp(`^[a-z0-9]([a-z0-9-]{0,${MAX_SCENARIO_NAME_LENGTH - 2}}[a-z0-9])?$`);
 /** Node names become parts of namespace and task-queue names: the agent's own rule (dataplane/names.ts). */
 const NODE_NAME = NODE_RE;
-/** Ids of VPCs and subnets, as providers use them: letters, digits, '.', '_', '-'. */
-const OBJECT_ID = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,62})$/;
+/** Ids of VPCs and subnets, as providers use them (also part of router namespace names): model/names.ts. */
+const OBJECT_ID = OBJECT_ID_RE;
 /** Names of endpoint plugins: looked up in plugin directories, never a path. */
 const PLUGIN_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const MAC_ADDRESS = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;

@@ -84,23 +84,31 @@ export async function nodeWorkflow(input: NodeWorkflowInput): Promise<NodeWorkfl
   setHandler(nodeProgressQuery, () => ({ node: input.node, phase, vms, desired: input.desired }));
 
   const ref = { scenario: input.scenario, node: input.node, plugin: input.plugin };
-  const endpointBatch = (from: number, count: number) => ({
-    ...ref,
-    nodeSlot: input.slot,
-    from,
-    count,
-    endpointsPerVm: input.endpointsPerVm,
-    underlayCidr: input.underlayCidr,
-    ...(input.underlayIp !== undefined ? { underlayIp: input.underlayIp } : {}),
-    segments: segmentsFor(input.subnets, input.ranges, input.slot, from, count, input.endpointsPerVm, input.blockSize).map((s) => ({
-      vmFrom: s.vmFrom,
-      vmCount: s.vmCount,
-      endpoint: s.endpoint,
-      subnet: { id: s.subnet.id, vpc: s.subnet.vpc, cidr: s.subnet.cidr, gateway: s.subnet.gateway, vni: s.subnet.vni },
-      ipIndexFrom: s.ipIndexFrom,
-      peers: input.peers,
-    })),
-  });
+  const subnetRef = (s: PlanSubnet) => ({ id: s.id, vpc: s.vpc, cidr: s.cidr, gateway: s.gateway, vni: s.vni });
+  const endpointBatch = (from: number, count: number) => {
+    const segments = segmentsFor(input.subnets, input.ranges, input.slot, from, count, input.endpointsPerVm, input.blockSize);
+    const vpcs = new Set(segments.map((s) => s.subnet.vpc));
+    return {
+      ...ref,
+      nodeSlot: input.slot,
+      from,
+      count,
+      endpointsPerVm: input.endpointsPerVm,
+      underlayCidr: input.underlayCidr,
+      ...(input.underlayIp !== undefined ? { underlayIp: input.underlayIp } : {}),
+      segments: segments.map((s) => ({
+        vmFrom: s.vmFrom,
+        vmCount: s.vmCount,
+        endpoint: s.endpoint,
+        subnet: subnetRef(s.subnet),
+        ipIndexFrom: s.ipIndexFrom,
+        peers: input.peers,
+      })),
+      // The whole of each VPC, for the reference plugin's router on this node (the none dataplane
+      // has none: its histories stay small at thousands of nodes).
+      ...(input.plugin === 'none' ? {} : { vpcSubnets: input.subnets.filter((s) => vpcs.has(s.vpc)).map(subnetRef) }),
+    };
+  };
 
   const growing = vms < input.desired;
   // The first createBatch ensures the node itself; otherwise ensureNode runs on its own.

@@ -67,6 +67,7 @@ export function expandOne(b: EndpointBatch, tag: string, s: Segment, vmIndex: nu
     chunk: bridgeChunk(vmIndex, endpoint, b.endpointsPerVm),
     extras: s.extras ?? {},
     peers: s.peers,
+    vpcSubnets: b.vpcSubnets,
   };
 }
 

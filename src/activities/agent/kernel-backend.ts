@@ -13,7 +13,7 @@ import { InvalidInputError, PreconditionError } from '../../dataplane/errors';
 import { runBatch } from '../../dataplane/ip-batch';
 import { applyNsConfig, type NsRequest } from '../../dataplane/ns-helper';
 import { listLinks, listMountedNetns, listNetns, netnsAddLines, netnsPath } from '../../dataplane/netns';
-import { hostVethPrefix, nodeNetns, parseVmNetns, underlayNodeEnd, vmNetns } from '../../dataplane/names';
+import { hostVethPrefix, nodeNetns, parseVmNetns, routerPortPrefix, underlayNodeEnd, vmNetns } from '../../dataplane/names';
 import { ensureNodeNs } from '../../dataplane/node-ns';
 import { DEFAULT_UNDERLAY_CIDR, underlayAddress } from '../../dataplane/underlay';
 import { EndpointPluginError, type Endpoint, type EndpointPlugin, type PluginContext, type VmRef } from '../../endpoint-plugins/types';
@@ -243,10 +243,11 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
       let endpoints = 0;
       if (present) {
         // An endpoint is a veth on the node whose peer lives in another namespace (the VM);
-        // the underlay veth is the one such link that is not an endpoint.
+        // the underlay veth and the VPC routers' ports are the such links that are not endpoints.
         const links = (await listLinks(deps.runner, ns)) as Array<{ ifname: string; link_netnsid?: number; link_type?: string }>;
         const ul = underlayNodeEnd(tag);
-        endpoints = links.filter((l) => l.link_netnsid !== undefined && l.ifname !== ul && (deps.mode === 'local' || l.ifname.startsWith(hostVethPrefix(tag)))).length;
+        const rp = routerPortPrefix(tag);
+        endpoints = links.filter((l) => l.link_netnsid !== undefined && l.ifname !== ul && !l.ifname.startsWith(rp) && (deps.mode === 'local' || l.ifname.startsWith(hostVethPrefix(tag)))).length;
       }
       return { scenario: ref.scenario, node: ref.node, present, vms, endpoints, plugin: p.name };
     },

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { InvalidInputError } from '../../dataplane/errors';
 import { VETH_NAME_MAX_VM_INDEX as MAX_VM_INDEX, MAX_VNI } from '../../dataplane/names';
-import { NODE_RE, SCENARIO_RE } from '../../model/names';
+import { NODE_RE, OBJECT_ID_RE, SCENARIO_RE } from '../../model/names';
 import { MAX_ENDPOINTS_PER_VM } from '../../model/mac';
 import { PLUGIN_NAME_RE } from '../../endpoint-plugins/exec-plugin';
 
@@ -48,7 +48,8 @@ export type VmBatch = z.infer<typeof VmBatchSchema>;
 
 export const SubnetSchema = z.object({
   id: z.string().min(1).max(128),
-  vpc: z.string().min(1).max(128),
+  /** Part of the VPC's router namespace name on the node (reference plugin). */
+  vpc: z.string().regex(OBJECT_ID_RE, `must match ${OBJECT_ID_RE}`),
   cidr,
   gateway: ipv4,
   vni: z.number().int().min(1).max(MAX_VNI),
@@ -84,6 +85,12 @@ export const EndpointBatchSchema = z.object({
   underlayCidr: cidr.optional(),
   /** The node's underlay address when the scenario gives one (else the slot's). */
   underlayIp: ipv4.optional(),
+  /**
+   * Every subnet of the VPCs the segments belong to, also those with no endpoint on this node:
+   * the reference plugin's VPC router on the node needs a port in each of them. Default: only the
+   * segments' own subnets.
+   */
+  vpcSubnets: z.array(SubnetSchema).max(4096).optional(),
 });
 export type EndpointBatch = z.infer<typeof EndpointBatchSchema>;
 
