@@ -8,6 +8,14 @@
  * VM when it samples, never holds more than `maxPairs` positive plus `maxNegative` negative
  * pairs, and stops after `maxProbes` callback calls (reporting `exhausted`).
  *
+ * Coverage (`cover`, on by default): before the strategy runs, up to half of `maxPairs` go to
+ * pairs that show each kind of path a VPC has, per VPC in first-seen order: two VMs of one
+ * subnet on one node, one subnet across two nodes, two subnets of the VPC on one node (routed by
+ * that node's router) and two subnets across two nodes. They are found among the VMs the node
+ * scans see (up to `negativeNodes` nodes spread over the scenario, `scanLimit` VMs each), so a
+ * kind no scanned node has is left out. The strategy then fills the rest of `maxPairs`; a pair
+ * chosen twice counts once.
+ *
  * Strategies (positive pairs, both ends in the same VPC):
  * - `ring` (default): each source VM i of node n talks to a VM of its VPC on the next node that
  *   has one (preferring VM i mod count there, so the ring spreads over VMs), wrapping round to
@@ -19,7 +27,9 @@
  *
  * Negative pairs (`negative`, both ends in different VPCs, expected to fail): one per ordered
  * VPC pair per node pair (same node first, then the next node, …), among up to
- * `negativeNodes` nodes spread over the scenario, at most `maxNegative` in all.
+ * `negativeNodes` nodes spread over the scenario, at most `maxNegative` in all. VPCs may overlap:
+ * a destination address for which `reachable(sourceVpc, ip)` says it answers in the source's
+ * own VPC is passed over for another VM of the destination VPC on that node (or none).
  */
 import type { TestsSpec } from './spec';
 import { seededRandom } from './random';
@@ -67,6 +77,14 @@ export interface PairOptions {
   enumerateLimit?: number;
   /** Hard bound on endpoint lookups; the selection stops and sets `exhausted` when reached. @default 1000000 */
   maxProbes?: number;
+  /** Lead with pairs covering each kind of path of a VPC (see the module comment). @default true */
+  cover?: boolean;
+  /**
+   * Whether address `ip` answers inside VPC `vpc` (a VM or gateway address there), for VPCs
+   * whose CIDRs overlap; such an address is never a negative pair's destination from `vpc`.
+   * @default every address is taken to be absent from other VPCs
+   */
+  reachable?: (vpc: string, ip: string) => boolean;
 }
 
 export interface PairEndpoint {
@@ -148,6 +166,8 @@ function intOption(options: PairOptions, field: keyof PairOptions, fallback: num
 
 interface Resolved {
   strategy: PairStrategy;
+  cover: boolean;
+  reachable?: (vpc: string, ip: string) => boolean;
   perVm: number;
   maxPairs: number;
   negative: boolean;
@@ -169,8 +189,15 @@ function resolveOptions(options: PairOptions): Resolved {
   const negative = options.negative ?? true;
   if (typeof negative !== 'boolean') throw new PairSelectionError('negative', negative, 'must be true or false');
   const maxPairs = intOption(options, 'maxPairs', 200, 1, PAIR_LIMITS.maxPairs);
+  const cover = options.cover ?? true;
+  if (typeof cover !== 'boolean') throw new PairSelectionError('cover', cover, 'must be true or false');
+  if (options.reachable !== undefined && typeof options.reachable !== 'function') {
+    throw new PairSelectionError('reachable', typeof options.reachable, 'must be a function (vpc, ip) => boolean');
+  }
   return {
     strategy,
+    cover,
+    reachable: options.reachable,
     negative,
     maxPairs,
     perVm: intOption(options, 'perVm', 1, 1, PAIR_LIMITS.perVm),
@@ -201,11 +228,19 @@ function validateNodes(nodes: readonly PairNodeInput[]): void {
 /** Thrown inside the selection when the lookup budget is spent; caught at the top. */
 class BudgetSpent {}
 
-/** Per node: the first (up to two) VM indices of each VPC seen by an incremental scan. */
+/** A VM found by a node scan, with its address. */
+interface Seen {
+  vm: number;
+  ip: string;
+}
+
+/** Per node: the first (up to two) VMs of each VPC and of each subnet seen by an incremental scan. */
 interface NodeScan {
   scanned: number;
   limit: number;
   first: Map<string, number[]>;
+  /** Subnet → its VPC and first (up to two) VMs, in first-seen order. */
+  subnets: Map<string, { vpc: string; vms: Seen[] }>;
 }
 
 /** The VM space: global index ↔ (node, VM), budgeted endpoint lookups, per-node VPC scans. */
@@ -264,15 +299,18 @@ class VmSpace {
   private scan(node: number, want?: string, untilComplete = false): NodeScan {
     let s = this.scans.get(node);
     if (!s) {
-      s = { scanned: 0, limit: Math.min(this.vms(node), this.o.scanLimit), first: new Map() };
+      s = { scanned: 0, limit: Math.min(this.vms(node), this.o.scanLimit), first: new Map(), subnets: new Map() };
       this.scans.set(node, s);
     }
     while (s.scanned < s.limit) {
       if (!untilComplete && want !== undefined && (s.first.get(want)?.length ?? 0) >= 2) break;
-      const vpc = this.info(node, s.scanned).vpc;
-      const list = s.first.get(vpc);
-      if (!list) s.first.set(vpc, [s.scanned]);
+      const e = this.info(node, s.scanned);
+      const list = s.first.get(e.vpc);
+      if (!list) s.first.set(e.vpc, [s.scanned]);
       else if (list.length < 2) list.push(s.scanned);
+      const sub = s.subnets.get(e.subnet);
+      if (!sub) s.subnets.set(e.subnet, { vpc: e.vpc, vms: [{ vm: s.scanned, ip: e.ip }] });
+      else if (sub.vms.length < 2) sub.vms.push({ vm: s.scanned, ip: e.ip });
       s.scanned++;
     }
     return s;
@@ -294,6 +332,17 @@ class VmSpace {
   vpcsOf(node: number): Array<[string, number]> {
     return [...this.scan(node, undefined, true).first.entries()].map(([v, l]) => [v, l[0]]);
   }
+
+  /** The subnets of a node (scan bounded by scanLimit) with their VPC and first VMs, in first-seen order. */
+  subnetsOf(node: number): Array<{ subnet: string; vpc: string; vms: Seen[] }> {
+    return [...this.scan(node, undefined, true).subnets.entries()].map(([subnet, v]) => ({ subnet, ...v }));
+  }
+}
+
+/** Nodes examined for coverage and negative pairs: up to negativeNodes nodes with VMs, spread evenly. */
+function sampledNodes(space: VmSpace, o: Resolved): number[] {
+  const withVms = space.nodes.map((_, i) => i).filter((i) => space.vms(i) > 0);
+  return stratified(withVms.length, Math.min(withVms.length, o.negativeNodes)).map((k) => withVms[k]);
 }
 
 /**
@@ -347,10 +396,10 @@ function ringPeer(space: VmSpace, o: Resolved, node: number, vm: number, vpc: st
 
 type Emit = (node: number, pair: TestPair) => void;
 
-function selectRing(space: VmSpace, o: Resolved, emit: Emit): number {
+function selectRing(space: VmSpace, o: Resolved, emit: Emit, limit: number): number {
   let unpaired = 0;
   const rnd = seededRandom(o.seed ^ 0x52494e47);
-  for (const g of stratified(space.total, Math.min(space.total, o.maxPairs), rnd)) {
+  for (const g of stratified(space.total, Math.min(space.total, limit), rnd)) {
     const src = space.locate(g);
     const e = space.info(src.node, src.vm);
     const peer = ringPeer(space, o, src.node, src.vm, e.vpc);
@@ -385,11 +434,11 @@ function randomPeers(space: VmSpace, o: Resolved, rnd: () => number, src: { node
   return found;
 }
 
-function selectRandom(space: VmSpace, o: Resolved, emit: Emit): number {
+function selectRandom(space: VmSpace, o: Resolved, emit: Emit, limit: number): number {
   const rnd = seededRandom(o.seed ^ 0x52414e44);
   let unpaired = 0;
-  let budget = o.maxPairs;
-  const sources = Math.min(space.total, Math.ceil(o.maxPairs / o.perVm));
+  let budget = limit;
+  const sources = Math.min(space.total, Math.ceil(limit / o.perVm));
   for (const g of stratified(space.total, sources, rnd)) {
     if (budget === 0) break;
     const src = space.locate(g);
@@ -414,13 +463,13 @@ function sampleDistinct(total: number, count: number, rnd: () => number): number
   return [...chosen].sort((a, b) => a - b);
 }
 
-function selectAll(space: VmSpace, o: Resolved, emit: Emit): number {
+function selectAll(space: VmSpace, o: Resolved, emit: Emit, limit: number): number {
   const rnd = seededRandom(o.seed ^ 0x414c4c21);
   if (space.total > o.enumerateLimit) {
     // Too many VMs to list: a seeded random sample of same-VPC pairs instead.
     const taken = new Set<string>();
     let unpaired = 0;
-    for (let attempt = 0; attempt < 4 * o.maxPairs && taken.size < o.maxPairs; attempt++) {
+    for (let attempt = 0; attempt < 4 * limit && taken.size < limit; attempt++) {
       const src = space.locate(Math.floor(rnd() * space.total));
       const e = space.info(src.node, src.vm);
       const [peer] = randomPeers(space, o, rnd, src, e.vpc, 1);
@@ -455,7 +504,7 @@ function selectAll(space: VmSpace, o: Resolved, emit: Emit): number {
     pairsTotal += l.length * (l.length - 1);
     if (l.length === 1) unpaired++;
   }
-  const picks = pairsTotal <= o.maxPairs ? null : sampleDistinct(pairsTotal, o.maxPairs, rnd);
+  const picks = pairsTotal <= limit ? null : sampleDistinct(pairsTotal, limit, rnd);
   const pairAt = (idx: number): [number, number] => {
     // The last group starting at or before idx (groups of one VM start where the next one does).
     let lo = 0;
@@ -484,9 +533,22 @@ function selectAll(space: VmSpace, o: Resolved, emit: Emit): number {
   return unpaired;
 }
 
+/**
+ * A VM of `vpc` on node `nb` whose address does not answer in `fromVpc` (o.reachable): the
+ * VPC's first VM when nothing overlaps, otherwise the first such VM among those the scan saw.
+ */
+function negativeDestination(space: VmSpace, o: Resolved, nb: number, vpc: string, firstVm: number, fromVpc: string): Seen | undefined {
+  const first = { vm: firstVm, ip: space.info(nb, firstVm).ip };
+  if (!o.reachable?.(fromVpc, first.ip)) return first;
+  for (const s of space.subnetsOf(nb)) {
+    if (s.vpc !== vpc) continue;
+    for (const v of s.vms) if (!o.reachable(fromVpc, v.ip)) return v;
+  }
+  return undefined;
+}
+
 function selectNegative(space: VmSpace, o: Resolved, emit: Emit): void {
-  const withVms = space.nodes.map((_, i) => i).filter((i) => space.vms(i) > 0);
-  const sampled = stratified(withVms.length, Math.min(withVms.length, o.negativeNodes)).map((k) => withVms[k]);
+  const sampled = sampledNodes(space, o);
   const k = sampled.length;
   let left = o.maxNegative;
   for (let d = 0; d < k && left > 0; d++) {
@@ -499,12 +561,77 @@ function selectNegative(space: VmSpace, o: Resolved, emit: Emit): void {
         for (const [vpcB, vmB] of vb) {
           if (left === 0) return;
           if (vpcA === vpcB) continue;
+          const dst = negativeDestination(space, o, nb, vpcB, vmB, vpcA);
+          if (!dst) continue;
           const ipA = space.info(na, vmA).ip;
-          const ipB = space.info(nb, vmB).ip;
-          emit(na, { source: space.end(na, vmA, ipA), destination: space.end(nb, vmB, ipB), negative: true });
+          emit(na, { source: space.end(na, vmA, ipA), destination: space.end(nb, dst.vm, dst.ip), negative: true });
           left--;
         }
       }
+    }
+  }
+}
+
+/** One (node, subnet) the coverage scan saw, with its first VMs. */
+interface Spot {
+  node: number;
+  subnet: string;
+  vms: Seen[];
+}
+
+/**
+ * The coverage pairs of one VPC, in order: same subnet and node, same subnet across nodes,
+ * two subnets on one node, two subnets across nodes; a kind the spots cannot show is skipped.
+ * Linear in the spots.
+ */
+function coveragePairs(spots: readonly Spot[]): Array<[Spot, Seen, Spot, Seen]> {
+  const out: Array<[Spot, Seen, Spot, Seen]> = [];
+  const twoOnNode = spots.find((p) => p.vms.length >= 2);
+  if (twoOnNode) out.push([twoOnNode, twoOnNode.vms[0], twoOnNode, twoOnNode.vms[1]]);
+  const firstOfSubnet = new Map<string, Spot>();
+  const firstOfNode = new Map<number, Spot>();
+  let acrossNodes: [Spot, Spot] | undefined;
+  let acrossSubnets: [Spot, Spot] | undefined;
+  for (const p of spots) {
+    const f = firstOfSubnet.get(p.subnet);
+    if (!f) firstOfSubnet.set(p.subnet, p);
+    else if (!acrossNodes && f.node !== p.node) acrossNodes = [f, p];
+    const g = firstOfNode.get(p.node);
+    if (!g) firstOfNode.set(p.node, p);
+    else if (!acrossSubnets && g.subnet !== p.subnet) acrossSubnets = [g, p];
+  }
+  if (acrossNodes) out.push([acrossNodes[0], acrossNodes[0].vms[0], acrossNodes[1], acrossNodes[1].vms[0]]);
+  if (acrossSubnets) out.push([acrossSubnets[0], acrossSubnets[0].vms[0], acrossSubnets[1], acrossSubnets[1].vms[0]]);
+  // Two subnets across nodes: from the first spot if any spot elsewhere has another subnet; else
+  // every spot off its node has its subnet, and only a spot of another subnet on its node can start one.
+  const p0 = spots[0];
+  if (p0) {
+    const direct = spots.find((p) => p.node !== p0.node && p.subnet !== p0.subnet);
+    if (direct) out.push([p0, p0.vms[0], direct, direct.vms[0]]);
+    else {
+      const from = spots.find((p) => p.node === p0.node && p.subnet !== p0.subnet);
+      const to = spots.find((p) => p.node !== p0.node);
+      if (from && to) out.push([from, from.vms[0], to, to.vms[0]]);
+    }
+  }
+  return out;
+}
+
+/** Coverage pairs of every VPC (see the module comment), through `emit`, while it accepts them. */
+function selectCoverage(space: VmSpace, o: Resolved, emit: (node: number, pair: TestPair) => boolean, budget: number): void {
+  const byVpc = new Map<string, Spot[]>();
+  for (const n of sampledNodes(space, o)) {
+    for (const s of space.subnetsOf(n)) {
+      const list = byVpc.get(s.vpc) ?? [];
+      list.push({ node: n, subnet: s.subnet, vms: s.vms });
+      byVpc.set(s.vpc, list);
+    }
+  }
+  let left = budget;
+  for (const spots of byVpc.values()) {
+    for (const [a, va, b, vb] of coveragePairs(spots)) {
+      if (left === 0) return;
+      if (emit(a.node, { source: space.end(a.node, va.vm, va.ip), destination: space.end(b.node, vb.vm, vb.ip), negative: false })) left--;
     }
   }
 }
@@ -523,13 +650,23 @@ export function selectPairs(nodes: readonly PairNodeInput[], endpointAt: Endpoin
   let exhausted = false;
   if (space.total > 0) {
     try {
-      const emit: Emit = (node, pair) => {
+      // A pair chosen twice (by the coverage and by the strategy) counts once; never above maxPairs.
+      const chosen = new Set<string>();
+      const emit = (node: number, pair: TestPair): boolean => {
+        const k = `${pair.source.node}/${pair.source.vmIndex}>${pair.destination.node}/${pair.destination.vmIndex}`;
+        if (positiveCount >= o.maxPairs || chosen.has(k)) return false;
+        chosen.add(k);
         positive[node].push(pair);
         positiveCount++;
+        return true;
       };
-      if (o.strategy === 'ring') unpaired = selectRing(space, o, emit);
-      else if (o.strategy === 'random') unpaired = selectRandom(space, o, emit);
-      else unpaired = selectAll(space, o, emit);
+      if (o.cover) selectCoverage(space, o, emit, Math.ceil(o.maxPairs / 2));
+      const limit = o.maxPairs - positiveCount;
+      if (limit > 0) {
+        if (o.strategy === 'ring') unpaired = selectRing(space, o, emit, limit);
+        else if (o.strategy === 'random') unpaired = selectRandom(space, o, emit, limit);
+        else unpaired = selectAll(space, o, emit, limit);
+      }
       if (o.negative && o.maxNegative > 0) {
         selectNegative(space, o, (node, pair) => {
           negative[node].push(pair);

@@ -17,6 +17,7 @@
  * never handed to another VM while the scenario lives.
  */
 import { capacity, gateway, hostAddress, prefixOf, underlayAddress } from './ipam';
+import { cidrContainsAddress, isIpv4, parseCidr, parseIpv4, type Ipv4Cidr } from './ipv4';
 import { endpointMac } from './mac';
 import { seededRandom } from './random';
 import type { Placement, ScenarioSpec } from './spec';
@@ -205,6 +206,37 @@ export function endpointAddress(
     ip: hostAddress(subnet.cidr, hostIndexOf(ranges, slot, vmIndex, endpoint, endpointsPerVm, blockSize)),
     prefix: prefixOf(subnet.cidr),
     mac: endpointMac(scenario, slot, vmIndex, endpoint),
+  };
+}
+
+/**
+ * Whether an address answers inside a VPC under this plan (pure): it is the gateway of one of the
+ * VPC's subnets, or a host address the plan reserved there for some node (reserved and not yet
+ * used counts too: a later scale hands it out). For the negative test pairs of VPCs whose CIDRs
+ * overlap: reaching such an address from the VPC says nothing about isolation.
+ */
+export function addressInVpc(subnets: readonly PlanSubnet[], book: AddressBook): (vpc: string, ip: string) => boolean {
+  const byVpc = new Map<string, Array<{ index: number; cidr: Ipv4Cidr }>>();
+  for (const s of subnets) {
+    const list = byVpc.get(s.vpc) ?? [];
+    list.push({ index: s.index, cidr: parseCidr(s.cidr) });
+    byVpc.set(s.vpc, list);
+  }
+  const nodes = Object.keys(book.nodes).sort();
+  return (vpc, ip) => {
+    const list = byVpc.get(vpc);
+    if (!list || !isIpv4(ip)) return false;
+    const address = parseIpv4(ip);
+    for (const s of list) {
+      if (!cidrContainsAddress(s.cidr, address)) continue;
+      const offset = address - s.cidr.network;
+      if (offset === 1) return true;
+      const host = offset - 2;
+      for (const n of nodes) {
+        for (const [start, count] of book.nodes[n]![s.index] ?? []) if (host >= start && host < start + count) return true;
+      }
+    }
+    return false;
   };
 }
 

@@ -16,7 +16,7 @@ import { errorText } from './error-text';
 import { formatIpv4, parseCidr } from './ipv4';
 import { nodeMac } from './mac';
 import { pairOptionsFromSpec, selectPairs, type PairSelection } from './pairs';
-import { chooseBlockSize, endpointAddress, nodeUnderlayIp, placeVms, planSubnets, reserveAddresses, type AddressBook, type PlanSubnet, type RangeList } from './plan';
+import { addressInVpc, chooseBlockSize, endpointAddress, nodeUnderlayIp, placeVms, planSubnets, reserveAddresses, type AddressBook, type PlanSubnet, type RangeList } from './plan';
 import { MAX_VMS_PER_NODE, parseSpec, type NodeSpec, type ScenarioInput, type ScenarioSpec, type SubnetSpec, type TestKind, type VpcSpec } from './spec';
 import type { BuiltObject, ScaleRequest, ScaleResult, ScenarioPhase, ScenarioStatus, TestRequest, TestResult } from './status';
 
@@ -407,7 +407,9 @@ export class ScenarioState {
       const a = endpointAddress(this.name, subnets, this.book.nodes[node]!, this.slotOf(node), vmIndex, endpoint, nodes.find((n) => n.name === node)!.endpointsPerVm, this.book.blockSize);
       return { vpc: a.subnet.vpc, subnet: a.subnet.id, ip: a.ip };
     };
-    return { nodes, selection: selectPairs(nodes, endpointAt, pairOptionsFromSpec(this.spec.tests, this.spec.seed)) };
+    // VPCs may overlap: a negative pair never aims at an address the source's own VPC uses.
+    const options = { ...pairOptionsFromSpec(this.spec.tests, this.spec.seed), reachable: addressInVpc(subnets, this.book) };
+    return { nodes, selection: selectPairs(nodes, endpointAt, options) };
   }
 
   /** Keeps a test run's results, sorted by kind, source, destination. */

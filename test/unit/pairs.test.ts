@@ -1,4 +1,5 @@
 import { seededRandom } from '../../src/model/random';
+import { addressInVpc, chooseBlockSize, endpointAddress, planSubnets, reserveAddresses, type AddressBook } from '../../src/model/plan';
 import {
   endpointLabel,
   pairOptionsFromSpec,
@@ -42,7 +43,7 @@ function checkInvariants(s: PairSelection, vpcOf: (node: string, vm: number) => 
 
 describe('ring', () => {
   it('pairs VM i of each node with VM i of the next node, wrapping, grouped by source node', () => {
-    const s = selectPairs(nodes(4, 4, 4), alternating, { negative: false });
+    const s = selectPairs(nodes(4, 4, 4), alternating, { negative: false, cover: false });
     expect(s.positive).toBe(12);
     expect(s.unpaired).toBe(0);
     expect(s.byNode.map((g) => g.node)).toEqual(['n0', 'n1', 'n2']);
@@ -52,14 +53,14 @@ describe('ring', () => {
   });
 
   it('with one node talks to the next VM of the same VPC, wrapping, never itself', () => {
-    const s = selectPairs(nodes(4), alternating, { negative: false });
+    const s = selectPairs(nodes(4), alternating, { negative: false, cover: false });
     expect(all(s).map(key)).toEqual(['n0/0>n0/2', 'n0/1>n0/3', 'n0/2>n0/0', 'n0/3>n0/1']);
   });
 
   it('skips nodes without the VPC and nodes without VMs, and wraps to its own node last', () => {
     // n0: red,blue  n1: (none)  n2: red only  n3: blue,blue
     const vpc = (n: string, vm: number) => ({ n0: ['red', 'blue'], n2: ['red', 'red'], n3: ['blue', 'blue'] })[n as 'n0' | 'n2' | 'n3'][vm];
-    const s = selectPairs(nodes(2, 0, 2, 2), plan(vpc), { negative: false });
+    const s = selectPairs(nodes(2, 0, 2, 2), plan(vpc), { negative: false, cover: false });
     expect(all(s).map(key)).toEqual([
       'n0/0>n2/0', // red: next node with red is n2
       'n0/1>n3/1', // blue: n2 has none, n3 has VM 1
@@ -74,7 +75,7 @@ describe('ring', () => {
   it('finds a same-VPC peer far from VM i by scanning the node, and reports VMs without any peer', () => {
     // Only n1/vm 900 is green besides n0/vm 3; n0/vm 5 is the only yellow VM anywhere.
     const vpc = (n: string, vm: number) => (n === 'n0' && vm === 3) || (n === 'n1' && vm === 900) ? 'green' : n === 'n0' && vm === 5 ? 'yellow' : 'red';
-    const s = selectPairs(nodes(10, 1000), plan(vpc), { negative: false, maxPairs: 1010 });
+    const s = selectPairs(nodes(10, 1000), plan(vpc), { negative: false, maxPairs: 1010, cover: false });
     const byKey = new Map(all(s).map((p) => [`${p.source.node}/${p.source.vmIndex}`, p]));
     expect(key(byKey.get('n0/3')!)).toBe('n0/3>n1/900');
     expect(key(byKey.get('n1/900')!)).toBe('n1/900>n0/3');
@@ -85,7 +86,7 @@ describe('ring', () => {
   });
 
   it('spreads capped sources evenly over all nodes', () => {
-    const s = selectPairs(nodes(100, 100, 100, 100), alternating, { negative: false, maxPairs: 40 });
+    const s = selectPairs(nodes(100, 100, 100, 100), alternating, { negative: false, maxPairs: 40, cover: false });
     expect(s.positive).toBe(40);
     expect(s.byNode.map((g) => g.pairs.length)).toEqual([10, 10, 10, 10]);
   });
@@ -95,7 +96,7 @@ describe('random', () => {
   const vpc = (_n: string, vm: number) => ['a', 'b', 'c'][vm % 3];
   it('gives perVm distinct same-VPC peers per VM, never itself, deterministic per seed', () => {
     const p1 = plan(vpc);
-    const s = selectPairs(nodes(30, 30, 30), p1, { strategy: 'random', perVm: 3, maxPairs: 1000, seed: 7, negative: false });
+    const s = selectPairs(nodes(30, 30, 30), p1, { strategy: 'random', perVm: 3, maxPairs: 1000, seed: 7, negative: false, cover: false });
     expect(s.positive).toBe(270);
     checkInvariants(s, vpc);
     const perSource = new Map<string, string[]>();
@@ -105,9 +106,9 @@ describe('random', () => {
     }
     expect(perSource.size).toBe(90);
     for (const d of perSource.values()) expect(new Set(d).size).toBe(3);
-    const again = selectPairs(nodes(30, 30, 30), plan(vpc), { strategy: 'random', perVm: 3, maxPairs: 1000, seed: 7, negative: false });
+    const again = selectPairs(nodes(30, 30, 30), plan(vpc), { strategy: 'random', perVm: 3, maxPairs: 1000, seed: 7, negative: false, cover: false });
     expect(all(again).map(key)).toEqual(all(s).map(key));
-    const other = selectPairs(nodes(30, 30, 30), plan(vpc), { strategy: 'random', perVm: 3, maxPairs: 1000, seed: 8, negative: false });
+    const other = selectPairs(nodes(30, 30, 30), plan(vpc), { strategy: 'random', perVm: 3, maxPairs: 1000, seed: 8, negative: false, cover: false });
     expect(all(other).map(key)).not.toEqual(all(s).map(key));
   });
 
@@ -136,8 +137,8 @@ describe('all', () => {
   });
 
   it('samples maxPairs distinct pairs deterministically above the cap', () => {
-    const a = selectPairs(nodes(5, 5), plan(vpc), { strategy: 'all', maxPairs: 10, negative: false, seed: 3 });
-    const b = selectPairs(nodes(5, 5), plan(vpc), { strategy: 'all', maxPairs: 10, negative: false, seed: 3 });
+    const a = selectPairs(nodes(5, 5), plan(vpc), { strategy: 'all', maxPairs: 10, negative: false, seed: 3, cover: false });
+    const b = selectPairs(nodes(5, 5), plan(vpc), { strategy: 'all', maxPairs: 10, negative: false, seed: 3, cover: false });
     expect(a.positive).toBe(10);
     expect(new Set(all(a).map(key)).size).toBe(10);
     expect(all(a).map(key)).toEqual(all(b).map(key));
@@ -161,7 +162,7 @@ describe('all', () => {
     );
     expect(full.unpaired).toBe(2);
     for (let seed = 0; seed < 20; seed++) {
-      const sample = selectPairs(nodes(7), plan(v), { strategy: 'all', negative: false, maxPairs: 5, seed });
+      const sample = selectPairs(nodes(7), plan(v), { strategy: 'all', negative: false, maxPairs: 5, seed, cover: false });
       expect(sample.positive).toBe(5);
       expect(new Set(all(sample).map(key)).size).toBe(5);
       checkInvariants(sample, v);
@@ -172,6 +173,117 @@ describe('all', () => {
     const s = selectPairs(nodes(1, 2), plan((n) => (n === 'n0' ? 'solo' : 'x')), { strategy: 'all', negative: false });
     expect(s.unpaired).toBe(1);
     expect(all(s).map(key)).toEqual(['n1/0>n1/1', 'n1/1>n1/0']);
+  });
+});
+
+/** Which kind of path a positive pair takes: subnet and node, each same or other. */
+type Kind = 'subnet+node' | 'subnet+cross-node' | 'cross-subnet+node' | 'cross-subnet+cross-node';
+const KINDS: Kind[] = ['subnet+node', 'subnet+cross-node', 'cross-subnet+node', 'cross-subnet+cross-node'];
+function kindOf(p: TestPair, subnetOf: (node: string, vm: number) => string): Kind {
+  const subnet = subnetOf(p.source.node, p.source.vmIndex) === subnetOf(p.destination.node, p.destination.vmIndex) ? 'subnet' : 'cross-subnet';
+  return `${subnet}+${p.source.node === p.destination.node ? 'node' : 'cross-node'}` as Kind;
+}
+
+describe('coverage', () => {
+  /** The demo-like plan the workflow builds: VPC red with three subnets, VPC blue overlapping red's CIDR. */
+  function scenarioPlan(vmsPerNode: number, nodeCount: number) {
+    const spec = {
+      vpcs: [
+        { id: 'red', vni: 100, cidr: '10.30.0.0/16', subnets: [{ id: 'red-1', cidr: '10.30.1.0/24' }, { id: 'red-2', cidr: '10.30.2.0/24' }, { id: 'red-3', cidr: '10.30.3.0/24', vni: 103 }] },
+        { id: 'blue', vni: 200, cidr: '10.30.0.0/16', subnets: [{ id: 'blue-1', cidr: '10.30.1.0/24' }, { id: 'blue-4', cidr: '10.30.4.0/24' }] },
+      ],
+    };
+    const subnets = planSubnets(spec as never, () => undefined);
+    let book: AddressBook = { blockSize: chooseBlockSize(vmsPerNode, subnets.length), next: subnets.map(() => 0), nodes: {} };
+    const ns = Array.from({ length: nodeCount }, (_, i) => ({ name: `node-${i}`, vms: vmsPerNode }));
+    ns.forEach((n, slot) => (book = reserveAddresses(book, subnets, n.name, slot, n.vms, 1)));
+    const at = (node: string, vm: number) => endpointAddress('s', subnets, book.nodes[node]!, Number(node.slice(5)), vm, 0, 1, book.blockSize);
+    const endpointAt: EndpointAt = (node, vm) => {
+      const a = at(node, vm);
+      return { vpc: a.subnet.vpc, subnet: a.subnet.id, ip: a.ip };
+    };
+    return { nodes: ns, endpointAt, subnetOf: (node: string, vm: number) => at(node, vm).subnet.id, vpcOf: (node: string, vm: number) => at(node, vm).subnet.vpc, reachable: addressInVpc(subnets, book) };
+  }
+
+  it('the default selection of a 3-node scenario holds every kind of path of each VPC, and negatives that cannot reach the own VPC', () => {
+    const p = scenarioPlan(10, 3);
+    const s = selectPairs(p.nodes, p.endpointAt, { reachable: p.reachable, maxPairs: 24 });
+    const positive = all(s).filter((x) => !x.negative);
+    expect(positive.length).toBe(s.positive);
+    expect(s.positive).toBeLessThanOrEqual(24);
+    for (const vpc of ['red', 'blue']) {
+      const kinds = new Set(positive.filter((x) => p.vpcOf(x.source.node, x.source.vmIndex) === vpc).map((x) => kindOf(x, p.subnetOf)));
+      expect({ vpc, kinds: [...kinds].sort() }).toEqual({ vpc, kinds: [...KINDS].sort() });
+    }
+    for (const x of positive) expect(p.vpcOf(x.destination.node, x.destination.vmIndex)).toBe(p.vpcOf(x.source.node, x.source.vmIndex));
+    const negative = all(s).filter((x) => x.negative);
+    expect(negative.length).toBeGreaterThan(0);
+    for (const x of negative) {
+      const from = p.vpcOf(x.source.node, x.source.vmIndex);
+      expect(p.vpcOf(x.destination.node, x.destination.vmIndex)).not.toBe(from);
+      // blue-1 is red-1's CIDR and takes the same first addresses: those are never a negative destination from red.
+      expect(p.reachable(from, x.destination.ip)).toBe(false);
+    }
+    expect(selectPairs(p.nodes, p.endpointAt, { reachable: p.reachable, maxPairs: 24 })).toEqual(s);
+  });
+
+  it('the ring alone never leaves a subnet in a one-subnet-per-VPC layout; with coverage it has each kind the layout allows', () => {
+    const subnetOf = (_n: string, vm: number) => (vm % 2 === 0 ? 'red-s' : 'blue-s');
+    const ring = selectPairs(nodes(4, 4, 4), alternating, { negative: false, cover: false });
+    expect(new Set(all(ring).map((x) => kindOf(x, subnetOf)))).toEqual(new Set(['subnet+cross-node']));
+    const covered = selectPairs(nodes(4, 4, 4), alternating, { negative: false });
+    expect(new Set(all(covered).map((x) => kindOf(x, subnetOf)))).toEqual(new Set(['subnet+node', 'subnet+cross-node']));
+    expect(covered.positive).toBeLessThanOrEqual(200);
+  });
+
+  it('has every kind a random layout holds, whatever the strategy, within maxPairs (400 layouts)', () => {
+    const rnd = seededRandom(99);
+    for (let round = 0; round < 400; round++) {
+      const counts = Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => Math.floor(rnd() * 5));
+      const table = new Map<string, [string, string]>();
+      counts.forEach((c, n) => {
+        for (let vm = 0; vm < c; vm++) {
+          const vpc = rnd() < 0.5 ? 'a' : 'b';
+          table.set(`n${n}/${vm}`, [vpc, `${vpc}${Math.floor(rnd() * 3)}`]);
+        }
+      });
+      const vpcOf = (n: string, vm: number) => table.get(`${n}/${vm}`)![0];
+      const subnetOf = (n: string, vm: number) => table.get(`${n}/${vm}`)![1];
+      const endpointAt: EndpointAt = (n, vm) => ({ vpc: vpcOf(n, vm), subnet: subnetOf(n, vm), ip: `${n}:${vm}:0` });
+      // The kinds each VPC has, by brute force over every ordered pair.
+      const want = new Set<string>();
+      const vms = [...table.keys()].map((k) => ({ node: k.split('/')[0]!, vm: Number(k.split('/')[1]) }));
+      for (const x of vms) for (const y of vms) {
+        if (x === y || vpcOf(x.node, x.vm) !== vpcOf(y.node, y.vm)) continue;
+        const pair = { source: { node: x.node, vmIndex: x.vm, ip: '' }, destination: { node: y.node, vmIndex: y.vm, ip: '' }, negative: false };
+        want.add(`${vpcOf(x.node, x.vm)} ${kindOf(pair, subnetOf)}`);
+      }
+      const strategy = (['ring', 'random', 'all'] as const)[round % 3];
+      const maxPairs = 1 + Math.floor(rnd() * 24);
+      const s = selectPairs(nodes(...counts), endpointAt, { strategy, maxPairs, negative: false, seed: round });
+      expect(s.positive).toBeLessThanOrEqual(maxPairs);
+      expect(new Set(all(s).map(key)).size).toBe(s.positive);
+      checkInvariants(s, vpcOf);
+      const got = new Set(all(s).map((x) => `${vpcOf(x.source.node, x.source.vmIndex)} ${kindOf(x, subnetOf)}`));
+      // With room for every coverage pair (at most 4 per VPC, half the budget), every kind is there.
+      if (maxPairs >= 16) expect([...want].filter((k) => !got.has(k))).toEqual([]);
+      else for (const k of got) expect(want.has(k)).toBe(true);
+    }
+  });
+
+  it('takes at most half of maxPairs and leaves the rest to the strategy', () => {
+    const p = scenarioPlan(10, 3);
+    const s = selectPairs(p.nodes, p.endpointAt, { maxPairs: 4, negative: false });
+    expect(s.positive).toBe(4);
+    // The first two are coverage pairs (red, same subnet on one node, then across nodes), the rest ring pairs.
+    const pairs = all(s);
+    expect(pairs.map((x) => kindOf(x, p.subnetOf)).slice(0, 2).sort()).toEqual(['subnet+cross-node', 'subnet+node']);
+    expect(selectPairs(p.nodes, p.endpointAt, { maxPairs: 1, negative: false }).positive).toBe(1);
+  });
+
+  it('refuses a cover that is not a boolean and a reachable that is not a function', () => {
+    expect(() => selectPairs(nodes(2), alternating, { cover: 'yes' as never })).toThrow(/invalid cover: "yes"/);
+    expect(() => selectPairs(nodes(2), alternating, { reachable: 3 as never })).toThrow(/invalid reachable: "number"/);
   });
 });
 
@@ -194,8 +306,27 @@ describe('negative pairs', () => {
     expect(selectPairs(nodes(20, 20, 20), plan(many), {}).negative).toBe(50);
   });
 
+  it('pass over destinations that answer in the source VPC (overlapping CIDRs), and leave out a VPC pair with none', () => {
+    // Both VPCs number their VMs 10.0.0.<vm>; red has VMs 0-3 on each node, blue 4-7.
+    const vpc = (_n: string, vm: number) => (vm < 4 ? 'red' : 'blue');
+    const sameIps: EndpointAt = (_n, vm) => ({ vpc: vpc('', vm), subnet: `${vpc('', vm)}-${vm % 2}`, ip: `10.0.0.${vm}` });
+    // red uses 10.0.0.0-5 (blue's VM 4 and 5 collide with red addresses), blue uses 4-7.
+    const reachable = (v: string, ip: string) => {
+      const last = Number(ip.split('.')[3]);
+      return v === 'red' ? last <= 5 : last >= 4;
+    };
+    const s = selectPairs(nodes(8, 8), sameIps, { reachable, maxNegative: 100 });
+    const neg = all(s).filter((p) => p.negative);
+    expect(neg.length).toBeGreaterThan(0);
+    for (const p of neg) expect(reachable(vpc('', p.source.vmIndex), p.destination.ip)).toBe(false);
+    // From red, blue's first VM (4) answers in red: the scan's other blue subnet's VMs are tried; VM 6 does not.
+    expect(neg.filter((p) => p.source.vmIndex < 4).map((p) => p.destination.vmIndex)).toEqual(expect.arrayContaining([6]));
+    const none = selectPairs(nodes(8, 8), sameIps, { reachable: () => true, maxNegative: 100 });
+    expect(none.negative).toBe(0);
+  });
+
   it('none when every VM is in one VPC', () => {
-    const s = selectPairs(nodes(3, 3), plan(() => 'only'), {});
+    const s = selectPairs(nodes(3, 3), plan(() => 'only'), { cover: false });
     expect(s.negative).toBe(0);
     expect(s.positive).toBe(6);
   });

@@ -1,4 +1,5 @@
 import {
+  addressInVpc,
   addressNeeds,
   apportion,
   chooseBlockSize,
@@ -84,6 +85,30 @@ describe('address plan', () => {
     expect([a.ip, a.subnet.id, b.ip, b.subnet.id, c.ip, c.subnet.id]).toEqual(['10.1.1.2', 's0', '10.2.1.2', 's1', '10.1.1.3', 's0']);
     expect(a.prefix).toBe(24);
     expect(new Set([a.mac, b.mac, c.mac]).size).toBe(3);
+  });
+});
+
+describe('addresses that answer inside a VPC (negative pairs of overlapping VPCs)', () => {
+  test('gateways and reserved host addresses of the VPC, nothing of another VPC, nothing unreserved', () => {
+    // a: s0 10.0.0.0/24 and s2 10.0.2.0/24; b: s1 10.0.0.0/24 (a's s0 again) and s3 10.0.3.0/24.
+    const subs = subnets(['10.0.0.0/24', '10.0.0.0/24', '10.0.2.0/24', '10.0.3.0/24']).map((s) => ({ ...s, gateway: s.cidr.replace('0/24', '1') }));
+    let book: AddressBook = { blockSize: 2, next: subs.map(() => 0), nodes: {} };
+    book = reserveAddresses(book, subs, 'n0', 0, 8, 1); // 2 addresses in each subnet
+    book = reserveAddresses(book, subs, 'n1', 1, 2, 1); // 2 more in s1
+    const inVpc = addressInVpc(subs, book);
+    expect(book.nodes.n1![1]).toEqual([[2, 2]]);
+    expect(inVpc('a', '10.0.0.1')).toBe(true); // gateway of s0
+    expect(inVpc('a', '10.0.2.1')).toBe(true); // gateway of s2
+    expect(inVpc('a', '10.0.0.2')).toBe(true); // host 0 of s0
+    expect(inVpc('a', '10.0.0.3')).toBe(true);
+    expect(inVpc('a', '10.0.0.4')).toBe(false); // host 2 of s0: reserved only in b's s1
+    expect(inVpc('b', '10.0.0.5')).toBe(true);
+    expect(inVpc('b', '10.0.0.6')).toBe(false);
+    expect(inVpc('a', '10.0.3.2')).toBe(false); // b's s3 only
+    expect(inVpc('b', '10.0.3.2')).toBe(true);
+    expect(inVpc('a', '10.0.0.0')).toBe(false); // network address
+    expect(inVpc('c', '10.0.0.2')).toBe(false);
+    expect(inVpc('a', 'nope')).toBe(false);
   });
 });
 
