@@ -17,17 +17,25 @@ async function main(): Promise<void> {
   const agent = createAgentActivities({ mode: 'pod', runner: spawnRunner, records, plugins: createPluginRegistry({ runner: spawnRunner, dirs: [] }) });
   const nodeSlot = Number(slot);
   const ensured = await agent.ensureNode({ scenario, node, nodeSlot });
-  await agent.createVms({ scenario, node, from: 0, count: 2 });
+  // VPC v: subnets s (VNI 500) and t (VNI 501); VPC w: u, the CIDR of t (VNI 502). VM 0 in s, 1 in t, 2 in u.
+  const s = { id: 's', vpc: 'v', cidr: '10.5.0.0/24', gateway: '10.5.0.1', vni: 500 };
+  const t = { id: 't', vpc: 'v', cidr: '10.6.0.0/24', gateway: '10.6.0.1', vni: 501 };
+  const u = { id: 'u', vpc: 'w', cidr: '10.6.0.0/24', gateway: '10.6.0.1', vni: 502 };
+  const from = Number(ipIndex);
+  await agent.createVms({ scenario, node, from: 0, count: 3 });
   await agent.createEndpoints({
     scenario,
     node,
     nodeSlot,
     from: 0,
-    count: 2,
+    count: 3,
     endpointsPerVm: 1,
     segments: [
-      { vmFrom: 0, vmCount: 2, endpoint: 0, subnet: { id: 's', vpc: 'v', cidr: '10.5.0.0/24', gateway: '10.5.0.1', vni: 500 }, ipIndexFrom: Number(ipIndex), peers: [peer] },
+      { vmFrom: 0, vmCount: 1, endpoint: 0, subnet: s, ipIndexFrom: from, peers: [peer] },
+      { vmFrom: 1, vmCount: 1, endpoint: 0, subnet: t, ipIndexFrom: from, peers: [peer] },
+      { vmFrom: 2, vmCount: 1, endpoint: 0, subnet: u, ipIndexFrom: from + 5, peers: [peer] },
     ],
+    vpcSubnets: [s, t, u],
   });
   const info = await agent.nodeInfo({ scenario, node });
   process.stdout.write(JSON.stringify({ tag: ensured.tag, underlay: ensured.underlay, info }) + '\n');

@@ -3,8 +3,9 @@
  * makes two "pods" (namespaces on a "pod network" bridge namespace, each with an address and a
  * default route, all made and removed by the test), runs the real activities inside each pod
  * (nsenter --net), and checks that VMs on the two pods reach each other over VXLAN between the
- * pod addresses, and that cleaning from inside each pod removes the recorded bridges and VXLAN
- * devices from the pod's own namespace.
+ * pod addresses and are routed between the subnets of their VPC by each pod's VPC router (a
+ * namespace of its own, never the pod's), that a second VPC sharing a CIDR stays apart, and that
+ * cleaning from inside each pod removes the recorded bridges, VXLAN devices and routers.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -59,11 +60,22 @@ describeRoot('pod mode', () => {
         },
       );
       expect(out.map((o) => o.underlay)).toEqual(['10.99.0.2', '10.99.0.3']);
-      expect(out.map((o) => o.info)).toMatchObject([{ vms: 2, endpoints: 2 }, { vms: 2, endpoints: 2 }]);
-      // VM 0 of pod 0 (10.5.0.2) to VM 1 of pod 1 (10.5.0.13): through both pods' VXLAN devices.
-      expect(pingFrom(vmNetns(out[0].tag, 'node-0', 0), '10.5.0.13')).toBe(true);
+      expect(out.map((o) => o.info)).toMatchObject([{ vms: 3, endpoints: 3 }, { vms: 3, endpoints: 3 }]);
+      // Pod i: VM 0 in v's subnet s (10.5.0.2+10i), VM 1 in v's subnet t (10.6.0.2+10i), VM 2 in w's
+      // subnet u, t's CIDR (10.6.0.7+10i).
+      const vm = (pod: number, i: number) => vmNetns(out[pod]!.tag, `node-${pod}`, i);
+      expect(pingFrom(vm(0, 0), '10.5.0.12')).toBe(true); // same subnet, across pods: both pods' VXLAN devices
+      expect(pingFrom(vm(0, 0), '10.6.0.2')).toBe(true); // another subnet, same pod: pod 0's router of v
+      expect(pingFrom(vm(0, 0), '10.6.0.12')).toBe(true); // another subnet, across pods
+      expect(pingFrom(vm(1, 1), '10.5.0.2')).toBe(true); // and back, routed by pod 1's router
+      expect(pingFrom(vm(0, 2), '10.6.0.17')).toBe(true); // w, across pods
+      expect(pingFrom(vm(0, 0), '10.6.0.17')).toBe(false); // v never reaches w, whose CIDR it shares
+      expect(pingFrom(vm(0, 2), '10.5.0.12')).toBe(false); // w has no route to v's s
+      expect(pingFrom(vm(1, 2), '10.6.0.12')).toBe(false); // nor reaches t's VM at the address it would have in u
       const podLinks = ip('-n', pods[0], '-br', 'link');
       expect(podLinks).toContain(`m${out[0].tag}x`);
+      // The routers are namespaces of their own: the pod's namespace has no address of a VPC.
+      expect(ip('-n', pods[0], '-4', '-br', 'addr').split('\n').filter((l) => l.trim() !== '').map((l) => l.split(/\s+/)[0]).sort()).toEqual(['eth0', 'lo']);
 
       pods.forEach((pod, i) => inPod(pod, ['clean', stateDirs[i], scenario]));
       for (const pod of pods) {

@@ -69,11 +69,12 @@ describeRoot('reference dataplane, two nodes, two VPCs', () => {
   test('IPv6 is off in every namespace made (VMs, nodes, fabric): no interface but loopback has an IPv6 address to chatter from', async () => {
     const tag = await f.tag();
     const made = execFileSync('ip', ['netns', 'list']).toString().split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(`mk-${tag}`));
-    // 2 nodes x 2 VMs, 2 node namespaces, the fabric.
-    expect(made.length).toBe(7);
+    // 2 nodes x 2 VMs, 2 node namespaces, the fabric, 2 nodes x 2 VPC routers.
+    expect(made.length).toBe(11);
+    expect(made.filter((n) => n.includes('_r-')).sort()).toEqual([`mk-${tag}-node-0_r-vpc-a`, `mk-${tag}-node-0_r-vpc-b`, `mk-${tag}-node-1_r-vpc-a`, `mk-${tag}-node-1_r-vpc-b`]);
     for (const ns of made) {
-      // Nodes and the fabric: off for every device made there; VMs: no link-local address on the veth.
-      if (!ns.includes('_') || ns.endsWith('_fabric')) {
+      // Nodes, the fabric and routers: off for every device made there; VMs: no link-local address on the veth.
+      if (!ns.includes('_') || ns.endsWith('_fabric') || ns.includes('_r-')) {
         expect(execFileSync('ip', ['netns', 'exec', ns, 'cat', '/proc/sys/net/ipv6/conf/default/disable_ipv6']).toString().trim()).toBe('1');
       }
       // Loopback keeps ::1 (it never leaves the namespace); no other interface has an IPv6 address.

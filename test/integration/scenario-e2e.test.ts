@@ -115,8 +115,8 @@ const pluginObjects = (prefix: string) => {
   const snap = plugin.state.snapshot();
   return [...snap.vpcs.map((v) => v.id), ...snap.subnets.map((s) => s.id), ...snap.nodes.map((n) => n.name)].filter((id) => id.startsWith(prefix));
 };
-/** VM namespaces of the scenario in the kernel, by its tag. */
-const vmNamespaces = (tag: string) => netnsList().split('\n').filter((l) => l.startsWith(`mk-${tag}-`) && l.split(' ')[0]!.includes('_')).length;
+/** VM namespaces of the scenario in the kernel, by its tag (`mk-<tag>-<node>_<index>`; routers are `_r-<vpc>`). */
+const vmNamespaces = (tag: string) => netnsList().split('\n').filter((l) => l.startsWith(`mk-${tag}-`) && /_\d+$/.test(l.split(' ')[0]!)).length;
 
 test('the demo-sized scenario: built, four test kinds pass, VPC isolation holds, scaled, applied, torn down to nothing', async () => {
   const name = 'e2e';
