@@ -116,16 +116,27 @@ export function routerArpRules(macPrefix: string): string {
 }
 
 /**
+ * Routers this process has made or checked completely, by namespace and plan: their addresses
+ * need not be set again while their ports exist. A crash forgets them, so the first call after a
+ * restart checks again; bounded, in case an agent outlives many scenarios.
+ */
+const complete = new Set<string>();
+const COMPLETE_MAX = 10_000;
+const completeKey = (r: RouterPlan): string => `${r.netns} ${r.mac} ${r.ports.map((p) => `${p.vni}=${p.addresses.join(',')}`).join(' ')}`;
+
+/**
  * Makes the routers of `plans` exist and be configured; returns the `ip` lines, for the node's
  * namespace, that put their node ends on the VNIs' chunk-0 bridges (the bridges may not exist
- * before the caller's batch). Idempotent: what exists is kept; the gateway addresses are set
- * again (`addr replace`). A router whose ports all exist is complete up to its addresses: its
- * ports are made after its settings and ARP rules. Node ends made here are added to `known`.
+ * before the caller's batch). Idempotent: what exists is kept. A router whose ports all exist is
+ * complete up to its addresses (its ports are made after its settings and ARP rules), so its
+ * gateway addresses are set again (`addr replace`) unless this process already did so for these
+ * ports. Node ends made here are added to `known`.
  * @throws EndpointPluginError when arptables is missing or refused (non-retryable: the batch rolls back)
  */
 export async function ensureRouters(ctx: PluginContext, plans: readonly RouterPlan[], known: Set<string>): Promise<string[]> {
   if (plans.length === 0) return [];
   const incomplete = plans.filter((r) => r.ports.some((p) => !known.has(p.port)));
+  for (const r of incomplete) complete.delete(completeKey(r));
   if (incomplete.length > 0) {
     const mounted = await listMountedNetns();
     const missing = incomplete.filter((r) => !mounted.has(r.netns)).map((r) => r.netns);
@@ -148,13 +159,17 @@ export async function ensureRouters(ctx: PluginContext, plans: readonly RouterPl
     for (const r of incomplete) for (const p of r.ports) known.add(p.port);
   }
   await Promise.all(
-    plans.map((r) =>
-      runBatch(
-        ctx.runner,
-        r.ports.flatMap((p) => [...p.addresses.map((a) => `addr replace ${a} dev ${p.ifname}`), `link set ${p.ifname} up`]),
-        { netns: r.netns },
-      ),
-    ),
+    plans
+      .filter((r) => !complete.has(completeKey(r)))
+      .map(async (r) => {
+        await runBatch(
+          ctx.runner,
+          r.ports.flatMap((p) => [...p.addresses.map((a) => `addr replace ${a} dev ${p.ifname}`), `link set ${p.ifname} up`]),
+          { netns: r.netns },
+        );
+        if (complete.size >= COMPLETE_MAX) complete.clear();
+        complete.add(completeKey(r));
+      }),
   );
   return plans.flatMap((r) => r.ports.map((p) => `link set ${p.port} master ${vniBridge(ctx.tag, p.vni, 0)} up`));
 }
