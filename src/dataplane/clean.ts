@@ -2,15 +2,19 @@
  * Exact cleanup: removes what the owner records name, and nothing else. Never derives a
  * name from a pattern; an object already gone is not an error.
  */
+import { promises as fs } from 'node:fs';
 import type { CommandRunner } from './command';
+import { stopDaemon } from './daemon';
+import { forEachBounded } from '../model/concurrency';
 import { runBatch } from './ip-batch';
 import { listLinks, listMountedNetns, listNetns } from './netns';
 import { SELF_NETNS, type OwnedObject } from './owner-record-format';
-import type { OwnerRecordStore } from './owner-records';
+import { FileOwnerRecords, PROVIDER_RECORDS, type OwnerRecordStore } from './owner-records';
 import { findTag, releaseTag, tagOwners } from './tags';
 import { hostVethPrefix, isFabricNetns } from './names';
 import { LOCAL_WRITER } from './node-ns';
 import { restoreBacklog } from './backlog';
+import { removeChassisRows, removeScenarioNbRows } from './ovn/rows';
 
 export interface CleanDeps {
   runner: CommandRunner;
@@ -21,10 +25,46 @@ export interface CleanSummary {
   scenario: string;
   netns: number;
   links: number;
+  /** Daemons that were running and were stopped. */
+  daemons: number;
+  /** OVN database rows (chassis, switches, routers, ports) deleted. */
+  rows: number;
 }
 
-/** Removes the objects (links first, then namespaces newest first) and returns counts of what existed. */
-export async function removeObjects(runner: CommandRunner, objects: readonly OwnedObject[]): Promise<{ netns: number; links: number }> {
+/** Counts of what a removal found and removed. */
+export type Removed = Omit<CleanSummary, 'scenario'>;
+
+const none = (): Removed => ({ netns: 0, links: 0, daemons: 0, rows: 0 });
+const add = (a: Removed, b: Removed): Removed => ({ netns: a.netns + b.netns, links: a.links + b.links, daemons: a.daemons + b.daemons, rows: a.rows + b.rows });
+
+/** Daemons stopped at once by a clean. */
+const DAEMON_STOPS = 8;
+
+/**
+ * Removes the objects and returns counts of what existed: daemons first (a process inside a
+ * namespace keeps it alive, and a running ovn-controller would register its chassis again), then
+ * the scenario's OVN rows, links, namespaces newest first, and last the folders the daemons used.
+ */
+export async function removeObjects(runner: CommandRunner, scenario: string, objects: readonly OwnedObject[]): Promise<Removed> {
+  let daemons = 0;
+  await forEachBounded(
+    objects.filter((o) => o.kind === 'daemon'),
+    DAEMON_STOPS,
+    async (o) => {
+      if (await stopDaemon(o.pidfile)) daemons++;
+    },
+  );
+  let rows = 0;
+  const chassisBySocket = new Map<string, string[]>();
+  for (const o of objects) if (o.kind === 'ovn-chassis') chassisBySocket.set(o.socket, [...(chassisBySocket.get(o.socket) ?? []), o.name]);
+  for (const [socket, names] of chassisBySocket) rows += await removeChassisRows(runner, socket, names);
+  for (const o of objects) if (o.kind === 'ovn-nb') rows += await removeScenarioNbRows(runner, o.socket, scenario);
+  const r = await removeKernelObjects(runner, objects);
+  for (const o of objects) if (o.kind === 'dir') await fs.rm(o.path, { recursive: true, force: true });
+  return { ...r, daemons, rows };
+}
+
+async function removeKernelObjects(runner: CommandRunner, objects: readonly OwnedObject[]): Promise<{ netns: number; links: number }> {
   const present = await listNetns();
   const mounted = await listMountedNetns();
   const doomedNs = new Set(objects.filter((o) => o.kind === 'netns').map((o) => o.name));
@@ -44,9 +84,9 @@ export async function removeObjects(runner: CommandRunner, objects: readonly Own
     links += lines.length;
   }
   const nsLines = objects
-    .filter((o) => o.kind === 'netns' && present.has(o.name))
+    .flatMap((o) => (o.kind === 'netns' && present.has(o.name) ? [o.name] : []))
     .reverse()
-    .map((o) => `netns del ${o.name}`);
+    .map((name) => `netns del ${name}`);
   if (nsLines.length) await runBatch(runner, nsLines);
   return { netns: nsLines.length, links };
 }
@@ -69,25 +109,20 @@ async function waitForTeardown(runner: CommandRunner, tag: string | undefined): 
 }
 
 /** Removes one writer's objects (a node, or the local cloud) and records their removal. */
-export async function cleanWriter(deps: CleanDeps, scenario: string, writer: string): Promise<{ netns: number; links: number }> {
+export async function cleanWriter(deps: CleanDeps, scenario: string, writer: string): Promise<Removed> {
   const objects = (await deps.records.live(scenario)).get(writer) ?? [];
-  const r = await removeObjects(deps.runner, objects);
+  const r = await removeObjects(deps.runner, scenario, objects);
   await deps.records.forget(scenario, writer, objects);
   if (r.netns > 0) await waitForTeardown(deps.runner, await findTag(deps.records.stateDir, scenario));
   return r;
 }
 
 /** Removes the objects of every writer, nodes before the local cloud's fabric. */
-async function removeAll(runner: CommandRunner, live: Map<string, OwnedObject[]>): Promise<{ netns: number; links: number }> {
+async function removeAll(runner: CommandRunner, scenario: string, live: Map<string, OwnedObject[]>): Promise<Removed> {
   const writers = [...live.keys()].sort((a, b) => Number(a === LOCAL_WRITER) - Number(b === LOCAL_WRITER));
-  let netns = 0;
-  let links = 0;
-  for (const w of writers) {
-    const r = await removeObjects(runner, live.get(w)!);
-    netns += r.netns;
-    links += r.links;
-  }
-  return { netns, links };
+  let total = none();
+  for (const w of writers) total = add(total, await removeObjects(runner, scenario, live.get(w)!));
+  return total;
 }
 
 /** Rounds of take-and-remove per clean, for agents still writing while it runs (bounded). */
@@ -99,21 +134,18 @@ const CLEAN_ROUNDS = 5;
  * fresh directory, which the next round (or the next clean) sees: nothing escapes its record.
  */
 export async function cleanScenario(deps: CleanDeps, scenario: string): Promise<CleanSummary> {
-  let netns = 0;
-  let links = 0;
+  let total = none();
   for (let round = 0; round < CLEAN_ROUNDS; round++) {
     const taken = await deps.records.take(scenario);
     if (!taken) break;
-    const r = await removeAll(deps.runner, taken.live);
+    total = add(total, await removeAll(deps.runner, scenario, taken.live));
     await taken.dispose();
-    netns += r.netns;
-    links += r.links;
   }
-  if (netns > 0) await waitForTeardown(deps.runner, await findTag(deps.records.stateDir, scenario));
+  if (total.netns > 0) await waitForTeardown(deps.runner, await findTag(deps.records.stateDir, scenario));
   // The tag is freed only when no record of the scenario is left: names still in use keep it.
   if ((await deps.records.live(scenario)).size === 0) await releaseTag(deps.records.stateDir, scenario);
   await restoreBacklogIfIdle();
-  return { scenario, netns, links };
+  return { scenario, ...total };
 }
 
 /** No local cloud (fabric namespace) left on the machine: the receive backlog goes back to what it was. */
@@ -127,12 +159,22 @@ async function restoreBacklogIfIdle(): Promise<void> {
 export async function cleanAll(deps: CleanDeps): Promise<CleanSummary[]> {
   const out: CleanSummary[] = [];
   for (const { scenario, taken } of await deps.records.unfinished()) {
-    const r = await removeAll(deps.runner, taken.live);
+    const r = await removeAll(deps.runner, scenario, taken.live);
     await taken.dispose();
     out.push({ scenario, ...r });
   }
   const scenarios = new Set([...(await deps.records.scenarios()), ...(await tagOwners(deps.records.stateDir))]);
   for (const s of [...scenarios].sort()) out.push(await cleanScenario(deps, s));
+  // Then the provider control planes (OVN centrals) recorded in the same state directory: after
+  // the scenarios, whose clean may still delete rows in their databases.
+  if (deps.records instanceof FileOwnerRecords && deps.records.folder !== PROVIDER_RECORDS) {
+    const providers = new FileOwnerRecords(deps.records.stateDir, PROVIDER_RECORDS);
+    for (const { scenario, taken } of await providers.unfinished()) {
+      out.push({ scenario, ...(await removeAll(deps.runner, scenario, taken.live)) });
+      await taken.dispose();
+    }
+    for (const owner of await providers.scenarios()) out.push(await cleanScenario({ runner: deps.runner, records: providers }, owner));
+  }
   // Also when there was nothing to clean here: the scenario that raised it may have kept its
   // records in another state directory that is gone now.
   await restoreBacklogIfIdle();

@@ -69,13 +69,19 @@ export interface NodeNsOptions {
   underlayCidr: string;
   /** The node's own underlay address, when the scenario gives one; default: the slot's. */
   underlayIp?: string;
+  /**
+   * Put the underlay address on the node's veth. False when the node's dataplane puts it
+   * elsewhere (an OVN chassis: on its OVS bridge's internal port); the veth is then only brought up.
+   * @default true
+   */
+  addressOnVeth?: boolean;
 }
 
 /**
  * Local mode: creates the node namespace, its underlay veth (node end `m<tag>ul` with the
  * node's underlay address, the given one or the slot's, fabric end on the underlay bridge) and loopback. Idempotent.
  */
-export async function ensureNodeNs(deps: KernelDeps, o: NodeNsOptions): Promise<{ created: boolean; underlay: string }> {
+export async function ensureNodeNs(deps: KernelDeps, o: NodeNsOptions): Promise<{ created: boolean; underlay: string; prefix: number }> {
   const ns = nodeNetns(o.tag, o.node);
   const fabric = fabricNetns(o.tag);
   const ul = underlayAddress(o.underlayCidr, o.nodeSlot, o.underlayIp);
@@ -105,11 +111,11 @@ export async function ensureNodeNs(deps: KernelDeps, o: NodeNsOptions): Promise<
       ops: [
         { op: 'up', ifname: 'lo' },
         { op: 'up', ifname: nodeEnd },
-        { op: 'addr', ifname: nodeEnd, cidr: `${ul.address}/${ul.prefix}` },
+        ...(o.addressOnVeth === false ? [] : [{ op: 'addr' as const, ifname: nodeEnd, cidr: `${ul.address}/${ul.prefix}` }]),
       ],
     },
   ]);
-  return { created, underlay: ul.address };
+  return { created, underlay: ul.address, prefix: ul.prefix };
 }
 
 /** Deletes a recorded namespace if it exists (`ip netns del`); gone already is fine. */

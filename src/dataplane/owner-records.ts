@@ -52,11 +52,26 @@ export interface TakenRecords {
 /** Suffix of record directories moved aside by a clean in progress. */
 const CLEANING = '.cleaning';
 
+/** Folder (below the state directory) of the records of provider control planes, e.g. an OVN central. */
+export const PROVIDER_RECORDS = 'providers';
+
 export class FileOwnerRecords implements OwnerRecordStore {
-  constructor(readonly stateDir: string = stateDirFromEnv()) {}
+  /**
+   * @param stateDir the state directory. @default stateDirFromEnv()
+   * @param folder the folder below it holding one record directory per owner: `scenarios`, or
+   *   PROVIDER_RECORDS for control planes that outlive scenarios. @default 'scenarios'
+   */
+  constructor(
+    readonly stateDir: string = stateDirFromEnv(),
+    readonly folder: string = 'scenarios',
+  ) {}
+
+  private root(): string {
+    return path.join(this.stateDir, this.folder);
+  }
 
   private dir(scenario: string): string {
-    return path.join(this.stateDir, 'scenarios', validateScenario(scenario));
+    return path.join(this.root(), validateScenario(scenario));
   }
 
   private file(scenario: string, writer: string): string {
@@ -118,7 +133,7 @@ export class FileOwnerRecords implements OwnerRecordStore {
 
   async take(scenario: string): Promise<TakenRecords | undefined> {
     const from = this.dir(scenario);
-    const to = path.join(this.stateDir, 'scenarios', `.${scenario}.${process.pid}.${Date.now()}${CLEANING}`);
+    const to = path.join(this.root(), `.${scenario}.${process.pid}.${Date.now()}${CLEANING}`);
     try {
       await fs.rename(from, to);
     } catch (e) {
@@ -129,7 +144,7 @@ export class FileOwnerRecords implements OwnerRecordStore {
   }
 
   async unfinished(): Promise<Array<{ scenario: string; taken: TakenRecords }>> {
-    const root = path.join(this.stateDir, 'scenarios');
+    const root = this.root();
     let names: string[];
     try {
       names = await fs.readdir(root);
@@ -146,7 +161,7 @@ export class FileOwnerRecords implements OwnerRecordStore {
 
   async scenarios(): Promise<string[]> {
     try {
-      return (await fs.readdir(path.join(this.stateDir, 'scenarios'))).filter((n) => !n.startsWith('.')).sort();
+      return (await fs.readdir(this.root())).filter((n) => !n.startsWith('.')).sort();
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw new StateDirError(this.stateDir, (e as Error).message);

@@ -70,7 +70,7 @@ describeRoot('merak local up / clean', () => {
       execFileSync('ip', ['netns', 'add', decoy]);
       try {
         const cleaned = JSON.parse(await merak(['clean', '--all', '--state-dir', stateDir, '-o', 'json'])) as Array<{ scenario: string; netns: number }>;
-        expect(cleaned).toEqual([{ scenario, netns: 3, links: 0 }]);
+        expect(cleaned).toEqual([{ scenario, netns: 3, links: 0, daemons: 0, rows: 0 }]);
         expect(netnsNames().filter((n) => !nsBefore.has(n))).toEqual([decoy]);
       } finally {
         execFileSync('ip', ['netns', 'del', decoy]);

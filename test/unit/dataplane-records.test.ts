@@ -31,6 +31,26 @@ describe('owner record format', () => {
     expect(() => parseRecords('+ netns a b\n')).toThrow(RecordParseError);
   });
 
+  test('daemons, folders and OVN rows round-trip; their paths must lie below /run/merak', () => {
+    const objects = [
+      { kind: 'dir', path: '/run/merak/ovn/abcd-node-a' },
+      { kind: 'daemon', netns: 'mk-abcd-node-a', pidfile: '/run/merak/ovn/abcd-node-a/ovn-controller.pid' },
+      { kind: 'ovn-chassis', socket: '/run/merak/ovn/central-x/sb.sock', name: 'node-a.demo' },
+      { kind: 'ovn-nb', socket: '/run/merak/ovn/central-x/nb.sock' },
+    ] as const;
+    const text = objects.map((o) => formatRecord('+', o)).join('');
+    expect(text).toBe(
+      '+ dir /run/merak/ovn/abcd-node-a\n+ daemon mk-abcd-node-a /run/merak/ovn/abcd-node-a/ovn-controller.pid\n+ ovn-chassis /run/merak/ovn/central-x/sb.sock node-a.demo\n+ ovn-nb /run/merak/ovn/central-x/nb.sock\n',
+    );
+    expect(parseRecords(text)).toEqual(objects);
+    expect(parseRecords(text + formatRecord('-', objects[1]))).toEqual([objects[0], objects[2], objects[3]]);
+    for (const bad of ['/etc', '/run/merak/../etc', '/run/merak/ovn/./x', 'run/merak/x', '/run/merak/a b', '/run/merakx/y']) {
+      expect(() => formatRecord('+', { kind: 'dir', path: bad })).toThrow(/below \/run\/merak/);
+      expect(() => parseRecords(`+ dir ${bad}\n`)).toThrow(RecordParseError);
+    }
+    expect(() => formatRecord('+', { kind: 'daemon', netns: 'x', pidfile: '/tmp/x.pid' })).toThrow(/pidfile/);
+  });
+
   test('names that could break the format are refused', () => {
     expect(() => formatRecord('+', { kind: 'netns', name: 'a b' })).toThrow(/invalid name/);
     expect(() => formatRecord('+', { kind: 'netns', name: '../etc' })).toThrow(/invalid name/);

@@ -19,15 +19,15 @@ export function printCleanSummaries(rows: CleanSummary[], output: 'table' | 'jso
     process.stdout.write(JSON.stringify(rows) + '\n');
     return;
   }
-  const t = new Table({ head: ['scenario', 'namespaces removed', 'links removed'] });
-  for (const r of rows) t.push([r.scenario, r.netns, r.links]);
+  const t = new Table({ head: ['scenario', 'namespaces removed', 'links removed', 'daemons stopped', 'OVN rows deleted'] });
+  for (const r of rows) t.push([r.scenario, r.netns, r.links, r.daemons, r.rows]);
   process.stdout.write((rows.length ? t.toString() : 'nothing recorded: nothing to clean') + '\n');
 }
 
 export function register(program: Command): void {
   program
     .command('clean')
-    .description('remove the namespaces and devices a scenario recorded (or every scenario with --all), and the records')
+    .description('remove the namespaces, devices, daemons and OVN rows a scenario recorded (or every scenario and provider control plane with --all), and the records')
     .option('--scenario <name>', 'scenario to clean')
     .option('--all', 'clean every scenario recorded in the state directory')
     .option('--state-dir <dir>', 'owner records (env MERAK_STATE_DIR; default /var/lib/merak)')
