@@ -117,7 +117,7 @@ describe('the none backend', () => {
       await env.run(a.createVms, { scenario: s, node, from: 0, count: node === 'node-0' ? 10 : 20, plugin: 'none' });
     }
     expect(await env.run(a.nodeInfo, { scenario: s, node: 'node-1' })).toMatchObject({ present: true, vms: 20 });
-    expect(await env.run(a.deleteNode, { scenario: s, node: 'node-0' })).toEqual({ netns: 0, links: 0 });
+    expect(await env.run(a.deleteNode, { scenario: s, node: 'node-0' })).toEqual({ daemons: 0, rows: 0, netns: 0, links: 0 });
     expect(await env.run(a.nodeInfo, { scenario: s, node: 'node-0', plugin: 'none' })).toMatchObject({ present: false, vms: 0 });
     expect(await env.run(a.nodeInfo, { scenario: s, node: 'node-1' })).toMatchObject({ present: true, vms: 20 });
     expect(await findTag(stateDir, s)).toBeDefined();
