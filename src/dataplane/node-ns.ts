@@ -12,6 +12,7 @@ import { fabricNetns, nodeNetns, underlayBridge, underlayFabricEnd, underlayNode
 import type { OwnerRecordStore } from './owner-records';
 import { underlayAddress } from './underlay';
 import { LOCAL_BACKLOG, raiseBacklog } from './backlog';
+import { DEFAULT_UNDERLAY_MTU, MAX_MTU } from '../model/limits';
 
 export interface KernelDeps {
   runner: CommandRunner;
@@ -20,8 +21,7 @@ export interface KernelDeps {
 
 /** Record writer name of the local cloud's shared objects (the fabric). */
 export const LOCAL_WRITER = 'local';
-/** MTU of the underlay: room for VXLAN's 50 bytes above 1500-byte VM frames. */
-export const UNDERLAY_MTU = 9000;
+
 
 /**
  * Fabric creations in flight in this process, by namespace: the nodes of one agent process are
@@ -54,7 +54,7 @@ async function createFabric(deps: KernelDeps, scenario: string, tag: string): Pr
   const links = new Set((await listLinks(deps.runner, ns)).map((l) => l.ifname));
   const br = underlayBridge(tag);
   const inner: string[] = [];
-  if (!links.has(br)) inner.push(`link add ${br} mtu ${UNDERLAY_MTU} type bridge`);
+  if (!links.has(br)) inner.push(`link add ${br} mtu ${MAX_MTU} type bridge`);
   inner.push(`link set ${br} up`, 'link set lo up');
   await applyNsConfig(deps.runner, [{ ns: netnsPath(ns), ops: [...IPV6_OFF] }]);
   await runBatch(deps.runner, inner, { netns: ns });
@@ -69,6 +69,8 @@ export interface NodeNsOptions {
   underlayCidr: string;
   /** The node's own underlay address, when the scenario gives one; default: the slot's. */
   underlayIp?: string;
+  /** MTU of the node's underlay link (both ends of its veth), bytes. @default DEFAULT_UNDERLAY_MTU (1500) */
+  underlayMtu?: number;
   /**
    * Put the underlay address on the node's veth. False when the node's dataplane puts it
    * elsewhere (an OVN chassis: on its OVS bridge's internal port); the veth is then only brought up.
@@ -85,6 +87,7 @@ export async function ensureNodeNs(deps: KernelDeps, o: NodeNsOptions): Promise<
   const ns = nodeNetns(o.tag, o.node);
   const fabric = fabricNetns(o.tag);
   const ul = underlayAddress(o.underlayCidr, o.nodeSlot, o.underlayIp);
+  const mtu = o.underlayMtu ?? DEFAULT_UNDERLAY_MTU;
   const mounted = await listMountedNetns();
   if (!mounted.has(fabric)) await ensureFabric(deps, o.scenario, o.tag);
   await deps.records.intend(o.scenario, o.node, [{ kind: 'netns', name: ns }]);
@@ -101,7 +104,7 @@ export async function ensureNodeNs(deps: KernelDeps, o: NodeNsOptions): Promise<
     const fabricLinks = new Set((await listLinks(deps.runner, fabric)).map((l) => l.ifname));
     if (fabricLinks.has(fabricEnd)) await runBatch(deps.runner, [`link del ${fabricEnd}`], { netns: fabric });
     await runBatch(deps.runner, [
-      `link add ${nodeEnd} netns ${ns} mtu ${UNDERLAY_MTU} type veth peer name ${fabricEnd} netns ${fabric} mtu ${UNDERLAY_MTU}`,
+      `link add ${nodeEnd} netns ${ns} mtu ${mtu} type veth peer name ${fabricEnd} netns ${fabric} mtu ${mtu}`,
     ]);
   }
   await runBatch(deps.runner, [`link set ${fabricEnd} master ${underlayBridge(o.tag)} up`], { netns: fabric });

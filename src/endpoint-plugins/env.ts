@@ -39,6 +39,7 @@ export function endpointEnv(command: PluginCommand, base: EnvBase, ep: Endpoint)
     MERAK_GATEWAY: ep.gateway,
     MERAK_VNI: String(ep.vni),
     MERAK_EXTRAS: JSON.stringify(ep.extras),
+    ...(ep.mtu !== undefined ? { MERAK_MTU: String(ep.mtu) } : {}),
   };
 }
 

@@ -130,10 +130,11 @@ const completeKey = (r: RouterPlan): string => `${r.netns} ${r.mac} ${r.ports.ma
  * before the caller's batch). Idempotent: what exists is kept. A router whose ports all exist is
  * complete up to its addresses (its ports are made after its settings and ARP rules), so its
  * gateway addresses are set again (`addr replace`) unless this process already did so for these
- * ports. Node ends made here are added to `known`.
+ * ports. Node ends made here are added to `known`. `mtu` (bytes) is set on both ends of the ports
+ * made here (default: the kernel's 1500).
  * @throws EndpointPluginError when arptables is missing or refused (non-retryable: the batch rolls back)
  */
-export async function ensureRouters(ctx: PluginContext, plans: readonly RouterPlan[], known: Set<string>): Promise<string[]> {
+export async function ensureRouters(ctx: PluginContext, plans: readonly RouterPlan[], known: Set<string>, mtu?: number): Promise<string[]> {
   if (plans.length === 0) return [];
   const incomplete = plans.filter((r) => r.ports.some((p) => !known.has(p.port)));
   for (const r of incomplete) complete.delete(completeKey(r));
@@ -148,11 +149,12 @@ export async function ensureRouters(ctx: PluginContext, plans: readonly RouterPl
     await applyNsConfig(ctx.runner, incomplete.map((r) => ({ ns: netnsPath(r.netns), ops: [...ROUTER_SYSCTLS] })));
     await Promise.all(incomplete.map((r) => loadArpRules(ctx, r)));
     const peerNs = ctx.nodeNetns ? ` netns ${ctx.nodeNetns}` : '';
+    const mtuOpt = mtu !== undefined ? ` mtu ${mtu}` : '';
     const veths: string[] = [];
     for (const r of incomplete) {
       for (const p of r.ports) {
         // Both ends are made in their final namespaces; nothing appears in the agent's (local mode).
-        if (!known.has(p.port)) veths.push(`link add ${p.ifname} netns ${r.netns} address ${r.mac} type veth peer name ${p.port}${peerNs}`);
+        if (!known.has(p.port)) veths.push(`link add ${p.ifname} netns ${r.netns} address ${r.mac}${mtuOpt} type veth peer name ${p.port}${peerNs}${mtuOpt}`);
       }
     }
     await runBatch(ctx.runner, veths);

@@ -16,6 +16,7 @@ import { listLinks } from '../dataplane/netns';
 import { chunkAncestry, chunkDownlink, chunkNameFits, chunkParent, chunkUplink, IFNAME_MAX, vniBridge, vxlanDevice } from '../dataplane/names';
 import { SELF_NETNS, type OwnedObject } from '../dataplane/owner-record-format';
 import { ensureRouters, planRouters, type RouterPlan } from './reference-router';
+import { VXLAN_IPV4_OVERHEAD } from '../model/limits';
 import { EndpointPluginError, type Endpoint, type EndpointPlugin, type PluginContext } from './types';
 
 /** IANA VXLAN port. */
@@ -104,7 +105,8 @@ async function attach(ctx: PluginContext, eps: readonly Endpoint[]): Promise<voi
   for (const r of routers) for (const p of r.ports) need(p.vni, 0);
   const underlay = await ctx.underlay();
   const existing = ctx.knownLinks ?? new Set((await listLinks(ctx.runner, ctx.nodeNetns)).map((l) => l.ifname));
-  const routerLines = await ensureRouters(ctx, routers, existing);
+  // The router's ports carry what its VMs send: the same MTU as their endpoints.
+  const routerLines = await ensureRouters(ctx, routers, existing, eps[0]?.mtu);
   for (const r of routers) routed.add(planKey(r));
   const { lines, created } = fabricLines(ctx.tag, needs, existing, underlay);
   if (!ctx.nodeNetns && created.length) {
@@ -167,6 +169,7 @@ export function createReferencePlugin(): EndpointPlugin {
     kernel: true,
     createsInterface: false,
     bringsHostEndUp: true,
+    encapOverhead: VXLAN_IPV4_OVERHEAD,
     version: async () => ({ name: 'reference', protocol: '1', builtin: true }),
     vmAdd: nothing,
     vmUpdate: nothing,

@@ -57,6 +57,8 @@ export interface Endpoint {
   extras: Record<string, string>;
   /** Underlay addresses of the other nodes hosting this VPC, when the caller passed them. */
   peers?: string[];
+  /** MTU of the endpoint (both ends of its veth), bytes, when the agent derived it (model/limits.ts endpointMtu). */
+  mtu?: number;
   /**
    * Every subnet of the batch's VPCs (the batch's `vpcSubnets`, one array shared by all its
    * endpoints), when the caller passed them: what a router of the endpoint's VPC must reach.
@@ -75,8 +77,8 @@ export interface PluginContext {
   runner: CommandRunner;
   /** Records objects the plugin creates outside any recorded namespace (pod mode). */
   record(objects: OwnedObject[]): Promise<void>;
-  /** Underlay of this node: its address and the device carrying it. */
-  underlay(): Promise<{ address: string; device: string }>;
+  /** Underlay of this node: its address, the device carrying it and that device's MTU in bytes. */
+  underlay(): Promise<{ address: string; device: string; mtu: number }>;
   /** Underlay addresses of the other nodes hosting VNI `vni`. */
   peers(vni: number, explicit?: string[]): Promise<string[]>;
   /**
@@ -94,6 +96,11 @@ export interface EndpointPlugin {
   readonly createsInterface: boolean;
   /** True when the plugin brings the node end up itself (saves the agent a pass over the node's links). */
   readonly bringsHostEndUp?: boolean;
+  /**
+   * Bytes the plugin's encapsulation adds to each frame an endpoint sends (reference VXLAN: 50);
+   * the endpoint MTU is the underlay device's minus this unless the scenario sets `mtu`. @default 0
+   */
+  readonly encapOverhead?: number;
   version(): Promise<Record<string, unknown>>;
   vmAdd(ctx: PluginContext, vms: readonly VmRef[]): Promise<void>;
   vmUpdate(ctx: PluginContext, vms: readonly VmRef[]): Promise<void>;

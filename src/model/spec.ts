@@ -11,7 +11,7 @@ import { cidrContains, cidrsOverlap, parseCidr, Ipv4FormatError, type Ipv4Cidr, 
 import { capacity, MAX_SUBNET_PREFIX, underlayCapacity } from './ipam';
 import { MAX_ENDPOINTS_PER_VM, MAX_NODE_SLOT, MAX_VM_INDEX } from './mac';
 import { MAX_NODE_NAME_LENGTH, MAX_SCENARIO_NAME_LENGTH, NODE_RE, OBJECT_ID_RE } from './names';
-import { MAX_VNI } from './limits';
+import { DEFAULT_UNDERLAY_MTU, MAX_MTU, MAX_VNI, MIN_ENDPOINT_MTU, MIN_UNDERLAY_MTU } from './limits';
 import { nodeIdentityIssues, rangeIssues } from './address-rules';
 
 export { MAX_VNI };
@@ -67,6 +67,7 @@ function defineSchemas(z: typeof Z) {
     }
   });
   const optionalMap = z.record(z.string().min(1, 'keys must not be empty').max(253), z.string().max(4096)).optional();
+  const mtu = (min: number) => z.number().int('must be a whole number').min(min, `must be between ${min} and ${MAX_MTU}`).max(MAX_MTU, `must be between ${min} and ${MAX_MTU}`);
   const vni = z.number().int('must be a whole number').min(1, `must be between 1 and ${MAX_VNI}`).max(MAX_VNI, `must be between 1 and ${MAX_VNI}`);
 
   const subnetSchema = z.strictObject({
@@ -141,7 +142,22 @@ function defineSchemas(z: typeof Z) {
      * whose activities keep their state in the state directory the pool shares. Default false.
      */
     agentPool: z.boolean().default(false),
-    underlay: z.strictObject({ cidr: cidrText.default(DEFAULT_UNDERLAY_CIDR) }).default({ cidr: DEFAULT_UNDERLAY_CIDR }),
+    underlay: z
+      .strictObject({
+        cidr: cidrText.default(DEFAULT_UNDERLAY_CIDR),
+        /**
+         * MTU of the emulated underlay links in local mode, bytes. Default 1500. In pod mode the
+         * underlay is the pod's network and its device's MTU is used instead.
+         */
+        mtu: mtu(MIN_UNDERLAY_MTU).default(DEFAULT_UNDERLAY_MTU),
+      })
+      .default({ cidr: DEFAULT_UNDERLAY_CIDR, mtu: DEFAULT_UNDERLAY_MTU }),
+    /**
+     * MTU of every VM endpoint, bytes. Default: the underlay device's MTU minus the endpoint
+     * plugin's encapsulation (reference VXLAN: 50, so 1450 over a 1500-byte underlay). A value
+     * above that is taken as given (to emulate a misconfigured cloud): full-size frames are then lost.
+     */
+    mtu: mtu(MIN_ENDPOINT_MTU).optional(),
     vpcs: z.array(vpcSchema).min(1, 'a scenario needs at least one VPC'),
     /** A node count (named node-1 … node-N) or a list of names / node objects. */
     nodes: z.union(

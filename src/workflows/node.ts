@@ -29,6 +29,10 @@ export interface NodeWorkflowInput {
   underlayCidr: string;
   /** The node's underlay address when the spec gives one; the agent uses the slot's otherwise. */
   underlayIp?: string;
+  /** MTU of the node's underlay link in local mode, bytes (spec underlay.mtu); absent in runs started before it existed. */
+  underlayMtu?: number;
+  /** The spec's endpoint MTU, bytes, when it sets one; otherwise the agent derives it from the underlay. */
+  mtu?: number;
   /** Underlay addresses of the scenario's other nodes (VXLAN head-end replication). */
   peers: string[];
   /** VMs that exist now. */
@@ -96,6 +100,8 @@ export async function nodeWorkflow(input: NodeWorkflowInput): Promise<NodeWorkfl
       endpointsPerVm: input.endpointsPerVm,
       underlayCidr: input.underlayCidr,
       ...(input.underlayIp !== undefined ? { underlayIp: input.underlayIp } : {}),
+      ...(input.underlayMtu !== undefined ? { underlayMtu: input.underlayMtu } : {}),
+      ...(input.mtu !== undefined ? { mtu: input.mtu } : {}),
       segments: segments.map((s) => ({
         vmFrom: s.vmFrom,
         vmCount: s.vmCount,
@@ -114,7 +120,13 @@ export async function nodeWorkflow(input: NodeWorkflowInput): Promise<NodeWorkfl
   // The first createBatch ensures the node itself; otherwise ensureNode runs on its own.
   const batched = growing && patched(CREATE_BATCH_PATCH);
   if (!batched && (input.desired > 0 || !input.removeNode)) {
-    await agent.ensureNode({ ...ref, nodeSlot: input.slot, underlayCidr: input.underlayCidr, ...(input.underlayIp !== undefined ? { underlayIp: input.underlayIp } : {}) });
+    await agent.ensureNode({
+      ...ref,
+      nodeSlot: input.slot,
+      underlayCidr: input.underlayCidr,
+      ...(input.underlayIp !== undefined ? { underlayIp: input.underlayIp } : {}),
+      ...(input.underlayMtu !== undefined ? { underlayMtu: input.underlayMtu } : {}),
+    });
   }
   phase = input.desired >= vms ? 'creating' : 'deleting';
   while (vms < input.desired) {

@@ -51,6 +51,8 @@ export class VmStage {
           slot,
           plugin: endpointPluginOf(spec),
           underlayCidr: spec.underlay.cidr,
+          underlayMtu: spec.underlay.mtu,
+          ...(spec.mtu !== undefined ? { mtu: spec.mtu } : {}),
           // A node's own address, when the spec gives one, is its underlay address (local mode).
           ...(node.ip !== undefined ? { underlayIp: node.ip } : {}),
           // The none dataplane has no overlay: a thousand-node peer list per child would only

@@ -7,15 +7,19 @@
  * namespace of its own, never the pod's), that a second VPC sharing a CIDR stays apart, and that
  * cleaning from inside each pod removes the recorded bridges, VXLAN devices and routers.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { isRoot, netnsNames, pingFrom, rootSnapshot } from './dataplane-fixture';
 import { vmNetns } from '../../src/dataplane/names';
+import { VXLAN_IPV4_OVERHEAD } from '../../src/model/limits';
 
 const describeRoot = isRoot ? describe : describe.skip;
 jest.setTimeout(180_000);
+
+/** MTU of the test's pod network, bytes. */
+const POD_MTU = 1400;
 
 const ip = (...args: string[]): string => execFileSync('ip', args).toString();
 
@@ -45,7 +49,8 @@ describeRoot('pod mode', () => {
       ip('-n', podnet, 'link', 'set', 'br0', 'up');
       pods.forEach((pod, i) => {
         ip('netns', 'add', pod);
-        ip('link', 'add', 'eth0', 'netns', pod, 'type', 'veth', 'peer', 'name', `p${i}`, 'netns', podnet);
+        // A pod network of 1400 bytes (some CNIs leave room for their own tunnel): VMs must get 1350.
+        ip('link', 'add', 'eth0', 'netns', pod, 'mtu', String(POD_MTU), 'type', 'veth', 'peer', 'name', `p${i}`, 'netns', podnet, 'mtu', String(POD_MTU));
         ip('-n', podnet, 'link', 'set', `p${i}`, 'master', 'br0', 'up');
         ip('-n', pod, 'addr', 'add', `10.99.0.${i + 2}/24`, 'dev', 'eth0');
         ip('-n', pod, 'link', 'set', 'eth0', 'up');
@@ -69,6 +74,17 @@ describeRoot('pod mode', () => {
       expect(pingFrom(vm(0, 0), '10.6.0.12')).toBe(true); // another subnet, across pods
       expect(pingFrom(vm(1, 1), '10.5.0.2')).toBe(true); // and back, routed by pod 1's router
       expect(pingFrom(vm(0, 2), '10.6.0.17')).toBe(true); // w, across pods
+      // Endpoints take the pod device's MTU minus VXLAN's 50 bytes: a full-size don't-fragment
+      // packet crosses pods, a larger one is refused at the sender with the MTU named.
+      const vmMtu = POD_MTU - VXLAN_IPV4_OVERHEAD;
+      for (const [pod, i] of [[0, 0], [1, 1]] as const) {
+        expect((JSON.parse(ip('-n', vm(pod, i), '-j', 'link', 'show', 'dev', 'eth0')) as Array<{ mtu: number }>)[0]!.mtu).toBe(vmMtu);
+      }
+      const df = (from: string, to: string, payload: number) =>
+        spawnSync('nsenter', [`--net=/run/netns/${from}`, '--', 'ping', '-c', '1', '-W', '2', '-M', 'do', '-s', String(payload), to], { encoding: 'utf8' });
+      expect(df(vm(0, 0), '10.6.0.12', vmMtu - 28).status).toBe(0);
+      const big = df(vm(0, 0), '10.5.0.12', 1472);
+      expect({ status: big.status, said: `${big.stdout}${big.stderr}`.includes(`mtu=${vmMtu}`) }).toEqual({ status: 1, said: true });
       expect(pingFrom(vm(0, 0), '10.6.0.17')).toBe(false); // v never reaches w, whose CIDR it shares
       expect(pingFrom(vm(0, 2), '10.5.0.12')).toBe(false); // w has no route to v's s
       expect(pingFrom(vm(1, 2), '10.6.0.12')).toBe(false); // nor reaches t's VM at the address it would have in u

@@ -208,6 +208,10 @@ function kernelStandIn(onIpBatch?: (lines: string[], call: number) => void): { r
         onIpBatch?.(lines, ipLines.length);
         return ok();
       }
+      // The pod's underlay: a default route via eth0, its address and its 1500-byte MTU.
+      if (argv[0] === 'ip' && argv.includes('route')) return ok('[{"dst":"default","gateway":"10.99.0.1","dev":"eth0"}]');
+      if (argv[0] === 'ip' && argv.includes('addr')) return ok('[{"ifname":"eth0","addr_info":[{"local":"10.99.0.2","prefixlen":24}]}]');
+      if (argv[0] === 'ip' && argv.includes('dev')) return ok('[{"ifname":"eth0","mtu":1500}]');
       if (argv[0] === 'ip') return ok('[]'); // `ip -j link show`: no links yet
       if (argv.includes('-c')) return ok('/usr/bin/python3\n'); // where python3 is
       const script = argv.find((a) => a.endsWith('nsconfig.py'));

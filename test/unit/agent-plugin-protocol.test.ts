@@ -54,6 +54,8 @@ describe('exec plugin environment', () => {
       ['MERAK_COMMAND', 'MERAK_NETNS', 'MERAK_NODE', 'MERAK_NODE_NETNS', 'MERAK_PLUGIN_PROTOCOL', 'MERAK_SCENARIO', 'MERAK_VM', 'MERAK_VM_INDEX'].sort(),
     );
     expect(versionEnv(base).MERAK_COMMAND).toBe('VERSION');
+    // The endpoint MTU, once the agent derived it, travels as MERAK_MTU.
+    expect(endpointEnv('EP_ADD', base, { ...ep, mtu: 1450 }).MERAK_MTU).toBe('1450');
   });
 
   test('plugin output: JSON object on exit 0; error object, bare failure, bad output and timeout', () => {

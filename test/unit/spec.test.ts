@@ -52,7 +52,7 @@ describe('parseSpec: valid input', () => {
       plugin: { address: '127.0.0.1:50051', deadlineMs: 10_000, retryWindowMs: 120_000 },
       dataplane: 'reference',
       agentPool: false,
-      underlay: { cidr: DEFAULT_UNDERLAY_CIDR },
+      underlay: { cidr: DEFAULT_UNDERLAY_CIDR, mtu: 1500 },
       vpcs: baseline().vpcs,
       nodes: [
         { name: 'node-1', vms: 1, endpointsPerVm: 1, tests: [] },
@@ -309,7 +309,7 @@ const badCases: BadCase[] = [
   ['unknown plugin field', (s) => (s.plugin.tls = true), 'plugin.tls', true, /not a known field/],
   ['unknown node field', (s) => (s.nodes = [{ name: 'a', cpu: 2 }]), 'nodes[0].cpu', 2, /not a known field/],
   ['unknown tests field', (s) => (s.tests = { kinds: ['icmp'], timeout: 5 }), 'tests.timeout', 5, /not a known field/],
-  ['unknown underlay field', (s) => (s.underlay = { cidr: '100.64.0.0/16', mtu: 1500 }), 'underlay.mtu', 1500, /not a known field/],
+  ['unknown underlay field', (s) => (s.underlay = { cidr: '100.64.0.0/16', gateway: '100.64.0.1' }), 'underlay.gateway', '100.64.0.1', /not a known field/],
   ['bad placement', (s) => (s.placement = 'even'), 'placement', 'even', /one of "uniform", "assign", "skew", "random"/],
   ['bad rate word', (s) => (s.rate = 'fast'), 'rate', 'fast', /one of "sequential", "random"/],
   ['rps 0', (s) => (s.rate = { rps: 0 }), 'rate.rps', 0, /above 0/],

@@ -16,6 +16,7 @@ import { listLinks, listMountedNetns, listNetns, netnsAddLines, netnsPath } from
 import { hostVethPrefix, nodeNetns, parseVmNetns, routerPortPrefix, underlayNodeEnd, vmNetns } from '../../dataplane/names';
 import { ensureNodeNs } from '../../dataplane/node-ns';
 import { DEFAULT_UNDERLAY_CIDR, underlayAddress } from '../../dataplane/underlay';
+import { DEFAULT_UNDERLAY_MTU, endpointMtu } from '../../model/limits';
 import { EndpointPluginError, type Endpoint, type EndpointPlugin, type PluginContext, type VmRef } from '../../endpoint-plugins/types';
 import { phaseOf, type AgentBackend, type AgentDeps, type Counts, type Resume } from './backend';
 import { expandBatch } from './expand';
@@ -51,7 +52,7 @@ export interface KernelBackendDeps {
 }
 
 export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: KernelBackendDeps): AgentBackend {
-  const underlays = new Map<string, { address: string; device: string }>();
+  const underlays = new Map<string, { address: string; device: string; mtu: number }>();
 
   /** The node namespace name in local mode (must exist), undefined in pod mode. */
   async function nodeNs(scenario: string, node: string, tag: string): Promise<string | undefined> {
@@ -68,14 +69,22 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
     return (await listMountedNetns()).has(name) ? name : undefined;
   }
 
-  async function podUnderlay(): Promise<{ address: string; device: string }> {
+  /** MTU of `device` in namespace `ns` (the agent's own when undefined), bytes. */
+  async function deviceMtu(device: string, ns: string | undefined): Promise<number> {
+    const r = await runChecked(deps.runner, ns ? ['ip', '-n', ns, '-j', 'link', 'show', 'dev', device] : ['ip', '-j', 'link', 'show', 'dev', device]);
+    const mtu = (JSON.parse(r.stdout || '[]') as Array<{ mtu?: number }>)[0]?.mtu;
+    if (mtu === undefined) throw new PreconditionError(`underlay device ${device} has no MTU (ip -j link show dev ${device}${ns ? ` in ${ns}` : ''})`);
+    return mtu;
+  }
+
+  async function podUnderlay(): Promise<{ address: string; device: string; mtu: number }> {
     const r = await runChecked(deps.runner, ['ip', '-j', '-4', 'route', 'show', 'default']);
     const dev = (JSON.parse(r.stdout || '[]') as Array<{ dev?: string }>)[0]?.dev;
     if (!dev) throw new PreconditionError(`pod mode: the agent's network namespace has no IPv4 default route (ip route show default); the pod network is the underlay, so the pod needs one`);
     const a = await runChecked(deps.runner, ['ip', '-j', '-4', 'addr', 'show', 'dev', dev]);
     const local = (JSON.parse(a.stdout) as Array<{ addr_info: Array<{ local: string }> }>)[0]?.addr_info[0]?.local;
     if (!local) throw new PreconditionError(`pod mode: device ${dev} of the default route has no IPv4 address (ip addr show dev ${dev}); the pod network is the underlay, so the pod needs one`);
-    return { address: local, device: dev };
+    return { address: local, device: dev, mtu: await deviceMtu(dev, undefined) };
   }
 
   function pluginContext(scenario: string, node: string, tag: string, ns: string | undefined, slot?: number, underlayCidr?: string, underlayIp?: string): PluginContext {
@@ -92,10 +101,12 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
         let u = underlays.get(key);
         if (!u) {
           const meta = await files.readMeta(scenario, node);
-          if (meta) u = meta.underlay;
+          let found: { address: string; device: string; mtu?: number };
+          if (meta) found = meta.underlay;
           else if (deps.mode === 'local' && slot !== undefined) {
-            u = { address: underlayAddress(underlayCidr ?? DEFAULT_UNDERLAY_CIDR, slot, underlayIp).address, device: underlayNodeEnd(tag) };
-          } else u = await podUnderlay();
+            found = { address: underlayAddress(underlayCidr ?? DEFAULT_UNDERLAY_CIDR, slot, underlayIp).address, device: underlayNodeEnd(tag) };
+          } else found = await podUnderlay();
+          u = { ...found, mtu: found.mtu ?? (await deviceMtu(found.device, ns)) };
           underlays.set(key, u);
         }
         return u;
@@ -222,12 +233,13 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
         nodeSlot: req.nodeSlot,
         underlayCidr: req.underlayCidr ?? DEFAULT_UNDERLAY_CIDR,
         ...(req.underlayIp !== undefined ? { underlayIp: req.underlayIp } : {}),
+        ...(req.underlayMtu !== undefined ? { underlayMtu: req.underlayMtu } : {}),
       });
       await files.writeMeta(req.scenario, {
         node: req.node,
         nodeSlot: req.nodeSlot,
         mode: 'local',
-        underlay: { address: r.underlay, device: underlayNodeEnd(tag) },
+        underlay: { address: r.underlay, device: underlayNodeEnd(tag), mtu: req.underlayMtu ?? DEFAULT_UNDERLAY_MTU },
         plugin: p.name,
       });
       return { created: r.created, underlay: r.underlay };
@@ -306,6 +318,9 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
       const tag = await tagOf(b.scenario);
       const ns = await nodeNs(b.scenario, b.node, tag);
       const ctx = pluginContext(b.scenario, b.node, tag, ns, b.nodeSlot, b.underlayCidr, b.underlayIp);
+      // What fits in one underlay frame after the plugin's encapsulation, or the scenario's own:
+      // a VM sending more than that would lose full-size frames between nodes without a word.
+      const mtu = b.mtu ?? (p.createsInterface ? undefined : endpointMtu((await ctx.underlay()).mtu, p.encapOverhead ?? 0));
       const phase = phaseOf(resume);
       let requested = 0;
       let changed = 0;
@@ -322,7 +337,7 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
           // Stage one makes the chunk's veths; stage two configures their VM side and lets the
           // plugin wire the node side. A plugin that makes the interface itself has only stage two.
           first: async (offset, n) => {
-            const eps = [...expandBatch(b, tag, b.from + offset, n)];
+            const eps = [...expandBatch(b, tag, b.from + offset, n)].map((ep) => ({ ...ep, mtu }));
             requested += eps.length;
             if (p.createsInterface || eps.length === 0) {
               if (p.createsInterface) changed += eps.length;
@@ -333,11 +348,12 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
             if (missingVm) throw new PreconditionError(`VM ${missingVm.vmIndex} (${missingVm.vm.name}) of node ${b.node} does not exist; create the VMs (createVms) before their endpoints`);
             const todo = eps.filter((ep) => !have.has(ep.hostIfname));
             const peerNs = ns ? ` netns ${ns}` : '';
+            const mtuOpt = mtu !== undefined ? ` mtu ${mtu}` : '';
             // Both ends are created directly in their target namespaces: nothing is moved, nothing
             // ever appears in the namespace the agent runs in (local mode).
             await runBatch(
               deps.runner,
-              todo.map((ep) => `link add ${ep.ifname} netns ${ep.vm.name} address ${ep.mac} type veth peer name ${ep.hostIfname}${peerNs}`),
+              todo.map((ep) => `link add ${ep.ifname} netns ${ep.vm.name} address ${ep.mac}${mtuOpt} type veth peer name ${ep.hostIfname}${peerNs}${mtuOpt}`),
             );
             for (const ep of todo) have.add(ep.hostIfname);
             changed += todo.length;

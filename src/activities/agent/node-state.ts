@@ -11,7 +11,8 @@ export interface NodeMeta {
   node: string;
   nodeSlot: number;
   mode: 'local' | 'pod';
-  underlay: { address: string; device: string };
+  /** The node's underlay: its address, the device carrying it and that device's MTU (bytes; absent in state written before MTUs were derived). */
+  underlay: { address: string; device: string; mtu?: number };
   plugin: string;
 }
 

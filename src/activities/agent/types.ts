@@ -8,6 +8,7 @@ import { InvalidInputError } from '../../dataplane/errors';
 import { VETH_NAME_MAX_VM_INDEX as MAX_VM_INDEX, MAX_VNI } from '../../dataplane/names';
 import { NODE_RE, OBJECT_ID_RE, SCENARIO_RE } from '../../model/names';
 import { MAX_ENDPOINTS_PER_VM } from '../../model/mac';
+import { MAX_MTU, MIN_ENDPOINT_MTU, MIN_UNDERLAY_MTU } from '../../model/limits';
 import { PLUGIN_NAME_RE } from '../../endpoint-plugins/exec-plugin';
 
 /** Largest batch one activity call takes; larger counts are split by the workflow. */
@@ -18,6 +19,7 @@ const node = z.string().regex(NODE_RE, `must match ${NODE_RE}`);
 const plugin = z.string().regex(PLUGIN_NAME_RE, `must match ${PLUGIN_NAME_RE} (a plugin name, never a path)`).optional();
 const index = z.number().int().min(0).max(MAX_VM_INDEX);
 const ipv4 = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}$/, 'must be a dotted IPv4 address');
+const underlayMtu = z.number().int().min(MIN_UNDERLAY_MTU).max(MAX_MTU);
 const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'must be an IPv4 CIDR a.b.c.d/len');
 
 export const NodeRequestSchema = z.object({
@@ -30,6 +32,8 @@ export const NodeRequestSchema = z.object({
   underlayCidr: cidr.optional(),
   /** The node's underlay address when the scenario gives one (else the slot's); in pod mode it must be the pod's. */
   underlayIp: ipv4.optional(),
+  /** MTU of the node's underlay link in local mode, bytes (the spec's underlay.mtu). Default 1500; pod mode: the pod's device's. */
+  underlayMtu: underlayMtu.optional(),
 });
 export type NodeRequest = z.infer<typeof NodeRequestSchema>;
 
@@ -85,6 +89,10 @@ export const EndpointBatchSchema = z.object({
   underlayCidr: cidr.optional(),
   /** The node's underlay address when the scenario gives one (else the slot's). */
   underlayIp: ipv4.optional(),
+  /** As NodeRequest's (used when this batch ensures the node). */
+  underlayMtu: underlayMtu.optional(),
+  /** MTU of the endpoints, bytes; default: the underlay device's MTU minus the plugin's encapsulation (model/limits.ts endpointMtu). */
+  mtu: z.number().int().min(MIN_ENDPOINT_MTU).max(MAX_MTU).optional(),
   /**
    * Every subnet of the VPCs the segments belong to, also those with no endpoint on this node:
    * the reference plugin's VPC router on the node needs a port in each of them. Default: only the

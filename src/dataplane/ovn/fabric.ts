@@ -21,7 +21,7 @@ import { listLinks, listMountedNetns } from '../netns';
 import { fabricNetns, underlayBridge } from '../names';
 import { cidrsOverlap, parseCidr, cidrFrom, parseIpv4, prefixMask, formatIpv4 } from '../../model/ipv4';
 import { centralFabricAddress } from '../../model/ovn';
-import { UNDERLAY_MTU } from '../node-ns';
+import { MAX_MTU } from '../../model/limits';
 import { centralFabricSide, fabricCentralSide } from './paths';
 
 export class CentralFabricError extends Error {
@@ -76,7 +76,7 @@ async function join(runner: CommandRunner, o: { centralNetns: string; tag: strin
   const have = new Set((await listLinks(runner, o.centralNetns)).map((l) => l.ifname));
   if (!have.has(side)) {
     const r = await runner.run([
-      'ip', 'link', 'add', side, 'netns', o.centralNetns, 'mtu', String(UNDERLAY_MTU), 'type', 'veth', 'peer', 'name', fabricCentralSide(o.tag), 'netns', fabric, 'mtu', String(UNDERLAY_MTU),
+      'ip', 'link', 'add', side, 'netns', o.centralNetns, 'mtu', String(MAX_MTU), 'type', 'veth', 'peer', 'name', fabricCentralSide(o.tag), 'netns', fabric, 'mtu', String(MAX_MTU),
     ]);
     // Another process of the same scenario may have made it meanwhile: fine if it is there now.
     if (r.code !== 0 && !new Set((await listLinks(runner, o.centralNetns)).map((l) => l.ifname)).has(side)) {
