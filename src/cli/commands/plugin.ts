@@ -2,16 +2,22 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import Table from 'cli-table3';
 import { createNetworkPluginClient } from '../../plugin/client';
 import { classifyPluginError, PluginCallError, Status } from '../../plugin/errors';
+import { DEFAULT_PROVISION_TIMEOUT_MS, startMizarPlugin } from '../../plugin/mizar/server';
 import { startReferencePlugin } from '../../plugin/reference/server';
 import type { GetStateResponse__Output } from '../../plugin/types';
 
 // `merak plugin serve`: run the reference network plugin; `merak plugin state`: show what a plugin holds.
 
 interface ServeFlags {
-  plugin: 'reference';
+  /** Old name of --provider, still accepted. */
+  plugin?: 'reference' | 'mizar';
+  provider?: 'reference' | 'mizar';
   host: string;
   port: number;
   stateFile?: string;
+  kubeconfig?: string;
+  namespace: string;
+  provisionTimeout: number;
 }
 
 interface StateFlags {
@@ -28,7 +34,7 @@ function port(raw: string): number {
 }
 
 function millis(raw: string): number {
-  if (!/^[1-9]\d*$/.test(raw)) throw new InvalidArgumentError(`--timeout must be a whole number of milliseconds above 0, got ${JSON.stringify(raw)}`);
+  if (!/^[1-9]\d*$/.test(raw)) throw new InvalidArgumentError(`must be a whole number of milliseconds above 0, got ${JSON.stringify(raw)}`);
   return Number(raw);
 }
 
@@ -46,8 +52,17 @@ const log = (line: string): void => {
 };
 
 async function serve(flags: ServeFlags): Promise<void> {
-  const running = await startReferencePlugin({ host: flags.host, port: flags.port, stateFile: flags.stateFile, log });
-  log(`${flags.plugin} network plugin listening on ${running.address}${flags.stateFile ? `, state file ${flags.stateFile}` : ' (state in memory only)'}`);
+  const provider = flags.provider ?? flags.plugin ?? 'reference';
+  let running: { address: string; close(): Promise<void> };
+  if (provider === 'mizar') {
+    if (flags.stateFile !== undefined) throw new InvalidArgumentError('--state-file is for the reference plugin only: the mizar plugin keeps its state in Mizar\'s custom resources');
+    const mizar = await startMizarPlugin({ host: flags.host, port: flags.port, kubeconfig: flags.kubeconfig, namespace: flags.namespace, provisionTimeoutMs: flags.provisionTimeout, log });
+    log(`mizar network plugin listening on ${mizar.address}, Mizar's resources in namespace ${mizar.namespace}, provisioning bound ${flags.provisionTimeout} ms`);
+    running = mizar;
+  } else {
+    running = await startReferencePlugin({ host: flags.host, port: flags.port, stateFile: flags.stateFile, log });
+    log(`${provider} network plugin listening on ${running.address}${flags.stateFile ? `, state file ${flags.stateFile}` : ' (state in memory only)'}`);
+  }
   let stop: (signal: NodeJS.Signals) => void = () => undefined;
   await new Promise<void>((resolve) => {
     let stopping = false;
@@ -125,10 +140,14 @@ export function register(program: Command): void {
   plugin
     .command('serve')
     .description('run a network plugin gRPC server in the foreground (logs to stderr; SIGINT/SIGTERM stop it cleanly)')
-    .addOption(new Option('--plugin <name>', 'which plugin').choices(['reference']).default('reference'))
+    .addOption(new Option('--provider <name>', 'which provider: reference (in memory) or mizar (Mizar\'s custom resources; docs/providers/mizar.md)').choices(['reference', 'mizar']))
+    .addOption(new Option('--plugin <name>', 'old name of --provider').choices(['reference', 'mizar']).hideHelp())
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'TCP port (0 = any free port, printed on stderr)', port, 50051)
-    .option('--state-file <path>', 'JSON file keeping the state across restarts (default: memory only)')
+    .option('--state-file <path>', 'reference: JSON file keeping the state across restarts (default: memory only)')
+    .option('--kubeconfig <path>', 'mizar: kubeconfig of the cluster running Mizar (default: KUBECONFIG, ~/.kube/config, or in-cluster)')
+    .option('--namespace <name>', 'mizar: namespace of Mizar\'s resources (its operator works in default)', 'default')
+    .option('--provision-timeout <ms>', 'mizar: longest wait for Mizar\'s operator to provision or delete one resource, then UNAVAILABLE (keep it below the scenario\'s plugin.deadlineMs)', millis, DEFAULT_PROVISION_TIMEOUT_MS)
     .action(serve);
 
   plugin
