@@ -10,6 +10,7 @@ import { register as registerUp } from './up';
 import { register as registerOps } from './ops';
 import { register as registerValidate } from './validate';
 import { register as registerVersion } from './version';
+import { register as registerMizar } from './mizar';
 
 /**
  * Every sub-command lives in its own file and exports `register(program)`.
@@ -28,4 +29,5 @@ export function registerCommands(program: Command): void {
   registerOps(program);
   registerValidate(program);
   registerVersion(program);
+  registerMizar(program);
 }
