@@ -4,8 +4,9 @@
 # A Debian root filesystem made by mmdebstrap from the host's apt sources with
 # image/runtime-packages.txt, plus Node.js and npm from the npm registry (pinned and checked in
 # image/base.env), imported into this checkout's podman storage (scripts/podman.sh). The root
-# filesystem is cached in .tools/image/ and remade only when its inputs change (this script,
-# image/base.env, image/runtime-packages.txt): their hash names both the file and the image.
+# filesystem is cached per machine, in ${MERAK_CACHE_DIR:-~/.cache/merak}/image/ (so a fresh clone,
+# as CI makes, reuses it), and remade only when its inputs change (this script, image/base.env,
+# image/runtime-packages.txt): their hash names both the file and the image.
 # Needs root, podman, mmdebstrap, npm, openssl (CI: .ci/apt-packages.txt).
 set -euo pipefail
 
@@ -27,7 +28,7 @@ source image/base.env
 mapfile -t packages < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' image/runtime-packages.txt | grep -v '^$')
 base_hash="$(cat scripts/build-base.sh image/base.env image/runtime-packages.txt | sha256sum | cut -c1-16)"
 base_image="localhost/merak-base:$base_hash"
-cache_dir="$repo_root/.tools/image"
+cache_dir="${MERAK_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/merak}/image"
 base_tar="$cache_dir/base-$base_hash.tar"
 mkdir -p "$cache_dir"
 

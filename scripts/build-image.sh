@@ -2,7 +2,7 @@
 # Builds Merak's image with no container registry and no Docker engine (docs/kubernetes.md):
 #   bash scripts/build-image.sh [TAG]          (default localhost/merak:latest)
 # 1. The base: scripts/build-base.sh (Debian by mmdebstrap + Node.js from the npm registry,
-#    cached in .tools/image/ and remade only when its inputs change).
+#    cached per machine in ${MERAK_CACHE_DIR:-~/.cache/merak}/image/ and remade only when its inputs change).
 # 2. The repository's Dockerfile built FROM that base with podman (--pull=never: nothing is
 #    pulled), on the host network, with the host's CA bundle and npm cache mounted for `npm ci`,
 #    into this checkout's podman storage (scripts/podman.sh).
