@@ -16,6 +16,11 @@
  * activity starts (socket helpers, iperf3 servers) is ended before it returns, even on failure
  * or cancellation.
  *
+ * Timing (src/model/checks.ts): a check's own timeout counts only the network's time and is the
+ * only time that can give a verdict; starting the helpers and waiting for their reports have
+ * their own, far longer, supervision times, and running out of one is `not tested` with the
+ * reason. The socket helpers start once per call (per node), together, before the first check.
+ *
  * Destinations must be on this host: true in the local emulated cloud, where every node is a
  * namespace of one machine. Pairs whose destination namespace is elsewhere fail with a message.
  */
@@ -31,8 +36,8 @@ import { parsePayload } from '../agent/types';
 import { beat } from '../agent/heartbeat';
 import { forEachBounded } from '../../model/concurrency';
 import type { TestResult } from '../../model/status';
-import type { TestKind } from '../../model/spec';
-import { endpointLabel, type TestPair } from '../../model/pairs';
+import type { TestPair } from '../../model/pairs';
+import { helperDeadlineS, judge } from '../../model/checks';
 import { IperfChecker, IPERF_SECONDS, type IperfPorts } from './iperf';
 import type { ProcessWatcher } from './line-process';
 import type { CheckOutcome } from './outcome';
@@ -51,7 +56,12 @@ export interface TestingDeps {
   iperfPorts?: IperfPorts;
   /** Told about every process started (tests use it to check none is left). Default: none. */
   watcher?: ProcessWatcher;
+  /** Time a helper (socket helper, iperf3 server) gets to start, ms. Default HELPER_START_MS (60 s). */
+  helperStartMs?: number;
 }
+
+/** Heartbeat period while the activity runs, ms: a start or a check may take longer than the heartbeat timeout between two checks. */
+const HEARTBEAT_EVERY_MS = 10_000;
 
 /** The scenario has no tag in the state directory: it was never built on this host. A precondition, not retried. */
 export class ScenarioNotBuiltError extends PreconditionError {
@@ -59,24 +69,6 @@ export class ScenarioNotBuiltError extends PreconditionError {
   constructor(readonly scenario: string, readonly stateDir: string) {
     super(`scenario ${scenario} has no tag in ${stateDir}: build it on this host first (or set MERAK_STATE_DIR to the directory the agent uses)`);
   }
-}
-
-function judge(kind: TestKind, pair: TestPair, o: CheckOutcome): TestResult {
-  const r: TestResult = {
-    kind,
-    source: endpointLabel(pair.source),
-    destination: endpointLabel(pair.destination),
-    negative: pair.negative,
-    pass: o.inconclusive ? false : o.reached !== pair.negative,
-  };
-  if (o.reached && o.latencyMs !== undefined && Number.isFinite(o.latencyMs)) r.latencyMs = Math.round(o.latencyMs * 1000) / 1000;
-  if (o.reached && o.throughputBps !== undefined) r.throughputBps = Math.round(o.throughputBps);
-  if (!r.pass) {
-    if (o.inconclusive) r.error = `not tested: ${o.detail ?? 'unknown reason'}`;
-    else if (pair.negative) r.error = 'reached a VM of another VPC: isolation is broken';
-    else r.error = o.detail ?? 'no reply';
-  }
-  return r;
 }
 
 export function createTestingActivities(deps: TestingDeps = {}) {
@@ -103,6 +95,8 @@ export function createTestingActivities(deps: TestingDeps = {}) {
    * is a result (pass: false), not an error.
    * @throws InvalidInputError (final) when the payload breaks a rule, or a pair's source is not on `node`.
    * @throws ScenarioNotBuiltError (final) when the scenario was never built on this host.
+   * @throws HelperStartError (retried) when a socket helper did not start within its start time.
+   * @throws HelperTimeoutError (retried) when the helper did not answer an address check within its supervision time.
    * @throws CommandFailedError (retried) when a helper process cannot start or dies.
    */
   async function runTests(input: RunTestsInput): Promise<TestResult[]> {
@@ -121,12 +115,23 @@ export function createTestingActivities(deps: TestingDeps = {}) {
 
     const nsOf = (e: TestPair['source']) => vmNetns(tag, e.node, e.vmIndex);
     // Upper bound of the whole call, so the helpers end on their own if this process dies.
-    const perCheck = timeoutMs + IPERF_SECONDS * 1000 + 5000;
-    const deadlineS = Math.min(86_400, Math.ceil((pairs.length * (kinds.length + 1) * perCheck) / 1000 / concurrency) + 60);
-    const sockets = new SocketHelpers({ python: await pythonBinary(runner), deadlineS, workers: concurrency, watcher: deps.watcher });
-    const iperf = new IperfChecker(runner, iperfPorts, deps.watcher);
+    const deadlineS = helperDeadlineS({ pairs: pairs.length, kinds: kinds.length, concurrency, timeoutMs, extraPerCheckMs: IPERF_SECONDS * 1000 });
+    const sockets = new SocketHelpers({ python: await pythonBinary(runner), deadlineS, workers: concurrency, watcher: deps.watcher, startTimeoutMs: deps.helperStartMs });
+    const iperf = new IperfChecker(runner, iperfPorts, deps.watcher, deps.helperStartMs);
     let done = 0;
+    // Keeps the heartbeat going through a slow helper start or check; cancellation is acted on
+    // by the beat after each check (so no check is left running unobserved).
+    const ticker = setInterval(() => {
+      try {
+        beat(done);
+      } catch {
+        // cancelled: the next check's beat throws
+      }
+    }, HEARTBEAT_EVERY_MS);
     try {
+      // 0. The socket helpers, once for the whole call, both at once; a helper that cannot start fails the call (retried).
+      await sockets.start(kinds.includes('tcp') || kinds.includes('udp'));
+
       // 1. Both ends of every pair must be this scenario's VMs, on this host, holding the address.
       const mounted = await listMountedNetns();
       const ends = new Map<string, Promise<string | undefined>>();
@@ -136,7 +141,7 @@ export function createTestingActivities(deps: TestingDeps = {}) {
         let p = ends.get(key);
         if (!p) {
           p = mounted.has(ns)
-            ? sockets.owns(netnsPath(ns), e.ip, timeoutMs + 2000).then((err) => (err ? `${role} address ${e.ip} is not configured in VM namespace ${ns} (${err})` : undefined))
+            ? sockets.owns(netnsPath(ns), e.ip).then((err) => (err ? `${role} address ${e.ip} is not configured in VM namespace ${ns} (${err})` : undefined))
             : Promise.resolve(`${role} VM namespace ${ns} does not exist on this host`);
           ends.set(key, p);
         }
@@ -166,6 +171,7 @@ export function createTestingActivities(deps: TestingDeps = {}) {
         });
       }
     } finally {
+      clearInterval(ticker);
       await sockets.close();
     }
     return results;

@@ -2,17 +2,20 @@
  * The throughput check: a one-off iperf3 server (`-s -1`) bound to the destination VM's address
  * inside its namespace, and a one-second iperf3 client in the source VM's namespace whose JSON
  * report gives the rate. The server is always stopped before the check returns.
+ *
+ * Only iperf3's own `--connect-timeout` (the check's timeout, counted by the client from its
+ * start) can give a verdict; the server's start and the client's whole run have supervision
+ * times (src/model/checks.ts) after which the check is `not tested`.
  */
 import type { ChildProcess } from 'node:child_process';
 import type { CommandRunner } from '../../dataplane/command';
-import { spawnWatched, stopChild, type ProcessWatcher } from './line-process';
+import { HELPER_START_MS, supervisionMs } from '../../model/checks';
+import { afterPendingInput, spawnWatched, stopChild, type ProcessWatcher } from './line-process';
 import type { CheckOutcome } from './outcome';
 import { iperfPortBusy, parseIperf3Json } from './parse';
 
 /** Seconds the iperf3 client sends for. */
 export const IPERF_SECONDS = 1;
-/** How long the server gets to say it is listening. */
-const SERVER_START_MS = 5000;
 /** Ports tried when one is taken (another node's check on the same VM may hold it). */
 const PORT_ATTEMPTS = 5;
 
@@ -25,7 +28,7 @@ export interface IperfPorts {
 
 type ServerStart = { state: 'ready' } | { state: 'busy' } | { state: 'failed'; detail: string };
 
-function waitListening(child: ChildProcess): Promise<ServerStart> {
+function waitListening(child: ChildProcess, startMs: number): Promise<ServerStart> {
   return new Promise((resolve) => {
     let out = '';
     const onData = (b: Buffer) => {
@@ -33,8 +36,12 @@ function waitListening(child: ChildProcess): Promise<ServerStart> {
       if (out.includes('Server listening on')) finish({ state: 'ready' });
     };
     const onClose = () => finish(iperfPortBusy(out) ? { state: 'busy' } : { state: 'failed', detail: out.trim().slice(0, 300) || 'iperf3 server exited at once' });
-    const timer = setTimeout(() => finish({ state: 'failed', detail: `iperf3 server did not listen within ${SERVER_START_MS} ms` }), SERVER_START_MS);
+    let settled = false;
+    // Decided after the output already in the pipe is read: a busy agent must not miss a "listening" that came in time.
+    const timer = afterPendingInput(startMs, () => finish({ state: 'failed', detail: `iperf3 server did not listen within ${startMs} ms (the machine did not run it in that time)` }));
     function finish(s: ServerStart): void {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       child.stdout?.off('data', onData);
       child.stderr?.off('data', onData);
@@ -58,6 +65,8 @@ export class IperfChecker {
     private readonly runner: CommandRunner,
     private readonly ports: IperfPorts,
     private readonly watcher?: ProcessWatcher,
+    /** Time a server gets to say it is listening, ms. Default HELPER_START_MS. */
+    private readonly startMs = HELPER_START_MS,
   ) {}
 
   private port(): number {
@@ -69,14 +78,17 @@ export class IperfChecker {
       const port = String(this.port());
       const server = spawnWatched(['ip', 'netns', 'exec', dstNs, 'iperf3', '-s', '-1', '-B', ip, '-p', port, '--forceflush'], this.watcher);
       try {
-        const start = await waitListening(server);
+        const start = await waitListening(server, this.startMs);
         if (start.state === 'busy') continue;
         if (start.state === 'failed') return { reached: false, inconclusive: true, detail: `iperf3 server on ${ip}: ${start.detail}` };
         const client = ['ip', 'netns', 'exec', srcNs, 'iperf3', '-c', ip, '-p', port, '-t', String(IPERF_SECONDS), '-J', '--connect-timeout', String(timeoutMs)];
-        const r = await this.runner.run(client, { timeoutMs: IPERF_SECONDS * 1000 + timeoutMs + 3000 });
+        const limitMs = supervisionMs(IPERF_SECONDS * 1000 + timeoutMs);
+        const r = await this.runner.run(client, { timeoutMs: limitMs });
         const parsed = parseIperf3Json(r.stdout);
         if (parsed.ok) return { reached: true, throughputBps: parsed.bitsPerSecond };
-        return { reached: false, detail: r.signal ? `iperf3 client killed after ${IPERF_SECONDS * 1000 + timeoutMs + 3000} ms` : parsed.error };
+        // Killed by the supervision time: the client never finished, so nothing was measured either way.
+        if (r.signal) return { reached: false, inconclusive: true, detail: `iperf3 client killed by ${r.signal} after ${limitMs} ms, although its connect timeout is ${timeoutMs} ms: the machine did not run it in time` };
+        return { reached: false, detail: parsed.error };
       } finally {
         await stopChild(server, 2000);
       }

@@ -3,9 +3,14 @@
  * one prober process per activity call, each serving every VM namespace it is asked about, so a
  * check costs a few packets, not a process start. The helper also proves that an address really
  * belongs to a VM namespace (`owns`) before any traffic is sent to or from it.
+ *
+ * Both helpers are started together before the first check (start()), each with the generous
+ * start time of src/model/checks.ts; a check's own timeout is counted inside the helper, from
+ * the moment it sends, and the agent waits for its report the supervision time on top.
  */
 import { checkHelperHello, helperArgv, helperScript } from '../../install/helpers';
-import { LineProcess, type ProcessWatcher } from './line-process';
+import { supervisionMs } from '../../model/checks';
+import { HelperTimeoutError, LineProcess, type ProcessWatcher } from './line-process';
 import type { CheckOutcome } from './outcome';
 
 /** Bytes echoed by one TCP or UDP check. */
@@ -18,6 +23,17 @@ export interface SocketHelperOptions {
   /** Checks the prober runs at once. */
   workers: number;
   watcher?: ProcessWatcher;
+  /** Time each helper gets to start, ms. Default HELPER_START_MS (src/model/checks.ts). */
+  startTimeoutMs?: number;
+}
+
+/** Why a helper request gave no result, as the `not tested` reason of a check. */
+function notTested(e: unknown, checkTimeoutMs: number): CheckOutcome {
+  const detail =
+    e instanceof HelperTimeoutError
+      ? `${e.message}, although the check itself is bounded by ${checkTimeoutMs} ms: the machine did not run the helper in time`
+      : (e as Error).message;
+  return { reached: false, inconclusive: true, detail };
 }
 
 export class SocketHelpers {
@@ -31,28 +47,43 @@ export class SocketHelpers {
   constructor(private readonly o: SocketHelperOptions) {}
 
   private probeProcess(): LineProcess {
-    this.prober ??= new LineProcess(helperArgv(this.o.python, 'sockprobe', ['probe', String(this.o.deadlineS), String(this.o.workers)]), this.o.watcher, this.hello);
+    this.prober ??= new LineProcess(helperArgv(this.o.python, 'sockprobe', ['probe', String(this.o.deadlineS), String(this.o.workers)]), this.o.watcher, this.hello, this.o.startTimeoutMs);
     return this.prober;
   }
 
   private serverProcess(): LineProcess {
-    this.server ??= new LineProcess(helperArgv(this.o.python, 'sockprobe', ['serve', String(this.o.deadlineS)]), this.o.watcher, this.hello);
+    this.server ??= new LineProcess(helperArgv(this.o.python, 'sockprobe', ['serve', String(this.o.deadlineS)]), this.o.watcher, this.hello, this.o.startTimeoutMs);
     return this.server;
   }
 
-  /** Undefined when `ip` is configured inside namespace file `nsPath`, else the reason it is not. */
-  async owns(nsPath: string, ip: string, timeoutMs: number): Promise<string | undefined> {
-    const r = await this.probeProcess().request({ op: 'owns', ns: nsPath, ip }, timeoutMs);
+  /**
+   * Starts the prober and, when `echo`, the echo server, both at once, and waits until both have
+   * announced themselves.
+   * @throws HelperStartError when one did not start within its start time.
+   * @throws HelperProtocolError when one is from another Merak version; CommandFailedError when one could not run.
+   */
+  async start(echo: boolean): Promise<void> {
+    const helpers = echo ? [this.probeProcess(), this.serverProcess()] : [this.probeProcess()];
+    await Promise.all(helpers.map((h) => h.ready()));
+  }
+
+  /**
+   * Undefined when `ip` is configured inside namespace file `nsPath`, else the reason it is not.
+   * No network wait: the helper binds a socket, so only the supervision time applies.
+   * @throws HelperTimeoutError when the helper did not answer within the supervision time.
+   */
+  async owns(nsPath: string, ip: string): Promise<string | undefined> {
+    const r = await this.probeProcess().request({ op: 'owns', ns: nsPath, ip }, supervisionMs(0));
     return r.ok === true ? undefined : String(r.error);
   }
 
-  /** The echo ports serving `ip` in `nsPath`, started on first use. */
-  private echoPorts(nsPath: string, ip: string, timeoutMs: number): Promise<{ tcp: number; udp: number }> {
+  /** The echo ports serving `ip` in `nsPath`, opened on first use (no network wait: supervision time only). */
+  private echoPorts(nsPath: string, ip: string): Promise<{ tcp: number; udp: number }> {
     const key = `${nsPath} ${ip}`;
     let p = this.ports.get(key);
     if (!p) {
       p = this.serverProcess()
-        .request({ ns: nsPath, ip }, timeoutMs)
+        .request({ ns: nsPath, ip }, supervisionMs(0))
         .then((r) => {
           if (r.ok !== true) throw new Error(`echo server on ${ip} did not start: ${String(r.error)}`);
           return { tcp: Number(r.tcp), udp: Number(r.udp) };
@@ -66,16 +97,17 @@ export class SocketHelpers {
   async check(kind: 'tcp' | 'udp', srcNsPath: string, dstNsPath: string, ip: string, timeoutMs: number): Promise<CheckOutcome> {
     let ports: { tcp: number; udp: number };
     try {
-      ports = await this.echoPorts(dstNsPath, ip, timeoutMs);
+      ports = await this.echoPorts(dstNsPath, ip);
     } catch (e) {
-      return { reached: false, inconclusive: true, detail: (e as Error).message };
+      return notTested(e, timeoutMs);
     }
     let r: Record<string, unknown>;
     try {
-      // The helper bounds the check by timeoutMs; the extra second covers its own scheduling.
-      r = await this.probeProcess().request({ op: kind, ns: srcNsPath, ip, port: ports[kind], bytes: ECHO_PAYLOAD_BYTES, timeoutMs }, timeoutMs + 1000);
+      // The helper bounds the network wait by timeoutMs, counted from its send; the agent waits
+      // the supervision time on top, so a helper not scheduled for a while is never a verdict.
+      r = await this.probeProcess().request({ op: kind, ns: srcNsPath, ip, port: ports[kind], bytes: ECHO_PAYLOAD_BYTES, timeoutMs }, supervisionMs(timeoutMs));
     } catch (e) {
-      return { reached: false, inconclusive: true, detail: (e as Error).message };
+      return notTested(e, timeoutMs);
     }
     if (r.ok === true) return { reached: true, latencyMs: Number(r.rttMs) };
     return { reached: false, detail: String(r.error) };
