@@ -5,6 +5,9 @@
  * helper that really stays silent times out. ping and iperf3 killed by their supervision time
  * give `not tested`, never a verdict (stand-in runner that reports the kill as spawnRunner does).
  */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { HELPER_START_MS, helperDeadlineS, judge, MAX_HELPER_DEADLINE_S, SUPERVISION_MARGIN_MS, supervisionMs, type CheckOutcome } from '../../src/model/checks';
 import type { TestPair } from '../../src/model/pairs';
 import { TEST_KINDS } from '../../src/model/spec';
@@ -17,12 +20,28 @@ const A = { node: 'n1', vmIndex: 0, ip: '10.0.0.2' };
 const B = { node: 'n2', vmIndex: 3, ip: '10.0.0.5' };
 const pair = (negative: boolean): TestPair => ({ source: A, destination: B, negative });
 
-/** Keeps this thread busy for `ms`, as a descheduled or busy agent would be: no timer, no I/O runs meanwhile. */
-function stall(ms: number): void {
+/**
+ * Keeps this thread busy for `ms` and until `marker` exists (the child made it after writing its
+ * reply, so the reply is in the pipe however slowly the machine ran the child), as a descheduled
+ * or busy agent would be: no timer, no I/O runs meanwhile.
+ */
+function stall(ms: number, marker?: string): void {
   const end = Date.now() + ms;
-  while (Date.now() < end) {
-    // busy
+  const limit = Date.now() + 20_000;
+  while (Date.now() < end || (marker !== undefined && !existsSync(marker))) {
+    if (Date.now() > limit) throw new Error(`the child did not answer within 20 s (no ${marker})`);
   }
+}
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'merak-checks-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A child that echoes each request line as its reply after `delayS`, then creates file `marker`. */
+function echoChild(marker: string, delayS = 0): string[] {
+  return ['sh', '-c', `while read l; do sleep ${delayS}; echo "$l"; : > "$0"; done`, marker];
 }
 
 function alive(pid: number | undefined): boolean {
@@ -99,13 +118,14 @@ describe('timing rules', () => {
 describe('afterPendingInput', () => {
   it('runs after the input that arrived during a stall, where a plain timer runs before it', async () => {
     const order: string[] = [];
-    const child = new LineProcess(['sh', '-c', 'while read l; do echo "$l"; done']);
+    const marker = join(dir, 'a');
+    const child = new LineProcess(echoChild(marker));
     try {
       await child.ready();
       const got = child.request({ x: 1 }, 60_000).then(() => order.push('reply'));
       setTimeout(() => order.push('plain timer'), 300);
       afterPendingInput(300, () => order.push('afterPendingInput'));
-      setImmediate(() => stall(800)); // the reply comes in while this thread is busy
+      setImmediate(() => stall(800, marker)); // the reply comes in while this thread is busy
       await got;
       await new Promise((r) => setTimeout(r, 50));
       expect(order).toEqual(['plain timer', 'reply', 'afterPendingInput']);
@@ -130,12 +150,13 @@ describe('LineProcess timing', () => {
   });
 
   it('takes a reply that arrived while the agent was not running, even when the stall outlasted the timeout', async () => {
-    const p = new LineProcess(['sh', '-c', 'while read l; do sleep 0.1; echo "$l"; done']);
+    const marker = join(dir, 'b');
+    const p = new LineProcess(echoChild(marker, 0.1));
     try {
       await p.ready();
       const reply = p.request({ op: 'y' }, 500);
       // The reply comes 0.1 s after the send; this thread is busy for 1 s (a CPU-starved agent).
-      setImmediate(() => stall(1000));
+      setImmediate(() => stall(1000, marker));
       await expect(reply).resolves.toEqual({ op: 'y', id: 1 });
     } finally {
       await p.close();
