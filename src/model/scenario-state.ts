@@ -17,8 +17,9 @@ import { formatIpv4, parseCidr } from './ipv4';
 import { nodeMac } from './mac';
 import { pairOptionsFromSpec, selectPairs, type PairSelection } from './pairs';
 import { addressInVpc, chooseBlockSize, endpointAddress, nodeUnderlayIp, placeVms, planSubnets, reserveAddresses, type AddressBook, type PlanSubnet, type RangeList } from './plan';
+import { agentQueueOf } from './queues';
 import { MAX_VMS_PER_NODE, parseSpec, type NodeSpec, type ScenarioInput, type ScenarioSpec, type SubnetSpec, type TestKind, type VpcSpec } from './spec';
-import type { BuiltObject, ScaleRequest, ScaleResult, ScenarioPhase, ScenarioStatus, TestRequest, TestResult } from './status';
+import type { ApplyResult, BuiltObject, ScaleRequest, ScaleResult, ScenarioPhase, ScenarioStatus, TestRequest, TestResult } from './status';
 
 /**
  * What a run hands to the next one when it continues as new: counts and ranges only, never
@@ -75,6 +76,24 @@ export interface ApplyPlan {
   diff: SpecDiff;
 }
 
+/** An `apply` (signal or update) waiting for the main loop: its spec and its number in this run. */
+export interface ApplyRequest {
+  input: ScenarioInput;
+  seq: number;
+}
+
+/** How an `apply` ended: its result, or why it was refused or failed. */
+export interface ApplyOutcome {
+  result?: ApplyResult;
+  error?: string;
+}
+
+/** An empty address book for a spec's subnet layout, its block size chosen for the spec's largest node. */
+function freshBook(spec: ScenarioSpec, subnetCount: number): AddressBook {
+  const maxVms = Math.max(0, ...spec.nodes.map((n) => n.vms));
+  return { blockSize: chooseBlockSize(maxVms, subnetCount), next: new Array<number>(subnetCount).fill(0), nodes: {} };
+}
+
 export class ScenarioState {
   /** The validated spec the scenario runs now; `apply` replaces it ({@link adopt}). */
   spec: ScenarioSpec;
@@ -102,8 +121,20 @@ export class ScenarioState {
   /** Test kinds asked for and not run yet; null when none. */
   testsPending: TestKind[] | null;
   teardownRequested = false;
-  /** The last spec sent by `apply` and not reconciled yet. */
-  pendingApply: ScenarioInput | undefined;
+  /** The last spec sent by `apply` and not taken by the main loop yet (a later one replaces it). */
+  pendingApply: ApplyRequest | undefined;
+  /** Applies numbered so far in this run. */
+  private applySeq = 0;
+  /** How each apply of this run ended, by number (a few small records per run: continue-as-new drops them). */
+  private readonly applyOutcomes = new Map<number, ApplyOutcome>();
+  /** Apply number → the later apply that replaced it before the main loop took it. */
+  private readonly supersededBy = new Map<number, number>();
+  /** Nodes whose child workflow runs now (not carried: a run continues as new only at rest). */
+  readonly running = new Set<string>();
+  /** Running node → its agent queue, when the last poller check found no worker polling it. */
+  noPoller: Record<string, string> = {};
+  /** When the poller check last ran (ISO 8601, workflow time). */
+  pollersCheckedAt: string | undefined;
   /** VMs created or deleted by the reconcile in progress, out of how many. */
   readonly progress = { done: 0, total: 0, unit: 'VMs' };
 
@@ -165,12 +196,16 @@ export class ScenarioState {
           vms: have,
           endpoints: have * n.endpointsPerVm,
           phase: !registered.has(n.name) ? 'pending' : have === want ? 'ready' : 'reconciling',
+          // Only on the few nodes they concern, so the status of 10,000 nodes stays small.
+          ...(this.running.has(n.name) ? { running: true as const } : {}),
+          ...(this.noPoller[n.name] !== undefined ? { noPoller: this.noPoller[n.name] } : {}),
         };
       }),
       progress: { ...this.progress },
       error: this.failure,
       cleanupErrors: [...this.cleanupErrors],
       generation: this.generation,
+      ...(this.pollersCheckedAt !== undefined ? { pollersCheckedAt: this.pollersCheckedAt } : {}),
     };
   }
 
@@ -294,7 +329,42 @@ export class ScenarioState {
     if (want > 0) this.book = reserveAddresses(this.book, this.subnets(), node.name, slot, want, node.endpointsPerVm);
     const have = this.vms[node.name] ?? 0;
     this.vms[node.name] = have;
+    this.running.add(node.name);
     return { slot, have };
+  }
+
+  /**
+   * A node's child run is over, ended well (`ok`) or not. A failed node keeps its "no poller"
+   * flag: it is most likely why the child failed.
+   */
+  settleNode(node: string, ok: boolean): void {
+    this.running.delete(node);
+    if (ok) delete this.noPoller[node];
+  }
+
+  // ---------------------------------------------------------------- pollers
+
+  /** The agent task queues of the running nodes, each once (the pool's is one for all). */
+  queuesToCheck(): string[] {
+    return [...new Set([...this.running].map((n) => agentQueueOf(this.spec, n)))];
+  }
+
+  /**
+   * The answer of a poller check: the running nodes whose queue is in `idle` are flagged, the
+   * others cleared.
+   * @param idle queues the server lists no poller for
+   * @param at when the check ran (ISO 8601)
+   */
+  setIdleQueues(idle: readonly string[], at: string): void {
+    const none = new Set(idle);
+    const flagged: Record<string, string> = {};
+    for (const [n, q] of Object.entries(this.noPoller)) if (!this.running.has(n)) flagged[n] = q;
+    for (const n of this.running) {
+      const q = agentQueueOf(this.spec, n);
+      if (none.has(q)) flagged[n] = q;
+    }
+    this.noPoller = flagged;
+    this.pollersCheckedAt = at;
   }
 
   /** After a node's child run: its VM count, or no entry once the node itself is removed. */
@@ -390,11 +460,60 @@ export class ScenarioState {
     return kinds;
   }
 
+  /**
+   * Queues an applied spec for the main loop; one still waiting is replaced (the newer spec is
+   * the whole desired state) and answered with the newer one's outcome.
+   * @returns the apply's number in this run
+   */
+  requestApply(input: ScenarioInput): number {
+    const seq = ++this.applySeq;
+    if (this.pendingApply) this.supersededBy.set(this.pendingApply.seq, seq);
+    this.pendingApply = { input, seq };
+    return seq;
+  }
+
   /** The applied spec not reconciled yet, now taken. */
-  takeApply(): ScenarioInput | undefined {
-    const input = this.pendingApply;
+  takeApply(): ApplyRequest | undefined {
+    const req = this.pendingApply;
     this.pendingApply = undefined;
-    return input;
+    return req;
+  }
+
+  /** The spec the scenario is asked to run: the pending apply's, else the one it runs. */
+  latestInput(): ScenarioInput {
+    return this.pendingApply?.input ?? this.input;
+  }
+
+  /** Records how apply `seq` ended. */
+  finishApply(seq: number, outcome: ApplyOutcome): void {
+    this.applyOutcomes.set(seq, outcome);
+  }
+
+  /**
+   * The answer for apply `seq` once the scenario is at rest again (phase `ready`, the tests the
+   * apply asked for run): its own outcome, or the outcome of the later apply that replaced it.
+   * Undefined while it is not there yet.
+   */
+  applyAnswer(seq: number): ApplyOutcome | undefined {
+    let final = seq;
+    while (this.supersededBy.has(final)) final = this.supersededBy.get(final)!;
+    const outcome = this.applyOutcomes.get(final);
+    if (!outcome || this.phase !== 'ready' || this.testsPending !== null) return undefined;
+    if (final === seq || !outcome.result) return outcome;
+    return { ...outcome, result: { ...outcome.result, supersededBy: final } };
+  }
+
+  /** What an apply did, for its caller: object counts, whether VMs were rebuilt, the VMs now. */
+  applyResult(diff: SpecDiff): ApplyResult {
+    const counts = <T>(d: { create: T[]; update: T[]; delete: T[] }) => ({ created: d.create.length, updated: d.update.length, deleted: d.delete.length });
+    return {
+      vpcs: counts(diff.vpcs),
+      subnets: counts(diff.subnets),
+      nodes: counts(diff.nodes),
+      vmsRebuilt: diff.layoutChanged,
+      nodeCount: this.spec.nodes.length,
+      vms: this.spec.nodes.reduce((sum, n) => sum + (this.vms[n.name] ?? 0), 0),
+    };
   }
 
   // ---------------------------------------------------------------- tests
@@ -425,6 +544,7 @@ export class ScenarioState {
    * @returns the plan, or undefined when refused
    */
   planApply(input: ScenarioInput): ApplyPlan | undefined {
+    // The rules of scenario runs from before the `merak-apply-update` patch (see checkApply).
     let next: ScenarioSpec;
     try {
       next = parseSpec(input);
@@ -437,6 +557,41 @@ export class ScenarioState {
       this.cleanupErrors.push(`apply refused: ${diff.refused.join('; ')}`);
       return undefined;
     }
+    return { next, diff };
+  }
+
+  /**
+   * Checks an applied spec against the scenario as it is, changing nothing: the `apply` update's
+   * validator, and the main loop's check of every apply since the `merak-apply-update` patch.
+   * Refused: a spec that does not parse, a change a live scenario cannot make ({@link SpecDiff.refused}
+   * and {@link SpecDiff.unsafe}), and VMs a subnet cannot hold (every node's new count is reserved
+   * on a copy of the address book, as the apply will do).
+   * @throws SpecError naming every field that does not parse
+   * @throws Error listing the changes that cannot be made
+   * @throws AddressSpaceError naming the subnet without room
+   */
+  checkApply(input: ScenarioInput): ApplyPlan {
+    const next = parseSpec(input);
+    const diff = diffSpecs(this.spec, next);
+    const refused = [...diff.refused, ...diff.unsafe];
+    if (refused.length > 0) throw new Error(`the change cannot be applied to the running scenario: ${refused.join('; ')}`);
+    // The slots and address book the apply will have: removed nodes free their slots and ranges,
+    // new nodes take the lowest free slots in spec order, a new subnet layout starts a new book.
+    const removed = new Set(diff.nodes.delete.map((n) => n.name));
+    const slots: Record<string, number> = {};
+    for (const [n, slot] of Object.entries(this.slots)) if (!removed.has(n)) slots[n] = slot;
+    for (const n of diff.nodes.create) {
+      const used = new Set(Object.values(slots));
+      let slot = 0;
+      while (used.has(slot)) slot++;
+      slots[n.name] = slot;
+    }
+    const subnets = planSubnets(next, (kind, id) => this.assignedVni(kind, id));
+    let book: AddressBook = diff.layoutChanged
+      ? freshBook(next, subnets.length)
+      : { ...this.book, nodes: Object.fromEntries(Object.entries(this.book.nodes).filter(([n]) => !removed.has(n))) };
+    const placed = placeVms(next.placement, next.nodes, next.vmsPerNode, next.seed);
+    next.nodes.forEach((n, i) => (book = reserveAddresses(book, subnets, n.name, slots[n.name] ?? 0, placed[i]!, n.endpointsPerVm)));
     return { next, diff };
   }
 
@@ -458,14 +613,21 @@ export class ScenarioState {
 
   /** A new, empty address book for a new subnet layout (every VM is rebuilt). */
   resetAddressBook(): void {
-    const maxVms = Math.max(0, ...this.spec.nodes.map((n) => n.vms));
-    this.book = { blockSize: chooseBlockSize(maxVms, this.subnets().length), next: this.subnets().map(() => 0), nodes: {} };
+    this.book = freshBook(this.spec, this.subnets().length);
   }
 
   /** The spec's placement becomes the desired state: its counts replace earlier scale requests. */
   placeDesired(): void {
     const placed = placeVms(this.spec.placement, this.spec.nodes, this.spec.vmsPerNode, this.spec.seed);
     this.spec.nodes.forEach((n, i) => (this.desired[n.name] = placed[i]!));
+  }
+
+  /**
+   * After an apply failed half-way: the VMs each node has now become its desired count, so the
+   * scenario rests as it is instead of retrying the failed step at once.
+   */
+  keepCurrentCounts(): void {
+    for (const n of this.spec.nodes) this.desired[n.name] = this.vms[n.name] ?? 0;
   }
 
   /** The build failed: phase `failed`, and the cause kept for the status. */

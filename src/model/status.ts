@@ -38,6 +38,17 @@ export interface NodeStatus {
   vms: number;
   endpoints: number;
   phase: NodePhase;
+  /**
+   * Present (true) while the node's child workflow runs: its VM count moves during the run, and
+   * its own `progress` query (nodeProgressQuery) has the live count; `vms` here is updated when
+   * the run ends.
+   */
+  running?: true;
+  /**
+   * The node's agent task queue, when the last check (see `ScenarioStatus.pollersCheckedAt`)
+   * found no worker polling it: the node's activities wait for an agent that is not there.
+   */
+  noPoller?: string;
 }
 
 export interface ScenarioStatus {
@@ -53,6 +64,35 @@ export interface ScenarioStatus {
   cleanupErrors: string[];
   /** Times the workflow continued as new. */
   generation: number;
+  /**
+   * When the queues of the running nodes were last checked for pollers (ISO 8601, workflow time);
+   * absent before the first check. A reconcile checks after 15 s, then every 30 s while it lasts.
+   */
+  pollersCheckedAt?: string;
+}
+
+/** Plugin objects an `apply` created, updated and deleted, of one kind. */
+export interface ApplyCounts {
+  created: number;
+  updated: number;
+  deleted: number;
+}
+
+/** What the `apply` update answers once the scenario is ready again. */
+export interface ApplyResult {
+  vpcs: ApplyCounts;
+  subnets: ApplyCounts;
+  nodes: ApplyCounts;
+  /** True when the set or order of subnets changed and every VM was rebuilt. */
+  vmsRebuilt: boolean;
+  /** Nodes and VMs after the apply (and after any scale that ran meanwhile). */
+  nodeCount: number;
+  vms: number;
+  /**
+   * Set when a later `apply` replaced this one before it ran: the result is the later one's and
+   * the scenario runs the later spec, not the one this update sent.
+   */
+  supersededBy?: number;
 }
 
 export interface ScaleRequest {

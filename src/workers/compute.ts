@@ -3,7 +3,7 @@
  * plugin activities. One per Temporal namespace is enough; more share the load.
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createComputeActivities, createPluginClientCache } from '../activities/compute';
+import { createComputeActivities, createPluginClientCache, createQueueActivities } from '../activities/compute';
 import { COMPUTE_TASK_QUEUE } from '../model/queues';
 
 export interface ComputeWorkerOptions {
@@ -25,12 +25,22 @@ export const WORKFLOWS_PATH = require.resolve('../workflows');
 
 export async function createComputeWorker(options: ComputeWorkerOptions): Promise<{ worker: Worker; close(): void }> {
   const clients = createPluginClientCache();
+  const namespace = options.namespace ?? 'default';
+  // The poller check asks the server through the worker's own connection.
+  const pollerCount = async (queue: string): Promise<number> => {
+    const res = await options.connection.workflowService.describeTaskQueue({
+      namespace,
+      taskQueue: { name: queue, kind: 1 /* TASK_QUEUE_KIND_NORMAL */ },
+      taskQueueType: 2 /* TASK_QUEUE_TYPE_ACTIVITY */,
+    });
+    return res.pollers?.length ?? 0;
+  };
   const worker = await Worker.create({
     connection: options.connection,
-    namespace: options.namespace ?? 'default',
+    namespace,
     taskQueue: options.taskQueue ?? COMPUTE_TASK_QUEUE,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createComputeActivities({ pluginClient: (target) => clients.get(target) }),
+    activities: { ...createComputeActivities({ pluginClient: (target) => clients.get(target) }), ...createQueueActivities({ pollerCount }) },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 64,
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions ?? 64,
   });

@@ -4,7 +4,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ScenarioInput } from '../model/spec';
-import type { ScaleRequest, ScaleResult, ScenarioStatus, TestRequest, TestResult } from '../model/status';
+import type { ApplyResult, ScaleRequest, ScaleResult, ScenarioStatus, TestRequest, TestResult } from '../model/status';
 
 export const statusQuery = defineQuery<ScenarioStatus>('status');
 export const resultsQuery = defineQuery<TestResult[]>('results');
@@ -13,7 +13,16 @@ export const teardownSignal = defineSignal('teardown');
 export const scaleSignal = defineSignal<[ScaleRequest]>('scale');
 /** Like the signal, but validated first: bad values are refused with a message, nothing changes. */
 export const scaleUpdate = defineUpdate<ScaleResult, [ScaleRequest]>('scale');
-/** A whole new spec; the workflow reconciles by diff. */
+/** A whole new spec; the workflow reconciles by diff. A refusal only reaches `status.cleanupErrors`. */
 export const applySignal = defineSignal<[ScenarioInput]>('apply');
+/**
+ * Like the signal, but validated first: a spec that does not parse, a change a live scenario
+ * cannot make, or VMs a subnet cannot hold are refused with the reason and nothing changes. The
+ * update returns once the scenario is ready again (the spec's tests rerun), or fails with why the
+ * apply failed half-way.
+ */
+export const applyUpdate = defineUpdate<ApplyResult, [ScenarioInput]>('apply');
+/** The spec the scenario is asked to run: the last applied one, or the one waiting to be. */
+export const specQuery = defineQuery<ScenarioInput>('spec');
 export const testSignal = defineSignal<[TestRequest?]>('test');
 

@@ -6,7 +6,7 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { AgentActivities } from '../activities/agent/activities';
-import type { ComputeActivities, PluginTarget } from '../activities/compute';
+import type { ComputeActivities, PluginTarget, QueueActivities } from '../activities/compute';
 import type { TestingActivities } from '../activities/testing/activities';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../model/failures';
 import { COMPUTE_TASK_QUEUE, agentQueueOf } from '../model/queues';
@@ -62,5 +62,14 @@ export function testingActivities(spec: ScenarioSpec, node: string) {
     startToCloseTimeout: 5 * 60_000,
     heartbeatTimeout: 60_000,
     retry: { maximumAttempts: 2, nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] },
+  });
+}
+
+/** The poller check (DescribeTaskQueue) on the compute queue: only a hint, so quick and tried twice at most. */
+export function queueActivities() {
+  return proxyActivities<QueueActivities>({
+    taskQueue: COMPUTE_TASK_QUEUE,
+    startToCloseTimeout: 30_000,
+    retry: { maximumAttempts: 2 },
   });
 }

@@ -25,22 +25,33 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { MERAK_SCENARIO } from '../temporal/search-attributes';
+import { errorText } from '../model/error-text';
 import { AddressSpaceError } from '../model/plan';
 import { scenarioWorkflowId } from '../model/queues';
-import { ScenarioState, type ScenarioCarryOver } from '../model/scenario-state';
+import { ScenarioState, type ApplyOutcome, type ApplyPlan, type ApplyRequest, type ScenarioCarryOver } from '../model/scenario-state';
 import { parseSpec, SpecError, type ScenarioInput, type ScenarioSpec } from '../model/spec';
-import type { ScenarioPhase, TestRequest } from '../model/status';
-import { applySignal, resultsQuery, scaleSignal, scaleUpdate, statusQuery, teardownSignal, testSignal } from './messages';
+import type { ApplyResult, ScenarioPhase, TestRequest } from '../model/status';
+import { applySignal, applyUpdate, resultsQuery, scaleSignal, scaleUpdate, specQuery, statusQuery, teardownSignal, testSignal } from './messages';
 import { PluginStage } from './plugin-stage';
 import { VmStage } from './vm-stage';
 
 // Kept importable from here, where they were first defined.
 export { endpointPluginOf, scaleProblem, type ScenarioCarryOver } from '../model/scenario-state';
+
+/**
+ * Patch marker: from here on every `apply` (signal or update) is checked whole before anything
+ * changes (SpecDiff.unsafe included, and the address plan), a failure half-way is reported to its
+ * caller and in cleanupErrors instead of failing the scenario, node updates resend the peer lists,
+ * and the spec's tests rerun after an apply that changed something. Runs recorded before it
+ * replay the old way.
+ */
+export const APPLY_UPDATE_PATCH = 'merak-apply-update';
 
 export type ScenarioWorkflowArg = ScenarioInput | { resume: ScenarioCarryOver };
 
@@ -94,8 +105,22 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
     { validator: (req) => state.checkScale(req) },
   );
   setHandler(applySignal, (input) => {
-    state.pendingApply = input;
+    state.requestApply(input);
   });
+  setHandler(
+    applyUpdate,
+    async (input): Promise<ApplyResult> => {
+      const seq = state.requestApply(input);
+      let answer: ApplyOutcome | undefined;
+      // Answered once the scenario is at rest again: the new state is ready and tested.
+      await condition(() => (answer = state.applyAnswer(seq)) !== undefined || state.teardownRequested);
+      if (!answer) throw ApplicationFailure.nonRetryable(`scenario "${name}" is being torn down: the apply was dropped`, 'ApplyDropped');
+      if (answer.error !== undefined) throw ApplicationFailure.nonRetryable(answer.error, 'ApplyFailed');
+      return answer.result!;
+    },
+    { validator: (input) => void state.checkApply(input) },
+  );
+  setHandler(specQuery, () => state.latestInput());
   setHandler(testSignal, (req?: TestRequest) => state.requestTests(req));
 
   const expectedId = scenarioWorkflowId(name);
@@ -109,10 +134,8 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
 
   // ------------------------------------------------------------------ apply
 
-  const applySpec = async (input: ScenarioInput): Promise<void> => {
-    const planned = state.planApply(input);
-    if (!planned) return;
-    const { next, diff: d } = planned;
+  /** Reconciles to an accepted plan. @returns whether anything changed (objects or VMs) */
+  const applyPlan = async (input: ScenarioInput, { next, diff: d }: ApplyPlan, checked: boolean): Promise<boolean> => {
     state.phase = 'applying';
     if (d.layoutChanged) await nodes.removeDataplane(state.nodesWithVms().map((n) => n.name));
     const removedNodes = d.nodes.delete.map((n) => n.name);
@@ -128,11 +151,47 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
     await plugin.createSubnets(d.subnets.create.map((s) => ({ vpc: s.vpc, subnet: s })));
     await plugin.updateNodes(d.nodes.update);
     await plugin.createNodes(d.nodes.create);
-    if (d.nodes.create.length > 0 || d.nodes.delete.length > 0) await nodes.syncPeers();
+    // An updated node may have a new underlay address: its peers must learn it.
+    if (d.nodes.create.length > 0 || d.nodes.delete.length > 0 || (checked && d.nodes.update.length > 0)) await nodes.syncPeers();
     if (d.layoutChanged) state.resetAddressBook();
     // The new spec is the desired state: its counts replace earlier scale requests.
     state.placeDesired();
     await nodes.reconcileAll();
+    const objects = [d.vpcs, d.subnets, d.nodes].some((o) => o.create.length + o.update.length + o.delete.length > 0);
+    return objects || d.layoutChanged || state.progress.total > 0;
+  };
+
+  /** The apply of scenario runs from before APPLY_UPDATE_PATCH: a refusal only lands in cleanupErrors, a failure fails the scenario. */
+  const applyUnchecked = async (input: ScenarioInput): Promise<void> => {
+    const planned = state.planApply(input);
+    if (planned) await applyPlan(input, planned, false);
+  };
+
+  /** An apply since APPLY_UPDATE_PATCH: checked whole first; its outcome answers the update that sent it. */
+  const applyChecked = async ({ input, seq }: ApplyRequest): Promise<void> => {
+    let planned: ApplyPlan;
+    try {
+      planned = state.checkApply(input);
+    } catch (err) {
+      const reason = errorText(err);
+      state.cleanupErrors.push(`apply refused: ${reason}`);
+      state.finishApply(seq, { error: `apply refused, nothing changed: ${reason}` });
+      return;
+    }
+    try {
+      const changed = await applyPlan(input, planned, true);
+      state.finishApply(seq, { result: state.applyResult(planned.diff) });
+      // The results must describe the new state.
+      if (changed && state.spec.tests.kinds.length > 0) state.requestTests();
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      // The scenario keeps what was done (all of it recorded, so `down` removes it) and waits.
+      const reason = errorText(err instanceof ChildWorkflowFailure && err.cause ? err.cause : err);
+      log.error('apply failed half-way', { scenario: name, error: reason });
+      state.cleanupErrors.push(`apply failed: ${reason}`);
+      state.keepCurrentCounts();
+      state.finishApply(seq, { error: `apply failed half-way (the scenario keeps what was done; apply again or tear it down): ${reason}` });
+    }
   };
 
   // ------------------------------------------------------------------ life cycle
@@ -170,9 +229,10 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
       state.phase = 'ready';
       await condition(() => state.hasWork() || workflowInfo().continueAsNewSuggested);
       if (state.teardownRequested) return await teardown();
-      const input = state.takeApply();
-      if (input !== undefined) {
-        await applySpec(input);
+      const req = state.takeApply();
+      if (req !== undefined) {
+        if (patched(APPLY_UPDATE_PATCH)) await applyChecked(req);
+        else await applyUnchecked(req.input);
         continue;
       }
       if (state.needsReconcile()) {

@@ -6,7 +6,7 @@
  * The order of the child workflows and activities here is part of the workflow's history: replay
  * tests over test/histories guard it, and a change of order needs a `patched()` marker.
  */
-import { ParentClosePolicy, executeChild, log } from '@temporalio/workflow';
+import { ParentClosePolicy, condition, executeChild, log, patched } from '@temporalio/workflow';
 import { forEachBounded } from '../model/concurrency';
 import { errorText } from '../model/error-text';
 import { COMPUTE_TASK_QUEUE, agentQueueOf, nodeWorkflowId } from '../model/queues';
@@ -14,7 +14,7 @@ import { endpointPluginOf, type ScenarioState } from '../model/scenario-state';
 import type { NodeSpec, TestKind } from '../model/spec';
 import type { TestResult } from '../model/status';
 import { nodeWorkflow } from './node';
-import { AGENT_ACTIVITY_TIMEOUT_MS, agentActivities, testingActivities } from './scenario-activities';
+import { AGENT_ACTIVITY_TIMEOUT_MS, agentActivities, queueActivities, testingActivities } from './scenario-activities';
 
 /** Node workflows (and per-node activities) in flight at once. */
 export const CHILD_FAN_OUT = 32;
@@ -23,6 +23,15 @@ export const CHILD_FAN_OUT = 32;
  * updates, so the server's round trips, not the agent, set the pace and more may overlap.
  */
 export const POOL_CHILD_FAN_OUT = 128;
+/** When a reconcile first checks its running nodes' queues for pollers, in milliseconds. */
+export const POLLER_CHECK_FIRST_MS = 15_000;
+/** Then how often, while the reconcile lasts: about 5 history events each, whatever the node count. */
+export const POLLER_CHECK_EVERY_MS = 30_000;
+/**
+ * Patch marker: reconciles and dataplane removals check for pollers while they last (a timer and,
+ * after 15 s, an activity every 30 s). Runs recorded before it replay without.
+ */
+export const POLLER_WATCH_PATCH = 'merak-poller-watch';
 /** How long one connectivity check waits for its answer, in milliseconds. */
 const TEST_TIMEOUT_MS = 2_000;
 
@@ -36,8 +45,19 @@ export class VmStage {
   /** Runs a nodeWorkflow to bring `node` to `want` VMs (0 + remove = delete the node's dataplane). */
   async reconcileNode(node: NodeSpec, want: number, remove = false): Promise<void> {
     const state = this.state;
-    const spec = state.spec;
     const { slot, have } = state.beginNode(node, want);
+    let ok = false;
+    try {
+      await this.runNode(node, want, remove, slot, have);
+      ok = true;
+    } finally {
+      state.settleNode(node.name, ok);
+    }
+  }
+
+  private async runNode(node: NodeSpec, want: number, remove: boolean, slot: number, have: number): Promise<void> {
+    const state = this.state;
+    const spec = state.spec;
     const subnets = state.subnets();
     const result = await executeChild(nodeWorkflow, {
       workflowId: nodeWorkflowId(state.name, node.name),
@@ -77,8 +97,38 @@ export class VmStage {
   /** Brings every node to its desired count. */
   async reconcileAll(): Promise<void> {
     const todo = this.state.startReconcile();
+    if (todo.length === 0) return;
     // The desired count is read when a node's turn comes: a scale signal meanwhile is honoured.
-    await forEachBounded(todo, this.childFanOut(), (n) => this.reconcileNode(n, this.state.wantOf(n)));
+    await this.watchPollers(forEachBounded(todo, this.childFanOut(), (n) => this.reconcileNode(n, this.state.wantOf(n))));
+  }
+
+  /**
+   * Waits for `work` (node workflows), checking meanwhile which running nodes' agent queues no
+   * worker polls, so the status can say why a node makes no progress. The cost is bounded by
+   * time, not by nodes or VMs: one check covers every running node (at most one fan-out).
+   */
+  private async watchPollers(work: Promise<void>): Promise<void> {
+    if (!patched(POLLER_WATCH_PATCH)) return work;
+    let done = false;
+    const over = () => {
+      done = true;
+    };
+    work.then(over, over);
+    for (let wait = POLLER_CHECK_FIRST_MS; !(await condition(() => done, wait)); wait = POLLER_CHECK_EVERY_MS) await this.checkPollers();
+    return work;
+  }
+
+  /** One poller check of the running nodes' queues; a failed check is logged and changes nothing. */
+  private async checkPollers(): Promise<void> {
+    const queues = this.state.queuesToCheck();
+    if (queues.length === 0) return;
+    try {
+      const idle = await queueActivities().idleTaskQueues(queues);
+      this.state.setIdleQueues(idle, new Date().toISOString());
+      if (idle.length > 0) log.warn('no worker polls these agent queues: their nodes wait', { scenario: this.state.name, queues: idle.slice(0, 20) });
+    } catch (err) {
+      log.warn('poller check failed', { scenario: this.state.name, error: errorText(err) });
+    }
   }
 
   /**
@@ -87,7 +137,8 @@ export class VmStage {
    */
   async removeDataplane(names?: string[]): Promise<void> {
     const list = names ?? this.state.nodesWithState();
-    await forEachBounded(list, this.childFanOut(), async (nodeName) => {
+    if (list.length === 0) return;
+    const work = forEachBounded(list, this.childFanOut(), async (nodeName) => {
       const node = this.state.nodeOrRemoved(nodeName);
       try {
         await this.reconcileNode(node, 0, true);
@@ -97,6 +148,7 @@ export class VmStage {
         this.state.cleanupErrors.push(text);
       }
     });
+    await this.watchPollers(work);
   }
 
   /** Tells every node with VMs the current peer list (VXLAN head-end replication). */

@@ -44,6 +44,7 @@ function built(overrides: Partial<ScenarioInput> = {}): ScenarioState {
 function settle(s: ScenarioState, node: string, want: number, remove = false): void {
   const { have } = s.beginNode(s.nodeOrRemoved(node), want);
   s.endNode(node, have, { vms: want, removed: remove });
+  s.settleNode(node, true);
 }
 
 const ipInside = (ip: string, cidr: string) => {
@@ -372,9 +373,11 @@ describe('messages the main loop takes', () => {
 
   test('an applied spec is taken once; teardown is work', () => {
     const s = built();
-    s.pendingApply = input({ vmsPerNode: 1 });
+    expect(s.requestApply(input({ vmsPerNode: 1 }))).toBe(1);
     expect(s.hasWork()).toBe(true);
-    expect(s.takeApply()).toEqual(input({ vmsPerNode: 1 }));
+    expect(s.latestInput()).toEqual(input({ vmsPerNode: 1 }));
+    expect(s.takeApply()).toEqual({ input: input({ vmsPerNode: 1 }), seq: 1 });
+    expect(s.latestInput()).toBe(s.input);
     expect(s.takeApply()).toBeUndefined();
     expect(s.hasWork()).toBe(false);
     s.teardownRequested = true;

@@ -1,2 +1,3 @@
 export * from './plugin-activities';
 export { createPluginClientCache } from './client-cache';
+export * from './queue-activities';
