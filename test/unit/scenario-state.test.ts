@@ -449,6 +449,114 @@ describe('apply', () => {
   });
 });
 
+describe('apply checked whole (the apply update and every apply since merak-apply-update)', () => {
+  const snapshot = (s: ScenarioState) => JSON.stringify([s.spec, s.input, s.book, s.slots, s.desired, s.vms, s.cleanupErrors, s.built]);
+
+  test('refuses, changing nothing: a spec that does not parse, a change a live scenario cannot make, one the dataplane cannot follow', () => {
+    const s = built();
+    const before = snapshot(s);
+    expect(() => s.checkApply({ ...input(), vmsPerNode: -3 })).toThrow(/vmsPerNode: value -3/);
+    expect(() => s.checkApply(input({ underlay: { cidr: '100.65.0.0/16' } }))).toThrow(/^the change cannot be applied to the running scenario: underlay.cidr: /);
+    const vni = input();
+    vni.vpcs[1]!.vni = 303;
+    expect(() => s.checkApply(vni)).toThrow('vpcs[1].vni: VPC "green" cannot change its VNI (102 → 303)');
+    expect(snapshot(s)).toBe(before);
+  });
+
+  test('refuses VMs a subnet cannot hold, counting the addresses removed nodes held (never given again)', () => {
+    const blue = (cidr: string) => [{ id: 'blue', vni: 101, cidr: '10.1.0.0/16', subnets: [{ id: 'blue-1', cidr }] }];
+    const s = built({ vpcs: blue('10.1.1.0/26'), vmsPerNode: 20 });
+    const before = snapshot(s);
+    // A /26 has 61 host addresses; 3 nodes × 20 VMs use 60 of them.
+    expect(s.checkApply(input({ vpcs: blue('10.1.1.0/26'), nodes: ['n1', 'n2', 'n3'], vmsPerNode: 20 })).diff.nodes.create).toEqual([]);
+    // n4 in n2's place is 60 endpoints again, which the spec alone allows; but n2's 20 addresses are not given again.
+    const swapped = input({ vpcs: blue('10.1.1.0/26'), nodes: ['n1', 'n3', 'n4'], vmsPerNode: 20 });
+    expect(() => s.checkApply(swapped)).toThrow(AddressSpaceError);
+    expect(() => s.checkApply(swapped)).toThrow(/subnet blue-1 \(10.1.1.0\/26\) has no room for node n4: it needs 20 more addresses, 1 of 61 are left/);
+    expect(snapshot(s)).toBe(before);
+  });
+
+  test('a new subnet layout is planned on a new address book (its VMs are rebuilt)', () => {
+    const blue = (subnets: { id: string; cidr: string }[]) => [{ id: 'blue', vni: 101, cidr: '10.1.0.0/16', subnets }];
+    const s = built({ vpcs: blue([{ id: 'blue-1', cidr: '10.1.1.0/24' }]), vmsPerNode: 64 });
+    // 3 × 64 VMs (blocks of 64) hold 192 of blue-1's 253 addresses: 16 more per node no longer fit there…
+    expect(() => s.checkApply(input({ vpcs: blue([{ id: 'blue-1', cidr: '10.1.1.0/24' }]), vmsPerNode: 80 }))).toThrow(/subnet blue-1 \(10.1.1.0\/24\) has no room/);
+    // …but with a second subnet every VM is rebuilt on a new book, and 128 per node fit.
+    const grown = input({ vpcs: blue([{ id: 'blue-1', cidr: '10.1.1.0/24' }, { id: 'blue-2', cidr: '10.1.2.0/24' }]), vmsPerNode: 128 });
+    expect(s.checkApply(grown).diff.layoutChanged).toBe(true);
+  });
+
+  test('applies are numbered; one replaced while waiting is answered with the later one, once the scenario rests', () => {
+    const s = built({ tests: ['icmp'] });
+    s.phase = 'ready';
+    const first = s.requestApply(input({ vmsPerNode: 1 }));
+    const second = s.requestApply(input({ vmsPerNode: 3 }));
+    expect(s.takeApply()).toEqual({ input: input({ vmsPerNode: 3 }), seq: second });
+    s.phase = 'applying';
+    const plan = s.checkApply(input({ vmsPerNode: 3 }));
+    s.finishApply(second, { result: s.applyResult(plan.diff) });
+    // Not answered before the scenario is ready again, with the tests the apply asked for run.
+    expect(s.applyAnswer(second)).toBeUndefined();
+    s.requestTests();
+    s.phase = 'ready';
+    expect(s.applyAnswer(second)).toBeUndefined();
+    s.takeTests();
+    const answer = s.applyAnswer(second)!;
+    expect(answer.result).toEqual({ vpcs: { created: 0, updated: 0, deleted: 0 }, subnets: { created: 0, updated: 0, deleted: 0 }, nodes: { created: 0, updated: 0, deleted: 0 }, vmsRebuilt: false, nodeCount: 3, vms: 6 });
+    expect(s.applyAnswer(first)).toEqual({ result: { ...answer.result, supersededBy: second } });
+    s.finishApply(3, { error: 'apply refused, nothing changed: because' });
+    expect(s.applyAnswer(3)).toEqual({ error: 'apply refused, nothing changed: because' });
+  });
+
+  test('after a failure half-way the VMs each node has become its desired count', () => {
+    const s = built();
+    s.applyScale({ vmsPerNode: 5 });
+    settle(s, 'n1', 5);
+    expect(s.needsReconcile()).toBe(true);
+    s.keepCurrentCounts();
+    expect(s.desired).toEqual({ n1: 5, n2: 2, n3: 2 });
+    expect(s.needsReconcile()).toBe(false);
+  });
+});
+
+describe('running nodes and their pollers', () => {
+  test('a node is running from beginNode until settled; its queue is checked, and a node with no poller is flagged until it ends well', () => {
+    const s = built();
+    s.applyScale({ vmsPerNode: 4 });
+    s.beginNode(s.nodeOrRemoved('n1'), 4);
+    s.beginNode(s.nodeOrRemoved('n2'), 4);
+    expect(s.queuesToCheck()).toEqual(['merak-agent-n1', 'merak-agent-n2']);
+    s.setIdleQueues(['merak-agent-n2'], '2026-01-01T00:00:15.000Z');
+    const st = s.status();
+    expect(st.pollersCheckedAt).toBe('2026-01-01T00:00:15.000Z');
+    expect(st.nodes.map((n) => [n.name, n.running, n.noPoller])).toEqual([
+      ['n1', true, undefined],
+      ['n2', true, 'merak-agent-n2'],
+      ['n3', undefined, undefined],
+    ]);
+    // A node that failed keeps its flag (it is most likely why); one that ended well loses it.
+    s.settleNode('n2', false);
+    s.setIdleQueues([], '2026-01-01T00:00:45.000Z');
+    expect(s.status().nodes[1]!.noPoller).toBe('merak-agent-n2');
+    s.beginNode(s.nodeOrRemoved('n2'), 4);
+    s.setIdleQueues([], '2026-01-01T00:01:15.000Z');
+    expect(s.status().nodes[1]!.noPoller).toBeUndefined();
+    s.settleNode('n1', true);
+    s.settleNode('n2', true);
+    expect(s.queuesToCheck()).toEqual([]);
+    expect(s.status().nodes.every((n) => n.running === undefined && n.noPoller === undefined)).toBe(true);
+  });
+
+  test('with agentPool every node shares one queue, checked once', () => {
+    const s = built({ dataplane: 'none', agentPool: true });
+    s.applyScale({ vmsPerNode: 4 });
+    for (const n of ['n1', 'n2', 'n3']) s.beginNode(s.nodeOrRemoved(n), 4);
+    expect(s.queuesToCheck()).toEqual(['merak-agent-pool']);
+    s.setIdleQueues(['merak-agent-pool'], '2026-01-01T00:00:15.000Z');
+    expect(s.status().nodes.map((n) => n.noPoller)).toEqual(['merak-agent-pool', 'merak-agent-pool', 'merak-agent-pool']);
+  });
+});
+
 describe('continue-as-new carry-over', () => {
   test('round trip through JSON: the next run reports the same state, one generation on, and goes on from it', () => {
     const s = built({ tests: ['icmp'] });

@@ -6,6 +6,8 @@ import { resultsQuery, scaleUpdate, statusQuery, teardownSignal, testSignal } fr
 import type { ScenarioStatus } from '../../model/status';
 import { TEST_KINDS, type TestKind } from '../../model/spec';
 import { clientFor, scenarioHandle } from '../scenario-client';
+import { LiveProgress } from '../live-progress';
+import { FAN_OUT_LIMIT } from '../../model/progress';
 import { printResults, writeJunit } from '../results-output';
 import { graphDot, graphMermaid } from '../graph';
 
@@ -61,10 +63,16 @@ function printStatus(s: ScenarioStatus, output: Output): void {
     { progress: `${s.progress.done}/${s.progress.total} ${s.progress.unit}` },
   );
   if (s.error) head.push({ error: s.error });
+  const unpolled = s.nodes.filter((n) => n.noPoller !== undefined).map((n) => n.name);
+  if (unpolled.length > 0) {
+    const list = `${unpolled.slice(0, 10).join(', ')}${unpolled.length > 10 ? ` and ${unpolled.length - 10} more` : ''}`;
+    head.push({ 'no poller': `${list}: no worker polled their agent queue in the last 5 minutes (checked ${s.pollersCheckedAt}); start their agents (merak worker agent --node NAME)` });
+  }
   if (s.cleanupErrors.length) head.push({ warnings: s.cleanupErrors.join('\n') });
   process.stdout.write(`${head.toString()}\n`);
-  const nodes = new Table({ head: ['node', 'phase', 'VMs', 'desired', 'endpoints'], style });
-  for (const n of s.nodes) nodes.push([n.name, n.phase, n.vms, n.desiredVms, n.endpoints]);
+  const nodes = new Table({ head: ['node', 'phase', 'VMs', 'desired', 'endpoints', 'note'], style });
+  const note = (n: ScenarioStatus['nodes'][number]) => [n.running ? 'building' : '', n.noPoller !== undefined ? `no worker polls ${n.noPoller}` : ''].filter(Boolean).join('; ');
+  for (const n of s.nodes) nodes.push([n.name, n.phase, n.vms, n.desiredVms, n.endpoints, note(n)]);
   process.stdout.write(`${nodes.toString()}\n`);
 }
 
@@ -83,7 +91,14 @@ async function waitReady(h: ReturnType<typeof scenarioHandle>, timeoutMs: number
 export function register(program: Command): void {
   withCommon(program.command('status <name>').alias('inspect').description('phase, plugin objects and per-node VM counts of a scenario')).action(
     async (name: string, flags: Common) => {
-      printStatus(await withScenario(flags, name, (h) => h.query(statusQuery)), flags.output);
+      const { client, close } = await clientFor(flags);
+      try {
+        const status = await scenarioHandle(client, name).query(statusQuery);
+        // Nodes still building: their live VM counts, from their own workflows.
+        printStatus(await new LiveProgress(client, name, FAN_OUT_LIMIT).refresh(status), flags.output);
+      } finally {
+        await close();
+      }
     },
   );
 

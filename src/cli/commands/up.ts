@@ -3,16 +3,18 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { MultiBar, Presets } from 'cli-progress';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { addTemporalOptions, type TemporalFlagValues } from '../../temporal/connection';
 import { findTemporalCli } from '../../temporal/cli-path';
 import { startDevServer } from '../../temporal/dev-server';
 import { packagePath } from '../../install/paths';
-import { isAlive, localStateDir, readDaemon, startDaemon, stopDaemons } from '../../local/daemons';
-import { statusQuery, resultsQuery } from '../../workflows/messages';
-import type { ScenarioStatus } from '../../model/status';
+import { daemonNames, isAlive, localStateDir, readDaemon, startDaemon, stopDaemons } from '../../local/daemons';
+import { applyUpdate, specQuery, statusQuery, resultsQuery } from '../../workflows/messages';
+import type { ApplyCounts, ApplyResult, ScenarioStatus } from '../../model/status';
 import { COMPUTE_TASK_QUEUE, scenarioWorkflowId } from '../../model/queues';
-import type { ScenarioSpec } from '../../model/spec';
+import { diffSpecs, sameSpec } from '../../model/diff';
+import { checkSpec, type ScenarioInput, type ScenarioSpec } from '../../model/spec';
+import { LiveProgress } from '../live-progress';
 import { readSpecFile } from '../spec-file';
 import { validateFile } from './validate';
 import { clientFor, scenarioHandle, webUiLink } from '../scenario-client';
@@ -90,7 +92,7 @@ async function ensureLocal(spec: ScenarioSpec, flags: UpFlags, external: boolean
       start('agent', ['worker', 'agent', '--pool', ...temporalArgs]);
     } else {
       log(`starting the compute worker and the agent for local nodes ${spec.nodes.map((n) => n.name).join(', ')}`);
-      start('agent', ['worker', 'agent', ...spec.nodes.flatMap((n) => ['--node', n.name]), ...temporalArgs]);
+      startNodeAgents(spec, temporalArgs, start);
     }
   }
 }
@@ -104,8 +106,21 @@ function flagsToArgs(flags: TemporalFlagValues): string[] {
   return out;
 }
 
-/** Polls the status query, drawing progress bars, until the scenario is ready, failed or closed. */
-async function follow(handle: ReturnType<typeof scenarioHandle>, timeoutMs: number, onBars: (stop: () => void) => void): Promise<ScenarioStatus | undefined> {
+/** The phases `merak up` stops following at. */
+const atRest = (s: ScenarioStatus) => s.phase === 'ready' || s.phase === 'failed' || s.phase === 'deleted';
+
+/**
+ * Polls the status query, drawing progress bars, until `stop` says so (default: the scenario is
+ * ready, failed or deleted) or the workflow is closed. VMs of nodes still building are counted
+ * live (their child workflows' progress, see LiveProgress).
+ */
+async function follow(
+  handle: ReturnType<typeof scenarioHandle>,
+  timeoutMs: number,
+  onBars: (stop: () => void) => void,
+  live?: LiveProgress,
+  stop: (s: ScenarioStatus) => boolean = atRest,
+): Promise<ScenarioStatus | undefined> {
   const bars = new MultiBar(
     { format: ' {label} [{bar}] {value}/{total} {phase}', hideCursor: true, clearOnComplete: false, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 5_000 },
     Presets.shades_classic,
@@ -115,10 +130,12 @@ async function follow(handle: ReturnType<typeof scenarioHandle>, timeoutMs: numb
   const vmBar = bars.create(1, 0, { label: 'VMs           ', phase: '' });
   const deadline = Date.now() + timeoutMs;
   let status: ScenarioStatus | undefined;
+  let unpolled = '';
   try {
     while (Date.now() < deadline) {
       try {
         status = await handle.query(statusQuery);
+        if (live) status = await live.refresh(status);
       } catch (err) {
         const desc = await handle.describe();
         if (desc.status.name !== 'RUNNING') return status;
@@ -132,7 +149,10 @@ async function follow(handle: ReturnType<typeof scenarioHandle>, timeoutMs: numb
         const have = status.nodes.reduce((s, n) => s + n.vms, 0);
         vmBar.setTotal(Math.max(1, want));
         vmBar.update(have, { phase: status.phase });
-        if (status.phase === 'ready' || status.phase === 'failed' || status.phase === 'deleted') return status;
+        const idle = noPollerHint(status);
+        if (idle !== unpolled && idle !== '') bars.log(`merak: ${idle}\n`);
+        unpolled = idle;
+        if (stop(status)) return status;
       }
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -140,6 +160,117 @@ async function follow(handle: ReturnType<typeof scenarioHandle>, timeoutMs: numb
   } finally {
     bars.stop();
   }
+}
+
+/** Which nodes wait for an agent no worker runs, and what to do; '' when none. */
+export function noPollerHint(s: ScenarioStatus): string {
+  const idle = s.nodes.filter((n) => n.noPoller !== undefined);
+  if (idle.length === 0) return '';
+  const names = idle.map((n) => n.name);
+  const list = `${names.slice(0, 10).join(', ')}${names.length > 10 ? ` and ${names.length - 10} more` : ''}`;
+  return `no worker polls the agent queue of node${names.length > 1 ? 's' : ''} ${list} (${idle[0]!.noPoller}${names.length > 1 ? ', …' : ''}): they wait for an agent; start one (merak worker agent --node NAME) or see \`merak status ${s.name}\``;
+}
+
+/** `+1 ~2 -0` for what an apply created, updated and deleted of one kind. */
+function counts(c: ApplyCounts): string {
+  return `+${c.created} ~${c.updated} -${c.deleted}`;
+}
+
+/** One line saying what an apply did. */
+export function applySummary(r: ApplyResult): string {
+  const kinds = (['vpcs', 'subnets', 'nodes'] as const).filter((k) => r[k].created + r[k].updated + r[k].deleted > 0).map((k) => `${k} ${counts(r[k])}`);
+  return `${kinds.length > 0 ? kinds.join(', ') : 'no plugin object changed'}${r.vmsRebuilt ? '; every VM rebuilt (the subnet layout changed)' : ''}; now ${r.nodeCount} nodes, ${r.vms} VMs`;
+}
+
+/**
+ * `merak up` on a scenario that is already running: `up` is declarative. The same spec as the
+ * one the scenario runs (or is about to) is only followed; a changed one is sent as the `apply`
+ * update, whose validator refuses what cannot be applied (then nothing changed and this throws
+ * with the reason), and followed with progress until the scenario is ready again.
+ * @throws Error when the change is refused, or the apply fails half-way (with the reason)
+ */
+async function upOnRunning(
+  handle: ReturnType<typeof scenarioHandle>,
+  live: LiveProgress,
+  input: ScenarioInput,
+  spec: ScenarioSpec,
+  timeoutMs: number,
+  hooks: { applying: () => void; onBars: (stop: () => void) => void },
+): Promise<void> {
+  const runningInput = await handle.query(specQuery);
+  // A spec this version of merak no longer accepts is simply different: the validator judges the file.
+  const running = checkSpec(runningInput);
+  if (running.ok && sameSpec(running.spec, spec)) {
+    log(`scenario ${spec.name} is already running with this spec: following it`);
+    return;
+  }
+  let planned = '';
+  if (running.ok) {
+    const d = diffSpecs(running.spec, spec);
+    planned = ` (${(['vpcs', 'subnets', 'nodes'] as const).map((k) => `${k} +${d[k].create.length} ~${d[k].update.length} -${d[k].delete.length}`).join(', ')}${d.layoutChanged ? ', VMs rebuilt' : ''})`;
+  }
+  log(`scenario ${spec.name} is running with a different spec: applying the change${planned}`);
+  // A refusal by the validator comes back as the update's failure, at once or from result().
+  const refusal = (err: unknown): Error | undefined => {
+    if (!(err instanceof WorkflowUpdateFailedError)) return undefined;
+    const cause = err.cause;
+    const type = cause instanceof ApplicationFailure ? cause.type : undefined;
+    // The handler's own failures say what happened; anything else is the validator's refusal.
+    if (type === 'ApplyFailed' || type === 'ApplyDropped') return new Error(`scenario ${spec.name}: ${cause?.message}`);
+    return new Error(`scenario ${spec.name}: the change was refused and nothing changed: ${cause?.message ?? err.message}`);
+  };
+  let update;
+  try {
+    update = await handle.startUpdate(applyUpdate, { args: [input], waitForStage: WorkflowUpdateStage.ACCEPTED });
+  } catch (err) {
+    throw refusal(err) ?? err;
+  }
+  let settled = false;
+  const result = update.result().finally(() => (settled = true));
+  result.catch(() => undefined); // observed below, after the progress stops
+  // A refused update has its outcome already (result() settles at once): only an accepted one
+  // changes the scenario, and then what this command started serves it.
+  await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 200))]);
+  if (!settled || (await result.then(() => true, (err: unknown) => refusal(err)?.message.includes('the change was refused') !== true))) hooks.applying();
+  await follow(handle, timeoutMs, hooks.onBars, live, () => settled);
+  if (!settled) throw new Error(`the apply to scenario ${spec.name} was not finished after ${Math.round(timeoutMs / 1000)} s; see \`merak status ${spec.name}\``);
+  let applied: ApplyResult;
+  try {
+    applied = await result;
+  } catch (err) {
+    throw refusal(err) ?? err;
+  }
+  if (applied.supersededBy !== undefined) {
+    throw new Error(`scenario ${spec.name}: another apply replaced this file's before it ran, and the scenario runs that one (${applySummary(applied)}); see \`merak status ${spec.name}\``);
+  }
+  log(`scenario ${spec.name}: applied: ${applySummary(applied)}`);
+}
+
+/**
+ * The nodes of `spec` that no live agent daemon of the scenario serves, from the daemons'
+ * recorded command lines (`--node NAME`).
+ * @param daemons the argv of each live agent daemon
+ */
+export function nodesWithoutAgent(spec: Pick<ScenarioSpec, 'nodes'>, daemons: readonly (readonly string[])[]): string[] {
+  const served = new Set<string>();
+  for (const argv of daemons) argv.forEach((a, i) => a === '--node' && argv[i + 1] !== undefined && served.add(argv[i + 1]!));
+  return spec.nodes.map((n) => n.name).filter((n) => !served.has(n));
+}
+
+/**
+ * Starts agent daemons for the scenario's local nodes that none serves yet: all of them on the
+ * first `up`, the added ones when a changed file is applied (`agent-2`, `agent-3`, … next to the
+ * first `agent`; `merak down` stops them all).
+ */
+function startNodeAgents(spec: ScenarioSpec, temporalArgs: string[], start: StartDaemon): void {
+  const agents = daemonNames(spec.name).filter((n) => /^agent(-\d+)?$/.test(n));
+  const live = agents.map((n) => readDaemon(spec.name, n)).filter((d) => d !== undefined && isAlive(d.pid));
+  const missing = nodesWithoutAgent(spec, live.map((d) => d!.argv));
+  if (missing.length === 0) return;
+  let name = 'agent';
+  for (let k = 2; live.some((d) => d!.name === name); k++) name = `agent-${k}`;
+  if (live.length > 0) log(`starting an agent for the new nodes ${missing.join(', ')}`);
+  start(name, ['worker', 'agent', ...missing.flatMap((n) => ['--node', n]), ...temporalArgs]);
 }
 
 export function register(program: Command): void {
@@ -202,16 +333,21 @@ export function register(program: Command): void {
       await ensureLocal(spec, flags, external, start);
       const { client, namespace, close } = await clientFor(flags);
       try {
+        const handle = scenarioHandle(client, spec.name);
+        const live = new LiveProgress(client, spec.name);
         try {
           await client.workflow.start('scenarioWorkflow', { taskQueue: COMPUTE_TASK_QUEUE, workflowId, args: [input] });
           log(`started scenario ${spec.name} (workflow ${workflowId})`);
         } catch (err) {
           if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-          log(`scenario ${spec.name} is already running: following it`);
+          // Declarative: the same spec is followed, a changed one applied (a refusal leaves `stage` at preparing, so what this command started is stopped).
+          await upOnRunning(handle, live, input, spec, flags.timeout * 1000, {
+            applying: () => (stage = 'following'),
+            onBars: (stop) => (stopBars = stop),
+          });
         }
-        const handle = scenarioHandle(client, spec.name);
         stage = 'following';
-        const status = await follow(handle, flags.timeout * 1000, (stop) => (stopBars = stop));
+        const status = await follow(handle, flags.timeout * 1000, (stop) => (stopBars = stop), live);
         if (!status || status.phase !== 'ready') {
           const outcome = await handle.result().then(
             () => 'ended',
