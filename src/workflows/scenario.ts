@@ -118,7 +118,12 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
       if (answer.error !== undefined) throw ApplicationFailure.nonRetryable(answer.error, 'ApplyFailed');
       return answer.result!;
     },
-    { validator: (input) => void state.checkApply(input) },
+    {
+      validator: (input) => {
+        if (state.teardownRequested) throw new Error(`scenario "${name}" is being torn down`);
+        state.checkApply(input);
+      },
+    },
   );
   setHandler(specQuery, () => state.latestInput());
   setHandler(testSignal, (req?: TestRequest) => state.requestTests(req));
