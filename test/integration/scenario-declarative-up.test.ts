@@ -11,7 +11,8 @@
  * - a node whose queue no worker polls is named by the `status` query and `merak status`, and
  *   the flag goes once its agent comes;
  * - `merak status` shows a building node's VMs while it builds (its child's progress query).
- * Records test/histories/merak-dup.json for the replay test (MERAK_RECORD_HISTORIES=1).
+ * Records test/histories/merak-dup.json (apply update) and merak-idle.json (poller check) for the
+ * replay test (MERAK_RECORD_HISTORIES=1).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -180,6 +181,8 @@ async function teardown(handle: WorkflowHandle<typeof scenarioWorkflow>): Promis
 
 const vms = (s: ScenarioStatus) => s.nodes.map((n) => `${n.name}=${n.vms}`).join(' ');
 const historyLength = async (h: WorkflowHandle) => (await h.fetchHistory()).events?.length ?? 0;
+/** The test results `merak up -o json` printed (`{ summary, results }`). */
+const resultsOf = (run: Run) => (JSON.parse(run.stdout) as { results: TestResult[] }).results;
 const sources = (results: TestResult[]) => [...new Set(results.map((r) => r.source))].sort();
 
 test('merak up: the same file is followed, a changed one applied with its tests rerun, an unapplicable one refused with nothing changed', async () => {
@@ -190,7 +193,7 @@ test('merak up: the same file is followed, a changed one applied with its tests 
     expect(first.error).toBeUndefined();
     expect(first.exitCode).toBeUndefined();
     expect(first.stderr).toContain('started scenario dup');
-    expect(sources(JSON.parse(first.stdout) as TestResult[])).toEqual(['dup-a', 'dup-b']);
+    expect(sources(resultsOf(first))).toEqual(['dup-a', 'dup-b']);
     expect(vms(await handle.query(statusQuery))).toBe('dup-a=2 dup-b=2');
 
     // Same file: followed, nothing sent (the history does not grow).
@@ -210,7 +213,7 @@ test('merak up: the same file is followed, a changed one applied with its tests 
     expect(changed.stderr).toContain('scenario dup is running with a different spec: applying the change (vpcs +0 ~0 -0, subnets +0 ~0 -0, nodes +1 ~0 -0)');
     expect(changed.stderr).toContain('scenario dup: applied: nodes +1 ~0 -0; now 3 nodes, 18 VMs');
     expect(changed.stderr).toContain('scenario dup is ready: 3 nodes, 18 VMs');
-    const results = JSON.parse(changed.stdout) as TestResult[];
+    const results = resultsOf(changed);
     expect(sources(results)).toEqual(['dup-a', 'dup-b', 'dup-c']);
     expect(results.filter((r) => !r.pass)).toEqual([]);
     expect(results.some((r) => r.negative)).toBe(true);
@@ -293,6 +296,11 @@ test('a node whose queue no worker polls is named by the status query and merak 
     const ready = await waitFor(handle, (s) => s.phase === 'ready', 'ready once idle-b has an agent', 120_000);
     expect(vms(ready)).toBe('idle-a=1 idle-b=1');
     expect(ready.nodes.every((n) => n.noPoller === undefined && n.running === undefined)).toBe(true);
+    await teardown(handle);
+    if (process.env.MERAK_RECORD_HISTORIES === '1') {
+      // The poller check's timer and activity are in it.
+      await writeFile(join(__dirname, '..', 'histories', `${scenarioWorkflowId('idle')}.json`), historyToJSON(await handle.fetchHistory()));
+    }
   } finally {
     await teardown(handle);
   }
