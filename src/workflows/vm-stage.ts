@@ -25,7 +25,7 @@ export const CHILD_FAN_OUT = 32;
 export const POOL_CHILD_FAN_OUT = 128;
 /** When a reconcile first checks its running nodes' queues for pollers, in milliseconds. */
 export const POLLER_CHECK_FIRST_MS = 15_000;
-/** Then how often, while the reconcile lasts: about 5 history events each, whatever the node count. */
+/** Then how often, while the reconcile lasts: 8 history events each (timer, activity, workflow task), whatever the node count. */
 export const POLLER_CHECK_EVERY_MS = 30_000;
 /**
  * Patch marker: reconciles and dataplane removals check for pollers while they last (a timer and,
