@@ -10,7 +10,8 @@
  * - the update's validator refuses bad input with the field;
  * - a node whose queue no worker polls is named by the `status` query and `merak status`, and
  *   the flag goes once its agent comes;
- * - `merak status` shows a building node's VMs while it builds (its child's progress query).
+ * - `merak status` and `merak up` show a building node's VMs while it builds (its child's
+ *   progress query), and the scenario's history does not grow for it.
  * Records test/histories/merak-dup.json (apply update) and merak-idle.json (poller check) for the
  * replay test (MERAK_RECORD_HISTORIES=1).
  */
@@ -71,7 +72,7 @@ beforeAll(async () => {
   workers.push(compute.worker);
   runs.push(compute.worker.run());
   // dup-c is served from the start: the changed file adds it. idle-b has no agent until the test gives it one.
-  await startAgents(['dup-a', 'dup-b', 'dup-c', 'idle-a', 'live-a']);
+  await startAgents(['dup-a', 'dup-b', 'dup-c', 'idle-a', 'live-a', 'live-b']);
 });
 
 afterAll(async () => {
@@ -213,6 +214,8 @@ test('merak up: the same file is followed, a changed one applied with its tests 
     expect(changed.stderr).toContain('scenario dup is running with a different spec: applying the change (vpcs +0 ~0 -0, subnets +0 ~0 -0, nodes +1 ~0 -0)');
     expect(changed.stderr).toContain('scenario dup: applied: nodes +1 ~0 -0; now 3 nodes, 18 VMs');
     expect(changed.stderr).toContain('scenario dup is ready: 3 nodes, 18 VMs');
+    // The progress of the apply was drawn (the last drawing: all 18 VMs, ready).
+    expect([...changed.stderr.matchAll(/VMs\s+\[[^\]]*\] (\d+\/\d+) (\w+)/g)].map((m) => `${m[1]} ${m[2]}`)).toContain('18/18 ready');
     const results = resultsOf(changed);
     expect(sources(results)).toEqual(['dup-a', 'dup-b', 'dup-c']);
     expect(results.filter((r) => !r.pass)).toEqual([]);
@@ -222,7 +225,8 @@ test('merak up: the same file is followed, a changed one applied with its tests 
     expect(after.phase).toBe('ready');
     expect(after.cleanupErrors).toEqual([]);
     const tag = (await findTag(stateDir, 'dup'))!;
-    expect(netnsList().split('\n').filter((l) => l.startsWith(`mk-${tag}-`) && l.split(' ')[0]!.includes('_'))).toHaveLength(18);
+    // VM namespaces (`mk-<tag>-<node>_<i>`), not the per-VPC routers (`_r-<vpc>`).
+    expect(netnsList().split('\n').filter((l) => l.startsWith(`mk-${tag}-`) && /_\d+$/.test(l.split(' ')[0]!))).toHaveLength(18);
 
     // A change that cannot be applied: refused with the reason, non-zero exit, nothing changed.
     const revision = plugin.state.snapshot().revision;
@@ -306,33 +310,58 @@ test('a node whose queue no worker polls is named by the status query and merak 
   }
 });
 
-test("merak status counts a building node's VMs while it builds, from its own workflow", async () => {
-  // 40 VMs in batches of 4 at 8 VMs/s: about 5 s of building, one node.
+test("merak status counts a building node's VMs while it builds, from its own workflow, and the scenario's history does not grow for it", async () => {
+  // 40 VMs in batches of 4 at 4 VMs/s: about 10 s of building, one node.
   const handle = await env.client.workflow.start<typeof scenarioWorkflow>('scenarioWorkflow', {
     taskQueue: COMPUTE_TASK_QUEUE,
     workflowId: scenarioWorkflowId('live'),
-    args: [noneSpec('live', 2402, ['live-a'], { vmsPerNode: 40, batchSize: 4, rate: { rps: 8 } })],
+    args: [noneSpec('live', 2402, ['live-a'], { vmsPerNode: 40, batchSize: 4, rate: { rps: 4 } })],
   });
   try {
+    /** What `merak status` showed while the node built, the workflow's own count then, and the scenario's history length. */
+    const mids: { cli: number; workflow: number; events: number }[] = [];
     const seen: number[] = [];
-    let mid: { cli: number; workflow: number } | undefined;
     const deadline = Date.now() + 60_000;
-    while (!mid && Date.now() < deadline) {
+    while (Date.now() < deadline) {
       const workflow = await handle.query(statusQuery);
       if (workflow.phase === 'ready') break;
+      const events = await historyLength(handle);
       const run = await merak(['status', 'live', '-o', 'json']);
       const node = (JSON.parse(run.stdout) as ScenarioStatus).nodes[0]!;
       seen.push(node.vms);
-      if (node.running && node.vms > 0 && node.vms < 40) mid = { cli: node.vms, workflow: workflow.nodes[0]!.vms };
+      // Re-read after the status: only samples where the history did not move in between count.
+      if (node.running && node.vms > 0 && node.vms < 40 && (await historyLength(handle)) === events) {
+        mids.push({ cli: node.vms, workflow: workflow.nodes[0]!.vms, events });
+      }
       await new Promise((r) => setTimeout(r, 300));
     }
-    // A count strictly between 0 and the total was shown while the node built; the workflow's
-    // own status still said 0 then (it counts a node when its child ends).
-    expect({ mid, seen }).toMatchObject({ mid: { workflow: 0 } });
-    expect(mid!.cli).toBeGreaterThan(0);
-    expect(mid!.cli).toBeLessThan(40);
+    // Counts strictly between 0 and the total were shown while the node built, and they moved;
+    // the workflow's own status still said 0 then (it counts a node when its child ends).
+    const counts = [...new Set(mids.map((m) => m.cli))];
+    expect({ counts: counts.length >= 2, seen }).toEqual({ counts: true, seen });
+    expect(mids.every((m) => m.workflow === 0 && m.cli > 0 && m.cli < 40)).toBe(true);
+    // The count moved through queries: the scenario's history has the same length at every one
+    // of those samples (not an event per VM, nor per batch).
+    expect(new Set(mids.map((m) => m.events)).size).toBe(1);
     const ready = await waitFor(handle, (s) => s.phase === 'ready', 'ready', 60_000);
     expect(vms(ready)).toBe('live-a=40');
+  } finally {
+    await teardown(handle);
+  }
+});
+
+test("merak up's VM bar moves while a node builds, not only when its node workflow ends", async () => {
+  // 40 VMs in batches of 4 at 2 VMs/s: about 20 s of building, so the non-TTY bars (printed every
+  // 5 s) are drawn several times during the build.
+  const handle = env.client.workflow.getHandle<typeof scenarioWorkflow>(scenarioWorkflowId('upbar'));
+  try {
+    const run = await merak(['up', '-f', file('upbar', noneSpec('upbar', 2403, ['live-b'], { vmsPerNode: 40, batchSize: 4, rate: { rps: 2 } })), '--no-local', '--timeout', '120', '-o', 'json']);
+    expect(run.error).toBeUndefined();
+    const drawn = [...run.stderr.matchAll(/VMs\s+\[[^\]]*\] (\d+)\/40 (\w+)/g)].map((m) => ({ vms: Number(m[1]), phase: m[2] }));
+    const mid = drawn.filter((d) => d.phase === 'building' && d.vms > 0 && d.vms < 40);
+    expect({ mid: mid.length > 0, drawn }).toEqual({ mid: true, drawn });
+    expect(drawn[drawn.length - 1]).toEqual({ vms: 40, phase: 'ready' });
+    expect(run.stderr).toContain('scenario upbar is ready: 1 nodes, 40 VMs');
   } finally {
     await teardown(handle);
   }
