@@ -1,3 +1,4 @@
+import { canonicalJson } from '../model/diff';
 import type { ScenarioInput, ScenarioSpec } from '../model/spec';
 
 // What the controller asks of a scenario workflow when the pods change. Pure: it compares what
@@ -13,14 +14,8 @@ export type ScenarioAction =
   /** No node left. */
   | { kind: 'teardown' };
 
-/** JSON with object keys sorted, so two equal specs compare equal whatever their key order. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}
+// Kept importable from here, where it was first defined.
+export { canonicalJson };
 
 function withoutVms(spec: ScenarioSpec): unknown {
   return { ...spec, nodes: spec.nodes.map((n) => ({ ...n, vms: 0 })) };

@@ -92,10 +92,10 @@ function unsafeChanges(before: ScenarioSpec, after: ScenarioSpec): string[] {
 }
 
 /**
- * Key order does not matter: a JSON text with object keys sorted, so two specs that differ only in
- * the order their fields were written compare equal.
+ * JSON with object keys sorted, so two values that differ only in the order their fields were
+ * written compare equal (array order counts). Also used by the Kubernetes controller's plan.
  */
-function canonical(value: unknown): string {
+export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
   );
@@ -107,5 +107,5 @@ function canonical(value: unknown): string {
  * to tell a re-run of the same file, which it only follows, from a changed one, which it applies.
  */
 export function sameSpec(a: ScenarioSpec, b: ScenarioSpec): boolean {
-  return canonical(a) === canonical(b);
+  return canonicalJson(a) === canonicalJson(b);
 }
