@@ -102,6 +102,7 @@ describe('merak plugin serve / state (built CLI)', () => {
       subnets: [{ vni: 5000, id: 'cli-sn', vpc: 'cli-vpc', ip: '10.50.1.0', prefix: 24, optional: {} }],
       nodes: [{ name: 'cli-node', ip: '172.31.0.1', mac: '02:00:00:00:50:01', optional: { rack: 'r1' } }],
       revision: 3,
+      nodeConfig: {},
     });
 
     const table = await run(process.execPath, [merak, 'plugin', 'state', '--address', address], { timeout: 20_000 });

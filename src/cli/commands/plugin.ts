@@ -4,20 +4,27 @@ import { createNetworkPluginClient } from '../../plugin/client';
 import { classifyPluginError, PluginCallError, Status } from '../../plugin/errors';
 import { DEFAULT_PROVISION_TIMEOUT_MS, startMizarPlugin } from '../../plugin/mizar/server';
 import { startReferencePlugin } from '../../plugin/reference/server';
+import { startOvnPlugin } from '../../plugin/ovn/server';
+import { CENTRAL_NAME_RE } from '../../dataplane/ovn/paths';
 import type { GetStateResponse__Output } from '../../plugin/types';
 
-// `merak plugin serve`: run the reference network plugin; `merak plugin state`: show what a plugin holds.
+// `merak plugin serve`: run a network plugin (reference, Mizar, or OVN with its central); `merak plugin state`: show what a plugin holds.
+
+type Provider = 'reference' | 'mizar' | 'ovn';
 
 interface ServeFlags {
   /** Old name of --provider, still accepted. */
-  plugin?: 'reference' | 'mizar';
-  provider?: 'reference' | 'mizar';
+  plugin?: Provider;
+  provider?: Provider;
   host: string;
   port: number;
   stateFile?: string;
   kubeconfig?: string;
   namespace: string;
   provisionTimeout: number;
+  central: string;
+  keepCentral?: boolean;
+  registrationWait: number;
 }
 
 interface StateFlags {
@@ -51,14 +58,25 @@ const log = (line: string): void => {
   process.stderr.write(`merak plugin: ${line}\n`);
 };
 
+function centralName(raw: string): string {
+  if (!CENTRAL_NAME_RE.test(raw)) throw new InvalidArgumentError(`must match ${CENTRAL_NAME_RE} (lower-case letters, digits, '-', at most 16), got ${JSON.stringify(raw)}`);
+  return raw;
+}
+
 async function serve(flags: ServeFlags): Promise<void> {
   const provider = flags.provider ?? flags.plugin ?? 'reference';
+  if (flags.stateFile !== undefined && provider !== 'reference') {
+    throw new InvalidArgumentError(`--state-file is for the reference plugin only: the ${provider} plugin keeps its state in ${provider === 'mizar' ? "Mizar's custom resources" : "OVN's databases"}`);
+  }
   let running: { address: string; close(): Promise<void> };
   if (provider === 'mizar') {
-    if (flags.stateFile !== undefined) throw new InvalidArgumentError('--state-file is for the reference plugin only: the mizar plugin keeps its state in Mizar\'s custom resources');
     const mizar = await startMizarPlugin({ host: flags.host, port: flags.port, kubeconfig: flags.kubeconfig, namespace: flags.namespace, provisionTimeoutMs: flags.provisionTimeout, log });
     log(`mizar network plugin listening on ${mizar.address}, Mizar's resources in namespace ${mizar.namespace}, provisioning bound ${flags.provisionTimeout} ms`);
     running = mizar;
+  } else if (provider === 'ovn') {
+    const ovn = await startOvnPlugin({ host: flags.host, port: flags.port, central: flags.central, keepCentral: flags.keepCentral, registrationWaitMs: flags.registrationWait, log });
+    log(`ovn network plugin on OVN central ${ovn.central.name} (NB unix:${ovn.central.nbSocket}) listening on ${ovn.address}`);
+    running = ovn;
   } else {
     running = await startReferencePlugin({ host: flags.host, port: flags.port, stateFile: flags.stateFile, log });
     log(`${provider} network plugin listening on ${running.address}${flags.stateFile ? `, state file ${flags.stateFile}` : ' (state in memory only)'}`);
@@ -111,6 +129,8 @@ function printTables(state: GetStateResponse__Output): void {
   process.stdout.write(`Subnets: ${state.subnets.length}\n${subnets.toString()}\n`);
   process.stdout.write(`Nodes: ${state.nodes.length}\n${nodes.toString()}\n`);
   process.stdout.write(`revision ${state.revision}\n`);
+  const config = Object.entries(state.node_config ?? {});
+  if (config.length > 0) process.stdout.write(`node config: ${config.map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
 }
 
 async function showState(flags: StateFlags): Promise<void> {
@@ -118,8 +138,8 @@ async function showState(flags: StateFlags): Promise<void> {
   try {
     const state = await client.getState();
     if (flags.output === 'json') {
-      const { vpcs, subnets, nodes, revision } = state;
-      process.stdout.write(`${JSON.stringify({ vpcs, subnets, nodes, revision }, null, 2)}\n`);
+      const { vpcs, subnets, nodes, revision, node_config } = state;
+      process.stdout.write(`${JSON.stringify({ vpcs, subnets, nodes, revision, nodeConfig: node_config ?? {} }, null, 2)}\n`);
     } else {
       printTables(state);
     }
@@ -140,14 +160,17 @@ export function register(program: Command): void {
   plugin
     .command('serve')
     .description('run a network plugin gRPC server in the foreground (logs to stderr; SIGINT/SIGTERM stop it cleanly)')
-    .addOption(new Option('--provider <name>', 'which provider: reference (in memory) or mizar (Mizar\'s custom resources; docs/providers/mizar.md)').choices(['reference', 'mizar']))
-    .addOption(new Option('--plugin <name>', 'old name of --provider').choices(['reference', 'mizar']).hideHelp())
+    .addOption(new Option('--provider <name>', 'which provider: reference (in memory), mizar (Mizar\'s custom resources; docs/providers/mizar.md) or ovn (a real OVN central of its own; docs/providers/ovn.md)').choices(['reference', 'mizar', 'ovn']))
+    .addOption(new Option('--plugin <name>', 'old name of --provider').choices(['reference', 'mizar', 'ovn']).hideHelp())
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'TCP port (0 = any free port, printed on stderr)', port, 50051)
     .option('--state-file <path>', 'reference: JSON file keeping the state across restarts (default: memory only)')
     .option('--kubeconfig <path>', 'mizar: kubeconfig of the cluster running Mizar (default: KUBECONFIG, ~/.kube/config, or in-cluster)')
     .option('--namespace <name>', 'mizar: namespace of Mizar\'s resources (its operator works in default)', 'default')
     .option('--provision-timeout <ms>', 'mizar: longest wait for Mizar\'s operator to provision or delete one resource, then UNAVAILABLE (keep it below the scenario\'s plugin.deadlineMs)', millis, DEFAULT_PROVISION_TIMEOUT_MS)
+    .option('--central <name>', 'ovn: name of the OVN central this plugin runs (namespace mk-ovn-NAME, folder /run/merak/ovn/central-NAME)', centralName, 'default')
+    .option('--keep-central', 'ovn: leave the central running when the plugin stops (a restart carries on from its databases)')
+    .option('--registration-wait <ms>', 'ovn: how long CreateNode waits for the node\'s chassis to register', millis, 8_000)
     .action(serve);
 
   plugin

@@ -56,6 +56,8 @@ export interface CentralInfo {
   dir: string;
   nbSocket: string;
   sbSocket: string;
+  /** Control socket of the central's ovn-nbctl daemon (OVN_NB_DAEMON). */
+  nbctlSocket: string;
   /** What the node agents need to join this central (see NODE_CONFIG). */
   nodeConfig: Record<string, string>;
 }
@@ -85,6 +87,7 @@ export function centralInfo(name: string): CentralInfo {
     dir: f.dir,
     nbSocket: f.nbSocket,
     sbSocket: f.sbSocket,
+    nbctlSocket: f.nbctlSocket,
     nodeConfig: {
       [NODE_CONFIG.centralNetns]: netns,
       [NODE_CONFIG.nbDb]: `unix:${f.nbSocket}`,
@@ -141,7 +144,7 @@ export async function ensureCentral(deps: CentralDeps, name: string): Promise<Ce
 }
 
 /**
- * Watches the central's daemons: one that is gone while its record exists is brought back by
+ * Watches the central's daemons (the ovn-nbctl daemon too): one that is gone while its record exists is brought back by
  * ensureCentral (the databases are files: nothing is lost).
  */
 export function watchCentral(supervisor: Supervisor, deps: CentralDeps, name: string): void {

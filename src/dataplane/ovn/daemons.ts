@@ -37,7 +37,12 @@ export function ovsDaemon(o: { role: string; netns: string; dir: string; argv: r
   };
 }
 
-/** A central's daemons, in start order: northbound and southbound ovsdb-servers, ovn-northd. */
+/**
+ * A central's daemons, in start order: northbound and southbound ovsdb-servers, ovn-northd, and
+ * an `ovn-nbctl` in daemon mode (ovn-nbctl(8), "Daemon mode"; how ovn-kubernetes and kube-ovn
+ * drive the northbound database): it keeps one connection and one copy of the database for all
+ * of the plugin's calls, which reach it through its control socket (`nbctlSocket`).
+ */
 export function centralDaemons(name: string, netns: string): DaemonSpec[] {
   const f = centralFiles(name);
   return [
@@ -52,6 +57,8 @@ export function centralDaemons(name: string, netns: string): DaemonSpec[] {
       argv: ['ovsdb-server', f.sbDb, `--remote=punix:${f.sbSocket}`, '--remote=db:OVN_Southbound,SB_Global,connections'],
     }),
     ovsDaemon({ role: 'ovn-northd', netns, dir: f.dir, unixctl: true, argv: ['ovn-northd', `--ovnnb-db=unix:${f.nbSocket}`, `--ovnsb-db=unix:${f.sbSocket}`] }),
+    // role 'ovn-nbctl' makes its control socket `<dir>/ovn-nbctl.ctl` = centralFiles().nbctlSocket.
+    ovsDaemon({ role: 'ovn-nbctl', netns, dir: f.dir, unixctl: true, argv: ['ovn-nbctl', `--db=unix:${f.nbSocket}`] }),
   ];
 }
 

@@ -47,6 +47,8 @@ export function centralFiles(name: string) {
     sbDb: `${dir}/sb.db`,
     nbSocket: `${dir}/nb.sock`,
     sbSocket: `${dir}/sb.sock`,
+    /** Control socket of the central's `ovn-nbctl` daemon (OVN_NB_DAEMON). */
+    nbctlSocket: `${dir}/ovn-nbctl.ctl`,
   };
 }
 

@@ -23,6 +23,12 @@ export interface GetStateResponse {
    * changed since its last look. 0 for a plugin that never accepted a change.
    */
   'revision'?: (number | string | Long);
+  /**
+   * What a node needs to join this provider's dataplane, passed by Merak as is to every node's
+   * agent and endpoint plugin before the node is created at the plugin (e.g. the OVN plugin:
+   * where its southbound database listens). Empty for providers whose nodes need nothing.
+   */
+  'node_config'?: ({[key: string]: string});
 }
 
 export interface GetStateResponse__Output {
@@ -43,4 +49,10 @@ export interface GetStateResponse__Output {
    * changed since its last look. 0 for a plugin that never accepted a change.
    */
   'revision': (number);
+  /**
+   * What a node needs to join this provider's dataplane, passed by Merak as is to every node's
+   * agent and endpoint plugin before the node is created at the plugin (e.g. the OVN plugin:
+   * where its southbound database listens). Empty for providers whose nodes need nothing.
+   */
+  'node_config': ({[key: string]: string});
 }
