@@ -9,10 +9,11 @@ import { packagePath } from '../install/paths';
 import { createCniPlugin } from './cni';
 import { createExecPlugin, findPlugin, validatePluginName } from './exec-plugin';
 import { createNonePlugin } from './none';
+import { createOvnPlugin } from './ovn';
 import { createReferencePlugin } from './reference';
 import type { EndpointPlugin } from './types';
 
-export const BUILTIN_PLUGINS = ['reference', 'cni', 'none'] as const;
+export const BUILTIN_PLUGINS = ['reference', 'cni', 'none', 'ovn'] as const;
 /** Default plugin when a batch names none. */
 export const DEFAULT_PLUGIN = 'reference';
 
@@ -55,6 +56,7 @@ export function createPluginRegistry(o: PluginRegistryOptions): PluginRegistry {
     reference: createReferencePlugin(),
     cni: createCniPlugin({ runner: o.runner, cniPath: o.cniPath }),
     none: createNonePlugin(),
+    ovn: createOvnPlugin(),
   };
   return {
     async get(name) {

@@ -5,6 +5,7 @@
  */
 import type { CommandRunner } from '../dataplane/command';
 import type { OwnedObject } from '../dataplane/owner-record-format';
+import type { OwnerRecordStore } from '../dataplane/owner-records';
 
 /** Commands of the plugin protocol (MERAK_COMMAND). */
 export const PLUGIN_COMMANDS = ['VM_ADD', 'VM_UPDATE', 'VM_DEL', 'EP_ADD', 'EP_UPDATE', 'EP_DEL', 'VERSION'] as const;
@@ -86,6 +87,22 @@ export interface PluginContext {
    * within one activity call); a plugin adds what it creates. Undefined: list them.
    */
   knownLinks?: Set<string>;
+  /**
+   * The provider's node configuration given when the node was ensured (the network plugin's
+   * GetState `node_config`, e.g. where the OVN central is); {} when none was given.
+   */
+  providerConfig(): Promise<Readonly<Record<string, string>>>;
+}
+
+/** What a plugin's node setup gets when the node is ensured (local mode). */
+export interface NodeSetupInfo {
+  /** The node's underlay address and prefix length. */
+  underlay: string;
+  prefix: number;
+  underlayCidr: string;
+  providerConfig: Readonly<Record<string, string>>;
+  /** Where the setup records what it makes before making it. */
+  records: OwnerRecordStore;
 }
 
 export interface EndpointPlugin {
@@ -101,6 +118,15 @@ export interface EndpointPlugin {
    * the endpoint MTU is the underlay device's minus this unless the scenario sets `mtu`. @default 0
    */
   readonly encapOverhead?: number;
+  /**
+   * Node-side daemons or devices the plugin needs before any VM (the `ovn` plugin: the node's
+   * OVN chassis), run by ensureNode after the node namespace exists; idempotent.
+   */
+  readonly nodeSetup?: {
+    /** Whether the underlay address goes on the node's veth (false: the setup puts it elsewhere). */
+    readonly addressOnVeth: boolean;
+    ensure(ctx: PluginContext, node: NodeSetupInfo): Promise<void>;
+  };
   version(): Promise<Record<string, unknown>>;
   vmAdd(ctx: PluginContext, vms: readonly VmRef[]): Promise<void>;
   vmUpdate(ctx: PluginContext, vms: readonly VmRef[]): Promise<void>;

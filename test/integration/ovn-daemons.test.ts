@@ -56,7 +56,7 @@ describeOvn('OVN central and chassis daemons', () => {
 
   beforeAll(async () => {
     const c1 = await ensureCentral({ runner: spawnRunner, records: centralStore }, central.name);
-    expect(c1.started).toEqual(['ovsdb-server-nb', 'ovsdb-server-sb', 'ovn-northd']);
+    expect(c1.started).toEqual(['ovsdb-server-nb', 'ovsdb-server-sb', 'ovn-northd', 'ovn-nbctl']);
     expect((await ensureCentral({ runner: spawnRunner, records: centralStore }, central.name)).started).toEqual([]);
     tag = await claimTag(stateDir, scenario);
     for (const [slot, node] of ['node-a', 'node-b'].entries()) {
@@ -174,7 +174,7 @@ describeOvn('OVN central and chassis daemons', () => {
 
     supervisor.stop();
     const gone = await removeCentral({ runner: spawnRunner, records: centralStore }, central.name);
-    expect(gone.daemons).toBe(3);
+    expect(gone.daemons).toBe(4); // NB, SB, northd and the ovn-nbctl daemon
     expect(existsSync(central.dir)).toBe(false);
     expect(netnsNames()).not.toContain(central.netns);
     expect(processesMentioning(central.dir)).toEqual([]);

@@ -260,11 +260,11 @@ export function createAgentActivities(deps: AgentDeps) {
     const b = parsePayload(CreateBatchSchema, input, 'batch');
     validateSegments(b);
     const node = b.ensureNode
-      ? await ensureNode({ scenario: b.scenario, node: b.node, plugin: b.plugin, nodeSlot: b.nodeSlot, underlayCidr: b.underlayCidr, underlayIp: b.underlayIp, underlayMtu: b.underlayMtu })
+      ? await ensureNode({ scenario: b.scenario, node: b.node, plugin: b.plugin, nodeSlot: b.nodeSlot, underlayCidr: b.underlayCidr, underlayIp: b.underlayIp, underlayMtu: b.underlayMtu, providerConfig: b.providerConfig })
       : undefined;
     const vmBatch: VmBatch = { scenario: b.scenario, node: b.node, plugin: b.plugin, from: b.from, count: b.count };
     const vms = resumePhase() === 'endpoints' ? { requested: b.count, changed: 0, unchanged: b.count, ms: 0 } : await createVms(vmBatch, { phase: 'vms' });
-    const { ensureNode: _ensure, ...endpointBatch } = b;
+    const { ensureNode: _ensure, providerConfig: _config, ...endpointBatch } = b;
     const endpoints = await createEndpoints(endpointBatch, { phase: 'endpoints' });
     return { ...(node ? { node } : {}), vms, endpoints };
   }

@@ -111,6 +111,7 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
         }
         return u;
       },
+      providerConfig: async () => (await files.readMeta(scenario, node))?.providerConfig ?? {},
       peers: async (vni, explicit) => {
         if (explicit) return explicit;
         if (deps.peerSource) return deps.peerSource({ scenario, node, vni });
@@ -234,14 +235,28 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
         underlayCidr: req.underlayCidr ?? DEFAULT_UNDERLAY_CIDR,
         ...(req.underlayIp !== undefined ? { underlayIp: req.underlayIp } : {}),
         ...(req.underlayMtu !== undefined ? { underlayMtu: req.underlayMtu } : {}),
+        ...(p.nodeSetup ? { addressOnVeth: p.nodeSetup.addressOnVeth } : {}),
       });
+      // A re-ensure without the provider config (createBatch's) keeps the one given first.
+      const providerConfig = req.providerConfig ?? (await files.readMeta(req.scenario, req.node))?.providerConfig;
       await files.writeMeta(req.scenario, {
         node: req.node,
         nodeSlot: req.nodeSlot,
         mode: 'local',
         underlay: { address: r.underlay, device: underlayNodeEnd(tag), mtu: req.underlayMtu ?? DEFAULT_UNDERLAY_MTU },
         plugin: p.name,
+        ...(providerConfig ? { providerConfig } : {}),
       });
+      if (p.nodeSetup) {
+        const ns = nodeNetns(tag, req.node);
+        await p.nodeSetup.ensure(pluginContext(req.scenario, req.node, tag, ns, req.nodeSlot, req.underlayCidr, req.underlayIp), {
+          underlay: r.underlay,
+          prefix: r.prefix,
+          underlayCidr: req.underlayCidr ?? DEFAULT_UNDERLAY_CIDR,
+          providerConfig: providerConfig ?? {},
+          records: deps.records,
+        });
+      }
       return { created: r.created, underlay: r.underlay };
     },
 

@@ -14,6 +14,8 @@ export interface NodeMeta {
   /** The node's underlay: its address, the device carrying it and that device's MTU (bytes; absent in state written before MTUs were derived). */
   underlay: { address: string; device: string; mtu?: number };
   plugin: string;
+  /** The provider's node configuration given to ensureNode (absent: none). */
+  providerConfig?: Record<string, string>;
 }
 
 export interface VirtualState {

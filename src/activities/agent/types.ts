@@ -34,6 +34,11 @@ export const NodeRequestSchema = z.object({
   underlayIp: ipv4.optional(),
   /** MTU of the node's underlay link in local mode, bytes (the spec's underlay.mtu). Default 1500; pod mode: the pod's device's. */
   underlayMtu: underlayMtu.optional(),
+  /**
+   * The provider's node configuration (the network plugin's GetState node_config), kept with the
+   * node for its endpoint plugin. Default: none.
+   */
+  providerConfig: z.record(z.string().max(64), z.string().max(4096)).optional(),
 });
 export type NodeRequest = z.infer<typeof NodeRequestSchema>;
 
@@ -106,6 +111,8 @@ export type EndpointBatch = z.infer<typeof EndpointBatchSchema>;
 export const CreateBatchSchema = EndpointBatchSchema.extend({
   /** Run ensureNode first (the first batch of a node workflow run). */
   ensureNode: z.boolean().optional(),
+  /** With ensureNode: the provider's node configuration (NodeRequest.providerConfig). */
+  providerConfig: NodeRequestSchema.shape.providerConfig,
 });
 export type CreateBatch = z.infer<typeof CreateBatchSchema>;
 

@@ -268,8 +268,11 @@ export class OvnDatabases {
 
   /** Deletes a chassis with its encaps and its Chassis_Private row. */
   async deleteChassis(name: string): Promise<void> {
+    // Two transactions: with both in one, ovn-sbctl 23.03 aborts (ovsdb-idl assertion
+    // row->new_datum != NULL) when the chassis has a Chassis_Private row, as a live chassis has.
+    await ctl(this.runner, this.sb, [['--if-exists', 'chassis-del', name]]);
     const [priv] = await this.sbTables([['--columns=_uuid', 'find', 'Chassis_Private', `name=${q(name)}`]]);
-    await ctl(this.runner, this.sb, [['--if-exists', 'chassis-del', name], ...(priv ?? []).map((r) => ['--if-exists', 'destroy', 'Chassis_Private', String(r._uuid)])]);
+    if (priv && priv.length > 0) await ctl(this.runner, this.sb, priv.map((r) => ['--if-exists', 'destroy', 'Chassis_Private', String(r._uuid)]));
   }
 
   /** The northbound change counter (every `--wait` transaction raises it). */
