@@ -139,4 +139,38 @@ describe('merak plugin serve / state (built CLI)', () => {
     expect(res.code).toBe(1);
     expect(res.stderr).toContain(`state file ${stateFile} is refused: state.nodes[0]: node.mac: "ff:ff:ff:ff:ff:ff" is a multicast or broadcast MAC`);
   }, 30_000);
+
+  // Root and OVN's Debian packages: the OVN provider starts a central of its own.
+  const itOvn = process.getuid?.() === 0 && ['/usr/bin/ovn-nbctl', '/usr/bin/ovn-northd'].every((p) => fs.existsSync(p)) ? it : it.skip;
+  itOvn('--provider ovn: starts its OVN central, answers from NB with the central in nodeConfig, removes the central on SIGTERM', async () => {
+    const central = `cli${process.pid % 100000}`;
+    // The central's owner records go to this test's folder, not /var/lib/merak.
+    const saved = process.env.MERAK_STATE_DIR;
+    process.env.MERAK_STATE_DIR = dir;
+    let served: Served;
+    try {
+      served = await serve(['--provider', 'ovn', '--central', central]);
+    } finally {
+      if (saved === undefined) delete process.env.MERAK_STATE_DIR;
+      else process.env.MERAK_STATE_DIR = saved;
+    }
+    children.push(served);
+    expect(served.stderr()).toMatch(new RegExp(`ovn network plugin on OVN central ${central}`));
+    const address = `127.0.0.1:${served.port}`;
+    const client = createNetworkPluginClient(address);
+    try {
+      const vpc = await client.createVpc({ vpc: { vni: 7, id: 'cli-ovn-vpc', ip: '10.60.0.0', prefix: 16 } });
+      expect(vpc.vpc.vni).toBeGreaterThan(0); // northd's tunnel key, not the 7 asked for
+    } finally {
+      client.close();
+    }
+    const json = await run(process.execPath, [merak, 'plugin', 'state', '--address', address, '-o', 'json'], { timeout: 20_000 });
+    const state = JSON.parse(json.stdout) as { vpcs: Array<{ id: string }>; nodeConfig: Record<string, string> };
+    expect(state.vpcs.map((v) => v.id)).toEqual(['cli-ovn-vpc']);
+    expect(state.nodeConfig['ovn-central-netns']).toBe(`mk-ovn-${central}`);
+    expect(fs.existsSync(`/run/merak/ovn/central-${central}`)).toBe(true);
+    expect(await stop(served)).toBe(0);
+    expect(fs.existsSync(`/run/merak/ovn/central-${central}`)).toBe(false);
+    expect(fs.existsSync(`/run/netns/mk-ovn-${central}`)).toBe(false);
+  }, 60_000);
 });
