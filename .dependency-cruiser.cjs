@@ -1,7 +1,7 @@
 // The layers of src/, bottom to top; a folder may import only from folders below it (and its own).
 //   model, gen                          pure domain code and generated protobuf types
 //   install                             where the package's files are (root, proto, helpers)
-//   dataplane, plugin, temporal, report, local
+//   dataplane, plugin, temporal, report, local, metrics
 //   endpoint-plugins                    (uses dataplane)
 //   activities, workflows               (workflows import activity *types* only)
 //   workers, k8s
@@ -9,10 +9,10 @@
 // `npm run check:deps` (part of `npm run lint`) fails on any import that goes up, and on cycles.
 const layer = (folders) => `^src/(${folders.join('|')})/`;
 const above = {
-  model: ['install', 'dataplane', 'plugin', 'temporal', 'report', 'local', 'endpoint-plugins', 'activities', 'workflows', 'workers', 'k8s', 'cli'],
-  gen: ['model', 'install', 'dataplane', 'plugin', 'temporal', 'report', 'local', 'endpoint-plugins', 'activities', 'workflows', 'workers', 'k8s', 'cli'],
-  install: ['model', 'gen', 'dataplane', 'plugin', 'temporal', 'report', 'local', 'endpoint-plugins', 'activities', 'workflows', 'workers', 'k8s', 'cli'],
-  'dataplane|plugin|temporal|report|local': ['endpoint-plugins', 'activities', 'workflows', 'workers', 'k8s', 'cli'],
+  model: ['install', 'dataplane', 'plugin', 'temporal', 'report', 'local', 'metrics', 'endpoint-plugins', 'activities', 'workflows', 'workers', 'k8s', 'cli'],
+  gen: ['model', 'install', 'dataplane', 'plugin', 'temporal', 'report', 'local', 'metrics', 'endpoint-plugins', 'activities', 'workflows', 'workers', 'k8s', 'cli'],
+  install: ['model', 'gen', 'dataplane', 'plugin', 'temporal', 'report', 'local', 'metrics', 'endpoint-plugins', 'activities', 'workflows', 'workers', 'k8s', 'cli'],
+  'dataplane|plugin|temporal|report|local|metrics': ['endpoint-plugins', 'activities', 'workflows', 'workers', 'k8s', 'cli'],
   'endpoint-plugins': ['activities', 'workflows', 'workers', 'k8s', 'cli'],
   activities: ['workflows', 'workers', 'k8s', 'cli'],
   workflows: ['workers', 'k8s', 'cli'],

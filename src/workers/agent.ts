@@ -6,6 +6,7 @@
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createAgentActivities, type NodeMode } from '../activities/agent/activities';
+import type { NodeCollectors } from '../activities/agent/collectors';
 import { spawnRunner } from '../dataplane/command';
 import { FileOwnerRecords, stateDirFromEnv } from '../dataplane/owner-records';
 import { validateNode } from '../dataplane/names';
@@ -46,6 +47,8 @@ export interface AgentWorkerOptions {
    * @default the SDK's default (5)
    */
   maxConcurrentActivityTaskPolls?: number;
+  /** The nodes' eBPF collectors (createNodeCollectors), started with each kernel node. @default none */
+  collectors?: NodeCollectors;
 }
 
 export async function createAgentWorkers(o: AgentWorkerOptions): Promise<Worker[]> {
@@ -54,7 +57,7 @@ export async function createAgentWorkers(o: AgentWorkerOptions): Promise<Worker[
   const records = new FileOwnerRecords(o.stateDir ?? stateDirFromEnv());
   const plugins = createPluginRegistry({ runner: spawnRunner, dirs: o.pluginDirs ?? pluginDirsFromEnv() });
   // One set of activities serves every node of this process: they are stateless per call.
-  const activities = { ...createAgentActivities({ mode: o.mode ?? 'local', runner: spawnRunner, records, plugins, kernelConcurrency: o.kernelConcurrency }), ...o.extraActivities };
+  const activities = { ...createAgentActivities({ mode: o.mode ?? 'local', runner: spawnRunner, records, plugins, kernelConcurrency: o.kernelConcurrency, collectors: o.collectors }), ...o.extraActivities };
   const pool = o.pool
     ? [
         Worker.create({

@@ -8,6 +8,7 @@ import type { CommandRunner } from '../../dataplane/command';
 import type { OwnerRecordStore } from '../../dataplane/owner-records';
 import type { PluginRegistry } from '../../endpoint-plugins/registry';
 import type { EndpointPlugin } from '../../endpoint-plugins/types';
+import type { NodeCollectors } from './collectors';
 import type { NodeMeta } from './node-state';
 import type { EndpointBatch, NodeInfo, NodeRef, NodeRequest, PeerSync, VmBatch } from './types';
 
@@ -42,6 +43,8 @@ export interface AgentDeps {
    * node they are for (the others wait their turn, heartbeating). Default: the number of CPUs.
    */
   kernelConcurrency?: number;
+  /** The nodes' eBPF collectors (collectors.ts), started with each kernel node. Default: none. */
+  collectors?: NodeCollectors;
 }
 
 /**

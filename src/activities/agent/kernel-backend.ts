@@ -170,6 +170,7 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
       const vms = vmRefs(tag, b.node, b.from + done, n);
       const present = await listNetns();
       const existing = vms.filter((v) => present.has(v.name));
+      await deps.collectors?.unwatchVms({ scenario: b.scenario, node: b.node, tag }, existing.map((v) => v.name));
       if (existing.length) await p.vmDel(ctx, existing);
       await runBatch(deps.runner, existing.map((v) => `netns del ${v.name}`));
       await deps.records.forget(b.scenario, b.node, vms.map((v) => ({ kind: 'netns', name: v.name })));
@@ -225,6 +226,7 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
           throw new InvalidInputError('node.underlayIp', req.underlayIp, `is not this pod's address ${u.address}: the scenario must give a pod node its pod IP (or none)`);
         }
         await files.writeMeta(req.scenario, { node: req.node, nodeSlot: req.nodeSlot, mode: 'pod', underlay: u, plugin: p.name });
+        await deps.collectors?.nodeUp({ scenario: req.scenario, node: req.node, tag });
         return { created: false, underlay: u.address };
       }
       const r = await ensureNodeNs(deps, {
@@ -257,6 +259,7 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
           records: deps.records,
         });
       }
+      await deps.collectors?.nodeUp({ scenario: req.scenario, node: req.node, tag });
       return { created: r.created, underlay: r.underlay };
     },
 
@@ -306,6 +309,7 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
             const missing = vms.filter((v) => !mounted.has(v.name));
             await deps.records.intend(b.scenario, b.node, missing.map((v) => ({ kind: 'netns', name: v.name })));
             await runBatch(deps.runner, netnsAddLines(missing.map((v) => v.name), await listNetns(), mounted));
+            await deps.collectors?.watchVms({ scenario: b.scenario, node: b.node, tag }, vms);
             changed += missing.length;
             return async () => {
               await applyNsConfig(deps.runner, vms.map((v): NsRequest => ({ ns: v.netnsPath, ops: [{ op: 'up', ifname: 'lo' }] })));
@@ -408,6 +412,7 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
 
     forgetNode(scenario, node) {
       underlays.delete(`${scenario}/${node}`);
+      deps.collectors?.forget(scenario, node);
     },
   };
 }
