@@ -304,3 +304,21 @@ export function scenarioTotals(nodes: readonly NodeCounters[]): Traffic & { drop
   }
   return t;
 }
+
+/**
+ * One scenario's document from the documents of several agents (each serves its own nodes).
+ * A node two agents answer for (a restarted agent's old file) is taken once: the one whose
+ * collector runs, else the first.
+ * @param time - ISO-8601 time of the merged document.
+ */
+export function mergeCounters(scenario: string, time: string, docs: readonly CountersDocument[]): CountersDocument {
+  const byNode = new Map<string, NodeCounters>();
+  for (const d of docs) {
+    for (const n of d.nodes) {
+      const had = byNode.get(n.node);
+      if (!had || (!had.collector.running && n.collector.running)) byNode.set(n.node, n);
+    }
+  }
+  const nodes = [...byNode.values()].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
+  return { schema: COUNTERS_SCHEMA, scenario, time, nodes };
+}

@@ -11,6 +11,8 @@ import { register as registerOps } from './ops';
 import { register as registerValidate } from './validate';
 import { register as registerVersion } from './version';
 import { register as registerMizar } from './mizar';
+import { register as registerMonitor } from './monitor';
+import { register as registerCapture } from './capture';
 
 /**
  * Every sub-command lives in its own file and exports `register(program)`.
@@ -30,4 +32,6 @@ export function registerCommands(program: Command): void {
   registerValidate(program);
   registerVersion(program);
   registerMizar(program);
+  registerMonitor(program);
+  registerCapture(program);
 }

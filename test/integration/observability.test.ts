@@ -13,7 +13,9 @@
  * The backlog test lowers a machine-wide sysctl for about a second (integration tests run under
  * the machine-wide lock) and puts the value it found back.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { makeFixture, isRoot, type Fixture } from './dataplane-fixture';
 import { createAgentActivities } from '../../src/activities/agent/activities';
@@ -23,11 +25,29 @@ import { daemonPid } from '../../src/dataplane/daemon';
 import { vmNetns } from '../../src/dataplane/names';
 import { spawnRunner } from '../../src/dataplane/command';
 import type { EndpointBatch } from '../../src/activities/agent/types';
-import type { CountersDocument, NodeCounters } from '../../src/model/counters';
+import type { CountersDocument, MonitorDocument, NodeCounters } from '../../src/model/counters';
 import { startAgentMetrics } from '../../src/workers/metrics';
 import { packagePath } from '../../src/install/paths';
 
 const describeRoot = isRoot ? describe : describe.skip;
+const run = promisify(execFile);
+/** The built CLI (npm run build). */
+const merak = packagePath('bin', 'merak.js');
+
+/** Resolves once the capture tool says it is listening (on stderr), failing after 10 s. */
+function listening(child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let err = '';
+    const t = setTimeout(() => reject(new Error(`capture did not start listening: ${err}`)), 10_000);
+    child.stderr!.on('data', (b: Buffer) => {
+      err += b.toString();
+      if (/listening on|Capturing on/.test(err)) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+  });
+}
 jest.setTimeout(180_000);
 
 const subnet = { id: 'subnet-a', vpc: 'vpc-a', cidr: '10.1.0.0/24', gateway: '10.1.0.1', vni: 100 };
@@ -45,12 +65,13 @@ function collectorBinary(): string {
   return process.env.MERAK_COLLECTOR ?? execFileSync('bash', [packagePath('scripts', 'provide-collector.sh')]).toString().trim();
 }
 
-/** Runs a command inside a namespace; its exit code is ignored (a ping into a drop rule fails on purpose). */
-function inNs(netns: string, argv: string[], input?: string): void {
+/** Runs a command inside a namespace; false when it fails (a ping into a drop rule fails on purpose). */
+function inNs(netns: string, argv: string[], input?: string): boolean {
   try {
     execFileSync('ip', ['netns', 'exec', netns, ...argv], { stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'ignore'], input });
+    return true;
   } catch {
-    // expected for pings that are dropped
+    return false;
   }
 }
 
@@ -181,6 +202,69 @@ describeRoot('eBPF collector per node', () => {
     } finally {
       await server.close();
     }
+  });
+
+  test('merak monitor -o json: one merak.monitor/v1 document per interval, with rates, from the agents registered in the state directory', async () => {
+    const server = await startAgentMetrics({ collectors, nodes: Object.keys(VMS), stateDir: f.stateDir, host: '127.0.0.1', port: 0 });
+    try {
+      const ping = spawn('ip', ['netns', 'exec', vmNetns(tag, 'node-0', 0), 'ping', '-c', '300', '-i', '0.1', '10.1.0.103'], { stdio: 'ignore' });
+      const out = await run(process.execPath, [merak, 'monitor', f.scenario, '-o', 'json', '--count', '2', '--interval', '1', '--state-dir', f.stateDir], { timeout: 30_000 });
+      ping.kill('SIGINT');
+      const docs = out.stdout.trim().split('\n').map((l) => JSON.parse(l) as MonitorDocument & { agents: string[]; errors: string[] });
+      expect(docs.length).toBe(2);
+      for (const d of docs) {
+        expect(d).toMatchObject({ schema: 'merak.monitor/v1', scenario: f.scenario, agents: [server.url], errors: [] });
+        expect(d.nodes.map((n) => n.node)).toEqual(['node-0', 'node-1']);
+      }
+      expect(docs[0]!.intervalMs).toBe(0);
+      expect(docs[1]!.intervalMs).toBeGreaterThan(500);
+      const sender = docs[1]!.nodes[0]!.endpoints.find((e) => e.vm === 0)!;
+      expect(sender.rates.txPps).toBeGreaterThan(3); // 10 echo requests a second
+      const receiver = docs[1]!.nodes[1]!.endpoints.find((e) => e.vm === 1)!;
+      expect(receiver.rates.rxPps).toBeGreaterThan(3);
+      expect(docs[1]!.nodes[1]!.totals.drops.NETFILTER_DROP).toBeGreaterThanOrEqual(5);
+      // The table, piped (no terminal): printed once per reading, nothing redrawn.
+      const table = await run(process.execPath, [merak, 'monitor', f.scenario, '--count', '1', '--state-dir', f.stateDir], { timeout: 30_000 });
+      expect(table.stdout).toMatch(/^NODE +RX pps/m);
+      expect(table.stdout).toMatch(/^node-1 /m);
+      expect(table.stdout).toContain('NETFILTER_DROP');
+      expect(table.stdout).not.toContain('\u001b');
+    } finally {
+      await server.close();
+    }
+    // Without agents there is nothing to read, and it says how to point at some.
+    await expect(run(process.execPath, [merak, 'monitor', f.scenario, '--count', '1', '--state-dir', f.stateDir])).rejects.toMatchObject({ stderr: expect.stringContaining('--agent http://HOST:PORT') });
+  });
+
+  test('merak capture: a ping\'s echo request and reply in a pcap file, bounded by --count', async () => {
+    const file = path.join(f.stateDir, 'ping.pcap');
+    const cap = spawn(process.execPath, [merak, 'capture', f.scenario, 'node-1/1', '--endpoint', '0', '-w', file, '--count', '2', '--filter', 'icmp', '--duration', '30', '--state-dir', f.stateDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => cap.once('exit', (c) => resolve(c)));
+    await listening(cap);
+    expect(inNs(vmNetns(tag, 'node-0', 0), ['ping', '-c', '1', '-W', '2', '10.1.0.103'])).toBe(true);
+    expect(await exited).toBe(0);
+    const text = execFileSync('tcpdump', ['-r', file, '-n'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+    expect(text).toMatch(/10\.1\.0\.2 > 10\.1\.0\.103: ICMP echo request/);
+    expect(text).toMatch(/10\.1\.0\.103 > 10\.1\.0\.2: ICMP echo reply/);
+  });
+
+  test('merak capture stops cleanly on Ctrl-C (SIGINT to its process group): exit 0, a readable pcapng file (tshark)', async () => {
+    const file = path.join(f.stateDir, 'ctrl-c.pcapng');
+    const cap = spawn(process.execPath, [merak, 'capture', f.scenario, 'node-0/1', '-w', file, '--state-dir', f.stateDir], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const exited = new Promise<number | null>((resolve) => cap.once('exit', (c) => resolve(c)));
+    await listening(cap);
+    expect(inNs(vmNetns(tag, 'node-1', 0), ['ping', '-c', '2', '-i', '0.2', '-W', '1', '10.1.0.3'])).toBe(true);
+    const t0 = Date.now();
+    process.kill(-cap.pid!, 'SIGINT'); // as a terminal does: the whole foreground group
+    expect(await exited).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    // pcapng's section header block magic, then the packets as tcpdump reads them.
+    expect(readFileSync(file).subarray(0, 4).toString('hex')).toBe('0a0d0d0a');
+    const text = execFileSync('tcpdump', ['-r', file, '-n', 'icmp'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+    expect(text).toMatch(/10\.1\.0\.102 > 10\.1\.0\.3: ICMP echo request/);
+    expect(text).toMatch(/10\.1\.0\.3 > 10\.1\.0\.102: ICMP echo reply/);
+    // And refuses a VM that does not exist, naming it.
+    await expect(run(process.execPath, [merak, 'capture', f.scenario, 'node-0/99', '--state-dir', f.stateDir])).rejects.toMatchObject({ stderr: expect.stringContaining('VM node-0/99') });
   });
 
   test('deleting the nodes stops the collectors; no program, map, link or pinned object of theirs is left', async () => {
