@@ -41,7 +41,7 @@ function listening(child: ChildProcess): Promise<void> {
     const t = setTimeout(() => reject(new Error(`capture did not start listening: ${err}`)), 10_000);
     child.stderr!.on('data', (b: Buffer) => {
       err += b.toString();
-      if (/listening on|Capturing on/.test(err)) {
+      if (/listening on/.test(err)) {
         clearTimeout(t);
         resolve();
       }
@@ -248,7 +248,7 @@ describeRoot('eBPF collector per node', () => {
     expect(text).toMatch(/10\.1\.0\.103 > 10\.1\.0\.2: ICMP echo reply/);
   });
 
-  test('merak capture stops cleanly on Ctrl-C (SIGINT to its process group): exit 0, a readable pcapng file (tshark)', async () => {
+  test('merak capture stops cleanly on Ctrl-C (SIGINT to its process group): exit 0, a readable pcapng file (tcpdump, converted by tshark)', async () => {
     const file = path.join(f.stateDir, 'ctrl-c.pcapng');
     const cap = spawn(process.execPath, [merak, 'capture', f.scenario, 'node-0/1', '-w', file, '--state-dir', f.stateDir], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const exited = new Promise<number | null>((resolve) => cap.once('exit', (c) => resolve(c)));

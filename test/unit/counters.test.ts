@@ -234,10 +234,13 @@ describe('capture helpers', () => {
     expect(() => endpointInterface(['lo'], 0)).toThrow(/none but lo/);
   });
   test('captureArgv: tcpdump text, pcap file or stdout, tshark for pcapng; all inside the namespace', () => {
-    expect(captureArgv({ netns: 'ns', ifname: 'eth0' })).toEqual(['ip', 'netns', 'exec', 'ns', 'tcpdump', '-i', 'eth0', '-n', '--immediate-mode', '-s', '262144', '-l']);
-    expect(captureArgv({ netns: 'ns', ifname: 'eth0', write: '-', count: 5, filter: 'icmp' })).toEqual([
-      'ip', 'netns', 'exec', 'ns', 'tcpdump', '-i', 'eth0', '-n', '--immediate-mode', '-s', '262144', '-c', '5', '-U', '-w', '-', 'icmp',
-    ]);
-    expect(captureArgv({ netns: 'ns', ifname: 'eth0', write: 'a.pcapng', count: 2, filter: 'arp' })).toEqual(['ip', 'netns', 'exec', 'ns', 'tshark', '-i', 'eth0', '-n', '-q', '-F', 'pcapng', '-w', 'a.pcapng', '-c', '2', '-f', 'arp']);
+    expect(captureArgv({ netns: 'ns', ifname: 'eth0' })).toEqual({ capture: ['ip', 'netns', 'exec', 'ns', 'tcpdump', '-i', 'eth0', '-n', '--immediate-mode', '-s', '262144', '-l'] });
+    expect(captureArgv({ netns: 'ns', ifname: 'eth0', write: '-', count: 5, filter: 'icmp' })).toEqual({
+      capture: ['ip', 'netns', 'exec', 'ns', 'tcpdump', '-i', 'eth0', '-n', '--immediate-mode', '-s', '262144', '-c', '5', '-U', '-w', '-', 'icmp'],
+    });
+    expect(captureArgv({ netns: 'ns', ifname: 'eth0', write: 'a.pcapng', count: 2, filter: 'arp' })).toEqual({
+      capture: ['ip', 'netns', 'exec', 'ns', 'tcpdump', '-i', 'eth0', '-n', '--immediate-mode', '-s', '262144', '-c', '2', '-U', '-w', '-', 'arp'],
+      convert: ['tshark', '-r', '-', '-F', 'pcapng', '-w', 'a.pcapng'],
+    });
   });
 });

@@ -61,33 +61,42 @@ export function endpointInterface(names: readonly string[], endpoint: number): s
   throw new Error(`${found.length === 0 ? 'no' : 'more than one'} interface of endpoint ${endpoint} in this VM (it has ${have.length ? have.join(', ') : 'none but lo'}); name one with --interface`);
 }
 
+/** The commands of one capture: the capture inside the namespace, and a converter it feeds for pcapng. */
+export interface CapturePlan {
+  capture: string[];
+  /** Reads pcap on stdin and writes pcapng (runs outside the namespace). */
+  convert?: string[];
+}
+
 /**
- * The capture command for the given output: tcpdump (pcap, or text when not writing), or
- * tshark when the file asks for pcapng. Runs inside the VM's namespace.
+ * The capture for the given output: tcpdump (text, or pcap to a file or stdout), and for a
+ * `.pcapng` file tcpdump's pcap piped into tshark, which writes pcapng. tcpdump runs inside the
+ * VM's namespace.
  */
-export function captureArgv(o: { netns: string; ifname: string; write?: string; count?: number; filter?: string }): string[] {
+export function captureArgv(o: { netns: string; ifname: string; write?: string; count?: number; filter?: string }): CapturePlan {
   const inNs = ['ip', 'netns', 'exec', o.netns];
   const filter = o.filter ? [o.filter] : [];
-  if (o.write && o.write !== '-' && o.write.endsWith('.pcapng')) {
-    return [...inNs, 'tshark', '-i', o.ifname, '-n', '-q', '-F', 'pcapng', '-w', o.write, ...(o.count ? ['-c', String(o.count)] : []), ...(o.filter ? ['-f', o.filter] : [])];
-  }
   // --immediate-mode: packets are handed over as they come, not in blocks a Ctrl-C would discard
-  // (measured: without it, a SIGINT right after a ping left the ping out of the file).
+  // (measured: without it, a SIGINT right after a ping left the ping out of the file; dumpcap and
+  // tshark capturing themselves lost them the same way, hence tshark only converts).
   const common = ['tcpdump', '-i', o.ifname, '-n', '--immediate-mode', '-s', '262144', ...(o.count ? ['-c', String(o.count)] : [])];
+  if (o.write && o.write !== '-' && o.write.endsWith('.pcapng')) {
+    return { capture: [...inNs, ...common, '-U', '-w', '-', ...filter], convert: ['tshark', '-r', '-', '-F', 'pcapng', '-w', o.write] };
+  }
   // -U: each packet written as it comes (a reader such as `wireshark -k -i -` sees it at once); -l: text lines unbuffered.
-  if (o.write) return [...inNs, ...common, '-U', '-w', o.write, ...filter];
-  return [...inNs, ...common, '-l', ...filter];
+  if (o.write) return { capture: [...inNs, ...common, '-U', '-w', o.write, ...filter] };
+  return { capture: [...inNs, ...common, '-l', ...filter] };
 }
 
 export function register(program: Command): void {
   program
     .command('capture')
-    .description("capture packets on a VM's endpoint, inside the VM's namespace (tcpdump; tshark for .pcapng files)")
+    .description("capture packets on a VM's endpoint, inside the VM's namespace (tcpdump; tshark converts to .pcapng)")
     .argument('<scenario>', 'scenario name')
     .argument('<vm>', 'NODE/INDEX, e.g. node-0/3')
     .option('--endpoint <n>', "the VM's endpoint (its interface eth<n>, or <prefix><n>)", int(0, 65535))
     .option('--interface <name>', 'the interface inside the VM, instead of --endpoint')
-    .option('-w, --write <file>', 'write the packets to this file (.pcapng: pcapng via tshark; otherwise pcap), or - for pcap on stdout (| wireshark -k -i -); default: one text line per packet')
+    .option('-w, --write <file>', 'write the packets to this file (.pcapng: pcapng, converted by tshark; otherwise pcap), or - for pcap on stdout (| wireshark -k -i -); default: one text line per packet')
     .option('--count <n>', 'stop after this many packets', int(1, 10_000_000))
     .option('--duration <seconds>', `stop after this long (at most ${MAX_CAPTURE_SECONDS})`, durationSeconds, DEFAULT_CAPTURE_SECONDS)
     .option('--filter <expr>', 'a pcap filter, e.g. "icmp or arp"')
@@ -115,11 +124,27 @@ export function register(program: Command): void {
           fail(`VM ${ref.node}/${ref.vm}: ${(e as Error).message}`);
         }
       }
-      const argv = captureArgv({ netns, ifname: ifname!, write: flags.write, count: flags.count, filter: flags.filter });
+      const plan = captureArgv({ netns, ifname: ifname!, write: flags.write, count: flags.count, filter: flags.filter });
+      const argv = plan.capture;
       process.stderr.write(
         `merak: capturing on ${ref.node}/${ref.vm} ${ifname} (namespace ${netns}) for at most ${flags.duration} s${flags.count ? ` or ${flags.count} packets` : ''}; Ctrl-C stops\n`,
       );
-      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit'] });
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', plan.convert ? 'pipe' : 'inherit', 'inherit'] });
+      // The converter gets a process group of its own: a Ctrl-C reaches only tcpdump, which
+      // flushes and exits, and the converter ends when its input does.
+      const converter = plan.convert ? spawn(plan.convert[0]!, plan.convert.slice(1), { stdio: ['pipe', 'ignore', 'pipe'], detached: true }) : undefined;
+      const converted = converter
+        ? new Promise<number>((resolve) => {
+            let err = '';
+            converter.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+            converter.once('error', (e) => resolve((process.stderr.write(`merak capture: cannot run tshark: ${e.message}\n`), 127)));
+            converter.once('exit', (c) => {
+              if (c !== 0) process.stderr.write(`merak capture: tshark exited with ${c}: ${err.replace(/^Running as user.*\n/m, '').trim()}\n`);
+              resolve(c ?? 1);
+            });
+          })
+        : Promise.resolve(0);
+      if (converter) child.stdout!.pipe(converter.stdin!);
       // Ctrl-C reaches the whole process group; the capture tool flushes its file and exits by
       // itself. Merak stays until it has, and sends the signal on for a kill that reached only Merak.
       let stopping = false;
@@ -143,9 +168,10 @@ export function register(program: Command): void {
         child.once('exit', (c, sig) => resolve(c ?? (stopping && sig ? 0 : 1)));
       });
       clearTimeout(timer);
+      const convertCode = await converted;
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
       if (code !== 0) process.stderr.write(`merak capture: ${argv[4]} exited with ${code}\n`);
-      process.exitCode = code;
+      process.exitCode = code || convertCode;
     });
 }
