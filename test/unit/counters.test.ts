@@ -240,7 +240,7 @@ describe('capture helpers', () => {
     });
     expect(captureArgv({ netns: 'ns', ifname: 'eth0', write: 'a.pcapng', count: 2, filter: 'arp' })).toEqual({
       capture: ['ip', 'netns', 'exec', 'ns', 'tcpdump', '-i', 'eth0', '-n', '--immediate-mode', '-s', '262144', '-c', '2', '-U', '-w', '-', 'arp'],
-      convert: ['tshark', '-r', '-', '-F', 'pcapng', '-w', 'a.pcapng'],
+      convert: ['tshark', '-i', '-', '-q', '-F', 'pcapng', '-w', 'a.pcapng'],
     });
   });
 });

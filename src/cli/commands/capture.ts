@@ -64,7 +64,10 @@ export function endpointInterface(names: readonly string[], endpoint: number): s
 /** The commands of one capture: the capture inside the namespace, and a converter it feeds for pcapng. */
 export interface CapturePlan {
   capture: string[];
-  /** Reads pcap on stdin and writes pcapng (runs outside the namespace). */
+  /**
+   * Reads pcap on stdin and writes pcapng (runs outside the namespace). `-i -` (stdin as a capture
+   * source), not `-r -`: tshark refuses to read a file from a socket, and Node's stdio pipes are sockets.
+   */
   convert?: string[];
 }
 
@@ -81,7 +84,7 @@ export function captureArgv(o: { netns: string; ifname: string; write?: string; 
   // tshark capturing themselves lost them the same way, hence tshark only converts).
   const common = ['tcpdump', '-i', o.ifname, '-n', '--immediate-mode', '-s', '262144', ...(o.count ? ['-c', String(o.count)] : [])];
   if (o.write && o.write !== '-' && o.write.endsWith('.pcapng')) {
-    return { capture: [...inNs, ...common, '-U', '-w', '-', ...filter], convert: ['tshark', '-r', '-', '-F', 'pcapng', '-w', o.write] };
+    return { capture: [...inNs, ...common, '-U', '-w', '-', ...filter], convert: ['tshark', '-i', '-', '-q', '-F', 'pcapng', '-w', o.write] };
   }
   // -U: each packet written as it comes (a reader such as `wireshark -k -i -` sees it at once); -l: text lines unbuffered.
   if (o.write) return { capture: [...inNs, ...common, '-U', '-w', o.write, ...filter] };
