@@ -13,6 +13,7 @@ import { MAX_ENDPOINTS_PER_VM, MAX_NODE_SLOT, MAX_VM_INDEX } from './mac';
 import { MAX_NODE_NAME_LENGTH, MAX_SCENARIO_NAME_LENGTH, NODE_RE, OBJECT_ID_RE } from './names';
 import { DEFAULT_UNDERLAY_MTU, MAX_MTU, MAX_VNI, MIN_ENDPOINT_MTU, MIN_UNDERLAY_MTU } from './limits';
 import { nodeIdentityIssues, rangeIssues } from './address-rules';
+import { REACHABILITY_SETTING_RE, REACHABILITY_SETTING_RULE, SLA_OPERATION_KINDS, type ReachabilitySetting } from './sla';
 
 export { MAX_VNI };
 /** Upper bound of VMs on one node; also what the MAC layout can address. */
@@ -113,6 +114,14 @@ function defineSchemas(z: typeof Z) {
     maxPairs: positive(100_000).default(200),
     /** Also check that VMs of different VPCs cannot reach each other. Default true. */
     negative: z.boolean().default(true),
+    /** Time to reachable of new endpoints: all | off | "sample N" (see sla.ts). Default: all up to 1000 endpoints, else sample 1000. */
+    reachability: z
+      .string()
+      .regex(REACHABILITY_SETTING_RE, REACHABILITY_SETTING_RULE)
+      .transform((v) => v as ReachabilitySetting)
+      .optional(),
+    /** How long one reachability probe waits for its first reply, in ms. Default 10000. */
+    reachabilityTimeoutMs: positive(600_000).optional(),
   });
 
   // One enum (not two literals) so that a wrong word is answered with both allowed words, not only the first.
@@ -190,6 +199,25 @@ function defineSchemas(z: typeof Z) {
     tests: z
       .union([z.array(z.enum(TEST_KINDS)), testsObjectSchema], { error: `must be a list of test kinds (${TEST_KINDS.join(', ')}) or a tests object {kinds, pairs, ...}` })
       .default([]),
+    /** Limits the results must keep (sla.ts); `merak up` and `merak test` fail naming each one broken. */
+    sla: z
+      .strictObject({
+        reachableP50Ms: z.number().min(0, 'must not be negative').optional(),
+        reachableP99Ms: z.number().min(0, 'must not be negative').optional(),
+        reachableMaxMs: z.number().min(0, 'must not be negative').optional(),
+        unreachableEndpoints: count(Number.MAX_SAFE_INTEGER).optional(),
+        failedOperations: count(Number.MAX_SAFE_INTEGER).optional(),
+        failedTests: count(Number.MAX_SAFE_INTEGER).optional(),
+        operationP99Ms: z
+          .record(z.string(), z.number().min(0, 'must not be negative'))
+          .superRefine((rec, ctx) => {
+            for (const k of Object.keys(rec)) {
+              if (!SLA_OPERATION_KINDS.includes(k)) ctx.addIssue({ code: 'custom', path: [k], message: `is not an operation kind; use one of ${SLA_OPERATION_KINDS.join(', ')}` });
+            }
+          })
+          .optional(),
+      })
+      .optional(),
   });
   return { scenarioSchema, testsObjectSchema, vpcSchema, subnetSchema };
 }

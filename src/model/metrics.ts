@@ -1,0 +1,250 @@
+/**
+ * Operation latencies and time to reachable, as compact HDR histograms (hdr-histogram-js, the
+ * JavaScript port of Gil Tene's HdrHistogram: https://github.com/HdrHistogram/HdrHistogramJS).
+ * Values are recorded in microseconds with 3 significant digits, so a histogram of any number of
+ * operations encodes (deflated, base64) in a few hundred bytes to a few kilobytes: what activities
+ * return and workflows merge, instead of one entry per VM or endpoint.
+ *
+ * Pure: used by the agent activities (recording where the work happens), by the workflows
+ * (merging the encoded results of activities and child workflows, deterministic) and by the
+ * report (percentiles).
+ */
+import type { Histogram, JsHistogram } from 'hdr-histogram-js';
+
+type Hdr = typeof import('hdr-histogram-js');
+let hdrModule: Hdr | undefined;
+/**
+ * Required on first use, not imported at the top: the workflow bundle evaluates its modules again
+ * for every workflow run (see the same choice for zod in spec.ts), and most runs merge nothing.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose, see above
+const hdr = (): Hdr => (hdrModule ??= require('hdr-histogram-js') as Hdr);
+
+/** Operation kinds a report lists, in this order. Plugin calls are `plugin.<Rpc>`, endpoint-plugin calls `endpointPlugin.<COMMAND>`. */
+export const OP_KINDS = [
+  'plugin.CreateVpc',
+  'plugin.UpdateVpc',
+  'plugin.DeleteVpc',
+  'plugin.CreateSubnet',
+  'plugin.UpdateSubnet',
+  'plugin.DeleteSubnet',
+  'plugin.CreateNode',
+  'plugin.UpdateNode',
+  'plugin.DeleteNode',
+  'vm.create',
+  'endpoint.create',
+  'endpointPlugin.VM_ADD',
+  'endpointPlugin.EP_ADD',
+  'endpointPlugin.VM_DEL',
+  'endpointPlugin.EP_DEL',
+  'endpointPlugin.VM_UPDATE',
+  'endpointPlugin.EP_UPDATE',
+] as const;
+export type OpKind = (typeof OP_KINDS)[number];
+
+/** Largest value a histogram holds before it resizes: one hour in microseconds (it grows on demand). */
+const HIGHEST_US = 3_600_000_000;
+/** Endpoints that never became reachable kept by name, per summary; the rest are only counted. */
+export const MAX_UNREACHABLE_NAMES = 200;
+
+/** One operation kind: how many, how many failed, and the latencies (µs) of all of them, encoded. */
+export interface OpMetric {
+  count: number;
+  failed: number;
+  /** HDR histogram of the latencies in microseconds, compressed and base64 encoded ('' when empty). */
+  histogram: string;
+}
+
+/** Time to reachable of the endpoints probed. */
+export interface ReachabilityMetric {
+  /** Endpoints probed (all, or the sample the spec asks for). */
+  probed: number;
+  /** Of those, the ones a peer's ping reached before the timeout. */
+  reachable: number;
+  /** HDR histogram (µs) of the reachable ones' time from create request to first reply. */
+  histogram: string;
+  /** Names (`<node>/vm<i>/eth<e> <ip>`) of endpoints never reached; at most {@link MAX_UNREACHABLE_NAMES}. */
+  unreachable: string[];
+}
+
+/** What an activity, a node workflow or a scenario has measured. */
+export interface Metrics {
+  ops: Partial<Record<string, OpMetric>>;
+  reachability?: ReachabilityMetric;
+}
+
+function newHistogram(): Histogram {
+  return hdr().build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 3, autoResize: true, useWebAssembly: false, bitBucketSize: 32 });
+}
+
+function decode(text: string): Histogram {
+  if (text === '') return newHistogram();
+  const h = hdr().decodeFromCompressedBase64(text, 32, false);
+  h.autoResize = true;
+  return h;
+}
+
+function encode(h: Histogram): string {
+  return h.totalCount === 0 ? '' : hdr().encodeIntoCompressedBase64(h);
+}
+
+/** Milliseconds to whole microseconds, at least 1 (HDR records positive integers). */
+function toMicros(ms: number): number {
+  if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`a latency must be a finite number of ms ≥ 0, got ${ms}`);
+  return Math.max(1, Math.round(ms * 1000));
+}
+
+/**
+ * Collects latencies in memory (one histogram per kind) and hands them out encoded. One per
+ * activity call: cheap to make, a few kilobytes at most.
+ */
+export class MetricsRecorder {
+  private readonly ops = new Map<string, { count: number; failed: number; h: Histogram }>();
+  private reach?: { probed: number; reachable: number; h: Histogram; unreachable: string[] };
+
+  private op(kind: string) {
+    let o = this.ops.get(kind);
+    if (!o) {
+      o = { count: 0, failed: 0, h: newHistogram() };
+      this.ops.set(kind, o);
+    }
+    return o;
+  }
+
+  /**
+   * Records `times` operations of `kind` that took `ms` each (failed ones count in `failed` and
+   * in the latencies).
+   * @throws RangeError when ms is negative or not finite, or times is not a whole number ≥ 0.
+   */
+  record(kind: string, ms: number, ok = true, times = 1): void {
+    if (!Number.isInteger(times) || times < 0) throw new RangeError(`times must be a whole number ≥ 0, got ${times}`);
+    const us = toMicros(ms);
+    if (times === 0) return;
+    const o = this.op(kind);
+    o.h.recordValueWithCount(us, times);
+    o.count += times;
+    if (!ok) o.failed += times;
+  }
+
+  /** Times `fn` as one operation of `kind` (failed when it throws, which is rethrown). */
+  async time<T>(kind: string, clock: () => number, fn: () => Promise<T>): Promise<T> {
+    const t0 = clock();
+    try {
+      const out = await fn();
+      this.record(kind, clock() - t0, true);
+      return out;
+    } catch (e) {
+      this.record(kind, clock() - t0, false);
+      throw e;
+    }
+  }
+
+  /** One probed endpoint: reached after `ms`, or never (`ms` undefined) with its name kept. */
+  probe(name: string, ms: number | undefined): void {
+    this.reach ??= { probed: 0, reachable: 0, h: newHistogram(), unreachable: [] };
+    this.reach.probed++;
+    if (ms === undefined) {
+      if (this.reach.unreachable.length < MAX_UNREACHABLE_NAMES) this.reach.unreachable.push(name);
+      return;
+    }
+    this.reach.reachable++;
+    this.reach.h.recordValue(toMicros(ms));
+  }
+
+  /** What was recorded, encoded. */
+  metrics(): Metrics {
+    const ops: Metrics['ops'] = {};
+    for (const [kind, o] of this.ops) ops[kind] = { count: o.count, failed: o.failed, histogram: encode(o.h) };
+    const out: Metrics = { ops };
+    if (this.reach) out.reachability = { probed: this.reach.probed, reachable: this.reach.reachable, histogram: encode(this.reach.h), unreachable: [...this.reach.unreachable] };
+    return out;
+  }
+}
+
+function mergeHistograms(texts: string[]): string {
+  const nonEmpty = texts.filter((t) => t !== '');
+  if (nonEmpty.length <= 1) return nonEmpty[0] ?? '';
+  const sum = decode(nonEmpty[0]!);
+  for (const t of nonEmpty.slice(1)) sum.add(decode(t));
+  return encode(sum);
+}
+
+/**
+ * Merges measurements (of batches, nodes or runs) into one: counts add up, histograms add
+ * bucket by bucket (exact: no percentile is averaged), unreachable names are kept up to
+ * {@link MAX_UNREACHABLE_NAMES}. `undefined` entries are skipped.
+ */
+export function mergeMetrics(...all: Array<Metrics | undefined>): Metrics {
+  const list = all.filter((m): m is Metrics => m !== undefined);
+  const kinds = [...new Set(list.flatMap((m) => Object.keys(m.ops)))];
+  const ops: Metrics['ops'] = {};
+  for (const kind of kinds) {
+    const parts = list.map((m) => m.ops[kind]).filter((o): o is OpMetric => o !== undefined);
+    ops[kind] = {
+      count: parts.reduce((s, o) => s + o.count, 0),
+      failed: parts.reduce((s, o) => s + o.failed, 0),
+      histogram: mergeHistograms(parts.map((o) => o.histogram)),
+    };
+  }
+  const out: Metrics = { ops };
+  const reach = list.map((m) => m.reachability).filter((r): r is ReachabilityMetric => r !== undefined);
+  if (reach.length > 0) {
+    out.reachability = {
+      probed: reach.reduce((s, r) => s + r.probed, 0),
+      reachable: reach.reduce((s, r) => s + r.reachable, 0),
+      histogram: mergeHistograms(reach.map((r) => r.histogram)),
+      unreachable: reach.flatMap((r) => r.unreachable).slice(0, MAX_UNREACHABLE_NAMES),
+    };
+  }
+  return out;
+}
+
+/** Percentiles of a latency histogram, in milliseconds (3 decimals); all 0 when it is empty. */
+export interface LatencySummary {
+  count: number;
+  min: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+const ms = (us: number) => Math.round(us) / 1000;
+
+/** Percentiles of an encoded histogram (HDR's own: each within 0.1 % of the true value). */
+export function summarizeHistogram(text: string): LatencySummary {
+  const h = decode(text);
+  if (h.totalCount === 0) return { count: 0, min: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0, mean: 0 };
+  return {
+    count: h.totalCount,
+    min: ms(h.minNonZeroValue),
+    p50: ms(h.getValueAtPercentile(50)),
+    p90: ms(h.getValueAtPercentile(90)),
+    p95: ms(h.getValueAtPercentile(95)),
+    p99: ms(h.getValueAtPercentile(99)),
+    max: ms(h.maxValue),
+    mean: Math.round(h.mean) / 1000,
+  };
+}
+
+/** Bars of a histogram for a chart: `buckets` equal-width ranges from min to max (ms), with their counts. */
+export function histogramBars(text: string, buckets = 20): Array<{ fromMs: number; toMs: number; count: number }> {
+  const h = decode(text);
+  if (h.totalCount === 0) return [];
+  const lo = h.minNonZeroValue;
+  const hi = h.maxValue;
+  const width = Math.max(1, Math.ceil((hi - lo + 1) / buckets));
+  const n = Math.floor((hi - lo) / width) + 1;
+  const counts = new Array<number>(n).fill(0);
+  // Every recorded value with its count, at HDR's own resolution (built without WebAssembly, so a JsHistogram).
+  const it = (h as unknown as JsHistogram).recordedValuesIterator;
+  it.reset();
+  while (it.hasNext()) {
+    const v = it.next();
+    const at = Math.min(n - 1, Math.max(0, Math.floor((v.valueIteratedTo - lo) / width)));
+    counts[at] += v.countAtValueIteratedTo;
+  }
+  return counts.map((count, i) => ({ fromMs: ms(lo + i * width), toMs: ms(Math.min(hi, lo + (i + 1) * width - 1)), count }));
+}
