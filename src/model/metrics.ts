@@ -126,6 +126,13 @@ export class MetricsRecorder {
     if (!ok) o.failed += times;
   }
 
+  /** One failed operation whose latency is not known (counted in count and failed, not in the histogram). */
+  fail(kind: string): void {
+    const o = this.op(kind);
+    o.count++;
+    o.failed++;
+  }
+
   /** Times `fn` as one operation of `kind` (failed when it throws, which is rethrown). */
   async time<T>(kind: string, clock: () => number, fn: () => Promise<T>): Promise<T> {
     const t0 = clock();

@@ -19,6 +19,7 @@ import { pairOptionsFromSpec, selectPairs, type PairSelection } from './pairs';
 import { addressInVpc, chooseBlockSize, endpointAddress, nodeUnderlayIp, placeVms, planSubnets, reserveAddresses, type AddressBook, type PlanSubnet, type RangeList } from './plan';
 import { agentQueueOf } from './queues';
 import { MAX_VMS_PER_NODE, parseSpec, type NodeSpec, type ScenarioInput, type ScenarioSpec, type SubnetSpec, type TestKind, type VpcSpec } from './spec';
+import { Measurements, type MeasuredState } from './measurements';
 import type { ApplyResult, BuiltObject, ScaleRequest, ScaleResult, ScenarioPhase, ScenarioStatus, TestRequest, TestResult } from './status';
 
 /**
@@ -43,6 +44,8 @@ export interface ScenarioCarryOver {
   results: TestResult[];
   /** Test kinds asked for and not run yet; null when none. */
   testsPending: TestKind[] | null;
+  /** Latencies and time to reachable so far (issue 12); absent in carry-overs made before it. */
+  measured?: MeasuredState;
 }
 
 /** The endpoint plugin a node uses: an executable's name, else the dataplane's built-in. */
@@ -135,6 +138,8 @@ export class ScenarioState {
   noPoller: Record<string, string> = {};
   /** When the poller check last ran (ISO 8601, workflow time). */
   pollersCheckedAt: string | undefined;
+  /** Latencies, time to reachable and node build times since the scenario started (measurements.ts). */
+  readonly measured: Measurements;
   /** VMs created or deleted by the reconcile in progress, out of how many. */
   readonly progress = { done: 0, total: 0, unit: 'VMs' };
 
@@ -161,6 +166,7 @@ export class ScenarioState {
     this.book = carry.book;
     this.results = carry.results;
     this.testsPending = carry.testsPending;
+    this.measured = new Measurements(carry.measured);
   }
 
   /** What the next run starts from: this run's records, generation + 1. */
@@ -176,6 +182,7 @@ export class ScenarioState {
       book: this.book,
       results: this.results,
       testsPending: this.testsPending,
+      measured: this.measured.state(),
     };
   }
 

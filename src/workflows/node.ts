@@ -11,6 +11,9 @@ import { NON_RETRYABLE_FAILURE_TYPES } from '../model/failures';
 import { agentTaskQueue } from '../model/queues';
 import { segmentsFor, type PlanSubnet, type RangeList } from '../model/plan';
 import type { ScenarioSpec } from '../model/spec';
+import { mergeMetrics } from '../model/metrics';
+import type { NodeMeasurement } from '../model/measurements';
+import type { ReachabilityPlan } from '../model/sla';
 
 /**
  * Patch marker: from here on a batch is one createBatch activity (node, VMs, endpoints) instead
@@ -50,12 +53,16 @@ export interface NodeWorkflowInput {
   removeNode: boolean;
   /** How long one agent activity may take, retries included, before the node counts as gone. */
   activityTimeoutMs: number;
+  /** Which new endpoints the agent probes for time to reachable (model/sla.ts); none when absent. */
+  reachability?: ReachabilityPlan;
 }
 
 export interface NodeWorkflowResult {
   node: string;
   vms: number;
   removed: boolean;
+  /** What the agent measured in this run's create batches, merged (absent when none ran). */
+  measured?: NodeMeasurement;
 }
 
 export interface NodeProgress {
@@ -116,6 +123,7 @@ export async function nodeWorkflow(input: NodeWorkflowInput): Promise<NodeWorkfl
     };
   };
 
+  const measured: NodeMeasurement = {};
   const growing = vms < input.desired;
   // The first createBatch ensures the node itself; otherwise ensureNode runs on its own.
   const batched = growing && patched(CREATE_BATCH_PATCH);
@@ -132,7 +140,14 @@ export async function nodeWorkflow(input: NodeWorkflowInput): Promise<NodeWorkfl
   while (vms < input.desired) {
     const count = Math.min(input.batchSize, input.desired - vms);
     if (batched) {
-      await agent.createBatch({ ...endpointBatch(vms, count), ensureNode: vms === input.current });
+      const r = await agent.createBatch({ ...endpointBatch(vms, count), ensureNode: vms === input.current, ...(input.reachability ? { reachability: input.reachability } : {}) });
+      // Histories recorded before issue 12 have no metrics in their results.
+      if (r?.metrics) {
+        measured.metrics = mergeMetrics(measured.metrics, r.metrics);
+        measured.buildMs = (measured.buildMs ?? 0) + (r.ms ?? r.vms.ms + r.endpoints.ms);
+        measured.vms = (measured.vms ?? 0) + count;
+        measured.batches = (measured.batches ?? 0) + 1;
+      }
     } else {
       await agent.createVms({ ...ref, from: vms, count });
       await agent.createEndpoints(endpointBatch(vms, count));
@@ -156,5 +171,5 @@ export async function nodeWorkflow(input: NodeWorkflowInput): Promise<NodeWorkfl
     removed = true;
   }
   phase = 'done';
-  return { node: input.node, vms, removed };
+  return { node: input.node, vms, removed, ...(measured.batches ? { measured } : {}) };
 }

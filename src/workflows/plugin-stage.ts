@@ -14,6 +14,7 @@ import { errorText } from '../model/error-text';
 import type { ScenarioState } from '../model/scenario-state';
 import type { NodeSpec, SubnetSpec, VpcSpec } from '../model/spec';
 import type { BuiltObject } from '../model/status';
+import type { OpKind } from '../model/metrics';
 import { nodeBatchActivities, pluginActivities, pluginTarget } from './scenario-activities';
 
 /** Plugin calls in flight at once per stage. */
@@ -45,6 +46,22 @@ export class PluginStage {
     return pluginTarget(this.state.spec);
   }
 
+  /**
+   * Runs one plugin activity and keeps its latency as the compute activity measured it (`ms` in
+   * its result), or counts it as failed. A batch activity's own histograms are added by the caller.
+   */
+  private async timed<T>(kind: OpKind, call: () => Promise<T>): Promise<T> {
+    try {
+      const out = await call();
+      const ms = typeof out === 'object' && out !== null && 'ms' in out ? (out as { ms: unknown }).ms : undefined;
+      this.state.measured.pluginCall(kind, typeof ms === 'number' ? ms : undefined);
+      return out;
+    } catch (err) {
+      this.state.measured.pluginFailure(kind);
+      throw err;
+    }
+  }
+
   private batch(size: number) {
     return nodeBatchActivities(this.state.spec, size, PLUGIN_FAN_OUT);
   }
@@ -53,7 +70,7 @@ export class PluginStage {
   async createVpcs(list: readonly VpcSpec[]): Promise<void> {
     return forEachBounded(list, PLUGIN_FAN_OUT, async (vpc) => {
       const entry = this.state.record({ kind: 'vpc', id: vpc.id });
-      const got = await this.plugin().createVpc(this.target(), this.state.vpcObject(vpc));
+      const got = await this.timed('plugin.CreateVpc', () => this.plugin().createVpc(this.target(), this.state.vpcObject(vpc)));
       entry.vni = got.vni;
     });
   }
@@ -62,7 +79,7 @@ export class PluginStage {
   async createSubnets(list: readonly SubnetOfVpc[]): Promise<void> {
     return forEachBounded(list, PLUGIN_FAN_OUT, async ({ vpc, subnet }) => {
       const entry = this.state.record({ kind: 'subnet', id: subnet.id, vpc });
-      const got = await this.plugin().createSubnet(this.target(), this.state.subnetObject(vpc, subnet));
+      const got = await this.timed('plugin.CreateSubnet', () => this.plugin().createSubnet(this.target(), this.state.subnetObject(vpc, subnet)));
       entry.vni = got.vni;
     });
   }
@@ -75,20 +92,21 @@ export class PluginStage {
       for (let i = 0; i < list.length; i += NODE_BATCH) batches.push(list.slice(i, i + NODE_BATCH));
       await forEachBounded(batches, PLUGIN_FAN_OUT, async (batch) => {
         for (const node of batch) this.state.record({ kind: 'node', id: node.name });
-        await this.batch(batch.length).createNodes(this.target(), batch.map((n) => this.state.nodeObject(n)), PLUGIN_FAN_OUT);
+        const r = await this.timed('plugin.CreateNode', () => this.batch(batch.length).createNodes(this.target(), batch.map((n) => this.state.nodeObject(n)), PLUGIN_FAN_OUT));
+        this.state.measured.addMetrics(typeof r === 'object' ? r.metrics : undefined);
       });
       return;
     }
     await forEachBounded(list, PLUGIN_FAN_OUT, async (node) => {
       this.state.record({ kind: 'node', id: node.name });
-      await this.plugin().createNode(this.target(), this.state.nodeObject(node));
+      await this.timed('plugin.CreateNode', () => this.plugin().createNode(this.target(), this.state.nodeObject(node)));
     });
   }
 
   /** Sends the plugin's Update for VPCs whose fields changed (apply), keeping the VNI it answers. */
   async updateVpcs(list: readonly VpcSpec[]): Promise<void> {
     await forEachBounded(list, PLUGIN_FAN_OUT, async (vpc) => {
-      const got = await this.plugin().updateVpc(this.target(), this.state.vpcObject(vpc));
+      const got = await this.timed('plugin.UpdateVpc', () => this.plugin().updateVpc(this.target(), this.state.vpcObject(vpc)));
       this.state.record({ kind: 'vpc', id: vpc.id }).vni = got.vni;
     });
   }
@@ -96,7 +114,7 @@ export class PluginStage {
   /** Sends the plugin's Update for subnets whose fields changed (apply), keeping the VNI it answers. */
   async updateSubnets(list: readonly (SubnetSpec & { vpc: string })[]): Promise<void> {
     await forEachBounded(list, PLUGIN_FAN_OUT, async (s) => {
-      const got = await this.plugin().updateSubnet(this.target(), this.state.subnetObject(s.vpc, s));
+      const got = await this.timed('plugin.UpdateSubnet', () => this.plugin().updateSubnet(this.target(), this.state.subnetObject(s.vpc, s)));
       this.state.record({ kind: 'subnet', id: s.id }).vni = got.vni;
     });
   }
@@ -104,16 +122,16 @@ export class PluginStage {
   /** Sends the plugin's Update for nodes whose fields changed (apply). */
   async updateNodes(list: readonly NodeSpec[]): Promise<void> {
     await forEachBounded(list, PLUGIN_FAN_OUT, async (n) => {
-      await this.plugin().updateNode(this.target(), this.state.nodeObject(n));
+      await this.timed('plugin.UpdateNode', () => this.plugin().updateNode(this.target(), this.state.nodeObject(n)));
     });
   }
 
   /** Deletes one object; a failure is logged and listed in cleanupErrors. @returns whether it is gone */
   private async deleteObject(obj: BuiltObject): Promise<boolean> {
     try {
-      if (obj.kind === 'node') await this.plugin().deleteNode(this.target(), obj.id);
-      else if (obj.kind === 'subnet') await this.plugin().deleteSubnet(this.target(), obj.id);
-      else await this.plugin().deleteVpc(this.target(), obj.id);
+      if (obj.kind === 'node') await this.timed('plugin.DeleteNode', () => this.plugin().deleteNode(this.target(), obj.id));
+      else if (obj.kind === 'subnet') await this.timed('plugin.DeleteSubnet', () => this.plugin().deleteSubnet(this.target(), obj.id));
+      else await this.timed('plugin.DeleteVpc', () => this.plugin().deleteVpc(this.target(), obj.id));
       return true;
     } catch (err) {
       const text = `delete ${obj.kind} ${obj.id}: ${errorText(err)}`;
@@ -149,7 +167,8 @@ export class PluginStage {
         for (let i = 0; i < group.length; i += NODE_BATCH) batches.push(group.slice(i, i + NODE_BATCH));
         await forEachBounded(batches, PLUGIN_FAN_OUT, async (batch) => {
           try {
-            await this.batch(batch.length).deleteNodes(this.target(), batch.map((b) => b.id), PLUGIN_FAN_OUT);
+            const r = await this.batch(batch.length).deleteNodes(this.target(), batch.map((b) => b.id), PLUGIN_FAN_OUT);
+            this.state.measured.addMetrics(typeof r === 'object' ? r.metrics : undefined);
             deleted += batch.length;
             batch.forEach(forget);
           } catch {

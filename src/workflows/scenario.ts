@@ -37,7 +37,7 @@ import { scenarioWorkflowId } from '../model/queues';
 import { ScenarioState, type ApplyOutcome, type ApplyPlan, type ApplyRequest, type ScenarioCarryOver } from '../model/scenario-state';
 import { parseSpec, SpecError, type ScenarioInput, type ScenarioSpec } from '../model/spec';
 import type { ApplyResult, ScenarioPhase, TestRequest } from '../model/status';
-import { applySignal, applyUpdate, resultsQuery, scaleSignal, scaleUpdate, specQuery, statusQuery, teardownSignal, testSignal } from './messages';
+import { applySignal, applyUpdate, reportQuery, resultsQuery, scaleSignal, scaleUpdate, specQuery, statusQuery, teardownSignal, testSignal } from './messages';
 import { PluginStage } from './plugin-stage';
 import { VmStage } from './vm-stage';
 
@@ -87,6 +87,7 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
 
   setHandler(statusQuery, () => state.status());
   setHandler(resultsQuery, () => state.results);
+  setHandler(reportQuery, () => state.measured.snapshot());
   setHandler(teardownSignal, () => {
     state.teardownRequested = true;
   });

@@ -11,7 +11,8 @@ import { forEachBounded } from '../model/concurrency';
 import { errorText } from '../model/error-text';
 import { COMPUTE_TASK_QUEUE, agentQueueOf, nodeWorkflowId } from '../model/queues';
 import { endpointPluginOf, type ScenarioState } from '../model/scenario-state';
-import type { NodeSpec, TestKind } from '../model/spec';
+import { totalEndpoints, type NodeSpec, type TestKind } from '../model/spec';
+import { reachabilityPlan } from '../model/sla';
 import type { TestResult } from '../model/status';
 import { nodeWorkflow } from './node';
 import { AGENT_ACTIVITY_TIMEOUT_MS, agentActivities, queueActivities, testingActivities } from './scenario-activities';
@@ -59,6 +60,8 @@ export class VmStage {
     const state = this.state;
     const spec = state.spec;
     const subnets = state.subnets();
+    // Time to reachable needs kernel endpoints: the none dataplane has nothing to ping.
+    const reachability = endpointPluginOf(spec) === 'none' ? undefined : reachabilityPlan(spec.tests.reachability, totalEndpoints(spec), slot, spec.tests.reachabilityTimeoutMs);
     const result = await executeChild(nodeWorkflow, {
       workflowId: nodeWorkflowId(state.name, node.name),
       taskQueue: COMPUTE_TASK_QUEUE,
@@ -88,10 +91,12 @@ export class VmStage {
           rate: spec.rate,
           removeNode: remove,
           activityTimeoutMs: AGENT_ACTIVITY_TIMEOUT_MS,
+          ...(reachability && want > have ? { reachability } : {}),
         },
       ],
     });
     state.endNode(node.name, have, result);
+    state.measured.addNode(node.name, result.measured);
   }
 
   /** Brings every node to its desired count. */

@@ -27,11 +27,14 @@ import type { EndpointPlugin } from '../../endpoint-plugins/types';
 import { withFailurePolicy } from '../failure';
 import type { AgentBackend, AgentDeps, Counts, Resume } from './backend';
 import { validateSegments } from './expand';
-import { keepAlive, resumePhase } from './heartbeat';
+import { keepAlive, resumePhase, resumePoint } from './heartbeat';
 import { createKernelBackend } from './kernel-backend';
 import { createLimiter } from './limiter';
 import { NodeStateFiles } from './node-state';
 import { createNoneBackend } from './none-backend';
+import { MetricsRecorder } from '../../model/metrics';
+import { probeTargets, ReachabilityProber, timedPlugin } from './measure';
+import { expandBatch } from './expand';
 import {
   CreateBatchSchema,
   EndpointBatchSchema,
@@ -78,6 +81,12 @@ export function createAgentActivities(deps: AgentDeps) {
 
   async function plugin(name: string | undefined): Promise<EndpointPlugin> {
     return deps.plugins.get(name ?? DEFAULT_PLUGIN);
+  }
+
+  /** How a createBatch call measures its steps (see measure.ts). */
+  interface Measure {
+    plugin(p: EndpointPlugin): EndpointPlugin;
+    onChunk?(done: number): void;
   }
 
   const summary = (c: Counts, t0: number): BatchSummary => ({ requested: c.requested, changed: c.changed, unchanged: c.requested - c.changed, ms: clock() - t0 });
@@ -173,11 +182,11 @@ export function createAgentActivities(deps: AgentDeps) {
    * @throws EndpointPluginError (final) when VM_ADD fails; the batch's VMs are removed first.
    * @throws CommandFailedError, NsConfigError (retried) when a kernel command fails.
    */
-  async function createVms(input: VmBatch, resume: Resume = true): Promise<BatchSummary> {
+  async function createVms(input: VmBatch, resume: Resume = true, measure?: Measure): Promise<BatchSummary> {
     const b = parsePayload(VmBatchSchema, input, 'vms');
     const t0 = clock();
     const p = await plugin(b.plugin);
-    return summary(await backendOf(p).createVms(b, p, resume), t0);
+    return summary(await backendOf(p).createVms(b, measure ? measure.plugin(p) : p, resume, measure?.onChunk), t0);
   }
 
   /**
@@ -217,11 +226,11 @@ export function createAgentActivities(deps: AgentDeps) {
    * @throws EndpointPluginError (final) when EP_ADD fails; the batch's endpoints are removed first.
    * @throws CommandFailedError, NsConfigError (retried) when a kernel command fails.
    */
-  async function createEndpoints(input: EndpointBatch, resume: Resume = true): Promise<BatchSummary> {
+  async function createEndpoints(input: EndpointBatch, resume: Resume = true, measure?: Measure): Promise<BatchSummary> {
     const b = parseEndpoints(input);
     const t0 = clock();
     const p = await plugin(b.plugin);
-    return summary(await backendOf(p).createEndpoints(b, p, resume), t0);
+    return summary(await backendOf(p).createEndpoints(b, measure ? measure.plugin(p) : p, resume, measure?.onChunk), t0);
   }
 
   /**
@@ -259,14 +268,54 @@ export function createAgentActivities(deps: AgentDeps) {
   async function createBatch(input: CreateBatch): Promise<CreateBatchSummary> {
     const b = parsePayload(CreateBatchSchema, input, 'batch');
     validateSegments(b);
+    // The batch's create request reached the agent now: VM and endpoint latencies and every
+    // endpoint's time to reachable are counted from here.
+    const requestedAt = clock();
+    const rec = new MetricsRecorder();
     const node = b.ensureNode
       ? await ensureNode({ scenario: b.scenario, node: b.node, plugin: b.plugin, nodeSlot: b.nodeSlot, underlayCidr: b.underlayCidr, underlayIp: b.underlayIp, underlayMtu: b.underlayMtu, providerConfig: b.providerConfig })
       : undefined;
+    const p = await plugin(b.plugin);
+    const timed = (q: EndpointPlugin) => timedPlugin(q, rec, clock);
+    // Items finished per chunk, each recorded with the time since `from` (chunks end in order).
+    const chunkRecorder = (kind: string, from: number) => {
+      let before = resumePoint(kind === 'vm.create' ? 'vms' : 'endpoints');
+      return (done: number) => {
+        rec.record(kind, clock() - from, true, Math.max(0, done - before));
+        before = done;
+      };
+    };
     const vmBatch: VmBatch = { scenario: b.scenario, node: b.node, plugin: b.plugin, from: b.from, count: b.count };
-    const vms = resumePhase() === 'endpoints' ? { requested: b.count, changed: 0, unchanged: b.count, ms: 0 } : await createVms(vmBatch, { phase: 'vms' });
-    const { ensureNode: _ensure, providerConfig: _config, ...endpointBatch } = b;
-    const endpoints = await createEndpoints(endpointBatch, { phase: 'endpoints' });
-    return { ...(node ? { node } : {}), vms, endpoints };
+    const vms =
+      resumePhase() === 'endpoints'
+        ? { requested: b.count, changed: 0, unchanged: b.count, ms: 0 }
+        : await createVms(vmBatch, { phase: 'vms' }, { plugin: timed, onChunk: p.kernel ? chunkRecorder('vm.create', requestedAt) : undefined });
+    if (!p.kernel) rec.record('vm.create', vms.ms, true, vms.requested);
+    const { ensureNode: _ensure, providerConfig: _config, reachability, ...endpointBatch } = b;
+    const endpointsFrom = clock();
+    const epCreated = p.kernel ? chunkRecorder('endpoint.create', endpointsFrom) : undefined;
+    let prober: ReachabilityProber | undefined;
+    let onChunk = epCreated;
+    if (reachability && p.kernel) {
+      const pr = new ReachabilityProber({ runner: deps.runner, rec, clock, node: b.node, plan: reachability, endpointsPerVm: b.endpointsPerVm, requestedAt });
+      prober = pr;
+      const tag = await tagOf(b.scenario);
+      const targets = probeTargets(b.node, [...expandBatch(endpointBatch, tag)], (ep) => pr.probed(ep));
+      let next = 0;
+      onChunk = (done) => {
+        epCreated?.(done);
+        // Endpoints of the VMs this chunk finished: probe them now, while the next chunk is made.
+        const upTo = b.from + done;
+        let end = next;
+        while (end < targets.length && targets[end]!.ep.vmIndex < upTo) end++;
+        pr.start(targets.slice(next, end));
+        next = end;
+      };
+    }
+    const endpoints = await createEndpoints(endpointBatch, { phase: 'endpoints' }, { plugin: timed, onChunk });
+    if (!p.kernel) rec.record('endpoint.create', endpoints.ms, true, endpoints.requested);
+    await prober?.finish();
+    return { ...(node ? { node } : {}), vms, endpoints, ms: clock() - requestedAt, metrics: rec.metrics() };
   }
 
   /**

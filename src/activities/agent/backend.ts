@@ -65,10 +65,12 @@ export interface AgentBackend {
   ensureNode(req: NodeRequest, p: EndpointPlugin, tag: string): Promise<{ created: boolean; underlay: string }>;
   nodeInfo(ref: NodeRef, p: EndpointPlugin, meta: NodeMeta | undefined): Promise<NodeInfo>;
   syncPeers(q: PeerSync, p: EndpointPlugin): Promise<number>;
-  createVms(b: VmBatch, p: EndpointPlugin, resume: Resume): Promise<Counts>;
+  /** `onChunk(done)`: told, in order, how many VMs of the batch are finished each time a chunk ends (metrics). */
+  createVms(b: VmBatch, p: EndpointPlugin, resume: Resume, onChunk?: (done: number) => void): Promise<Counts>;
   updateVms(b: VmBatch, p: EndpointPlugin): Promise<Counts>;
   deleteVms(b: VmBatch, p: EndpointPlugin, resume: Resume): Promise<Counts>;
-  createEndpoints(b: EndpointBatch, p: EndpointPlugin, resume: Resume): Promise<Counts>;
+  /** `onChunk(done)`: told, in order, how many VMs of the batch have their endpoints each time a chunk ends. */
+  createEndpoints(b: EndpointBatch, p: EndpointPlugin, resume: Resume, onChunk?: (done: number) => void): Promise<Counts>;
   updateEndpoint(b: EndpointBatch, p: EndpointPlugin): Promise<Counts>;
   deleteEndpoints(b: EndpointBatch, p: EndpointPlugin, resume: Resume): Promise<Counts>;
   /** Drops what the backend cached about a node that deleteNode removed. */

@@ -289,7 +289,7 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
       return p.syncPeers(pluginContext(q.scenario, q.node, tag, ns, q.nodeSlot, q.underlayCidr, q.underlayIp), q.vnis);
     },
 
-    async createVms(b, p, resume) {
+    async createVms(b, p, resume, onChunk) {
       const tag = await tagOf(b.scenario);
       const ns = await nodeNs(b.scenario, b.node, tag);
       const ctx = pluginContext(b.scenario, b.node, tag, ns);
@@ -300,7 +300,10 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
           count: b.count,
           start: startOf(resume),
           chunkSize,
-          finished: resume ? (done) => beat(done, phase) : undefined,
+          finished: (done) => {
+            if (resume) beat(done, phase);
+            onChunk?.(done);
+          },
           // Stage one makes the chunk's namespaces with `ip`; stage two brings loopback up with the
           // namespace helper and lets the plugin see the VMs.
           first: async (offset, n) => {
@@ -333,7 +336,7 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
 
     deleteVms,
 
-    async createEndpoints(b, p, resume) {
+    async createEndpoints(b, p, resume, onChunk) {
       const tag = await tagOf(b.scenario);
       const ns = await nodeNs(b.scenario, b.node, tag);
       const ctx = pluginContext(b.scenario, b.node, tag, ns, b.nodeSlot, b.underlayCidr, b.underlayIp);
@@ -352,7 +355,10 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
           count: b.count,
           start: startOf(resume),
           chunkSize,
-          finished: resume ? (done) => beat(done, phase) : undefined,
+          finished: (done) => {
+            if (resume) beat(done, phase);
+            onChunk?.(done);
+          },
           // Stage one makes the chunk's veths; stage two configures their VM side and lets the
           // plugin wire the node side. A plugin that makes the interface itself has only stage two.
           first: async (offset, n) => {

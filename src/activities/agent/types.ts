@@ -10,6 +10,7 @@ import { NODE_RE, OBJECT_ID_RE, SCENARIO_RE } from '../../model/names';
 import { MAX_ENDPOINTS_PER_VM } from '../../model/mac';
 import { MAX_MTU, MIN_ENDPOINT_MTU, MIN_UNDERLAY_MTU } from '../../model/limits';
 import { PLUGIN_NAME_RE } from '../../endpoint-plugins/exec-plugin';
+import type { Metrics } from '../../model/metrics';
 
 /** Largest batch one activity call takes; larger counts are split by the workflow. */
 export const MAX_BATCH = 100_000;
@@ -113,6 +114,18 @@ export const CreateBatchSchema = EndpointBatchSchema.extend({
   ensureNode: z.boolean().optional(),
   /** With ensureNode: the provider's node configuration (NodeRequest.providerConfig). */
   providerConfig: NodeRequestSchema.shape.providerConfig,
+  /**
+   * Probe the time to reachable of the endpoints whose ordinal on the node (vmIndex ×
+   * endpointsPerVm + endpoint) is ≡ offset (mod every), each for at most timeoutMs (model/sla.ts).
+   * Left out: none is probed.
+   */
+  reachability: z
+    .strictObject({
+      every: z.number().int().min(1),
+      offset: z.number().int().min(0),
+      timeoutMs: z.number().int().min(1).max(600_000),
+    })
+    .optional(),
 });
 export type CreateBatch = z.infer<typeof CreateBatchSchema>;
 
@@ -156,6 +169,13 @@ export interface CreateBatchSummary {
   node?: { created: boolean; underlay: string; tag: string };
   vms: BatchSummary;
   endpoints: BatchSummary;
+  /** Milliseconds the whole call took (node, VMs, endpoints, reachability probes). */
+  ms?: number;
+  /**
+   * Latencies measured by this call (vm.create, endpoint.create, endpointPlugin.*) and the time to
+   * reachable of its probed endpoints, as encoded HDR histograms (src/model/metrics.ts).
+   */
+  metrics?: Metrics;
 }
 
 export interface NodeInfo {

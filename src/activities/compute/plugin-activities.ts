@@ -10,6 +10,7 @@
  * src/plugin/errors.ts, docs/network-plugin.md).
  */
 import { forEachBounded } from '../../model/concurrency';
+import { MetricsRecorder, type Metrics } from '../../model/metrics';
 import { pluginCallFailure, withFailurePolicy } from '../failure';
 import type { NetworkPluginClient } from '../../plugin/client';
 import type { Node__Output, Subnet__Output, Vpc__Output } from '../../plugin/types';
@@ -45,6 +46,15 @@ export interface NodeObject {
   optional?: Record<string, string>;
 }
 
+/** A plugin call's answer with how long the call took, in ms, measured around the RPC (retries not included). */
+export type Timed<T> = T & { ms: number };
+
+/** A batch of plugin calls: how many, and each call's latency (src/model/metrics.ts). */
+export interface BatchTimed {
+  count: number;
+  metrics: Metrics;
+}
+
 export interface ComputeActivityDeps {
   /** Returns a client for a plugin address; the factory may cache clients. */
   pluginClient(target: PluginTarget): NetworkPluginClient;
@@ -74,31 +84,40 @@ export function createComputeActivities(deps: ComputeActivityDeps) {
   const client = deps.pluginClient;
   return withFailurePolicy({
     /** Creates a VPC; returns it as the provider holds it (its VNI may differ from the one asked). */
-    async createVpc(target: PluginTarget, vpc: VpcObject): Promise<VpcObject> {
+    async createVpc(target: PluginTarget, vpc: VpcObject): Promise<Timed<VpcObject>> {
+      const t0 = Date.now();
       const res = await call(`create VPC ${vpc.id}`, () => client(target).createVpc({ vpc }));
-      return vpcOut(res.vpc);
+      return { ...vpcOut(res.vpc), ms: Date.now() - t0 };
     },
-    async updateVpc(target: PluginTarget, vpc: VpcObject): Promise<VpcObject> {
+    async updateVpc(target: PluginTarget, vpc: VpcObject): Promise<Timed<VpcObject>> {
+      const t0 = Date.now();
       const res = await call(`update VPC ${vpc.id}`, () => client(target).updateVpc({ vpc }));
-      return vpcOut(res.vpc);
+      return { ...vpcOut(res.vpc), ms: Date.now() - t0 };
     },
-    async deleteVpc(target: PluginTarget, id: string): Promise<void> {
+    async deleteVpc(target: PluginTarget, id: string): Promise<{ ms: number }> {
+      const t0 = Date.now();
       await call(`delete VPC ${id}`, () => client(target).deleteVpc({ id }));
+      return { ms: Date.now() - t0 };
     },
-    async createSubnet(target: PluginTarget, subnet: SubnetObject): Promise<SubnetObject> {
+    async createSubnet(target: PluginTarget, subnet: SubnetObject): Promise<Timed<SubnetObject>> {
+      const t0 = Date.now();
       const res = await call(`create subnet ${subnet.id}`, () => client(target).createSubnet({ subnet }));
-      return subnetOut(res.subnet);
+      return { ...subnetOut(res.subnet), ms: Date.now() - t0 };
     },
-    async updateSubnet(target: PluginTarget, subnet: SubnetObject): Promise<SubnetObject> {
+    async updateSubnet(target: PluginTarget, subnet: SubnetObject): Promise<Timed<SubnetObject>> {
+      const t0 = Date.now();
       const res = await call(`update subnet ${subnet.id}`, () => client(target).updateSubnet({ subnet }));
-      return subnetOut(res.subnet);
+      return { ...subnetOut(res.subnet), ms: Date.now() - t0 };
     },
-    async deleteSubnet(target: PluginTarget, id: string): Promise<void> {
+    async deleteSubnet(target: PluginTarget, id: string): Promise<{ ms: number }> {
+      const t0 = Date.now();
       await call(`delete subnet ${id}`, () => client(target).deleteSubnet({ id }));
+      return { ms: Date.now() - t0 };
     },
-    async createNode(target: PluginTarget, node: NodeObject): Promise<NodeObject> {
+    async createNode(target: PluginTarget, node: NodeObject): Promise<Timed<NodeObject>> {
+      const t0 = Date.now();
       const res = await call(`create node ${node.name}`, () => client(target).createNode({ node }));
-      return nodeOut(res.node);
+      return { ...nodeOut(res.node), ms: Date.now() - t0 };
     },
     /**
      * Creates many nodes in one activity, `concurrency` calls at a time: a thousand-node scenario
@@ -109,21 +128,26 @@ export function createComputeActivities(deps: ComputeActivityDeps) {
      * @throws ApplicationFailure of the first failed call, classified like createNode's.
      * @throws RangeError when `concurrency` is not a whole number ≥ 1.
      */
-    async createNodes(target: PluginTarget, nodes: NodeObject[], concurrency = 16): Promise<number> {
-      await forEachBounded(nodes, concurrency, (node) => call(`create node ${node.name}`, () => client(target).createNode({ node })));
-      return nodes.length;
+    async createNodes(target: PluginTarget, nodes: NodeObject[], concurrency = 16): Promise<BatchTimed> {
+      const rec = new MetricsRecorder();
+      await forEachBounded(nodes, concurrency, (node) => rec.time('plugin.CreateNode', Date.now, () => call(`create node ${node.name}`, () => client(target).createNode({ node }))));
+      return { count: nodes.length, metrics: rec.metrics() };
     },
     /** Deletes many nodes in one activity, like createNodes; a missing node is fine. */
-    async deleteNodes(target: PluginTarget, names: string[], concurrency = 16): Promise<number> {
-      await forEachBounded(names, concurrency, (name) => call(`delete node ${name}`, () => client(target).deleteNode({ name })));
-      return names.length;
+    async deleteNodes(target: PluginTarget, names: string[], concurrency = 16): Promise<BatchTimed> {
+      const rec = new MetricsRecorder();
+      await forEachBounded(names, concurrency, (name) => rec.time('plugin.DeleteNode', Date.now, () => call(`delete node ${name}`, () => client(target).deleteNode({ name }))));
+      return { count: names.length, metrics: rec.metrics() };
     },
-    async updateNode(target: PluginTarget, node: NodeObject): Promise<NodeObject> {
+    async updateNode(target: PluginTarget, node: NodeObject): Promise<Timed<NodeObject>> {
+      const t0 = Date.now();
       const res = await call(`update node ${node.name}`, () => client(target).updateNode({ node }));
-      return nodeOut(res.node);
+      return { ...nodeOut(res.node), ms: Date.now() - t0 };
     },
-    async deleteNode(target: PluginTarget, name: string): Promise<void> {
+    async deleteNode(target: PluginTarget, name: string): Promise<{ ms: number }> {
+      const t0 = Date.now();
       await call(`delete node ${name}`, () => client(target).deleteNode({ name }));
+      return { ms: Date.now() - t0 };
     },
   });
 }
