@@ -6,6 +6,7 @@
  * continue-as-new. The `report` query hands it out; the CLI turns it into the report.
  */
 import { MetricsRecorder, mergeMetrics, type Metrics } from './metrics';
+import type { SlaSpec } from './sla';
 
 /** One node's build as its agent measured it. */
 export interface NodeBuild {
@@ -21,6 +22,33 @@ export interface NodeBuild {
 export interface MeasuredState {
   metrics: Metrics;
   nodes: Record<string, NodeBuild>;
+}
+
+/**
+ * Dropped packets over time, per kernel drop reason: the hook for the eBPF collector (issue 12,
+ * built elsewhere). A `report` answer that carries it gets a drops chart in the report.
+ */
+export interface DropSeries {
+  /** Seconds since the first sample. */
+  t: number[];
+  /** Kernel drop reason (e.g. NETFILTER_DROP) → drops in each interval, one per `t`. */
+  byReason: Record<string, number[]>;
+}
+
+/** The `report` query's answer: the measurements and what the scenario says about them. */
+export interface ReportData extends MeasuredState {
+  /** The scenario's SLA gates (spec `sla`), if any. */
+  sla?: SlaSpec;
+  /** The spec's `tests.reachability` (undefined: the default, see model/sla.ts). */
+  reachability?: string;
+  /** Endpoint plugin the nodes use (an executable's name, or the dataplane's built-in). */
+  endpointPlugin: string;
+  /** host:port of the network plugin. */
+  pluginAddress: string;
+  /** Endpoints the spec asks for now. */
+  endpoints: number;
+  /** Drops over time, when a collector measured them (see {@link DropSeries}). */
+  drops?: DropSeries;
 }
 
 /** What a node workflow run measured (its createBatch results, merged). */

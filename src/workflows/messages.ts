@@ -4,13 +4,13 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ScenarioInput } from '../model/spec';
-import type { MeasuredState } from '../model/measurements';
+import type { ReportData } from '../model/measurements';
 import type { ApplyResult, ScaleRequest, ScaleResult, ScenarioStatus, TestRequest, TestResult } from '../model/status';
 
 export const statusQuery = defineQuery<ScenarioStatus>('status');
 export const resultsQuery = defineQuery<TestResult[]>('results');
 /** Latencies, time to reachable and node build times since the scenario started (src/model/measurements.ts). */
-export const reportQuery = defineQuery<MeasuredState>('report');
+export const reportQuery = defineQuery<ReportData>('report');
 /** Delete everything in reverse order and end the workflow. */
 export const teardownSignal = defineSignal('teardown');
 export const scaleSignal = defineSignal<[ScaleRequest]>('scale');

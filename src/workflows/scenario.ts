@@ -34,7 +34,7 @@ import { MERAK_SCENARIO } from '../temporal/search-attributes';
 import { errorText } from '../model/error-text';
 import { AddressSpaceError } from '../model/plan';
 import { scenarioWorkflowId } from '../model/queues';
-import { ScenarioState, type ApplyOutcome, type ApplyPlan, type ApplyRequest, type ScenarioCarryOver } from '../model/scenario-state';
+import { ScenarioState, endpointPluginOf, type ApplyOutcome, type ApplyPlan, type ApplyRequest, type ScenarioCarryOver } from '../model/scenario-state';
 import { parseSpec, SpecError, type ScenarioInput, type ScenarioSpec } from '../model/spec';
 import type { ApplyResult, ScenarioPhase, TestRequest } from '../model/status';
 import { applySignal, applyUpdate, reportQuery, resultsQuery, scaleSignal, scaleUpdate, specQuery, statusQuery, teardownSignal, testSignal } from './messages';
@@ -87,7 +87,14 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
 
   setHandler(statusQuery, () => state.status());
   setHandler(resultsQuery, () => state.results);
-  setHandler(reportQuery, () => state.measured.snapshot());
+  setHandler(reportQuery, () => ({
+    ...state.measured.snapshot(),
+    ...(state.spec.sla ? { sla: state.spec.sla } : {}),
+    ...(state.spec.tests.reachability ? { reachability: state.spec.tests.reachability } : {}),
+    endpointPlugin: endpointPluginOf(state.spec),
+    pluginAddress: state.spec.plugin.address,
+    endpoints: state.spec.nodes.reduce((s, n) => s + (state.desired[n.name] ?? n.vms) * n.endpointsPerVm, 0),
+  }));
   setHandler(teardownSignal, () => {
     state.teardownRequested = true;
   });

@@ -13,6 +13,7 @@ import { register as registerVersion } from './version';
 import { register as registerMizar } from './mizar';
 import { register as registerMonitor } from './monitor';
 import { register as registerCapture } from './capture';
+import { register as registerReport } from './report';
 
 /**
  * Every sub-command lives in its own file and exports `register(program)`.
@@ -34,4 +35,5 @@ export function registerCommands(program: Command): void {
   registerMizar(program);
   registerMonitor(program);
   registerCapture(program);
+  registerReport(program);
 }

@@ -9,6 +9,7 @@ import { clientFor, scenarioHandle } from '../scenario-client';
 import { LiveProgress } from '../live-progress';
 import { FAN_OUT_LIMIT } from '../../model/progress';
 import { printResults, writeJunit } from '../results-output';
+import { collectReport, enforceSla } from '../report-output';
 import { graphDot, graphMermaid } from '../graph';
 
 // Day-2 verbs on a running scenario: status, scale, test, graph, down.
@@ -133,6 +134,8 @@ export function register(program: Command): void {
     printResults(results, flags.output);
     if (flags.junit) await writeJunit(flags.junit, name, results);
     if (results.some((r) => !r.pass)) process.exitCode = 1;
+    // SLA gates (spec `sla`) are judged on the new results and everything measured so far.
+    enforceSla(await withScenario(flags, name, (h) => collectReport(h)));
   });
 
   withCommon(

@@ -19,6 +19,7 @@ import { readSpecFile } from '../spec-file';
 import { validateFile } from './validate';
 import { clientFor, scenarioHandle, webUiLink } from '../scenario-client';
 import { printResults, writeJunit } from '../results-output';
+import { collectReport, defaultReportDir, enforceSla, writeReport } from '../report-output';
 
 interface UpFlags extends TemporalFlagValues {
   file: string;
@@ -364,8 +365,14 @@ export function register(program: Command): void {
         if (flags.junit) await writeJunit(flags.junit, spec.name, results);
         log(`scenario ${spec.name} is ready: ${status.nodes.length} nodes, ${status.nodes.reduce((s, n) => s + n.vms, 0)} VMs`);
         log(`web UI: ${webUiLink(flags.uiUrl, namespace, spec.name)}`);
-        log(`next: merak status ${spec.name} · merak scale ${spec.name} --vms-per-node N · merak test ${spec.name} · merak down ${spec.name}`);
+        log(`next: merak status ${spec.name} · merak scale ${spec.name} --vms-per-node N · merak test ${spec.name} · merak report ${spec.name} · merak down ${spec.name}`);
         if (results.some((r) => !r.pass)) process.exitCode = 1;
+        // The report (issue 12): written where the local state is, its SLA gates enforced.
+        const dir = defaultReportDir(spec.name);
+        const report = await collectReport(handle);
+        const written = await writeReport(report, { json: join(dir, 'report.json'), html: join(dir, 'report.html') });
+        log(`report: ${written.html} (JSON: ${written.json}); again any time with: merak report ${spec.name} --html FILE`);
+        enforceSla(report);
       } finally {
         await close();
       }
