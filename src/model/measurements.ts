@@ -22,6 +22,8 @@ export interface NodeBuild {
 export interface MeasuredState {
   metrics: Metrics;
   nodes: Record<string, NodeBuild>;
+  /** Measurements that could not be kept (see Measurements.errors). */
+  errors?: string[];
 }
 
 /**
@@ -54,6 +56,8 @@ export interface ReportData extends MeasuredState {
 /** What a node workflow run measured (its createBatch results, merged). */
 export interface NodeMeasurement {
   metrics?: Metrics;
+  /** Why the node workflow could not merge a batch's metrics, if it could not. */
+  error?: string;
   buildMs?: number;
   vms?: number;
   batches?: number;
@@ -65,10 +69,25 @@ export class Measurements {
   /** Plugin calls of this run, merged into `metrics` when asked for (saves a decode per call). */
   private live = new MetricsRecorder();
   private liveCount = 0;
+  /**
+   * Measurements that could not be kept (a malformed histogram in an activity result, say): the
+   * build goes on without them, and the report says so. At most 10 are kept.
+   */
+  readonly errors: string[] = [];
+
+  /** Runs a bookkeeping step; a failure is noted, never thrown: measuring must not fail a build. */
+  private keep(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      if (this.errors.length < 10) this.errors.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
 
   constructor(carried?: MeasuredState) {
     this.metrics = carried?.metrics ?? { ops: {} };
     this.nodes = carried?.nodes ?? {};
+    this.errors.push(...(carried?.errors ?? []));
   }
 
   /**
@@ -77,26 +96,35 @@ export class Measurements {
    */
   pluginCall(kind: string, ms: number | undefined): void {
     if (typeof ms !== 'number') return;
-    this.liveCount++;
-    this.live.record(kind, ms);
+    this.keep(kind, () => {
+      this.live.record(kind, ms);
+      this.liveCount++;
+    });
   }
 
   /** One plugin call that failed after its retries: counted as failed; its time is not known to the workflow. */
   pluginFailure(kind: string): void {
-    this.liveCount++;
-    this.live.fail(kind);
+    this.keep(kind, () => {
+      this.live.fail(kind);
+      this.liveCount++;
+    });
   }
 
   /** Adds what a batch of plugin calls measured (createNodes, deleteNodes). */
   addMetrics(m: Metrics | undefined): void {
     if (!m) return;
-    this.metrics = mergeMetrics(this.metrics, m);
+    this.keep('merge', () => {
+      this.metrics = mergeMetrics(this.metrics, m);
+    });
   }
 
   /** Adds what a node workflow run measured. */
   addNode(node: string, m: NodeMeasurement | undefined): void {
     if (!m) return;
     this.addMetrics(m.metrics);
+    if (m.error) this.keep(node, () => {
+      throw new Error(m.error);
+    });
     if (m.buildMs === undefined) return;
     const n = (this.nodes[node] ??= { buildMs: 0, vms: 0, batches: 0 });
     n.buildMs += m.buildMs;
@@ -106,16 +134,26 @@ export class Measurements {
 
   /** Everything so far, without changing what is kept (the `report` query: a query must not change workflow state). */
   snapshot(): MeasuredState {
-    return { metrics: this.liveCount > 0 ? mergeMetrics(this.metrics, this.live.metrics()) : this.metrics, nodes: { ...this.nodes } };
+    let metrics = this.metrics;
+    if (this.liveCount > 0) {
+      try {
+        metrics = mergeMetrics(this.metrics, this.live.metrics());
+      } catch {
+        // noted in errors when state() folds them in; the query answers what it has
+      }
+    }
+    return { metrics, nodes: { ...this.nodes }, ...(this.errors.length ? { errors: [...this.errors] } : {}) };
   }
 
   /** Everything so far, the plugin calls of this run folded in (what is carried over). */
   state(): MeasuredState {
     if (this.liveCount > 0) {
-      this.metrics = mergeMetrics(this.metrics, this.live.metrics());
+      this.keep('merge', () => {
+        this.metrics = mergeMetrics(this.metrics, this.live.metrics());
+      });
       this.live = new MetricsRecorder();
       this.liveCount = 0;
     }
-    return { metrics: this.metrics, nodes: { ...this.nodes } };
+    return { metrics: this.metrics, nodes: { ...this.nodes }, ...(this.errors.length ? { errors: [...this.errors] } : {}) };
   }
 }

@@ -17,8 +17,10 @@ let hdrModule: Hdr | undefined;
  * Required on first use, not imported at the top: the workflow bundle evaluates its modules again
  * for every workflow run (see the same choice for zod in spec.ts), and most runs merge nothing.
  */
+// The CommonJS entry by its path: the package's `browser` field names a UMD build that the
+// workflow bundler (webpack, which prefers `browser`) does not turn into these exports.
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose, see above
-const hdr = (): Hdr => (hdrModule ??= require('hdr-histogram-js') as Hdr);
+const hdr = (): Hdr => (hdrModule ??= require('hdr-histogram-js/dist/index.js') as Hdr);
 
 /** Operation kinds a report lists, in this order. Plugin calls are `plugin.<Rpc>`, endpoint-plugin calls `endpointPlugin.<COMMAND>`. */
 export const OP_KINDS = [

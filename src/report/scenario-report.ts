@@ -56,6 +56,8 @@ export interface ScenarioReport {
   nodes: Array<{ name: string; vms: number; buildMs: number; batches: number; msPerVm: number }>;
   tests: { total: number; passed: number; failed: number; failures: TestResult[] };
   sla: { gates: SlaGate[]; violated: string[]; pass: boolean };
+  /** Measurements the workflow could not keep (the build went on without them). */
+  measurementErrors?: string[];
   /** Present only when drop counters were collected (the scenario's report data carries them, or {@link withDrops}). */
   drops?: DropSeries;
 }
@@ -110,6 +112,7 @@ export function buildReport(input: ReportInput): ScenarioReport {
     tests: { total: results.length, passed: results.length - failedTests.length, failed: failedTests.length, failures: failedTests },
     sla: { gates, violated, pass: violated.length === 0 },
     ...(data.drops && data.drops.t.length > 0 ? { drops: data.drops } : {}),
+    ...(data.errors?.length ? { measurementErrors: data.errors } : {}),
   };
 }
 

@@ -143,7 +143,12 @@ export async function nodeWorkflow(input: NodeWorkflowInput): Promise<NodeWorkfl
       const r = await agent.createBatch({ ...endpointBatch(vms, count), ensureNode: vms === input.current, ...(input.reachability ? { reachability: input.reachability } : {}) });
       // Histories recorded before issue 12 have no metrics in their results.
       if (r?.metrics) {
-        measured.metrics = mergeMetrics(measured.metrics, r.metrics);
+        try {
+          measured.metrics = mergeMetrics(measured.metrics, r.metrics);
+        } catch (err) {
+          // Measuring must never fail a build: the report names what was lost.
+          measured.error = `merge of batch ${vms}..${vms + count - 1}'s metrics: ${err instanceof Error ? err.message : String(err)}`;
+        }
         measured.buildMs = (measured.buildMs ?? 0) + (r.ms ?? r.vms.ms + r.endpoints.ms);
         measured.vms = (measured.vms ?? 0) + count;
         measured.batches = (measured.batches ?? 0) + 1;

@@ -1,0 +1,225 @@
+/**
+ * The agent's measuring parts without a kernel (peer choice, probe bookkeeping with a recording
+ * runner standing in for ping, timed plugin calls) and the report built from measurements (JSON
+ * and the HTML page's safety). The real pings and the page in Chromium are in
+ * test/integration/scenario-report.test.ts.
+ */
+import type { CommandRunner, RunResult } from '../../src/dataplane/command';
+import type { Endpoint, EndpointPlugin } from '../../src/endpoint-plugins/types';
+import { probeTargets, ReachabilityProber, timedPlugin } from '../../src/activities/agent/measure';
+import { MetricsRecorder, summarizeHistogram } from '../../src/model/metrics';
+import { Measurements } from '../../src/model/measurements';
+import { buildReport, reportText, type ReportEnvironment } from '../../src/report/scenario-report';
+import { escapeHtml, renderReportHtml } from '../../src/report/html';
+import type { ScenarioStatus } from '../../src/model/status';
+
+function ep(vmIndex: number, endpoint: number, vpc: string, ip: string): Endpoint {
+  const name = `mk-t-n_${vmIndex}`;
+  return {
+    vmIndex,
+    endpoint,
+    id: `s-n-${vmIndex}-${endpoint}`,
+    ifname: `eth${endpoint}`,
+    ip: `${ip}/24`,
+    mac: '02:00:00:00:00:01',
+    gateway: ip.replace(/\.\d+$/, '.1'),
+    subnetId: `${vpc}-s`,
+    subnetCidr: ip.replace(/\.\d+$/, '.0/24'),
+    vpc,
+    vni: 1,
+    hostIfname: `h${vmIndex}e${endpoint}`,
+    vm: { vmIndex, name, netnsPath: `/run/netns/${name}` },
+    chunk: 0,
+    extras: {},
+  };
+}
+
+describe('probeTargets: the peer of each probed endpoint', () => {
+  const all = [ep(0, 0, 'blue', '10.0.0.2'), ep(1, 0, 'green', '10.1.0.2'), ep(2, 0, 'blue', '10.0.0.3'), ep(3, 0, 'red', '10.2.0.2'), ep(4, 0, 'blue', '10.0.0.4')];
+  const t = probeTargets('n', all, () => true);
+
+  test('the nearest earlier endpoint of the same VPC pings it', () => {
+    expect(t[2]!.target).toEqual({ fromNs: 'mk-t-n_0', ip: '10.0.0.3', name: 'n/vm2/eth0 10.0.0.3' });
+    expect(t[4]!.target.fromNs).toBe('mk-t-n_2');
+  });
+  test('the first of its VPC is pinged by the next one', () => {
+    expect(t[0]!.target.fromNs).toBe('mk-t-n_2');
+  });
+  test('one alone in its VPC pings its gateway from its own namespace', () => {
+    expect(t[1]!.target).toEqual({ fromNs: 'mk-t-n_1', ip: '10.1.0.1', name: 'n/vm1/eth0 10.1.0.2' });
+    expect(t[3]!.target.ip).toBe('10.2.0.1');
+  });
+  test('a second endpoint of the same VM is never its own peer', () => {
+    const two = probeTargets('n', [ep(0, 0, 'blue', '10.0.0.2'), ep(0, 1, 'blue', '10.0.0.9')], () => true);
+    expect(two.map((x) => x.target.fromNs)).toEqual(['mk-t-n_0', 'mk-t-n_0']);
+    expect(two.map((x) => x.target.ip)).toEqual(['10.0.0.1', '10.0.0.1']);
+  });
+  test('only the sample', () => {
+    expect(probeTargets('n', all, (e) => e.vmIndex % 2 === 0).map((x) => x.ep.vmIndex)).toEqual([0, 2, 4]);
+  });
+});
+
+describe('ReachabilityProber', () => {
+  test('times from the request; an endpoint that never answers is named; ping runs with a 50 ms interval and a bounded deadline', async () => {
+    let now = 1000;
+    const calls: string[][] = [];
+    const runner: CommandRunner = {
+      async run(argv): Promise<RunResult> {
+        calls.push([...argv]);
+        now += 40;
+        const ok = argv[argv.length - 1] !== '10.0.0.3';
+        return { code: ok ? 0 : 1, signal: null, stdout: '', stderr: '' };
+      },
+    };
+    const rec = new MetricsRecorder();
+    const pr = new ReachabilityProber({ runner, rec, clock: () => now, node: 'n', plan: { every: 1, offset: 0, timeoutMs: 2500 }, endpointsPerVm: 1, requestedAt: 1000 });
+    const all = [ep(0, 0, 'blue', '10.0.0.2'), ep(1, 0, 'blue', '10.0.0.3')];
+    pr.start(probeTargets('n', all, (e) => pr.probed(e)));
+    await pr.finish();
+    const reach = rec.metrics().reachability!;
+    expect(reach).toMatchObject({ probed: 2, reachable: 1, unreachable: ['n/vm1/eth0 10.0.0.3'] });
+    expect(summarizeHistogram(reach.histogram).max).toBeGreaterThanOrEqual(40);
+    expect(calls[0]).toEqual(['ip', 'netns', 'exec', 'mk-t-n_1', 'ping', '-n', '-q', '-c', '1', '-i', '0.05', '-w', '3', '10.0.0.2']);
+  });
+
+  test('the plan picks every k-th endpoint by its ordinal on the node', () => {
+    const pr = new ReachabilityProber({ runner: { run: async () => ({ code: 0, signal: null, stdout: '', stderr: '' }) }, rec: new MetricsRecorder(), clock: Date.now, node: 'n', plan: { every: 3, offset: 1, timeoutMs: 1 }, endpointsPerVm: 2, requestedAt: 0 });
+    const picked = [0, 1, 2, 3].flatMap((vm) => [0, 1].filter((e) => pr.probed(ep(vm, e, 'b', '10.0.0.2'))).map((e) => vm * 2 + e));
+    expect(picked).toEqual([1, 4, 7]);
+  });
+});
+
+describe('timedPlugin', () => {
+  test('each call is one timed operation, failures counted and rethrown, the rest is the plugin', async () => {
+    let now = 0;
+    const plugin = {
+      name: 'x',
+      kernel: true,
+      createsInterface: false,
+      calls: 0,
+      async version() {
+        return { v: 1 };
+      },
+      async vmAdd() {
+        this.calls++;
+        now += 3;
+      },
+      async epAdd() {
+        now += 5;
+        throw new Error('EP_ADD refused');
+      },
+      async vmUpdate() {},
+      async vmDel() {},
+      async epUpdate() {},
+      async epDel() {},
+    };
+    const rec = new MetricsRecorder();
+    const w = timedPlugin(plugin as unknown as EndpointPlugin, rec, () => now);
+    await w.vmAdd({} as never, []);
+    await expect(w.epAdd({} as never, [])).rejects.toThrow('EP_ADD refused');
+    expect(plugin.calls).toBe(1);
+    expect(w.name).toBe('x');
+    expect(await w.version()).toEqual({ v: 1 });
+    const ops = rec.metrics().ops;
+    expect(ops['endpointPlugin.VM_ADD']).toMatchObject({ count: 1, failed: 0 });
+    expect(ops['endpointPlugin.EP_ADD']).toMatchObject({ count: 1, failed: 1 });
+  });
+});
+
+describe('Measurements (the workflow side)', () => {
+  test('plugin calls, node runs, carry-over; a result without ms (older histories) is not counted', () => {
+    const m = new Measurements();
+    m.pluginCall('plugin.CreateVpc', 4);
+    m.pluginCall('plugin.CreateVpc', undefined);
+    m.pluginFailure('plugin.CreateSubnet');
+    const batch = new MetricsRecorder();
+    batch.record('vm.create', 10, true, 5);
+    m.addNode('a', { metrics: batch.metrics(), buildMs: 100, vms: 5, batches: 1 });
+    m.addNode('a', { metrics: batch.metrics(), buildMs: 50, vms: 5, batches: 1 });
+    m.addNode('b', undefined);
+    const snap = m.snapshot();
+    expect(snap.metrics.ops['plugin.CreateVpc']).toMatchObject({ count: 1, failed: 0 });
+    expect(snap.metrics.ops['plugin.CreateSubnet']).toMatchObject({ count: 1, failed: 1 });
+    expect(snap.metrics.ops['vm.create']).toMatchObject({ count: 10 });
+    expect(snap.nodes).toEqual({ a: { buildMs: 150, vms: 10, batches: 2 } });
+    const next = new Measurements(JSON.parse(JSON.stringify(m.state())));
+    expect(next.snapshot().metrics.ops['plugin.CreateVpc']!.count).toBe(1);
+    expect(next.snapshot().nodes.a!.vms).toBe(10);
+  });
+
+  test('a malformed histogram is noted, never thrown', () => {
+    const m = new Measurements();
+    m.addMetrics({ ops: { 'vm.create': { count: 1, failed: 0, histogram: 'not-base64-hdr' } } });
+    m.addMetrics({ ops: { 'vm.create': { count: 1, failed: 0, histogram: 'also-bad' } } });
+    expect(m.errors.length).toBeGreaterThan(0);
+    expect(m.state().errors?.[0]).toContain('merge');
+  });
+});
+
+describe('buildReport and the HTML page', () => {
+  const env: ReportEnvironment = {
+    merak: { version: '0.1.0', commit: 'abc' },
+    temporal: { cli: '1.5.1' },
+    node: 'v20',
+    provider: { networkPlugin: '127.0.0.1:1', endpointPlugin: 'reference' },
+    machine: { hostname: 'h', platform: 'linux', kernel: '6', cpus: 2, memoryBytes: 2 ** 33 },
+  };
+  const status: ScenarioStatus = { name: 'demo', phase: 'ready', built: [], nodes: [{ name: 'a', desiredVms: 2, vms: 2, endpoints: 2, phase: 'ready' }], progress: { done: 2, total: 2, unit: 'VMs' }, cleanupErrors: [], generation: 0 };
+
+  function report(extra: { drops?: boolean; evil?: boolean } = {}) {
+    const r = new MetricsRecorder();
+    r.probe('a/vm0/eth0 10.0.0.2', 120);
+    r.probe(extra.evil ? '</script><img src=x onerror=alert(1)>' : 'a/vm1/eth0 10.0.0.3', undefined);
+    r.record('vm.create', 30, true, 2);
+    r.record('my.custom', 1);
+    r.record('plugin.CreateVpc', 2);
+    return buildReport({
+      status,
+      results: [{ kind: 'icmp', source: 'a', destination: 'b', negative: false, pass: false, error: 'no reply' }],
+      data: {
+        metrics: r.metrics(),
+        nodes: { a: { buildMs: 90, vms: 2, batches: 1 } },
+        endpointPlugin: 'reference',
+        pluginAddress: '127.0.0.1:1',
+        endpoints: 2,
+        sla: { unreachableEndpoints: 0, reachableP99Ms: 1000 },
+        ...(extra.drops ? { drops: { t: [0, 1], byReason: { NETFILTER_DROP: [0, 3] } } } : {}),
+      },
+      environment: env,
+      now: new Date('2026-01-01T00:00:00Z'),
+    });
+  }
+
+  test('the JSON: versioned, operations in the documented order (unknown kinds last), gates judged', () => {
+    const r = report();
+    expect(r.schemaVersion).toBe('1.0');
+    expect(r.generatedAt).toBe('2026-01-01T00:00:00.000Z');
+    expect(r.operations.map((o) => o.kind)).toEqual(['plugin.CreateVpc', 'vm.create', 'my.custom']);
+    expect(r.reachability).toMatchObject({ probed: 2, reachable: 1, unreachable: 1, unreachableNames: ['a/vm1/eth0 10.0.0.3'], setting: 'default' });
+    expect(r.nodes).toEqual([{ name: 'a', vms: 2, buildMs: 90, batches: 1, msPerVm: 45 }]);
+    expect(r.tests).toMatchObject({ total: 1, failed: 1 });
+    expect(r.sla.violated).toEqual(['unreachableEndpoints']);
+    expect(r.drops).toBeUndefined();
+    expect(reportText(r)).toContain('SLA unreachableEndpoints ≤ 0: VIOLATED, measured 1');
+  });
+
+  test('the page: data and library inline, a drops chart only with drops, nothing from a spec becomes markup', () => {
+    const plain = renderReportHtml(report(), '/* chart.js */');
+    expect(plain).toContain('<canvas id="chart-reachable">');
+    expect(plain).not.toContain('<canvas id="chart-drops">');
+    expect(plain).toContain('/* chart.js */');
+    expect(renderReportHtml(report({ drops: true }), '').match(/<canvas id="chart-drops">/g)).toHaveLength(1);
+    const evil = renderReportHtml(report({ evil: true }), '');
+    expect(evil).not.toContain('</script><img');
+    expect(evil).toContain('&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;');
+    expect(evil).toContain('\\u003c/script>\\u003cimg');
+    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  });
+
+  test('the installed Chart.js is inlined by default, without a closing script tag inside', () => {
+    const page = renderReportHtml(report());
+    expect(page.length).toBeGreaterThan(100_000);
+    const scripts = page.match(/<\/script>/gi) ?? [];
+    expect(scripts).toHaveLength(3);
+  });
+});
