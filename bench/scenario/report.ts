@@ -30,6 +30,8 @@ export interface CaseResult {
   kernelUsedDeltaBytes?: number;
   vmNamespacesAtReady?: number;
   tests?: { total: number; passed: number; negative: number; failed: string[] };
+  /** Time to reachable of the probed endpoints (the report query; docs/report.md), ms. */
+  reachability?: { probed: number; reachable: number; p50: number; p95: number; max: number };
   history?: { scenarioBuildRun: number; scenarioLatestRunAtEnd?: number; continuedAsNew?: boolean; nodeRunsChecked: number; nodeRunMax: number; nodeRunMin: number; allBelow10k: boolean };
   leftInKernel?: string[];
   leftInPlugin?: number;
@@ -85,7 +87,8 @@ function kb(n: number | undefined): string {
 }
 
 function row(r: CaseResult): string {
-  const tests = r.tests ? `${r.tests.passed}/${r.tests.total} (${r.tests.negative} neg.)` : '-';
+  const reach = r.reachability ? `; reachable ${r.reachability.reachable}/${r.reachability.probed}, p50/p95/max ${r.reachability.p50}/${r.reachability.p95}/${r.reachability.max} ms` : '';
+  const tests = r.tests ? `${r.tests.passed}/${r.tests.total} (${r.tests.negative} neg.)${reach}` : '-';
   const hist = r.history
     ? `${r.history.scenarioBuildRun} / ${r.history.nodeRunMax} / ${r.history.scenarioLatestRunAtEnd ?? '-'}${r.history.continuedAsNew ? ' (continued as new)' : ' (same run)'}`
     : '-';

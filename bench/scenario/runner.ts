@@ -9,7 +9,8 @@ import { FileOwnerRecords } from '../../src/dataplane/owner-records';
 import { findTag } from '../../src/dataplane/tags';
 import { createPluginRegistry, pluginDirsFromEnv } from '../../src/endpoint-plugins/registry';
 import { createAgentWorkers } from '../../src/workers/agent';
-import { resultsQuery, statusQuery, teardownSignal } from '../../src/workflows/messages';
+import { reportQuery, resultsQuery, statusQuery, teardownSignal } from '../../src/workflows/messages';
+import { summarizeHistogram } from '../../src/model/metrics';
 import type { ScenarioStatus } from '../../src/model/status';
 import { COMPUTE_TASK_QUEUE, nodeWorkflowId, scenarioWorkflowId } from '../../src/model/queues';
 import type { scenarioWorkflow } from '../../src/workflows';
@@ -155,6 +156,12 @@ export async function scenarioCase(
         failed: res.filter((r) => !r.pass).slice(0, 5).map((r) => `${r.kind} ${r.source} -> ${r.destination}: ${r.error ?? 'failed'}`),
       };
       log(`  tests: ${result.tests.passed}/${result.tests.total} passed (${result.tests.negative} negative)`);
+      const reach = (await handle.query(reportQuery)).metrics.reachability;
+      if (reach) {
+        const t = summarizeHistogram(reach.histogram);
+        result.reachability = { probed: reach.probed, reachable: reach.reachable, p50: t.p50, p95: t.p95, max: t.max };
+        log(`  time to reachable: ${reach.reachable}/${reach.probed} reached, p50 ${t.p50} ms, p95 ${t.p95} ms, max ${t.max} ms`);
+      }
     }
     result.history = await histories(s, o.name, nodeNames, firstRunId);
     await o.atReady?.();
