@@ -9,18 +9,34 @@
  * (merging the encoded results of activities and child workflows, deterministic) and by the
  * report (percentiles).
  */
-import type { Histogram, JsHistogram } from 'hdr-histogram-js';
+import type { JsHistogram } from 'hdr-histogram-js';
 
-type Hdr = typeof import('hdr-histogram-js');
-let hdrModule: Hdr | undefined;
+type Histogram = JsHistogram;
+
+/** The parts of hdr-histogram-js used here: the JavaScript histograms and their V2 compressed encoding. */
+interface Hdr {
+  Int32Histogram: new (lowestDiscernibleValue: number, highestTrackableValue: number, numberOfSignificantValueDigits: number) => Histogram;
+  decompress(data: Uint8Array): Uint8Array;
+  doDecode(data: Uint8Array, bitBucketSize: 32): Histogram;
+  toByteArray(base64: string): Uint8Array;
+}
+let hdrParts: Hdr | undefined;
 /**
- * Required on first use, not imported at the top: the workflow bundle evaluates its modules again
- * for every workflow run (see the same choice for zod in spec.ts), and most runs merge nothing.
+ * The modules are required on first use, not imported at the top: the workflow bundle evaluates
+ * its modules again for every workflow run (see the same choice for zod in spec.ts), and most
+ * runs merge nothing. Only the pure-JavaScript modules are required, by path: the package's
+ * entry also loads its WebAssembly variant, whose module code reads `process` or `window`, which
+ * the workflow sandbox has neither of. Requiring JsHistogram.encoding adds
+ * `encodeIntoCompressedBase64` to every JsHistogram (zlib in Node, pako in the sandbox).
  */
-// The CommonJS entry by its path: the package's `browser` field names a UMD build that the
-// workflow bundler (webpack, which prefers `browser`) does not turn into these exports.
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose, see above
-const hdr = (): Hdr => (hdrModule ??= require('hdr-histogram-js/dist/index.js') as Hdr);
+/* eslint-disable @typescript-eslint/no-require-imports -- lazy on purpose, see above */
+const hdr = (): Hdr =>
+  (hdrParts ??= {
+    Int32Histogram: (require('hdr-histogram-js/dist/Int32Histogram.js') as { default: Hdr['Int32Histogram'] }).default,
+    ...(require('hdr-histogram-js/dist/JsHistogram.encoding.js') as Pick<Hdr, 'decompress' | 'doDecode'>),
+    toByteArray: (require('base64-js') as Pick<Hdr, 'toByteArray'>).toByteArray,
+  });
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Operation kinds a report lists, in this order. Plugin calls are `plugin.<Rpc>`, endpoint-plugin calls `endpointPlugin.<COMMAND>`. */
 export const OP_KINDS = [
@@ -76,18 +92,21 @@ export interface Metrics {
 }
 
 function newHistogram(): Histogram {
-  return hdr().build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 3, autoResize: true, useWebAssembly: false, bitBucketSize: 32 });
+  const h = new (hdr().Int32Histogram)(1, HIGHEST_US, 3);
+  h.autoResize = true;
+  return h;
 }
 
 function decode(text: string): Histogram {
   if (text === '') return newHistogram();
-  const h = hdr().decodeFromCompressedBase64(text, 32, false);
+  const { decompress, doDecode, toByteArray } = hdr();
+  const h = doDecode(decompress(toByteArray(text.trim())), 32);
   h.autoResize = true;
   return h;
 }
 
 function encode(h: Histogram): string {
-  return h.totalCount === 0 ? '' : hdr().encodeIntoCompressedBase64(h);
+  return h.totalCount === 0 ? '' : (h as Histogram & { encodeIntoCompressedBase64(): string }).encodeIntoCompressedBase64();
 }
 
 /** Milliseconds to whole microseconds, at least 1 (HDR records positive integers). */
@@ -248,7 +267,7 @@ export function histogramBars(text: string, buckets = 20): Array<{ fromMs: numbe
   const n = Math.floor((hi - lo) / width) + 1;
   const counts = new Array<number>(n).fill(0);
   // Every recorded value with its count, at HDR's own resolution (built without WebAssembly, so a JsHistogram).
-  const it = (h as unknown as JsHistogram).recordedValuesIterator;
+  const it = h.recordedValuesIterator;
   it.reset();
   while (it.hasNext()) {
     const v = it.next();

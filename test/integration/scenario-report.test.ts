@@ -98,6 +98,8 @@ test('a small scenario reports time to reachable for every endpoint, latencies p
     const ready = await waitReady(h);
     expect(ready.nodes.map((n) => n.vms)).toEqual([VMS, VMS]);
     const report = await collectReport(h);
+    // Every measurement was kept (a merge that failed in the workflow would be named here).
+    expect(report.measurementErrors).toBeUndefined();
 
     // Every endpoint built was probed and reached, with a time from its create request.
     const endpoints = NODES.length * VMS;
