@@ -8,12 +8,13 @@ import { PreconditionError } from '../dataplane/errors';
 import { packagePath } from '../install/paths';
 import { createCniPlugin } from './cni';
 import { createExecPlugin, findPlugin, validatePluginName } from './exec-plugin';
+import { createMizarPlugin } from './mizar';
 import { createNonePlugin } from './none';
 import { createOvnPlugin } from './ovn';
 import { createReferencePlugin } from './reference';
 import type { EndpointPlugin } from './types';
 
-export const BUILTIN_PLUGINS = ['reference', 'cni', 'none', 'ovn'] as const;
+export const BUILTIN_PLUGINS = ['reference', 'cni', 'none', 'ovn', 'mizar'] as const;
 /** Default plugin when a batch names none. */
 export const DEFAULT_PLUGIN = 'reference';
 
@@ -57,6 +58,8 @@ export function createPluginRegistry(o: PluginRegistryOptions): PluginRegistry {
     cni: createCniPlugin({ runner: o.runner, cniPath: o.cniPath }),
     none: createNonePlugin(),
     ovn: createOvnPlugin(),
+    // Mizar's settings come from the agent's environment (MERAK_MIZAR_*), read on first use.
+    mizar: createMizarPlugin({ runner: o.runner }),
   };
   return {
     async get(name) {

@@ -1,13 +1,15 @@
 /**
- * A Merak scenario driven through the Mizar network plugin: the real Temporal dev server, the
- * real `merak plugin serve --provider mizar` process, Mizar's CRDs on a real kube-apiserver,
- * real node agents and namespaces. Mizar's operator cannot run here (XDP, its daemons): the
- * stand-in of test/helpers/mizar-operator-double.ts plays its published part and allocates the
- * VNI. The scenario asks for VNI 4242; Merak builds its VXLAN dataplane with the VNI Mizar's
- * operator wrote, the VMs of two nodes ping each other over it, and teardown removes every
- * custom resource Merak wrote and every namespace.
+ * A Merak scenario whose endpoints are Mizar's: the real Temporal dev server, the real
+ * `merak plugin serve --provider mizar` process, Mizar's CRDs on a real kube-apiserver, real node
+ * agents (their own processes, running the built-in `mizar` endpoint plugin) and namespaces.
+ * Mizar's operator cannot run here (XDP, its daemons): the stand-in of
+ * test/helpers/mizar-operator-double.ts plays its published part, allocates the VNI and
+ * provisions each Endpoint. The scenario asks for VNI 4242; Merak builds its VXLAN dataplane with
+ * the VNI Mizar's operator wrote, every VM endpoint is registered as an Endpoint resource and
+ * built with the address and MAC Mizar holds for it, the VMs of two nodes ping and connect, and
+ * teardown removes every custom resource Merak wrote (Endpoints included) and every namespace.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,9 +17,8 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createComputeWorker } from '../../src/workers/compute';
-import { createAgentWorkers } from '../../src/workers/agent';
-import { createTestingActivities } from '../../src/activities/testing/activities';
 import { findTag } from '../../src/dataplane/tags';
+import { vmNetns } from '../../src/dataplane/names';
 import { cleanAll } from '../../src/dataplane/clean';
 import { spawnRunner } from '../../src/dataplane/command';
 import { FileOwnerRecords } from '../../src/dataplane/owner-records';
@@ -44,6 +45,41 @@ let env: TestWorkflowEnvironment;
 const workers: Worker[] = [];
 let running: Promise<unknown>;
 let closeCompute: () => void;
+let agent: ChildProcess | undefined;
+const agentLines: string[] = [];
+
+/** The node agents, one process for both nodes, reaching Mizar through MERAK_MIZAR_* (never the spec). */
+async function startAgent(address: string, namespace: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['-r', join(__dirname, 'dataplane-ts-loader.js'), join(__dirname, 'mizar-agent-child.ts'), address, namespace, stateDir, ...NODES], {
+    env: { ...process.env, MERAK_MIZAR_KUBECONFIG: api.kubeconfigPath, MERAK_MIZAR_NAMESPACE: NS, MERAK_MIZAR_TIMEOUT_MS: '6000' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stderr!.on('data', (c: Buffer) => agentLines.push(...c.toString().split('\n').filter((l) => l !== '')));
+  await new Promise<void>((resolveReady, reject) => {
+    const timer = setTimeout(() => reject(new Error(`agent child not ready within 120 s:\n${agentLines.join('\n')}`)), 120_000);
+    child.stdout!.on('data', (c: Buffer) => {
+      if (c.toString().includes('ready')) {
+        clearTimeout(timer);
+        resolveReady();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`agent child exited with ${code}:\n${agentLines.join('\n')}`));
+    });
+  });
+  return child;
+}
+
+async function stopAgent(): Promise<void> {
+  const child = agent;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  await exited;
+  clearTimeout(timer);
+}
 
 const netnsList = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
 
@@ -68,11 +104,12 @@ beforeAll(async () => {
   const compute = await createComputeWorker({ connection: env.nativeConnection, workflowBundle: await bundleWorkflows() });
   closeCompute = compute.close;
   workers.push(compute.worker);
-  workers.push(...(await createAgentWorkers({ connection: env.nativeConnection, nodes: NODES, stateDir, extraActivities: createTestingActivities({ stateDir }) })));
   running = Promise.all(workers.map((w) => w.run()));
+  agent = await startAgent(env.address, env.namespace ?? 'default');
 });
 
 afterAll(async () => {
+  await stopAgent();
   workers.forEach((w) => w.shutdown());
   await running;
   closeCompute?.();
@@ -95,14 +132,14 @@ async function waitFor(handle: WorkflowHandle, ok: (s: ScenarioStatus) => boolea
     if (last.phase === 'failed') break;
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(`${what} not reached; last status ${JSON.stringify(last)}\nplugin log:\n${plugin.lines.slice(-20).join('\n')}`);
+  throw new Error(`${what} not reached; last status ${JSON.stringify(last)}\nplugin log:\n${plugin.lines.slice(-20).join('\n')}\nagent log:\n${agentLines.slice(-20).join('\n')}`);
 }
 
-test('a scenario through the Mizar plugin builds with Mizar\'s VNI, its VMs ping across nodes, and teardown leaves no resource or namespace', async () => {
+test('a scenario through the Mizar plugin builds with Mizar\'s VNI and Mizar\'s endpoints, its VMs ping across nodes, and teardown leaves no resource or namespace', async () => {
   const spec: ScenarioInput = {
     name: 'mizar',
     plugin: { address: plugin.address, deadlineMs: 15_000, retryWindowMs: 60_000 },
-    dataplane: 'reference',
+    endpointPlugin: 'mizar',
     vpcs: [{ id: 'vpc-mz', vni: 4242, cidr: '10.77.0.0/16', subnets: [{ id: 'mz-1', cidr: '10.77.1.0/24' }] }],
     nodes: NODES,
     vmsPerNode: 2,
@@ -117,7 +154,10 @@ test('a scenario through the Mizar plugin builds with Mizar\'s VNI, its VMs ping
     expect(mizarVni).not.toBe(4242);
     expect((await mizarResource(api, NS, 'vpcs', 'vpc-mz'))?.spec).toMatchObject({ status: 'Provisioned', vni: String(mizarVni) });
     expect((await mizarResource(api, NS, 'subnets', 'mz-1'))?.spec).toMatchObject({ status: 'Provisioned', vni: String(mizarVni) });
-    expect(await mizarResources(api, NS)).toEqual(['Droplet/mz-a', 'Droplet/mz-b', 'Droplet/test-host', 'Subnet/mz-1', 'Vpc/vpc-mz']);
+    const endpointNames = NODES.flatMap((node) => [0, 1].map((vm) => `${spec.name}-${node}-${vm}-0`));
+    expect(await mizarResources(api, NS)).toEqual(
+      [...endpointNames.map((n) => `Endpoint/${n}`), 'Droplet/mz-a', 'Droplet/mz-b', 'Droplet/test-host', 'Subnet/mz-1', 'Vpc/vpc-mz'].sort(),
+    );
 
     // The VXLAN device of each node carries Mizar's VNI, not the one the scenario asked for.
     const tag = (await findTag(stateDir, spec.name))!;
@@ -125,6 +165,24 @@ test('a scenario through the Mizar plugin builds with Mizar\'s VNI, its VMs ping
       const links = JSON.parse(execFileSync('ip', ['-n', `mk-${tag}-${node}`, '-d', '-j', 'link', 'show', 'type', 'vxlan'], { encoding: 'utf8' })) as { linkinfo?: { info_data?: { id?: number } } }[];
       expect(links.map((l) => l.linkinfo?.info_data?.id)).toEqual([mizarVni]);
     }
+
+    // Each VM's endpoint is the one Mizar's operator (stand-in) provisioned: its Endpoint resource,
+    // read back from the API server, holds the address and MAC the VM's interface carries.
+    const assigned: string[] = [];
+    for (const node of NODES) {
+      for (const vm of [0, 1]) {
+        const cr = await mizarResource(api, NS, 'endpoints', `${spec.name}-${node}-${vm}-0`);
+        expect(cr?.spec).toMatchObject({ type: 'simple', status: 'Provisioned', vpc: 'vpc-mz', net: 'mz-1', droplet: node, vni: String(mizarVni), gw: '10.77.1.1', prefix: '24', itf: 'eth0' });
+        const { ip, mac } = cr!.spec as { ip: string; mac: string };
+        const link = JSON.parse(execFileSync('ip', ['-n', vmNetns(tag, node, vm), '-j', 'addr', 'show', 'dev', 'eth0'], { encoding: 'utf8' })) as { address: string; addr_info: { family: string; local: string; prefixlen: number }[] }[];
+        expect(link[0]!.address).toBe(mac);
+        expect(link[0]!.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`)).toEqual([`${ip}/24`]);
+        expect(execFileSync('ip', ['-n', vmNetns(tag, node, vm), 'route', 'show', 'default'], { encoding: 'utf8' })).toContain('via 10.77.1.1 dev eth0');
+        assigned.push(ip);
+      }
+    }
+    expect(new Set(assigned).size).toBe(4);
+    expect(operator.actions.filter((a) => a.startsWith('Endpoint ')).length).toBeGreaterThanOrEqual(4);
 
     const results = await handle.query(resultsQuery);
     const failed = results.filter((r) => !r.pass);

@@ -44,6 +44,8 @@ export interface MizarEndpointRequest {
   bridge?: string;
   /** Longest wait for the operator, ms. @default 8000 */
   timeoutMs?: number;
+  /** MTU of both veth ends in bytes (576..9216); undefined leaves the kernel's default (1500). */
+  mtu?: number;
 }
 
 /** What Mizar assigned and the node built. */
@@ -67,7 +69,7 @@ function checkPattern(field: string, value: unknown, re: RegExp, rule: string): 
 }
 
 /** Checks every field before anything is built or written. @throws PluginError INVALID_ARGUMENT */
-export function checkEndpointRequest(r: MizarEndpointRequest): Required<Omit<MizarEndpointRequest, 'nodeNetns' | 'ip' | 'bridge'>> & Pick<MizarEndpointRequest, 'nodeNetns' | 'ip' | 'bridge'> {
+export function checkEndpointRequest(r: MizarEndpointRequest): Required<Omit<MizarEndpointRequest, 'nodeNetns' | 'ip' | 'bridge' | 'mtu'>> & Pick<MizarEndpointRequest, 'nodeNetns' | 'ip' | 'bridge' | 'mtu'> {
   checkName('name', r.name);
   checkName('vpc', r.vpc);
   checkName('subnet', r.subnet);
@@ -80,6 +82,7 @@ export function checkEndpointRequest(r: MizarEndpointRequest): Required<Omit<Miz
   if (r.ip !== undefined) checkIpv4('ip', r.ip);
   const timeoutMs = r.timeoutMs ?? 8000;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw PluginError.invalidArgument(`timeout: ${show(timeoutMs)} is not a whole number of milliseconds above 0`);
+  if (r.mtu !== undefined && (!Number.isInteger(r.mtu) || r.mtu < 576 || r.mtu > 9216)) throw PluginError.invalidArgument(`mtu: ${show(r.mtu)} is not a whole number of bytes in 576..9216`);
   return { ...r, ifname, timeoutMs };
 }
 
@@ -112,7 +115,8 @@ export async function addMizarEndpoint(store: MizarStore, runner: CommandRunner,
   // end is made straight in the VM's namespace (the node may have a device of the VM end's name).
   let mac = await linkMac(runner, r.vmNetns, r.ifname);
   if (mac === undefined) {
-    await runChecked(runner, [...ipIn(r.nodeNetns), 'link', 'add', r.hostIfname, 'type', 'veth', 'peer', 'name', r.ifname, 'netns', r.vmNetns]);
+    const mtu = r.mtu === undefined ? [] : ['mtu', String(r.mtu)];
+    await runChecked(runner, [...ipIn(r.nodeNetns), 'link', 'add', r.hostIfname, ...mtu, 'type', 'veth', 'peer', 'name', r.ifname, 'netns', r.vmNetns, ...mtu]);
     mac = await linkMac(runner, r.vmNetns, r.ifname);
     if (mac === undefined) throw new Error(`veth ${r.ifname} is not in namespace ${r.vmNetns} right after it was made`);
   }
