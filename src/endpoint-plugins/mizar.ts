@@ -125,6 +125,9 @@ export function createMizarPlugin(o: { runner: CommandRunner; settings?: () => M
           ip: hostOf(ep),
           timeoutMs: settings.timeoutMs,
           mtu: ep.mtu ?? endpointMtu(underlayMtu, VXLAN_IPV4_OVERHEAD),
+          // The VM end is made with Merak's MAC for it, and Mizar registers that MAC: the VPC's
+          // router answers ARP only from this node's MAC prefix (reference-router.ts).
+          mac: ep.mac,
         });
       } catch (e) {
         throw asEndpointError('EP_ADD', ep, e);

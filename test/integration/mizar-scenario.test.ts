@@ -140,7 +140,7 @@ test('a scenario through the Mizar plugin builds with Mizar\'s VNI and Mizar\'s 
     name: 'mizar',
     plugin: { address: plugin.address, deadlineMs: 15_000, retryWindowMs: 60_000 },
     endpointPlugin: 'mizar',
-    vpcs: [{ id: 'vpc-mz', vni: 4242, cidr: '10.77.0.0/16', subnets: [{ id: 'mz-1', cidr: '10.77.1.0/24' }] }],
+    vpcs: [{ id: 'vpc-mz', vni: 4242, cidr: '10.77.0.0/16', subnets: [{ id: 'mz-1', cidr: '10.77.1.0/24' }, { id: 'mz-2', cidr: '10.77.2.0/24' }] }],
     nodes: NODES,
     vmsPerNode: 2,
     underlay: { cidr: '100.97.0.0/24' },
@@ -156,7 +156,7 @@ test('a scenario through the Mizar plugin builds with Mizar\'s VNI and Mizar\'s 
     expect((await mizarResource(api, NS, 'subnets', 'mz-1'))?.spec).toMatchObject({ status: 'Provisioned', vni: String(mizarVni) });
     const endpointNames = NODES.flatMap((node) => [0, 1].map((vm) => `${spec.name}-${node}-${vm}-0`));
     expect(await mizarResources(api, NS)).toEqual(
-      [...endpointNames.map((n) => `Endpoint/${n}`), 'Droplet/mz-a', 'Droplet/mz-b', 'Droplet/test-host', 'Subnet/mz-1', 'Vpc/vpc-mz'].sort(),
+      [...endpointNames.map((n) => `Endpoint/${n}`), 'Droplet/mz-a', 'Droplet/mz-b', 'Droplet/test-host', 'Subnet/mz-1', 'Subnet/mz-2', 'Vpc/vpc-mz'].sort(),
     );
 
     // The VXLAN device of each node carries Mizar's VNI, not the one the scenario asked for.
@@ -169,19 +169,27 @@ test('a scenario through the Mizar plugin builds with Mizar\'s VNI and Mizar\'s 
     // Each VM's endpoint is the one Mizar's operator (stand-in) provisioned: its Endpoint resource,
     // read back from the API server, holds the address and MAC the VM's interface carries.
     const assigned: string[] = [];
+    const subnetsUsed = new Set<string>();
     for (const node of NODES) {
       for (const vm of [0, 1]) {
         const cr = await mizarResource(api, NS, 'endpoints', `${spec.name}-${node}-${vm}-0`);
-        expect(cr?.spec).toMatchObject({ type: 'simple', status: 'Provisioned', vpc: 'vpc-mz', net: 'mz-1', droplet: node, vni: String(mizarVni), gw: '10.77.1.1', prefix: '24', itf: 'eth0' });
-        const { ip, mac } = cr!.spec as { ip: string; mac: string };
+        expect(cr?.spec).toMatchObject({ type: 'simple', status: 'Provisioned', vpc: 'vpc-mz', droplet: node, vni: String(mizarVni), prefix: '24', itf: 'eth0' });
+        const { ip, mac, net } = cr!.spec as { ip: string; mac: string; net: string };
+        const gw = { 'mz-1': '10.77.1.1', 'mz-2': '10.77.2.1' }[net];
+        expect(gw).toBeDefined();
+        expect(cr!.spec.gw).toBe(gw);
+        subnetsUsed.add(net);
         const link = JSON.parse(execFileSync('ip', ['-n', vmNetns(tag, node, vm), '-j', 'addr', 'show', 'dev', 'eth0'], { encoding: 'utf8' })) as { address: string; addr_info: { family: string; local: string; prefixlen: number }[] }[];
         expect(link[0]!.address).toBe(mac);
         expect(link[0]!.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`)).toEqual([`${ip}/24`]);
-        expect(execFileSync('ip', ['-n', vmNetns(tag, node, vm), 'route', 'show', 'default'], { encoding: 'utf8' })).toContain('via 10.77.1.1 dev eth0');
+        expect(execFileSync('ip', ['-n', vmNetns(tag, node, vm), 'route', 'show', 'default'], { encoding: 'utf8' })).toContain(`via ${gw} dev eth0`);
         assigned.push(ip);
       }
     }
     expect(new Set(assigned).size).toBe(4);
+    // Both subnets hold VMs: the tests below also cross the VPC's router, which answers ARP only
+    // from this node's MAC prefix, so the MACs Mizar registered must be Merak's.
+    expect([...subnetsUsed].sort()).toEqual(['mz-1', 'mz-2']);
     expect(operator.actions.filter((a) => a.startsWith('Endpoint ')).length).toBeGreaterThanOrEqual(4);
 
     const results = await handle.query(resultsQuery);
@@ -198,6 +206,7 @@ test('a scenario through the Mizar plugin builds with Mizar\'s VNI and Mizar\'s 
     expect(outcome.phase).toBe('deleted');
     expect(outcome.cleanupErrors).toEqual([]);
     expect(netnsList()).not.toContain(`mk-${tag}`);
+    // Every Endpoint resource went with the teardown, before the subnets it was in.
     expect(await mizarResources(api, NS)).toEqual(['Droplet/test-host']);
     await api.kubectl(['delete', 'droplets.mizar.com', 'test-host', '-n', NS, '--wait=true', '--timeout=30s']);
     expect(await mizarResources(api, NS)).toEqual([]);

@@ -46,6 +46,11 @@ export interface MizarEndpointRequest {
   timeoutMs?: number;
   /** MTU of both veth ends in bytes (576..9216); undefined leaves the kernel's default (1500). */
   mtu?: number;
+  /**
+   * MAC to make the VM end with (unicast); undefined lets the kernel pick one. Either way the VM
+   * end's MAC when made is the one registered, as Mizar's daemon registers the kernel's.
+   */
+  mac?: string;
 }
 
 /** What Mizar assigned and the node built. */
@@ -69,7 +74,7 @@ function checkPattern(field: string, value: unknown, re: RegExp, rule: string): 
 }
 
 /** Checks every field before anything is built or written. @throws PluginError INVALID_ARGUMENT */
-export function checkEndpointRequest(r: MizarEndpointRequest): Required<Omit<MizarEndpointRequest, 'nodeNetns' | 'ip' | 'bridge' | 'mtu'>> & Pick<MizarEndpointRequest, 'nodeNetns' | 'ip' | 'bridge' | 'mtu'> {
+export function checkEndpointRequest(r: MizarEndpointRequest): Required<Omit<MizarEndpointRequest, 'nodeNetns' | 'ip' | 'bridge' | 'mtu' | 'mac'>> & Pick<MizarEndpointRequest, 'nodeNetns' | 'ip' | 'bridge' | 'mtu' | 'mac'> {
   checkName('name', r.name);
   checkName('vpc', r.vpc);
   checkName('subnet', r.subnet);
@@ -82,6 +87,7 @@ export function checkEndpointRequest(r: MizarEndpointRequest): Required<Omit<Miz
   if (r.ip !== undefined) checkIpv4('ip', r.ip);
   const timeoutMs = r.timeoutMs ?? 8000;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw PluginError.invalidArgument(`timeout: ${show(timeoutMs)} is not a whole number of milliseconds above 0`);
+  if (r.mac !== undefined && !/^[0-9a-f][02468ace](:[0-9a-f]{2}){5}$/.test(r.mac)) throw PluginError.invalidArgument(`mac: ${show(r.mac)} is not a unicast MAC in lower-case colon form`);
   if (r.mtu !== undefined && (!Number.isInteger(r.mtu) || r.mtu < 576 || r.mtu > 9216)) throw PluginError.invalidArgument(`mtu: ${show(r.mtu)} is not a whole number of bytes in 576..9216`);
   return { ...r, ifname, timeoutMs };
 }
@@ -116,7 +122,8 @@ export async function addMizarEndpoint(store: MizarStore, runner: CommandRunner,
   let mac = await linkMac(runner, r.vmNetns, r.ifname);
   if (mac === undefined) {
     const mtu = r.mtu === undefined ? [] : ['mtu', String(r.mtu)];
-    await runChecked(runner, [...ipIn(r.nodeNetns), 'link', 'add', r.hostIfname, ...mtu, 'type', 'veth', 'peer', 'name', r.ifname, 'netns', r.vmNetns, ...mtu]);
+    const address = r.mac === undefined ? [] : ['address', r.mac];
+    await runChecked(runner, [...ipIn(r.nodeNetns), 'link', 'add', r.hostIfname, ...mtu, 'type', 'veth', 'peer', 'name', r.ifname, 'netns', r.vmNetns, ...address, ...mtu]);
     mac = await linkMac(runner, r.vmNetns, r.ifname);
     if (mac === undefined) throw new Error(`veth ${r.ifname} is not in namespace ${r.vmNetns} right after it was made`);
   }
