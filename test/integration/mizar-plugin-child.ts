@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     record: async () => undefined,
     underlay: async () => input.ctx.underlay,
     peers: async () => [],
+    providerConfig: async () => ({}),
   };
   try {
     if (input.command === 'add') await plugin.epAdd(ctx, input.eps);
