@@ -14,6 +14,7 @@ import { register as registerMizar } from './mizar';
 import { register as registerMonitor } from './monitor';
 import { register as registerCapture } from './capture';
 import { register as registerReport } from './report';
+import { register as registerAlcor } from './alcor';
 
 /**
  * Every sub-command lives in its own file and exports `register(program)`.
@@ -36,4 +37,5 @@ export function registerCommands(program: Command): void {
   registerMonitor(program);
   registerCapture(program);
   registerReport(program);
+  registerAlcor(program);
 }
