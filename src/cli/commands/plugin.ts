@@ -6,11 +6,14 @@ import { DEFAULT_PROVISION_TIMEOUT_MS, startMizarPlugin } from '../../plugin/miz
 import { startReferencePlugin } from '../../plugin/reference/server';
 import { startOvnPlugin } from '../../plugin/ovn/server';
 import { CENTRAL_NAME_RE } from '../../dataplane/ovn/paths';
+import { createAlcorPlugin } from '../../plugin/alcor/plugin';
+import { alcorEndpointsAt, createAlcorRest, withEndpointOverrides } from '../../plugin/alcor/rest';
+import { serveNetworkPlugin } from '../../plugin/sdk';
 import type { GetStateResponse__Output } from '../../plugin/types';
 
-// `merak plugin serve`: run a network plugin (reference, Mizar, or OVN with its central); `merak plugin state`: show what a plugin holds.
+// `merak plugin serve`: run a network plugin (reference, Mizar, OVN with its central, or Alcor); `merak plugin state`: show what a plugin holds.
 
-type Provider = 'reference' | 'mizar' | 'ovn';
+type Provider = 'reference' | 'mizar' | 'ovn' | 'alcor';
 
 interface ServeFlags {
   /** Old name of --provider, still accepted. */
@@ -25,6 +28,10 @@ interface ServeFlags {
   central: string;
   keepCentral?: boolean;
   registrationWait: number;
+  alcorUrl: string;
+  alcorEndpoint: string[];
+  project: string;
+  alcorTimeout: number;
 }
 
 interface StateFlags {
@@ -63,10 +70,22 @@ function centralName(raw: string): string {
   return raw;
 }
 
+/** `http(s)://HOST`: an Alcor whose services keep their default ports on HOST. */
+function alcorUrl(raw: string): string {
+  if (!/^https?:\/\/([^/:\s]+|\[[0-9a-fA-F:.]+\])\/?$/.test(raw)) {
+    throw new InvalidArgumentError(`--alcor-url must be http(s)://HOST without a port (the services' default ports 9001-9007 are used; override one with --alcor-endpoint SERVICE=URL), got ${JSON.stringify(raw)}`);
+  }
+  return raw.replace(/\/$/, '');
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 async function serve(flags: ServeFlags): Promise<void> {
   const provider = flags.provider ?? flags.plugin ?? 'reference';
   if (flags.stateFile !== undefined && provider !== 'reference') {
-    throw new InvalidArgumentError(`--state-file is for the reference plugin only: the ${provider} plugin keeps its state in ${provider === 'mizar' ? "Mizar's custom resources" : "OVN's databases"}`);
+    throw new InvalidArgumentError(`--state-file is for the reference plugin only: the ${provider} plugin keeps its state in ${{ mizar: "Mizar's custom resources", ovn: "OVN's databases", alcor: 'Alcor' }[provider]}`);
   }
   let running: { address: string; close(): Promise<void> };
   if (provider === 'mizar') {
@@ -77,6 +96,12 @@ async function serve(flags: ServeFlags): Promise<void> {
     const ovn = await startOvnPlugin({ host: flags.host, port: flags.port, central: flags.central, keepCentral: flags.keepCentral, registrationWaitMs: flags.registrationWait, log });
     log(`ovn network plugin on OVN central ${ovn.central.name} (NB unix:${ovn.central.nbSocket}) listening on ${ovn.address}`);
     running = ovn;
+  } else if (provider === 'alcor') {
+    const m = /^(https?):\/\/(.+)$/.exec(flags.alcorUrl)!;
+    const endpoints = withEndpointOverrides(alcorEndpointsAt(m[2]!.replace(/^\[|\]$/g, ''), m[1] as 'http' | 'https'), flags.alcorEndpoint);
+    const { handlers, stateHandler } = createAlcorPlugin({ rest: createAlcorRest({ endpoints, timeoutMs: flags.alcorTimeout }), project: flags.project, log });
+    running = await serveNetworkPlugin(handlers, { host: flags.host, port: flags.port, stateHandler });
+    log(`alcor network plugin for project ${flags.project} listening on ${running.address} (Alcor: ${Object.entries(endpoints).map(([k, v]) => `${k} ${v}`).join(', ')})`);
   } else {
     running = await startReferencePlugin({ host: flags.host, port: flags.port, stateFile: flags.stateFile, log });
     log(`${provider} network plugin listening on ${running.address}${flags.stateFile ? `, state file ${flags.stateFile}` : ' (state in memory only)'}`);
@@ -160,8 +185,8 @@ export function register(program: Command): void {
   plugin
     .command('serve')
     .description('run a network plugin gRPC server in the foreground (logs to stderr; SIGINT/SIGTERM stop it cleanly)')
-    .addOption(new Option('--provider <name>', 'which provider: reference (in memory), mizar (Mizar\'s custom resources; docs/providers/mizar.md) or ovn (a real OVN central of its own; docs/providers/ovn.md)').choices(['reference', 'mizar', 'ovn']))
-    .addOption(new Option('--plugin <name>', 'old name of --provider').choices(['reference', 'mizar', 'ovn']).hideHelp())
+    .addOption(new Option('--provider <name>', 'which provider: reference (in memory), mizar (Mizar\'s custom resources; docs/providers/mizar.md), ovn (a real OVN central of its own; docs/providers/ovn.md) or alcor (Alcor\'s REST API; docs/providers/alcor.md)').choices(['reference', 'mizar', 'ovn', 'alcor']))
+    .addOption(new Option('--plugin <name>', 'old name of --provider').choices(['reference', 'mizar', 'ovn', 'alcor']).hideHelp())
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'TCP port (0 = any free port, printed on stderr)', port, 50051)
     .option('--state-file <path>', 'reference: JSON file keeping the state across restarts (default: memory only)')
@@ -171,6 +196,10 @@ export function register(program: Command): void {
     .option('--central <name>', 'ovn: name of the OVN central this plugin runs (namespace mk-ovn-NAME, folder /run/merak/ovn/central-NAME)', centralName, 'default')
     .option('--keep-central', 'ovn: leave the central running when the plugin stops (a restart carries on from its databases)')
     .option('--registration-wait <ms>', 'ovn: how long CreateNode waits for the node\'s chassis to register', millis, 8_000)
+    .option('--alcor-url <url>', "alcor: Alcor's services on their default ports on this host", alcorUrl, 'http://127.0.0.1')
+    .option('--alcor-endpoint <service=url>', 'alcor: one service elsewhere, e.g. port=http://10.0.0.5:9006 (repeatable; vpc, subnet, route, port, node)', collect, [])
+    .option('--project <id>', 'alcor: the Alcor project (tenant) of the VPCs and subnets', 'merak')
+    .option('--alcor-timeout <ms>', 'alcor: deadline of one REST call', millis, 30_000)
     .action(serve);
 
   plugin
