@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type { CommandRunner } from '../dataplane/command';
 import { PreconditionError } from '../dataplane/errors';
 import { packagePath } from '../install/paths';
+import { alcorEndpointOptionsFromEnv, createAlcorPlugin, type AlcorEndpointOptions } from './alcor';
 import { createCniPlugin } from './cni';
 import { createExecPlugin, findPlugin, validatePluginName } from './exec-plugin';
 import { createMizarPlugin } from './mizar';
@@ -14,7 +15,8 @@ import { createOvnPlugin } from './ovn';
 import { createReferencePlugin } from './reference';
 import type { EndpointPlugin } from './types';
 
-export const BUILTIN_PLUGINS = ['reference', 'cni', 'none', 'ovn', 'mizar'] as const;
+export const BUILTIN_PLUGINS = ['reference', 'cni', 'none', 'ovn', 'mizar', 'alcor'] as const;
+export const BUILTIN_PLUGINS = ['reference', 'cni', 'none', 'alcor'] as const;
 /** Default plugin when a batch names none. */
 export const DEFAULT_PLUGIN = 'reference';
 
@@ -49,6 +51,8 @@ export interface PluginRegistryOptions {
   cniPath?: string;
   /** Timeout per executable plugin call. Default: 10000 ms. */
   execTimeoutMs?: number;
+  /** Options of the `alcor` plugin, read when it is first used. Default: alcorEndpointOptionsFromEnv(). */
+  alcor?: () => AlcorEndpointOptions;
 }
 
 export function createPluginRegistry(o: PluginRegistryOptions): PluginRegistry {
@@ -60,6 +64,7 @@ export function createPluginRegistry(o: PluginRegistryOptions): PluginRegistry {
     ovn: createOvnPlugin(),
     // Mizar's settings come from the agent's environment (MERAK_MIZAR_*), read on first use.
     mizar: createMizarPlugin({ runner: o.runner }),
+    alcor: createAlcorPlugin(o.alcor ?? (() => alcorEndpointOptionsFromEnv())),
   };
   return {
     async get(name) {

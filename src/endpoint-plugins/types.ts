@@ -76,6 +76,8 @@ export interface PluginContext {
   /** Node namespace file in local mode; '' in pod mode. */
   nodeNetnsPath: string;
   runner: CommandRunner;
+  /** The agent's state directory (owner records, per-node files): where a plugin keeps per-node state. */
+  stateDir?: string;
   /** Records objects the plugin creates outside any recorded namespace (pod mode). */
   record(objects: OwnedObject[]): Promise<void>;
   /** Underlay of this node: its address, the device carrying it and that device's MTU in bytes. */

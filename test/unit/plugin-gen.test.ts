@@ -64,6 +64,9 @@ describe('proto/ compiles with protoc', () => {
       const descriptor = fs.readFileSync(out).toString('latin1');
       expect(descriptor).toContain('NetworkPluginService');
       expect(descriptor).toContain('NetworkPluginStateService');
+      // Alcor's goal-state protos (third-party, unchanged copies) compile as well.
+      execFileSync('protoc', ['-I', 'proto/alcor', `--descriptor_set_out=${out}`, 'goalstateprovisioner.proto'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+      expect(fs.readFileSync(out).toString('latin1')).toContain('GoalStateProvisioner');
     } finally {
       fs.rmSync(path.dirname(out), { recursive: true, force: true });
     }

@@ -95,6 +95,7 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
       nodeNetns: ns,
       nodeNetnsPath: ns ? netnsPath(ns) : '',
       runner: deps.runner,
+      stateDir: deps.records.stateDir,
       record: (objects) => deps.records.intend(scenario, node, objects),
       underlay: async () => {
         const key = `${scenario}/${node}`;

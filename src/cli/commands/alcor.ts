@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { spawnRunner } from '../../dataplane/command';
+import { FileOwnerRecords, stateDirFromEnv } from '../../dataplane/owner-records';
+import { startHostAgent } from '../../plugin/alcor/host-agent';
 import {
   ALCOR_NAME_RE,
   alcorControlPlaneStatus,
@@ -77,6 +79,40 @@ async function status(flags: { name: string; stateDir?: string }): Promise<void>
   if (!s.recorded) process.exitCode = 3;
 }
 
+interface HostAgentFlags {
+  listen: string;
+  store: string;
+  scenario: string;
+  node: string;
+  tag: string;
+  stateDir?: string;
+}
+
+/** The host agent in the foreground (the `alcor` endpoint plugin starts it inside a node namespace). */
+async function hostAgent(flags: HostAgentFlags): Promise<void> {
+  const agentLog = (line: string): void => {
+    process.stderr.write(`${new Date().toISOString()} alcor host agent ${flags.node}: ${line}\n`);
+  };
+  const running = await startHostAgent({
+    listen: flags.listen,
+    storeDir: flags.store,
+    scenario: flags.scenario,
+    node: flags.node,
+    tag: flags.tag,
+    records: new FileOwnerRecords(flags.stateDir ?? stateDirFromEnv()),
+    runner: spawnRunner,
+    log: agentLog,
+  });
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      agentLog(`${signal}: stopping`);
+      void running.close().then(resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
 export function register(program: Command): void {
   const alcor = program.command('alcor').description('a local Alcor control plane (docs/providers/alcor.md)');
   const stateDir = new Option('--state-dir <dir>', 'record and logs folder (default: <local state>/alcor/<name>)');
@@ -95,6 +131,16 @@ export function register(program: Command): void {
     .option('--name <name>', 'control plane name', name, 'default')
     .addOption(stateDir)
     .action(down);
+  alcor
+    .command('host-agent', { hidden: true })
+    .description("serve Alcor's goal-state interface for one node and build its VPCs (run inside the node's namespace; the alcor endpoint plugin starts it)")
+    .requiredOption('--listen <address>', "the node's underlay address")
+    .requiredOption('--store <dir>', "folder of the node's goal states")
+    .requiredOption('--scenario <name>', 'scenario')
+    .requiredOption('--node <name>', 'node')
+    .requiredOption('--tag <tag>', "the scenario's tag")
+    .option('--state-dir <dir>', 'owner records (default: $MERAK_STATE_DIR or /var/lib/merak)')
+    .action(hostAgent);
   alcor
     .command('status')
     .description('what the record says and which processes still run (exit 3: nothing recorded)')
