@@ -13,7 +13,7 @@
  *
  * Then it waits for messages: `scale` (signal, or update with a validator), `apply` (a whole new
  * spec, reconciled by diff), `test`, and `teardown`/cancellation, which delete everything in
- * reverse and end the workflow. It continues as new when Temporal suggests it, after running
+ * reverse (VMs, then networks, then nodes) and end the workflow. It continues as new when Temporal suggests it, after running
  * handlers finish, carrying counts and ranges only (ScenarioCarryOver).
  */
 import {
@@ -54,6 +54,16 @@ export { endpointPluginOf, scaleProblem, type ScenarioCarryOver } from '../model
 export const APPLY_UPDATE_PATCH = 'merak-apply-update';
 
 export type ScenarioWorkflowArg = ScenarioInput | { resume: ScenarioCarryOver };
+
+/**
+ * Patch marker: teardown deletes the VMs first, then the network plugin's subnets and VPCs while
+ * the nodes are still up, then the nodes (their dataplane, then their plugin objects): the order
+ * a cloud is taken apart in. A provider may still need a node to delete a network: Alcor pushes a
+ * subnet's deletion to every host that ever held one of its ports and fails the delete when one
+ * of them does not answer (docs/providers/alcor.md). Not for the `none` dataplane, whose nodes
+ * hold nothing (and which has thousands of them: one node workflow each instead of two).
+ */
+const NETWORKS_BEFORE_NODES_PATCH = 'merak-teardown-networks-before-nodes';
 
 export interface ScenarioOutcome {
   name: string;
@@ -213,8 +223,13 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
     state.phase = 'tearing-down';
     let deleted = 0;
     await CancellationScope.nonCancellable(async () => {
+      if (endpointPluginOf(state.spec) !== 'none' && patched(NETWORKS_BEFORE_NODES_PATCH)) {
+        // The order a cloud is taken apart in: VMs, then networks while the nodes still answer.
+        await nodes.emptyNodes();
+        deleted += await plugin.unwind((b) => b.kind !== 'node');
+      }
       await nodes.removeDataplane();
-      deleted = await plugin.unwind();
+      deleted += await plugin.unwind();
     });
     state.phase = 'deleted';
     return { name, phase: state.phase, deleted, cleanupErrors: [...state.cleanupErrors] };

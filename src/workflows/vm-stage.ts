@@ -156,6 +156,22 @@ export class VmStage {
     await this.watchPollers(work);
   }
 
+  /**
+   * Removes every VM of the nodes that have any, keeping their dataplane (teardown's first step).
+   * A node that fails is logged and listed in cleanupErrors; the others go on.
+   */
+  async emptyNodes(): Promise<void> {
+    await forEachBounded(this.state.nodesWithVms(), this.childFanOut(), async (node) => {
+      try {
+        await this.reconcileNode(node, 0, false);
+      } catch (err) {
+        const text = `remove node ${node.name}'s VMs: ${errorText(err)}`;
+        log.error('node cleanup failed', { scenario: this.state.name, node: node.name, error: text });
+        this.state.cleanupErrors.push(text);
+      }
+    });
+  }
+
   /** Tells every node with VMs the current peer list (VXLAN head-end replication). */
   async syncPeers(): Promise<void> {
     const state = this.state;
