@@ -1,5 +1,6 @@
-// Two layers: `unit` (pure logic, no kernel, no server) and `integration`
-// (real Temporal dev server, real plugin server on loopback, real namespaces).
+// Three layers: `unit` (pure logic, no kernel, no server), `integration` (real Temporal dev
+// server, real plugin server on loopback, real namespaces) and `alcor` (the same against a real
+// Alcor control plane built from source: scripts/provide-alcor.sh).
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }] };
 
 // Tools and their state (podman's image layers hold copies of package.json) are not modules.
@@ -16,10 +17,20 @@ module.exports = {
     {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      // The Alcor suite is its own project (and CI step): it needs the Alcor build and ~3.3 GiB.
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/alcor'],
       transform,
       testEnvironment: 'node',
       modulePathIgnorePatterns,
       slowTestThreshold: 60,
+    },
+    {
+      displayName: 'alcor',
+      testMatch: ['<rootDir>/test/integration/alcor*.test.ts'],
+      transform,
+      testEnvironment: 'node',
+      slowTestThreshold: 120,
+      testTimeout: 30_000,
     },
   ],
 };

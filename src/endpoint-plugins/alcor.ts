@@ -33,6 +33,7 @@ import { attachAlcorToFabric } from '../local/alcor-fabric';
 import { alcorNetns } from '../local/alcor-control-plane';
 import { forEachBounded } from '../model/concurrency';
 import { ACA_PORT } from '../plugin/alcor/host-agent';
+import { createSerial } from '../plugin/alcor/plugin';
 import { goalStateDir, readAgentInfo, readReadyPort, type ReadyPort } from '../plugin/alcor/goal-state-store';
 import { AlcorHttpError, AlcorUnreachableError, alcorEndpointsAt, createAlcorRest, withEndpointOverrides, type AlcorEndpoints, type AlcorRest } from '../plugin/alcor/rest';
 import { PLUGIN_PROTOCOL_VERSION, EndpointPluginError, type Endpoint, type EndpointPlugin, type PluginContext } from './types';
@@ -49,7 +50,13 @@ export interface AlcorEndpointOptions {
   controlPlaneNetns?: string;
   /** How long EP_ADD waits for a port's goal state. @default 60000 ms */
   goalStateTimeoutMs?: number;
-  /** Ports created at once. @default 4 */
+  /**
+   * Ports created or deleted at once by this process. Alcor builds a new port's neighbors from
+   * what its caches hold when the create arrives: two ports created at once on two nodes may
+   * never learn of each other (no neighbor state pushed; seen here as one-way pings), and its
+   * services' shared transaction objects break under concurrent changes (plugin.ts,
+   * createSerial). @default 1
+   */
   concurrency?: number;
   /** The `merak` entry point that runs the host agent. @default this installation's bin/merak.js */
   merakBin?: string;
@@ -100,6 +107,9 @@ interface AlcorPort {
 }
 
 const addressOf = (ip: string): string => ip.split('/')[0]!;
+
+/** Port changes of every node this process serves go to Alcor one at a time (see `concurrency`). */
+const portChanges = createSerial();
 
 export function createAlcorPlugin(opts: () => AlcorEndpointOptions): EndpointPlugin {
   let resolved: { o: AlcorEndpointOptions; rest: AlcorRest } | undefined;
@@ -269,8 +279,8 @@ export function createAlcorPlugin(opts: () => AlcorEndpointOptions): EndpointPlu
       }
       await ensureAgent(ctx, nodeNs, underlay);
       const times = new Map<string, { created: number; answered: number }>();
-      await forEachBounded(eps, o.concurrency ?? 4, async (ep) => {
-        times.set(ep.id, await ensurePort(ctx, ep));
+      await forEachBounded(eps, o.concurrency ?? 1, async (ep) => {
+        times.set(ep.id, await ((o.concurrency ?? 1) === 1 ? portChanges(() => ensurePort(ctx, ep)) : ensurePort(ctx, ep)));
       });
       const ready = await waitReady(store, eps, o.goalStateTimeoutMs ?? 60_000);
 
@@ -317,9 +327,9 @@ export function createAlcorPlugin(opts: () => AlcorEndpointOptions): EndpointPlu
       if (eps.length === 0) return;
       const nodeNs = requireLocal(ctx, 'EP_DEL');
       const { o } = config();
-      await forEachBounded(eps, o.concurrency ?? 4, async (ep) => {
+      await forEachBounded(eps, o.concurrency ?? 1, async (ep) => {
         try {
-          await alcorCall('EP_DEL', 'DELETE', portPath(ep.id));
+          await ((o.concurrency ?? 1) === 1 ? portChanges(() => alcorCall('EP_DEL', 'DELETE', portPath(ep.id))) : alcorCall('EP_DEL', 'DELETE', portPath(ep.id)));
         } catch (err) {
           if (err instanceof AlcorHttpError && err.status === 404) return;
           if (err instanceof AlcorHttpError) throw fail('EP_DEL', `ALCOR_${err.status}`, `deleting port ${ep.id}: ${err.message}`);

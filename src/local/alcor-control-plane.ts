@@ -48,7 +48,8 @@ export function alcorServices(connectTimeoutSec: number): AlcorServiceSpec[] {
     { name: 'node_manager', port: 9007, args: [] },
     { name: 'security_group_manager', port: 9008, args: [] },
     { name: 'data_plane_manager', port: 9010, args: [`--microservices.connectTimeout=${connectTimeoutSec}`] },
-    { name: 'network_config_manager', port: 9014, args: [] },
+    // One gRPC channel per host instead of ten (each warmed up by an empty push first).
+    { name: 'network_config_manager', port: 9014, args: ['--grpc.number-of-channels-per-host=1'] },
     { name: 'gateway_manager', port: 9015, args: [] },
   ];
 }
@@ -126,7 +127,7 @@ export interface AlcorControlPlaneOptions {
   connectTimeoutSec?: number;
   /** How long the whole start may take before it is undone. @default 420000 ms */
   readyTimeoutMs?: number;
-  /** Services starting at once (each is CPU-heavy for its first seconds). @default 3 */
+  /** Services starting at once (each is CPU-heavy for its first seconds). @default 4 */
   parallelStarts?: number;
   /** Heap of each service JVM, MiB. @default 256 */
   serviceHeapMiB?: number;
@@ -293,10 +294,10 @@ export async function startAlcorControlPlane(o: AlcorControlPlaneOptions): Promi
       true,
     );
     await waitFor('Ignite', [IGNITE_CLIENT_PORT], [ignite]);
-    log(`Ignite listens (${Math.round((Date.now() - started) / 1000)} s); starting ${services.length} services, ${o.parallelStarts ?? 3} at a time`);
+    log(`Ignite listens (${Math.round((Date.now() - started) / 1000)} s); starting ${services.length} services, ${o.parallelStarts ?? 4} at a time`);
     const queue = [...services];
     const running: RecordedProcess[] = [ignite];
-    const workers = Array.from({ length: Math.max(1, o.parallelStarts ?? 3) }, async () => {
+    const workers = Array.from({ length: Math.max(1, o.parallelStarts ?? 4) }, async () => {
       for (let s = queue.shift(); s; s = queue.shift()) {
         const p = launch(s.name, [...jvm(o.serviceHeapMiB ?? 256), '-jar', join(home, 'services', `${s.name}.jar`), '--logging.level.root=INFO', ...s.args], true);
         running.push(p);

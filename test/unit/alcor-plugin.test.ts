@@ -330,3 +330,52 @@ describe('alcor plugin: state', () => {
     expect(s.nodes).toEqual([{ name: 'node-a', ip: '100.64.0.1', mac: '02:00:00:00:00:01', optional: {} }]);
   });
 });
+
+describe('alcor plugin: one change to Alcor at a time', () => {
+  test("mutating calls never overlap (Alcor's shared transaction objects), reads do", async () => {
+    const alcor = fakeAlcor();
+    let inFlight = 0;
+    let most = 0;
+    let readsAtOnce = 0;
+    let mostReads = 0;
+    const slow: typeof alcor.rest = {
+      endpoints: alcor.rest.endpoints,
+      async call(method, service, path, body) {
+        const mutating = method !== 'GET';
+        if (mutating) most = Math.max(most, ++inFlight);
+        else mostReads = Math.max(mostReads, ++readsAtOnce);
+        await new Promise((r) => setTimeout(r, 5));
+        try {
+          return await alcor.rest.call(method, service, path, body);
+        } finally {
+          if (mutating) inFlight--;
+          else readsAtOnce--;
+        }
+      },
+    };
+    const { handlers: h } = createAlcorPlugin({ rest: slow, project: 'p1' });
+    await Promise.all([1, 2, 3, 4, 5, 6].map((i) => h.createNode(nodeReq(`node-${i}`, `100.64.0.${i}`, `02:00:00:00:00:0${i}`))));
+    await Promise.all([1, 2, 3, 4, 5, 6].map((i) => h.deleteNode({ name: `node-${i}` })));
+    expect(alcor.nodes.size).toBe(0);
+    expect(most).toBe(1);
+    expect(mostReads).toBeGreaterThan(1);
+  });
+
+  test('a delete Alcor answers "not existing" (a retry after a lost answer) succeeds', async () => {
+    const alcor = fakeAlcor();
+    const { handlers: h } = createAlcorPlugin({ rest: alcor.rest, project: 'p1' });
+    await h.createNode(nodeReq());
+    // Alcor deletes it between the plugin's read and its DELETE.
+    const racing: typeof alcor.rest = {
+      endpoints: alcor.rest.endpoints,
+      async call(method, service, path, body) {
+        if (method === 'DELETE') alcor.nodes.delete('node-a');
+        return alcor.rest.call(method, service, path, body);
+      },
+    };
+    const { handlers: h2 } = createAlcorPlugin({ rest: racing, project: 'p1' });
+    expect(await status(h2.deleteNode({ name: 'node-a' }))).toBe('ok');
+    void h;
+  });
+});
+

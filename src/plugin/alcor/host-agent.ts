@@ -210,7 +210,13 @@ export async function startHostAgent(o: HostAgentOptions): Promise<RunningHostAg
       }
       // A router or subnet state without a VPC id still changes the VPCs that have ports here.
       if (resources.some((r) => !r.vpcId && r.kind !== 'other')) for (const v of localVpcs(snapshot)) touched.add(v);
-      await unprogram(removed.filter((r) => r.kind === 'neighbor').map((r) => r.value as GsNeighbor)).catch((err: unknown) => log(`removing neighbors: ${(err as Error).message}`));
+      // A deleted neighbor, or a deleted port of this node (its router entry is a neighbor here too).
+      const gone = removed.flatMap((r): GsNeighbor[] => {
+        if (r.kind === 'neighbor') return [r.value as GsNeighbor];
+        if (r.kind === 'port') return [{ ...(r.value as Omit<GsNeighbor, 'host_ip_address'>), host_ip_address: o.listen }];
+        return [];
+      });
+      await unprogram(gone).catch((err: unknown) => log(`removing neighbors: ${(err as Error).message}`));
       const built = new Set<string>();
       for (const vpcId of [...touched].sort()) {
         if (!localVpcs(snapshot).includes(vpcId)) continue;

@@ -101,10 +101,28 @@ function nodeInfo(name: string, ip: string, mac: string): Record<string, unknown
   return { node_id: name, node_name: name, local_ip: ip, 'data-path-ip': ip, mac_address: mac, veth: 'eth0', server_port: 50001, host_dvr_mac: mac };
 }
 
+/**
+ * Runs one change to Alcor at a time. Alcor's services wrap Ignite's thin-client transactions in
+ * one object per cache whose `clientTransaction` field every thread overwrites
+ * (lib/.../db/ignite/IgniteClientTransaction.java): two changes at once can commit each other's
+ * transaction and leave the other one's pessimistic lock held for good. Seen here: two node
+ * deletes at once hung until the node manager stopped, and two subnet deletes at once left an
+ * interface on the VPC's router. Reads do not take those locks and run at once.
+ */
+export function createSerial(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = tail.then(fn, fn);
+    tail = next.catch(() => undefined);
+    return next;
+  };
+}
+
 /** Creates the handlers; `stateHandler` lists what Alcor holds for the project. */
 export function createAlcorPlugin(o: AlcorPluginOptions): { handlers: NetworkPluginHandlers; stateHandler: NetworkPluginStateHandler } {
   const p = encodeURIComponent(o.project);
   const log = o.log ?? (() => undefined);
+  const serial = createSerial();
 
   /** One Alcor call, its failure turned into the plugin's status with Alcor's own words. */
   const call = async (
@@ -116,11 +134,14 @@ export function createAlcorPlugin(o: AlcorPluginOptions): { handlers: NetworkPlu
     body?: unknown,
   ): Promise<unknown> => {
     try {
-      return (await o.rest.call(method, service, path, body)).body;
+      const run = () => o.rest.call(method, service, path, body);
+      return (await (method === 'GET' ? run() : serial(run))).body;
     } catch (err) {
       if (err instanceof AlcorUnreachableError) throw PluginError.unavailable(`${what}: ${err.message}`);
       if (!(err instanceof AlcorHttpError)) throw err;
       const c = classifyAlcorFailure(err.status, err.alcorMessage);
+      // Gone already: what a delete wanted (a retry after an answer that was lost, for one).
+      if (kind === 'delete' && c.code === 'NOT_FOUND') return undefined;
       // A missing object is NOT_FOUND only for an Update; for a Create it is a missing parent.
       const code = c.code === 'NOT_FOUND' && kind !== 'update' ? Status.FAILED_PRECONDITION : c.grpcCode;
       throw new PluginError(code, `${what}: Alcor answered ${err.status} "${err.alcorMessage}" (${c.why})`);
@@ -376,7 +397,7 @@ export function createAlcorPlugin(o: AlcorPluginOptions): { handlers: NetworkPlu
     const rid = routerIdOf(vpcId);
     if (!(await getRouter(rid))) return;
     try {
-      await o.rest.call('PUT', 'route', `/project/${p}/routers/${encodeURIComponent(rid)}/remove_router_interface`, { subnet_id: subnetId });
+      await serial(() => o.rest.call('PUT', 'route', `/project/${p}/routers/${encodeURIComponent(rid)}/remove_router_interface`, { subnet_id: subnetId }));
     } catch (err) {
       // Not attached (any more): nothing to undo. Anything else is a real failure.
       if (err instanceof AlcorHttpError && classifyAlcorFailure(err.status, err.alcorMessage).code === 'NOT_FOUND') return;
