@@ -5,7 +5,9 @@
  * enters many namespaces itself:
  *
  * - `nsconfig.py`: interface configuration inside namespaces over rtnetlink (the dataplane);
- * - `sockprobe.py`: TCP/UDP echo servers and probes inside VM namespaces (the connectivity tests).
+ * - `sockprobe.py`: TCP/UDP echo servers and probes inside VM namespaces (the connectivity tests);
+ * - `loopforward.py`: loopback ports of the root namespace forwarded into a local Alcor control
+ *   plane's namespace (src/local/alcor-control-plane.ts).
  *
  * Both use the Python standard library only and run as `python3 -I -S` (no site, no user path).
  */
@@ -13,7 +15,7 @@ import { existsSync } from 'node:fs';
 import { packagePath } from './paths';
 
 /** The helpers, by name (the script is `helpers/<name>.py`). */
-export type HelperName = 'nsconfig' | 'sockprobe';
+export type HelperName = 'nsconfig' | 'sockprobe' | 'loopforward';
 
 /**
  * The helper script's absolute path, `<package root>/helpers/<name>.py`.
@@ -29,7 +31,7 @@ export function helperScript(name: HelperName): string {
  * The protocol (the shape of the request and reply lines) this agent speaks with each helper.
  * Bump it together with `PROTOCOL` in the helper's .py file whenever the lines change.
  */
-export const HELPER_PROTOCOL: Readonly<Record<HelperName, number>> = { nsconfig: 1, sockprobe: 1 };
+export const HELPER_PROTOCOL: Readonly<Record<HelperName, number>> = { nsconfig: 1, sockprobe: 1, loopforward: 1 };
 
 /** A helper announced another protocol than this agent speaks, or none: it is from another Merak version. */
 export class HelperProtocolError extends Error {

@@ -7,7 +7,7 @@
  * each node's underlay address; in a namespace of its own all of that stays off the machine's
  * loopback and can be joined to a scenario's fabric (see alcor-fabric.ts) without an address in
  * the root namespace. The root namespace gets only loopback ports: one forwarder process
- * (loopback-forward.py) listens on `listenHost:90xx` and connects inside the namespace.
+ * (helpers/loopforward.py) listens on `listenHost:90xx` and connects inside the namespace.
  *
  * Exact cleanup: the namespace and every process are recorded in
  * `<state>/alcor/<name>/control-plane.json` before or as they are made (a process with its pid
@@ -24,6 +24,8 @@ import { runChecked } from '../dataplane/command';
 import { listMountedNetns, listNetns } from '../dataplane/netns';
 import { endRecordedProcess, isRecordedAlive, processStartTime } from '../dataplane/processes';
 import { localStateDir } from './daemons';
+import { checkHelperHello, helperArgv, helperScript } from '../install/helpers';
+import { pythonBinary } from '../dataplane/ns-helper';
 
 /** One Alcor JVM: the service folder name in the build, its HTTP port, extra Spring arguments. */
 export interface AlcorServiceSpec {
@@ -198,18 +200,6 @@ async function tail(file: string, lines = 15): Promise<string> {
   }
 }
 
-/** The loopback forwarder script: next to this file in src/, else found from dist/ by walking up. */
-export function forwarderPath(): string {
-  let dir = __dirname;
-  for (let up = 0; up < 6; up++) {
-    for (const candidate of [join(dir, 'loopback-forward.py'), join(dir, 'src', 'local', 'loopback-forward.py')]) {
-      if (existsSync(candidate)) return candidate;
-    }
-    dir = resolve(dir, '..');
-  }
-  throw new AlcorControlPlaneError(`loopback-forward.py not found above ${__dirname}; reinstall merak`);
-}
-
 /**
  * Starts a control plane and returns once every service listens (Ignite first: the services
  * connect to it at start). Refuses a name whose namespace or live record exists.
@@ -248,7 +238,8 @@ export async function startAlcorControlPlane(o: AlcorControlPlaneOptions): Promi
 
   const launch = (role: string, argv: string[], inNetns: boolean): RecordedProcess => {
     const logFile = join(dir, `${role}.log`);
-    const fd = openSync(logFile, 'a');
+    // A fresh log per start: the readiness checks read it, and a line of an earlier run must not count.
+    const fd = openSync(logFile, 'w');
     const full = inNetns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
     // cwd: Ignite and Spring write work files (ignite/work, tomcat) into their working folder.
     const child = spawn(full[0]!, full.slice(1), { detached: true, stdio: ['ignore', fd, fd], cwd: dir });
@@ -306,8 +297,9 @@ export async function startAlcorControlPlane(o: AlcorControlPlaneOptions): Promi
       }
     });
     await Promise.all(workers);
-    const forwarder = launch('loopback-forward', ['python3', '-I', '-S', forwarderPath(), `/run/netns/${netns}`, listenHost, ...services.map((s) => String(s.port))], false);
+    const forwarder = launch('loopforward', helperArgv(await pythonBinary(o.runner), 'loopforward', [`/run/netns/${netns}`, listenHost, ...services.map((s) => String(s.port))]), false);
     await waitForLine(forwarder, 'ready', deadline);
+    checkHelperHello('loopforward', helperScript('loopforward'), (await tail(forwarder.log, 200)).split('\n').find((l) => l.startsWith('{')));
     record.ready = true;
     writeRecord(dir, record);
     const startSeconds = (Date.now() - started) / 1000;
