@@ -9,7 +9,7 @@
  *
  * Needs root, the Temporal CLI, the built CLI (npm run build) and about 3.3 GiB of memory.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,9 +26,8 @@ import { findTag } from '../../src/dataplane/tags';
 import { nodeNetns, vmNetns } from '../../src/dataplane/names';
 import { isRecordedAlive } from '../../src/dataplane/processes';
 import { alcorNetns, startAlcorControlPlane, stopAlcorControlPlane, type RunningControlPlane } from '../../src/local/alcor-control-plane';
-import { createAlcorPlugin } from '../../src/plugin/alcor/plugin';
 import { alcorEndpointsAt, createAlcorRest, type AlcorRest } from '../../src/plugin/alcor/rest';
-import { serveNetworkPlugin, Status, type RunningNetworkPlugin } from '../../src/plugin/sdk';
+import { Status } from '../../src/plugin/sdk';
 import { createNetworkPluginClient, type NetworkPluginClient } from '../../src/plugin/client';
 import { PluginCallError } from '../../src/plugin/errors';
 import { resultsQuery, scaleSignal, scaleUpdate, statusQuery, teardownSignal, testSignal } from '../../src/workflows/messages';
@@ -55,7 +54,9 @@ let failures = 0;
 
 let cp: RunningControlPlane | undefined;
 let env: TestWorkflowEnvironment;
-let plugin: RunningNetworkPlugin;
+/** The network plugin, run as a user runs it: `merak plugin serve --provider alcor` (the built CLI). */
+let plugin: { child: ChildProcess; address: string; stderr: () => string };
+const MERAK = join(__dirname, '..', '..', 'bin', 'merak.js');
 let client: NetworkPluginClient;
 let alcor: AlcorRest;
 const workers: Worker[] = [];
@@ -83,8 +84,7 @@ beforeAll(async () => {
   process.env.MERAK_ALCOR_URL = `http://${LISTEN}`;
   process.env.MERAK_ALCOR_PROJECT = PROJECT;
   process.env.MERAK_ALCOR_NETNS = alcorNetns(CP);
-  const { handlers, stateHandler } = createAlcorPlugin({ rest: alcor, project: PROJECT, log: (l) => process.stderr.write(`${new Date().toISOString()} alcor plugin: ${l}\n`) });
-  plugin = await serveNetworkPlugin(handlers, { port: 0, stateHandler });
+  plugin = await servePlugin(['--provider', 'alcor', '--alcor-url', `http://${LISTEN}`, '--project', PROJECT]);
   client = createNetworkPluginClient(plugin.address, { deadlineMs: 60_000 });
   env = await createTestEnv();
   const compute = await createComputeWorker({ connection: env.nativeConnection, workflowBundle: await bundleWorkflows() });
@@ -100,7 +100,12 @@ afterAll(async () => {
   await running;
   closeCompute?.();
   client?.close();
-  await plugin?.close();
+  if (plugin) {
+    const exited = new Promise<number | null>((r) => plugin.child.on('exit', (code) => r(code)));
+    plugin.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    if (failures > 0) process.stderr.write(`network plugin log:\n${plugin.stderr()}\n`);
+  }
   await env?.teardown();
   const leaked = NODES.flatMap((n) => namespacesWith(n));
   await cleanAll({ runner: spawnRunner, records: new FileOwnerRecords(stateDir) });
@@ -116,6 +121,24 @@ afterAll(async () => {
   expect(namespacesWith(alcorNetns(CP))).toEqual([]);
   expect(rootNet()).toBe(rootBefore);
 }, 10 * 60_000);
+
+/** Starts `merak plugin serve --port 0 ARGS` and waits (bounded) for the address it prints. */
+async function servePlugin(args: string[]): Promise<typeof plugin> {
+  const child = spawn(process.execPath, [MERAK, 'plugin', 'serve', '--port', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const m = /listening on (127\.0\.0\.1:\d+)/.exec(stderr);
+    if (m) return { child, address: m[1]!, stderr: () => stderr };
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`merak plugin serve --provider alcor did not start: ${stderr}`);
+}
 
 /** A test body whose failure keeps Alcor's logs. */
 function tracked(fn: () => Promise<void>): () => Promise<void> {
@@ -262,6 +285,11 @@ describeRoot('a scenario on Alcor: endpoints built from the goal states Alcor pu
       const seg = ((await alcor.call('GET', 'vpc', `/project/${PROJECT}/vpcs/${name}-vpc`)).body as { network: { 'provider:segmentation_id': number } }).network['provider:segmentation_id'];
       expect(seg).not.toBe(4242);
       expect(ready.built.find((b) => b.kind === 'vpc')?.vni).toBe(seg);
+      // `merak plugin state` shows what Alcor holds, with Alcor's VNI.
+      const state = JSON.parse(execFileSync(process.execPath, [MERAK, 'plugin', 'state', '--address', plugin.address, '-o', 'json'], { encoding: 'utf8' })) as { vpcs: Array<{ id: string; vni: number }>; subnets: unknown[]; nodes: Array<{ name: string }> };
+      expect(state.vpcs).toEqual([expect.objectContaining({ id: `${name}-vpc`, vni: seg })]);
+      expect(state.subnets).toHaveLength(2);
+      expect(state.nodes.map((n) => n.name).filter((n) => NODES.includes(n)).sort()).toEqual(NODES);
       for (const node of NODES) {
         const vx = JSON.parse(execFileSync('ip', ['-n', nodeNetns(tag, node), '-d', '-j', 'link', 'show', 'type', 'vxlan'], { encoding: 'utf8' })) as Array<{ linkinfo: { info_data: { id: number } } }>;
         expect(vx.map((l) => l.linkinfo.info_data.id)).toEqual([seg]);
