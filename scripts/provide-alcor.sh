@@ -5,16 +5,18 @@
 # 21f11b5, MIT), and the Ignite server they store their state in (tools/alcor-ignite, pinned to
 # Ignite 2.10.0 like Alcor's lib/pom.xml).
 #
-# Prints the absolute path of the build folder on stdout; progress goes to stderr. The folder is
-#   .tools/alcor/<source sha256, 16>-<fixes sha256, 8>/
+# Prints the absolute path of the build folder on stdout; progress goes to stderr. The build is
+# cached per machine, not per checkout (CI runs on a fresh clone whose .tools is empty), in
+#   ${MERAK_CACHE_DIR:-$HOME/.cache/merak}/alcor/<source sha256, 16>-<recipe sha256, 8>-<ignite sha256, 8>/
 #     services/<service>.jar      Spring Boot jars, e.g. services/vpc_manager.jar
 #     ignite/common.jar           Alcor's lib jar, which the Ignite server needs (MerakIgniteServer.java)
 #     ignite/lib/*.jar            the Ignite server's classpath (tools/alcor-ignite + dependencies)
-#     ignite/STAMP                the tools/alcor-ignite sources it was built from (sha256, 8)
 #     BUILD-INFO                  what was built from what, and which fixes were applied
-# The services are keyed by the archive's hash and by the build recipe below (fixes, flags,
-# service list), the Ignite server by its own sources: a change of either rebuilds only its part,
-# an unchanged build is reused at once.
+# The key is everything the bytes depend on: the archive, the build recipe below (fixes, flags,
+# service list) and the Ignite server's sources (tools/alcor-ignite). A change of any of them
+# builds into a new folder (a control plane running from the old one keeps its jars); an
+# unchanged build is reused at once. A folder is complete once BUILD-INFO exists: a build is
+# staged and moved into place whole.
 #
 # The archive: $MERAK_ALCOR_SRC, else alcor-21f11b5-src.tar.xz in ../shared/vendor/alcor/ next to
 # this checkout, next to its main worktree, or next to the repository it was cloned from.
@@ -101,10 +103,11 @@ archive="$(find_archive)"
 source_hash="$(sha256sum "$archive" | cut -c1-16)"
 recipe_hash="$(printf '%s' "$recipe" | sha256sum | cut -c1-8)"
 ignite_hash="$( (cd "$repo_root/tools/alcor-ignite" && find . -type f -not -path './target/*' | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-8)"
-key="$source_hash-$recipe_hash"
-out="$repo_root/.tools/alcor/$key"
+key="$source_hash-$recipe_hash-$ignite_hash"
+cache_root="${MERAK_CACHE_DIR:-$HOME/.cache/merak}/alcor"
+out="$cache_root/$key"
 
-complete() { [ -f "$out/BUILD-INFO" ] && [ "$(cat "$out/ignite/STAMP" 2>/dev/null)" = "$ignite_hash" ]; }
+complete() { [ -f "$out/BUILD-INFO" ]; }
 if complete; then
   printf '%s\n' "$out"
   exit 0
@@ -116,9 +119,10 @@ command -v mvn >/dev/null 2>&1 || die "Maven is needed to build Alcor; Debian: a
 java_major="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = \([0-9]*\).*/\1/p')"
 [ "$java_major" = "17" ] || log "warning: java is version ${java_major:-unknown}; the build fixes were measured with JDK 17"
 
-mkdir -p "$repo_root/.tools/alcor"
-# Two builds at once would race for the same folder; the second waits, then finds the result.
-exec 9>"$repo_root/.tools/alcor/.build.lock"
+mkdir -p "$cache_root"
+# Two builds at once (two checkouts, two CI runs) would race for the same folder; the second
+# waits, then finds the result.
+exec 9>"$cache_root/.build.lock"
 if ! flock -n 9; then
   log "another build of Alcor is running; waiting for it (up to 40 minutes)"
   flock -w 2400 9 || die "gave up waiting for the other build"
@@ -128,7 +132,7 @@ if complete; then
   exit 0
 fi
 
-build="$repo_root/.tools/alcor-build/$key"
+build="$cache_root/.build-$key"
 rm -rf "$build"
 mkdir -p "$build"
 start=$SECONDS
@@ -144,7 +148,6 @@ mvn_args=(-B -s "$build/settings.xml" "${mvn_flags[@]}")
 [ -n "${MERAK_MAVEN_REPO:-}" ] && mvn_args+=(-Dmaven.repo.local="$MERAK_MAVEN_REPO")
 log "Maven repository: ${MERAK_MAVEN_REPO:-$HOME/.m2/repository} (a first build downloads about 440 MB)"
 
-if [ ! -f "$out/BUILD-INFO" ]; then
 log "building Alcor $alcor_commit from $archive into $out"
 src="$build/src"
 mkdir -p "$src"
@@ -184,8 +187,9 @@ if ! (cd "$src" && mvn "${mvn_args[@]}" -fae package -pl "${modules%,}" -am) >"$
   exit 1
 fi
 
-# The services, into a staging folder first: a build cut half-way never looks complete.
-stage="$repo_root/.tools/alcor/.$key.tmp"
+# The build is assembled in a staging folder and moved into place whole: a build cut half-way
+# never looks complete.
+stage="$cache_root/.$key.tmp"
 rm -rf "$stage"
 mkdir -p "$stage/services" "$stage/ignite"
 for svc in "${services[@]}"; do
@@ -198,11 +202,27 @@ common_jar="$(find "$src/lib/target" -maxdepth 1 -name 'common-*.jar' | head -n1
 # A stable copy: a server whose jar is rebuilt under it loses MapPredicate (README, pitfall a).
 cp "$common_jar" "$stage/ignite/common.jar"
 cp "$src/LICENSE" "$stage/LICENSE-alcor"
+log "Alcor services built in $((SECONDS - start)) s"
+
+# ------------------------------------------------------------------------------ Ignite server
+cp -R "$repo_root/tools/alcor-ignite" "$build/ignite-src"
+rm -rf "$build/ignite-src/target"
+ignite_log="$build/maven-ignite.log"
+log "building the Ignite server (tools/alcor-ignite; log: $ignite_log)"
+if ! (cd "$build/ignite-src" && mvn "${mvn_args[@]}" package dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$build/ignite-src/target/lib") >"$ignite_log" 2>&1; then
+  log "the Ignite server build failed; last lines of $ignite_log:"
+  tail -n 40 "$ignite_log" >&2
+  exit 1
+fi
+mkdir -p "$stage/ignite/lib"
+cp "$build/ignite-src/target/lib/"*.jar "$build/ignite-src/target/alcor-ignite-1.0.0.jar" "$stage/ignite/lib/"
 {
   echo "alcor commit:   $alcor_commit"
   echo "archive:        $archive"
   echo "archive sha256: $(sha256sum "$archive" | cut -d' ' -f1)"
   echo "recipe:         $recipe_hash (fixes, Maven flags and services of scripts/provide-alcor.sh)"
+  echo "ignite server:  $ignite_hash (tools/alcor-ignite)"
   echo "built:          $(date -u +%Y-%m-%dT%H:%M:%SZ) in $((SECONDS - start)) s"
   echo "java:           $(java -version 2>&1 | head -n1)"
   echo "maven:          $(mvn -B -v 2>/dev/null | head -n1 | sed "s/\x1b\[[0-9;]*m//g")"
@@ -211,28 +231,6 @@ cp "$src/LICENSE" "$stage/LICENSE-alcor"
 } > "$stage/BUILD-INFO"
 rm -rf "$out"
 mv "$stage" "$out"
-log "Alcor services built in $((SECONDS - start)) s"
-fi
-
-# ------------------------------------------------------------------------------ Ignite server
-if [ "$(cat "$out/ignite/STAMP" 2>/dev/null)" != "$ignite_hash" ]; then
-  cp -R "$repo_root/tools/alcor-ignite" "$build/ignite-src"
-  rm -rf "$build/ignite-src/target"
-  ignite_log="$build/maven-ignite.log"
-  log "building the Ignite server (tools/alcor-ignite; log: $ignite_log)"
-  if ! (cd "$build/ignite-src" && mvn "${mvn_args[@]}" package dependency:copy-dependencies \
-      -DincludeScope=runtime -DoutputDirectory="$build/ignite-src/target/lib") >"$ignite_log" 2>&1; then
-    log "the Ignite server build failed; last lines of $ignite_log:"
-    tail -n 40 "$ignite_log" >&2
-    exit 1
-  fi
-  rm -rf "$out/ignite/lib.tmp"
-  mkdir -p "$out/ignite/lib.tmp"
-  cp "$build/ignite-src/target/lib/"*.jar "$build/ignite-src/target/alcor-ignite-1.0.0.jar" "$out/ignite/lib.tmp/"
-  rm -rf "$out/ignite/lib"
-  mv "$out/ignite/lib.tmp" "$out/ignite/lib"
-  printf '%s\n' "$ignite_hash" > "$out/ignite/STAMP"
-fi
 rm -rf "$build"
 log "ready in $((SECONDS - start)) s: $out"
 printf '%s\n' "$out"

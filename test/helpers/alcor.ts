@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 
 /**
  * The Alcor build the Alcor suite runs: $MERAK_ALCOR_HOME, else what scripts/provide-alcor.sh
- * prints (cached in .tools/alcor; CI provides it in its own timed section before the tests).
+ * prints (cached per machine in ${MERAK_CACHE_DIR:-~/.cache/merak}/alcor; CI provides it in its own timed section before the tests).
  */
 export function alcorHome(): string {
   if (process.env.MERAK_ALCOR_HOME) return resolve(process.env.MERAK_ALCOR_HOME);
