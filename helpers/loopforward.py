@@ -4,7 +4,9 @@
 # src/local/alcor-control-plane.ts) is reachable from the root namespace this way without an
 # address or a route outside loopback there.
 #
-# Started as `loopforward.py --protocol N NETNS_FILE LISTEN_HOST PORT [PORT ...]`. The first
+# Started as `loopforward.py --protocol N NETNS_FILE LISTEN_HOST PORT [PORT ...] [--pidfile=FILE]`.
+# `--pidfile=FILE` only names the process: Merak writes FILE and counts the pid in it as this
+# forwarder's while its command line carries the argument (src/dataplane/daemon.ts). The first
 # stdout line is {"helper": "loopforward", "protocol": PROTOCOL}; when N is another protocol the
 # helper stops there.
 #
@@ -124,8 +126,9 @@ def hello(argv):
 
 def main():
     argv = hello(sys.argv[1:])
+    argv = [a for a in argv if not a.startswith('--pidfile=')]
     if len(argv) < 3 or not all(p.isdigit() and 0 < int(p) < 65536 for p in argv[2:]):
-        sys.stderr.write('usage: loopforward.py --protocol N NETNS_FILE LISTEN_HOST PORT [PORT ...]\n')
+        sys.stderr.write('usage: loopforward.py --protocol N NETNS_FILE LISTEN_HOST PORT [PORT ...] [--pidfile=FILE]\n')
         sys.exit(1)
     listeners = listen(argv[1], [int(p) for p in argv[2:]])
     asyncio.run(serve(argv[0], listeners))

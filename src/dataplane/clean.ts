@@ -15,7 +15,6 @@ import { hostVethPrefix, isFabricNetns } from './names';
 import { LOCAL_WRITER } from './node-ns';
 import { restoreBacklog } from './backlog';
 import { removeChassisRows, removeScenarioNbRows } from './ovn/rows';
-import { endRecordedProcess } from './processes';
 
 export interface CleanDeps {
   runner: CommandRunner;
@@ -55,7 +54,6 @@ export async function removeObjects(runner: CommandRunner, scenario: string, obj
       if (await stopDaemon(o.pidfile)) daemons++;
     },
   );
-  for (const o of objects) if (o.kind === 'proc' && (await endRecordedProcess(o))) daemons++;
   let rows = 0;
   const chassisBySocket = new Map<string, string[]>();
   for (const o of objects) if (o.kind === 'ovn-chassis') chassisBySocket.set(o.socket, [...(chassisBySocket.get(o.socket) ?? []), o.name]);

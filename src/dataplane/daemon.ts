@@ -1,6 +1,7 @@
 /**
- * Daemons Merak starts inside namespaces (OVS and OVN daemons today): started detached with a
- * pid file whose path is known before the start, so the owner record can name the daemon before
+ * Daemons Merak starts inside namespaces (OVS and OVN daemons; the JVMs and forwarder of a local
+ * Alcor control plane and each node's Alcor host agent, through spawnDaemon): started detached
+ * with a pid file whose path is known before the start, so the owner record can name the daemon before
  * it exists (kind `daemon`, owner-record-format.ts), and stopped by that record alone.
  *
  * A pid in a pid file may belong to a later, unrelated process once the daemon is gone (pids are
@@ -9,7 +10,9 @@
  * RUN_ROOT and unique per daemon, is carried by no other process. A zombie has no command line
  * and so counts as gone.
  */
+import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import type { CommandRunner } from './command';
 import { CommandFailedError } from './errors';
 import { SELF_NETNS } from './owner-record-format';
@@ -101,4 +104,52 @@ export async function stopDaemon(pidfile: string, graceMs = 5_000): Promise<bool
     while ((await daemonPid(pidfile)) === pid && Date.now() < killDeadline) await sleep(20);
   }
   return true;
+}
+
+/** A program that neither detaches nor writes a pid file (a JVM, a Node.js or Python server). */
+export interface SpawnedDaemonSpec extends DaemonSpec {
+  /** File receiving its stdout and stderr; truncated at each start, so a line of an earlier run never counts. */
+  log: string;
+  /** Working folder (JVMs write work files there). @default the caller's */
+  cwd?: string;
+  /**
+   * How it enters `netns`: `ip netns exec` (also a private mount namespace with /sys of the
+   * namespace), or `nsenter --net` (the caller's mount namespace: needed by a program that makes
+   * namespaces others must see). Both exec the program in place, so the pid stays its own.
+   * @default 'ip-netns-exec'
+   */
+  enter?: 'ip-netns-exec' | 'nsenter';
+}
+
+/**
+ * Starts a program that does not detach by itself: spawned detached (own session, output to
+ * `log`), its pid written to `pidfile` at once. The program carries `--pidfile=<pidfile>` in its
+ * arguments like every daemon, so daemonPid/stopDaemon recognise it exactly as they do a
+ * detaching one. The caller records it first (`daemon` record) and waits for its own sign of
+ * readiness (a port, a line).
+ * @returns its pid
+ * @throws Error when `argv` lacks `--pidfile=<pidfile>`.
+ * @throws CommandFailedError when it could not be spawned.
+ */
+export async function spawnDaemon(spec: SpawnedDaemonSpec): Promise<number> {
+  if (!spec.argv.includes(pidfileArg(spec.pidfile))) throw new Error(`daemon ${spec.role}: argv must contain ${pidfileArg(spec.pidfile)} so the process can be recognised later`);
+  const enter = spec.enter ?? 'ip-netns-exec';
+  const argv =
+    spec.netns === SELF_NETNS ? [...spec.argv] : enter === 'nsenter' ? ['nsenter', `--net=/run/netns/${spec.netns}`, '--', ...spec.argv] : ['ip', 'netns', 'exec', spec.netns, ...spec.argv];
+  await fs.mkdir(path.dirname(spec.pidfile), { recursive: true, mode: 0o700 });
+  const out = await fs.open(spec.log, 'w');
+  let pid: number | undefined;
+  try {
+    const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', out.fd, out.fd], cwd: spec.cwd, env: spec.env ? { ...process.env, ...spec.env } : process.env });
+    child.on('error', () => undefined);
+    child.unref();
+    pid = child.pid;
+  } finally {
+    await out.close();
+  }
+  if (pid === undefined) throw new CommandFailedError(argv, -1, `could not spawn ${argv[0]}`, `${spec.role} did not start; see ${spec.log}`);
+  const tmp = `${spec.pidfile}.tmp`;
+  await fs.writeFile(tmp, `${pid}\n`);
+  await fs.rename(tmp, spec.pidfile);
+  return pid;
 }

@@ -15,9 +15,6 @@
  *   - ovn-chassis SOCKET NAME  behind unix socket SOCKET (its ovn-controller is about to start)
  *   + ovn-nb SOCKET       intent: rows marked external_ids:merak-scenario=<this scenario> will be
  *   - ovn-nb SOCKET       made in the OVN northbound database behind unix socket SOCKET
- *   + proc NETNS PID START  a process started in namespace NETNS, with its start time (field 22
- *   - proc NETNS PID START  of /proc/PID/stat), so a later process with the same pid is never
- *                           taken for it; recorded right after it is spawned
  *
  * An intent is written and synced before the object is created, so after a crash the record
  * names everything that may exist; removing an object that is already gone is not an error.
@@ -31,8 +28,7 @@ export type OwnedObject =
   | { kind: 'daemon'; netns: string; pidfile: string }
   | { kind: 'dir'; path: string }
   | { kind: 'ovn-chassis'; socket: string; name: string }
-  | { kind: 'ovn-nb'; socket: string }
-  | { kind: 'proc'; netns: string; pid: number; startTime: string };
+  | { kind: 'ovn-nb'; socket: string };
 
 /** The agent's own namespace in a link or daemon record (pod mode). */
 export const SELF_NETNS = '.';
@@ -45,8 +41,6 @@ export const SELF_NETNS = '.';
 export const RUN_ROOT = '/run/merak';
 
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
-const PID_RE = /^[1-9][0-9]{0,9}$/;
-const START_RE = /^[0-9]{1,20}$/;
 /** Absolute paths below RUN_ROOT, no `.`/`..` segment, no character that could split a record line. */
 const RUN_PATH_RE = /^\/run\/merak(\/[A-Za-z0-9_@-][A-Za-z0-9_.@-]{0,127}){1,8}$/;
 
@@ -77,18 +71,12 @@ export function objectKey(o: OwnedObject): string {
       return `ovn-chassis ${o.socket} ${o.name}`;
     case 'ovn-nb':
       return `ovn-nb ${o.socket}`;
-    case 'proc':
-      return `proc ${o.netns} ${o.pid} ${o.startTime}`;
   }
 }
 
 export function formatRecord(op: '+' | '-', o: OwnedObject): string {
   if (o.kind === 'netns' || o.kind === 'link') checkName('name', o.name);
-  if ((o.kind === 'link' || o.kind === 'daemon' || o.kind === 'proc') && o.netns !== SELF_NETNS) checkName('netns', o.netns);
-  if (o.kind === 'proc') {
-    if (!PID_RE.test(String(o.pid))) throw new InvalidInputError('pid', o.pid, `must match ${PID_RE}`);
-    if (!START_RE.test(o.startTime)) throw new InvalidInputError('startTime', o.startTime, `must match ${START_RE}`);
-  }
+  if ((o.kind === 'link' || o.kind === 'daemon') && o.netns !== SELF_NETNS) checkName('netns', o.netns);
   if (o.kind === 'daemon') checkRunPath('pidfile', o.pidfile);
   if (o.kind === 'dir') checkRunPath('path', o.path);
   if (o.kind === 'ovn-chassis' || o.kind === 'ovn-nb') checkRunPath('socket', o.socket);
@@ -113,7 +101,6 @@ function parseObject(parts: readonly string[]): OwnedObject | undefined {
   if (kind === 'dir' && parts.length === 3 && isRunPath(a!)) return { kind: 'dir', path: a! };
   if (kind === 'ovn-chassis' && parts.length === 4 && isRunPath(a!) && NAME_RE.test(b!)) return { kind: 'ovn-chassis', socket: a!, name: b! };
   if (kind === 'ovn-nb' && parts.length === 3 && isRunPath(a!)) return { kind: 'ovn-nb', socket: a! };
-  if (kind === 'proc' && parts.length === 5 && netnsField(a) && PID_RE.test(b!) && START_RE.test(parts[4]!)) return { kind: 'proc', netns: a!, pid: Number(b), startTime: parts[4]! };
   return undefined;
 }
 

@@ -5,8 +5,8 @@
  * EP_ADD, per batch:
  * 1. (local mode) joins Alcor's namespace to the scenario's fabric, so Alcor reaches the node;
  * 2. makes sure the node's host agent runs (src/plugin/alcor/host-agent.ts: Alcor's goal-state
- *    interface on the node's underlay address, started inside the node's namespace, recorded in
- *    the node's owner records so it is stopped with the node);
+ *    interface on the node's underlay address, started inside the node's namespace, recorded as
+ *    a `daemon` in the node's owner records so it is stopped with the node);
  * 3. creates each endpoint's port in Alcor (read first: an existing port with the same fields is
  *    reused, with other fields it is an error, since Alcor would silently overwrite it), asking
  *    for the endpoint's planned address and leaving the MAC to Alcor;
@@ -20,19 +20,18 @@
  * Local mode only: in a pod the node's address is the pod's, and Alcor would need a route to it
  * (docs/providers/alcor.md says how a real deployment is wired).
  */
-import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, promises as fs, readFileSync } from 'node:fs';
+import { mkdirSync, promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { runBatch } from '../dataplane/ip-batch';
 import { applyNsConfig, type NsRequest } from '../dataplane/ns-helper';
 import { listLinks, listMountedNetns } from '../dataplane/netns';
-import { isRecordedAlive, processStartTime } from '../dataplane/processes';
+import { daemonPid, pidfileArg, spawnDaemon, stopDaemon } from '../dataplane/daemon';
 import { stateDirFromEnv } from '../dataplane/owner-records';
 import { merakBin } from '../local/daemons';
 import { attachAlcorToFabric } from '../local/alcor-fabric';
 import { alcorNetns } from '../local/alcor-control-plane';
 import { forEachBounded } from '../model/concurrency';
-import { ACA_PORT } from '../plugin/alcor/host-agent';
+import { ACA_PORT, hostAgentPidfile, hostAgentRunDir } from '../plugin/alcor/host-agent';
 import { createSerial } from '../plugin/alcor/plugin';
 import { goalStateDir, readAgentInfo, readReadyPort, type ReadyPort } from '../plugin/alcor/goal-state-store';
 import { AlcorHttpError, AlcorUnreachableError, alcorEndpointsAt, createAlcorRest, withEndpointOverrides, type AlcorEndpoints, type AlcorRest } from '../plugin/alcor/rest';
@@ -131,32 +130,38 @@ export function createAlcorPlugin(opts: () => AlcorEndpointOptions): EndpointPlu
 
   const storeOf = (ctx: PluginContext): string => goalStateDir(ctx.stateDir ?? stateDirFromEnv(), ctx.scenario, ctx.node);
 
-  /** Starts the node's host agent unless its recorded process answers; waits until it listens. */
+  /**
+   * Starts the node's host agent unless it runs and answers on this underlay address; waits
+   * until it listens. It is a `daemon` of the node's owner records (its pid file and folder
+   * recorded before the start), so the node's removal stops it like any other daemon.
+   */
   const ensureAgent = (ctx: PluginContext, nodeNs: string, underlay: string): Promise<void> => {
     const store = storeOf(ctx);
     const running = agents.get(store);
     if (running) return running;
     const work = (async () => {
+      const pidfile = hostAgentPidfile(ctx.tag, ctx.node);
       const info = await readAgentInfo(store);
-      if (info && isRecordedAlive(info) && info.listen === `${underlay}:${ACA_PORT}`) return;
+      const pid = await daemonPid(pidfile);
+      if (pid !== undefined && info?.pid === pid && info.listen === `${underlay}:${ACA_PORT}`) return;
+      // One that runs with another address (the node was rebuilt) makes way.
+      if (pid !== undefined) await stopDaemon(pidfile);
+      await ctx.record([
+        { kind: 'dir', path: hostAgentRunDir(ctx.tag, ctx.node) },
+        { kind: 'daemon', netns: nodeNs, pidfile },
+      ]);
       mkdirSync(store, { recursive: true, mode: 0o700 });
       const logFile = path.join(store, 'host-agent.log');
-      const fd = openSync(logFile, 'a');
       const bin = config().o.merakBin ?? merakBin();
-      const argv = ['nsenter', `--net=${ctx.nodeNetnsPath}`, '--', process.execPath, bin, 'alcor', 'host-agent', '--listen', underlay, '--store', store, '--scenario', ctx.scenario, '--node', ctx.node, '--tag', ctx.tag, '--state-dir', ctx.stateDir ?? stateDirFromEnv()];
+      const argv = [process.execPath, bin, 'alcor', 'host-agent', '--listen', underlay, '--store', store, '--scenario', ctx.scenario, '--node', ctx.node, '--tag', ctx.tag, '--state-dir', ctx.stateDir ?? stateDirFromEnv(), pidfileArg(pidfile)];
       // nsenter --net, not `ip netns exec`: the agent makes router namespaces, which must be
       // visible outside it, and `ip netns exec` gives its command a private mount namespace.
-      const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', fd, fd] });
-      closeSync(fd);
-      child.unref();
-      if (child.pid === undefined) throw fail('EP_ADD', 'HOST_AGENT', `could not start the host agent (${argv.join(' ')}); see ${logFile}`);
-      const me = { pid: child.pid, startTime: processStartTime(child.pid) ?? '' };
-      await ctx.record([{ kind: 'proc', netns: nodeNs, pid: me.pid, startTime: me.startTime }]);
+      const started = await spawnDaemon({ role: 'alcor-host-agent', netns: nodeNs, pidfile, argv, log: logFile, enter: 'nsenter' });
       const deadline = Date.now() + 60_000;
       for (;;) {
         const now = await readAgentInfo(store);
-        if (now && now.pid === me.pid) return;
-        if (!isRecordedAlive(me)) {
+        if (now && now.pid === started) return;
+        if ((await daemonPid(pidfile)) !== started) {
           let tail = '';
           try {
             tail = readFileSync(logFile, 'utf8').split('\n').slice(-12).join('\n');

@@ -9,23 +9,27 @@
  * the root namespace. The root namespace gets only loopback ports: one forwarder process
  * (helpers/loopforward.py) listens on `listenHost:90xx` and connects inside the namespace.
  *
- * Exact cleanup: the namespace and every process are recorded in
- * `<state>/alcor/<name>/control-plane.json` before or as they are made (a process with its pid
- * and its start time, so a recycled pid is never signalled); `stopAlcorControlPlane` ends the
- * recorded processes (SIGTERM, then SIGKILL), deletes the namespace, then the record. A failed
- * start stops what it started.
+ * Exact cleanup, the way every daemon Merak starts is kept (../dataplane/daemon.ts): the
+ * namespace, the pid-file folder `/run/merak/alcor-<name>` and every process (kind `daemon`: its
+ * namespace and pid file, recorded before it starts; a pid counts only while its command line
+ * carries `--pidfile=<its pid file>`) are recorded under the owner `alcor-<name>` in the state
+ * directory's provider records, like an OVN central. `stopAlcorControlPlane` (and `merak clean
+ * --all`) removes what the records name: daemons, namespace, folder. A failed start does the
+ * same. Logs and a description of the control plane (listen address, build, readiness) stay in
+ * `<state>/alcor/<name>/`.
  */
-import { spawn } from 'node:child_process';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { cleanScenario } from '../dataplane/clean';
 import type { CommandRunner } from '../dataplane/command';
 import { runChecked } from '../dataplane/command';
+import { daemonPid, pidfileArg, spawnDaemon } from '../dataplane/daemon';
 import { listMountedNetns, listNetns } from '../dataplane/netns';
-import { endRecordedProcess, isRecordedAlive, processStartTime } from '../dataplane/processes';
-import { localStateDir } from './daemons';
-import { checkHelperHello, helperArgv, helperScript } from '../install/helpers';
 import { pythonBinary } from '../dataplane/ns-helper';
+import { RUN_ROOT, SELF_NETNS, type OwnedObject } from '../dataplane/owner-record-format';
+import { FileOwnerRecords, PROVIDER_RECORDS, stateDirFromEnv } from '../dataplane/owner-records';
+import { checkHelperHello, helperArgv, helperScript } from '../install/helpers';
 
 /** One Alcor JVM: the service folder name in the build, its HTTP port, extra Spring arguments. */
 export interface AlcorServiceSpec {
@@ -96,20 +100,30 @@ export const ALCOR_NAME_RE = /^[a-z0-9][a-z0-9-]{0,15}$/;
 /** The namespace a control plane runs in. */
 export const alcorNetns = (name: string): string => `mk-alcor-${name}`;
 
-export interface RecordedProcess {
+/** The owner a control plane's records are kept under (provider records). */
+export const alcorOwner = (name: string): string => `alcor-${name}`;
+/** Record writer of a control plane's objects. */
+export const CONTROL_PLANE_WRITER = 'control-plane';
+/** Folder of a control plane's pid files (below RUN_ROOT, so a clean may remove it). */
+export const alcorRunDir = (name: string): string => `${RUN_ROOT}/alcor-${name}`;
+
+/** One process of a control plane: its role, pid file, namespace and log. */
+export interface ControlPlaneProcess {
   role: string;
-  pid: number;
-  /** Field 22 of /proc/PID/stat (clock ticks after boot): tells this process from a later one with the same pid. */
-  startTime: string;
+  /** Its pid file (`--pidfile=<this>` is in its command line). */
+  pidfile: string;
+  /** Namespace it runs in, or SELF_NETNS (the forwarder, in the root namespace). */
+  netns: string;
   log: string;
 }
 
+/** What `<state>/alcor/<name>/control-plane.json` says about a control plane (the records say what to remove). */
 export interface ControlPlaneRecord {
   name: string;
   netns: string;
   home: string;
   listenHost: string;
-  processes: RecordedProcess[];
+  processes: ControlPlaneProcess[];
   /** ISO time the start began. */
   created: string;
   /** True once every service listened. */
@@ -123,7 +137,7 @@ export interface AlcorControlPlaneOptions {
   home: string;
   /** Loopback address the REST ports are forwarded to in the root namespace. @default '127.0.0.1' */
   listenHost?: string;
-  /** Folder of the record and the logs. @default `<local state>/alcor/<name>` */
+  /** Merak's state directory: provider records, and logs in `alcor/<name>/`. @default stateDirFromEnv() */
   stateDir?: string;
   /** Seconds the data-plane manager waits for goal-state replies. @default 5 */
   connectTimeoutSec?: number;
@@ -141,7 +155,8 @@ export interface AlcorControlPlaneOptions {
 
 export interface RunningControlPlane {
   record: ControlPlaneRecord;
-  stateDir: string;
+  /** Folder of the logs and of control-plane.json. */
+  logDir: string;
   /** Seconds from the start to every service listening. */
   startSeconds: number;
 }
@@ -150,16 +165,21 @@ export class AlcorControlPlaneError extends Error {
   override readonly name = 'AlcorControlPlaneError';
 }
 
-/** State folder of a control plane. */
-export function controlPlaneDir(name: string, stateDir?: string): string {
-  return stateDir ?? join(localStateDir(), 'alcor', name);
+/** Folder of a control plane's logs and description. */
+export function controlPlaneDir(name: string, stateDir: string = stateDirFromEnv()): string {
+  return join(stateDir, 'alcor', name);
+}
+
+/** The provider records of a state directory (shared with OVN centrals). */
+function providerRecords(stateDir: string | undefined): FileOwnerRecords {
+  return new FileOwnerRecords(stateDir ?? stateDirFromEnv(), PROVIDER_RECORDS);
 }
 
 function recordFile(dir: string): string {
   return join(dir, 'control-plane.json');
 }
 
-/** Writes the record atomically and durably (temporary file, fsync, rename). */
+/** Writes the description atomically and durably (temporary file, fsync, rename). */
 function writeRecord(dir: string, record: ControlPlaneRecord): void {
   const file = recordFile(dir);
   const tmp = `${file}.tmp`;
@@ -173,7 +193,7 @@ function writeRecord(dir: string, record: ControlPlaneRecord): void {
   renameSync(tmp, file);
 }
 
-/** The record of a control plane, or undefined when there is none. */
+/** The description of a control plane, or undefined when there is none. */
 export function readControlPlaneRecord(name: string, stateDir?: string): ControlPlaneRecord | undefined {
   const file = recordFile(controlPlaneDir(name, stateDir));
   if (!existsSync(file)) return undefined;
@@ -200,10 +220,13 @@ async function tail(file: string, lines = 15): Promise<string> {
   }
 }
 
+const alive = async (p: ControlPlaneProcess): Promise<boolean> => (await daemonPid(p.pidfile)) !== undefined;
+
 /**
  * Starts a control plane and returns once every service listens (Ignite first: the services
- * connect to it at start). Refuses a name whose namespace or live record exists.
- * @throws AlcorControlPlaneError naming what failed, after stopping what it started.
+ * connect to it at start). Refuses a name whose namespace or records exist.
+ * @throws AlcorControlPlaneError naming the field, the value and the rule for bad options
+ *   (before anything is made), or what failed, after removing what it started.
  */
 export async function startAlcorControlPlane(o: AlcorControlPlaneOptions): Promise<RunningControlPlane> {
   const name = o.name ?? 'default';
@@ -223,40 +246,41 @@ export async function startAlcorControlPlane(o: AlcorControlPlaneOptions): Promi
   const log = o.log ?? (() => undefined);
   const dir = controlPlaneDir(name, o.stateDir);
   const netns = alcorNetns(name);
-  const existing = readControlPlaneRecord(name, o.stateDir);
-  if (existing) {
-    throw new AlcorControlPlaneError(`an Alcor control plane named ${name} is recorded in ${dir} (${existing.processes.filter(isRecordedAlive).length} of its processes run); stop it first: merak alcor down --name ${name}`);
+  const owner = alcorOwner(name);
+  const records = providerRecords(o.stateDir);
+  const live = [...(await records.live(owner)).values()].flat();
+  if (live.length > 0) {
+    throw new AlcorControlPlaneError(`an Alcor control plane named ${name} is recorded in ${records.stateDir}/${PROVIDER_RECORDS}/${owner} (${live.length} objects); stop it first: merak alcor down --name ${name}`);
   }
   if ((await listNetns()).has(netns)) {
     throw new AlcorControlPlaneError(`namespace ${netns} exists but no control plane record does: it is not Merak's to reuse; remove it by hand (ip netns del ${netns}) if it is a leftover`);
   }
   mkdirSync(dir, { recursive: true });
-  const record: ControlPlaneRecord = { name, netns, home, listenHost, processes: [], created: new Date().toISOString(), ready: false };
+  const runDir = alcorRunDir(name);
+  const proc = (role: string, inNetns: boolean): ControlPlaneProcess => ({ role, pidfile: `${runDir}/${role}.pid`, netns: inNetns ? netns : SELF_NETNS, log: join(dir, `${role}.log`) });
+  const ignite = proc('ignite', true);
+  const serviceProcs = services.map((s) => ({ spec: s, p: proc(s.name, true) }));
+  const forwarder = proc('loopforward', false);
+  const all = [ignite, ...serviceProcs.map((s) => s.p), forwarder];
+  const record: ControlPlaneRecord = { name, netns, home, listenHost, processes: all, created: new Date().toISOString(), ready: false };
+  // Everything is recorded before anything is made, so a crash at any point leaves a record
+  // that names all of it.
+  await records.intend(owner, CONTROL_PLANE_WRITER, [
+    { kind: 'netns', name: netns },
+    { kind: 'dir', path: runDir },
+    ...all.map((p): OwnedObject => ({ kind: 'daemon', netns: p.netns, pidfile: p.pidfile })),
+  ]);
   writeRecord(dir, record);
   const started = Date.now();
   const deadline = started + (o.readyTimeoutMs ?? 420_000);
 
-  const launch = (role: string, argv: string[], inNetns: boolean): RecordedProcess => {
-    const logFile = join(dir, `${role}.log`);
-    // A fresh log per start: the readiness checks read it, and a line of an earlier run must not count.
-    const fd = openSync(logFile, 'w');
-    const full = inNetns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
-    // cwd: Ignite and Spring write work files (ignite/work, tomcat) into their working folder.
-    const child = spawn(full[0]!, full.slice(1), { detached: true, stdio: ['ignore', fd, fd], cwd: dir });
-    closeSync(fd);
-    child.unref();
-    if (child.pid === undefined) throw new AlcorControlPlaneError(`could not start ${role} (${full[0]}); see ${logFile}`);
-    // `ip netns exec` execs the command in place: the pid and start time stay the JVM's.
-    const p: RecordedProcess = { role, pid: child.pid, startTime: processStartTime(child.pid) ?? '', log: logFile };
-    record.processes.push(p);
-    writeRecord(dir, record);
-    return p;
-  };
+  // cwd: Ignite and Spring write work files (ignite/work, tomcat) into their working folder.
+  const launch = (p: ControlPlaneProcess, argv: string[]): Promise<number> =>
+    spawnDaemon({ role: p.role, netns: p.netns, pidfile: p.pidfile, argv: [...argv, pidfileArg(p.pidfile)], log: p.log, cwd: dir });
 
-  const waitFor = async (what: string, ports: number[], procs: RecordedProcess[]): Promise<void> => {
+  const waitFor = async (what: string, ports: number[], procs: ControlPlaneProcess[]): Promise<void> => {
     for (;;) {
-      const dead = procs.find((p) => !isRecordedAlive(p));
-      if (dead) throw new AlcorControlPlaneError(`${dead.role} exited while starting; last lines of ${dead.log}:\n${await tail(dead.log)}`);
+      for (const p of procs) if (!(await alive(p))) throw new AlcorControlPlaneError(`${p.role} exited while starting; last lines of ${p.log}:\n${await tail(p.log)}`);
       const listening = await listeningPorts(o.runner, netns);
       if (ports.every((port) => listening.has(port))) return;
       if (Date.now() > deadline) {
@@ -270,41 +294,40 @@ export async function startAlcorControlPlane(o: AlcorControlPlaneOptions): Promi
   try {
     await runChecked(o.runner, ['ip', 'netns', 'add', netns]);
     await runChecked(o.runner, ['ip', '-n', netns, 'link', 'set', 'lo', 'up']);
-    const jvm = (heapMiB: number): string[] => [
-      'java',
-      ...JDK17_OPENS,
-      `-Xmx${heapMiB}m`,
-      '-XX:+UseSerialGC',
-      '-XX:TieredStopAtLevel=1',
-      '-Djava.net.preferIPv4Stack=true',
-    ];
+    const jvm = (heapMiB: number): string[] => ['java', ...JDK17_OPENS, `-Xmx${heapMiB}m`, '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.net.preferIPv4Stack=true'];
     log(`starting Ignite in ${netns}`);
-    const ignite = launch(
-      'ignite',
-      [...jvm(512), '-DIGNITE_QUIET=true', '-DIGNITE_UPDATE_NOTIFIER=false', '-cp', `${join(home, 'ignite', 'lib')}/*:${join(home, 'ignite', 'common.jar')}`, 'dev.merak.alcor.MerakIgniteServer', String(o.igniteOffheapMiB ?? 1024)],
-      true,
-    );
+    // MerakIgniteServer reads only its first argument (the off-heap size); the pid-file argument after it only names the process.
+    await launch(ignite, [
+      ...jvm(512),
+      '-DIGNITE_QUIET=true',
+      '-DIGNITE_UPDATE_NOTIFIER=false',
+      '-cp',
+      `${join(home, 'ignite', 'lib')}/*:${join(home, 'ignite', 'common.jar')}`,
+      'dev.merak.alcor.MerakIgniteServer',
+      String(o.igniteOffheapMiB ?? 1024),
+    ]);
     await waitFor('Ignite', [IGNITE_CLIENT_PORT], [ignite]);
     log(`Ignite listens (${Math.round((Date.now() - started) / 1000)} s); starting ${services.length} services, ${o.parallelStarts ?? 4} at a time`);
-    const queue = [...services];
-    const running: RecordedProcess[] = [ignite];
+    const queue = [...serviceProcs];
+    const running: ControlPlaneProcess[] = [ignite];
     const workers = Array.from({ length: Math.max(1, o.parallelStarts ?? 4) }, async () => {
       for (let s = queue.shift(); s; s = queue.shift()) {
-        const p = launch(s.name, [...jvm(o.serviceHeapMiB ?? 256), '-jar', join(home, 'services', `${s.name}.jar`), '--logging.level.root=INFO', ...s.args], true);
-        running.push(p);
-        await waitFor(s.name, [s.port], running);
-        log(`${s.name} listens on ${s.port} (${Math.round((Date.now() - started) / 1000)} s)`);
+        // Spring Boot takes `--pidfile=…` as a property nothing reads: it only names the process.
+        await launch(s.p, [...jvm(o.serviceHeapMiB ?? 256), '-jar', join(home, 'services', `${s.spec.name}.jar`), '--logging.level.root=INFO', ...s.spec.args]);
+        running.push(s.p);
+        await waitFor(s.spec.name, [s.spec.port], running);
+        log(`${s.spec.name} listens on ${s.spec.port} (${Math.round((Date.now() - started) / 1000)} s)`);
       }
     });
     await Promise.all(workers);
-    const forwarder = launch('loopforward', helperArgv(await pythonBinary(o.runner), 'loopforward', [`/run/netns/${netns}`, listenHost, ...services.map((s) => String(s.port))]), false);
+    await launch(forwarder, helperArgv(await pythonBinary(o.runner), 'loopforward', [`/run/netns/${netns}`, listenHost, ...services.map((s) => String(s.port))]));
     await waitForLine(forwarder, 'ready', deadline);
     checkHelperHello('loopforward', helperScript('loopforward'), (await tail(forwarder.log, 200)).split('\n').find((l) => l.startsWith('{')));
     record.ready = true;
     writeRecord(dir, record);
     const startSeconds = (Date.now() - started) / 1000;
     log(`Alcor control plane ${name} ready in ${startSeconds.toFixed(1)} s; REST on ${listenHost}:${services.map((s) => s.port).join(',')}`);
-    return { record, stateDir: dir, startSeconds };
+    return { record, logDir: dir, startSeconds };
   } catch (err) {
     log(`start failed, stopping what was started: ${(err as Error).message}`);
     await stopAlcorControlPlane({ name, stateDir: o.stateDir, runner: o.runner }).catch(() => undefined);
@@ -312,11 +335,11 @@ export async function startAlcorControlPlane(o: AlcorControlPlaneOptions): Promi
   }
 }
 
-async function waitForLine(p: RecordedProcess, line: string, deadline: number): Promise<void> {
+async function waitForLine(p: ControlPlaneProcess, line: string, deadline: number): Promise<void> {
   for (;;) {
     const text = await tail(p.log, 50);
     if (text.split('\n').some((l) => l.trim() === line)) return;
-    if (!isRecordedAlive(p)) throw new AlcorControlPlaneError(`${p.role} exited while starting; last lines of ${p.log}:\n${text}`);
+    if (!(await alive(p))) throw new AlcorControlPlaneError(`${p.role} exited while starting; last lines of ${p.log}:\n${text}`);
     if (Date.now() > deadline) throw new AlcorControlPlaneError(`${p.role} did not report "${line}" in time; see ${p.log}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -324,64 +347,49 @@ async function waitForLine(p: RecordedProcess, line: string, deadline: number): 
 
 export interface StopSummary {
   name: string;
-  /** Recorded processes that were still running and were ended. */
-  stopped: string[];
+  /** Recorded processes that were still running and were stopped. */
+  stopped: number;
   /** Whether the namespace existed and was deleted. */
   netnsDeleted: boolean;
 }
 
 /**
- * Stops what a control plane's record names: its processes (newest first), then its namespace
- * (which also removes its fabric attachments: a veth dies with either of its namespaces), then
- * the record. Logs are kept. Nothing recorded: nothing to do.
+ * Removes what a control plane's records name: its processes (SIGTERM, then SIGKILL), its
+ * namespace (which also removes its fabric attachments: a veth dies with either of its
+ * namespaces), its pid-file folder, then the records and the description. Logs are kept.
+ * Nothing recorded: nothing to do.
+ * @throws InvalidInputError for a name that is no control plane name.
  */
-export async function stopAlcorControlPlane(o: { name?: string; stateDir?: string; runner: CommandRunner; graceMs?: number }): Promise<StopSummary> {
+export async function stopAlcorControlPlane(o: { name?: string; stateDir?: string; runner: CommandRunner }): Promise<StopSummary> {
   const name = o.name ?? 'default';
-  const dir = controlPlaneDir(name, o.stateDir);
-  const record = readControlPlaneRecord(name, o.stateDir);
-  if (!record) return { name, stopped: [], netnsDeleted: false };
-  const stopped: string[] = [];
-  // Forwarder and services first, Ignite last (services flush to it while stopping).
-  const byAge = [...record.processes].reverse();
-  await Promise.all(
-    byAge
-      .filter((p) => p.role !== 'ignite')
-      .map(async (p) => {
-        if (await endRecordedProcess(p, o.graceMs)) stopped.push(p.role);
-      }),
-  );
-  for (const p of byAge.filter((q) => q.role === 'ignite')) if (await endRecordedProcess(p, o.graceMs)) stopped.push(p.role);
-  let netnsDeleted = false;
-  if ((await listNetns()).has(record.netns)) {
-    await runChecked(o.runner, ['ip', 'netns', 'del', record.netns]);
-    netnsDeleted = true;
-  }
-  rmSync(recordFile(dir), { force: true });
-  return { name, stopped, netnsDeleted };
+  if (!ALCOR_NAME_RE.test(name)) throw new AlcorControlPlaneError(`name: ${JSON.stringify(name)} must match ${ALCOR_NAME_RE}`);
+  const r = await cleanScenario({ runner: o.runner, records: providerRecords(o.stateDir) }, alcorOwner(name));
+  rmSync(recordFile(controlPlaneDir(name, o.stateDir)), { force: true });
+  return { name, stopped: r.daemons, netnsDeleted: r.netns > 0 };
 }
 
 export interface ControlPlaneStatus {
   name: string;
+  /** Whether the provider records name anything of it. */
   recorded: boolean;
   ready: boolean;
   netns: string;
   netnsMounted: boolean;
   listenHost?: string;
-  processes: Array<{ role: string; pid: number; alive: boolean; log: string }>;
+  processes: Array<{ role: string; pid?: number; alive: boolean; log: string }>;
 }
 
-/** What a control plane's record says and whether its parts still run. */
+/** What a control plane's records and description say, and whether its parts still run. */
 export async function alcorControlPlaneStatus(o: { name?: string; stateDir?: string }): Promise<ControlPlaneStatus> {
   const name = o.name ?? 'default';
   const record = readControlPlaneRecord(name, o.stateDir);
+  const live = [...(await providerRecords(o.stateDir).live(alcorOwner(name))).values()].flat();
   const netns = record?.netns ?? alcorNetns(name);
-  return {
-    name,
-    recorded: record !== undefined,
-    ready: record?.ready ?? false,
-    netns,
-    netnsMounted: (await listMountedNetns()).has(netns),
-    listenHost: record?.listenHost,
-    processes: (record?.processes ?? []).map((p) => ({ role: p.role, pid: p.pid, alive: isRecordedAlive(p), log: p.log })),
-  };
+  const processes = await Promise.all(
+    (record?.processes ?? []).map(async (p) => {
+      const pid = await daemonPid(p.pidfile);
+      return { role: p.role, pid, alive: pid !== undefined, log: p.log };
+    }),
+  );
+  return { name, recorded: live.length > 0, ready: record?.ready ?? false, netns, netnsMounted: (await listMountedNetns()).has(netns), listenHost: record?.listenHost, processes };
 }

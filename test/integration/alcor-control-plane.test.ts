@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnRunner } from '../../src/dataplane/command';
-import { alcorControlPlaneStatus, alcorNetns, alcorServices, startAlcorControlPlane, stopAlcorControlPlane } from '../../src/local/alcor-control-plane';
+import { alcorControlPlaneStatus, alcorNetns, alcorOwner, alcorRunDir, alcorServices, controlPlaneDir, startAlcorControlPlane, stopAlcorControlPlane } from '../../src/local/alcor-control-plane';
 import { namespacesWith, processesWith } from '../helpers/alcor';
 
 const isRoot = process.getuid?.() === 0;
@@ -39,10 +39,11 @@ describeRoot('local Alcor control plane: start and stop are exact', () => {
     await expect(startAlcorControlPlane({ name, home, listenHost: '10.0.0.1', runner: spawnRunner, stateDir })).rejects.toThrow(/listenHost: "10.0.0.1" must be an IPv4 loopback address/);
     await expect(startAlcorControlPlane({ name, home: tmpdir(), runner: spawnRunner, stateDir })).rejects.toThrow(/has no services\/vpc_manager.jar; run scripts\/provide-alcor.sh/);
     expect(namespacesWith(alcorNetns(name))).toEqual([]);
-    expect(existsSync(join(stateDir, 'control-plane.json'))).toBe(false);
+    expect(existsSync(join(controlPlaneDir(name, stateDir), 'control-plane.json'))).toBe(false);
+    expect(existsSync(join(stateDir, 'providers', alcorOwner(name)))).toBe(false);
   });
 
-  test('a start that fails half-way stops what it started: no JVM, no namespace, no record', async () => {
+  test('a start that fails half-way stops what it started: no JVM, no namespace, no record, no pid-file folder', async () => {
     const lines: string[] = [];
     const err = await startAlcorControlPlane({ name, home, runner: spawnRunner, stateDir, log: (l) => lines.push(l) }).then(
       () => undefined,
@@ -52,12 +53,15 @@ describeRoot('local Alcor control plane: start and stop are exact', () => {
     expect(lines.some((l) => l.startsWith('start failed, stopping what was started'))).toBe(true);
     expect(namespacesWith(alcorNetns(name))).toEqual([]);
     expect(processesWith(home)).toEqual([]);
+    expect(processesWith(`--pidfile=${alcorRunDir(name)}/`)).toEqual([]);
+    expect(existsSync(alcorRunDir(name))).toBe(false);
     expect((await alcorControlPlaneStatus({ name, stateDir })).recorded).toBe(false);
+    expect(existsSync(join(stateDir, 'providers', alcorOwner(name)))).toBe(false);
     // The logs stay for the post-mortem.
-    expect(existsSync(join(stateDir, 'ignite.log'))).toBe(true);
+    expect(existsSync(join(controlPlaneDir(name, stateDir), 'ignite.log'))).toBe(true);
   });
 
   test('stop of a control plane that is not recorded does nothing and says so', async () => {
-    expect(await stopAlcorControlPlane({ name, stateDir, runner: spawnRunner })).toEqual({ name, stopped: [], netnsDeleted: false });
+    expect(await stopAlcorControlPlane({ name, stateDir, runner: spawnRunner })).toEqual({ name, stopped: 0, netnsDeleted: false });
   });
 });

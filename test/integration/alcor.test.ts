@@ -24,8 +24,7 @@ import { cleanAll } from '../../src/dataplane/clean';
 import { FileOwnerRecords } from '../../src/dataplane/owner-records';
 import { findTag } from '../../src/dataplane/tags';
 import { nodeNetns, vmNetns } from '../../src/dataplane/names';
-import { isRecordedAlive } from '../../src/dataplane/processes';
-import { alcorNetns, startAlcorControlPlane, stopAlcorControlPlane, type RunningControlPlane } from '../../src/local/alcor-control-plane';
+import { alcorNetns, alcorOwner, alcorRunDir, startAlcorControlPlane, stopAlcorControlPlane, type RunningControlPlane } from '../../src/local/alcor-control-plane';
 import { alcorEndpointsAt, createAlcorRest, type AlcorRest } from '../../src/plugin/alcor/rest';
 import { Status } from '../../src/plugin/sdk';
 import { createNetworkPluginClient, type NetworkPluginClient } from '../../src/plugin/client';
@@ -37,7 +36,7 @@ import type { scenarioWorkflow } from '../../src/workflows';
 import type { ScenarioInput } from '../../src/model/spec';
 import type { EndpointTiming } from '../../src/endpoint-plugins/alcor';
 import { bundleWorkflows, createTestEnv } from '../helpers/temporal';
-import { alcorHome, namespacesWith, requireBuiltCli } from '../helpers/alcor';
+import { alcorHome, namespacesWith, processesWith, requireBuiltCli } from '../helpers/alcor';
 
 const isRoot = process.getuid?.() === 0;
 const describeRoot = isRoot ? describe : describe.skip;
@@ -117,7 +116,10 @@ afterAll(async () => {
   else process.stderr.write(`Alcor's logs are kept in ${cpState}\n`);
   expect(leaked).toEqual([]);
   expect(processes.length).toBe(13);
-  expect(processes.filter(isRecordedAlive).map((p) => p.role)).toEqual([]);
+  // Every process of it carried --pidfile=<its pid file below the run folder>: none runs now.
+  expect(processesWith(`--pidfile=${alcorRunDir(CP)}/`)).toEqual([]);
+  expect(existsSync(alcorRunDir(CP))).toBe(false);
+  expect(existsSync(join(cpState, 'providers', alcorOwner(CP)))).toBe(false);
   expect(namespacesWith(alcorNetns(CP))).toEqual([]);
   expect(rootNet()).toBe(rootBefore);
 }, 10 * 60_000);

@@ -30,3 +30,13 @@ def test_only_loopback_addresses_are_listened_on():
     r = run('--protocol', str(loopforward.PROTOCOL), '/run/netns/x', '10.0.0.1', '9001')
     assert r.returncode == 1
     assert '10.0.0.1 is not a loopback address' in r.stderr
+
+
+def test_the_pidfile_argument_only_names_the_process():
+    # Anywhere (Merak puts it last): the same refusal as without it, not a usage error.
+    r = run('--protocol', str(loopforward.PROTOCOL), '/run/netns/x', '10.0.0.1', '9001', '--pidfile=/run/merak/x/loopforward.pid')
+    assert r.returncode == 1
+    assert '10.0.0.1 is not a loopback address' in r.stderr
+    r = run('--protocol', str(loopforward.PROTOCOL), '--pidfile=/run/merak/x/loopforward.pid', '/run/netns/x', '127.0.0.1')
+    assert r.returncode == 1
+    assert 'usage: loopforward.py' in r.stderr

@@ -63,13 +63,13 @@ async function up(flags: UpFlags): Promise<void> {
   });
   const r = running.record;
   process.stdout.write(
-    `${JSON.stringify({ name: r.name, netns: r.netns, alcor: `http://${r.listenHost}`, stateDir: running.stateDir, startSeconds: Math.round(running.startSeconds * 10) / 10, processes: r.processes.map((p) => ({ role: p.role, pid: p.pid })) }, null, 2)}\n`,
+    `${JSON.stringify({ name: r.name, netns: r.netns, alcor: `http://${r.listenHost}`, logs: running.logDir, startSeconds: Math.round(running.startSeconds * 10) / 10, processes: r.processes.map((p) => ({ role: p.role, pidfile: p.pidfile })) }, null, 2)}\n`,
   );
 }
 
 async function down(flags: { name: string; stateDir?: string }): Promise<void> {
   const r = await stopAlcorControlPlane({ name: flags.name, stateDir: flags.stateDir, runner: spawnRunner });
-  log(`${r.name}: stopped ${r.stopped.length} processes${r.netnsDeleted ? ', namespace deleted' : ''}`);
+  log(`${r.name}: stopped ${r.stopped} processes${r.netnsDeleted ? ', namespace deleted' : ''}`);
   process.stdout.write(`${JSON.stringify(r)}\n`);
 }
 
@@ -86,6 +86,8 @@ interface HostAgentFlags {
   node: string;
   tag: string;
   stateDir?: string;
+  /** Only names the process (daemon.ts); the starter writes the file. */
+  pidfile?: string;
 }
 
 /** The host agent in the foreground (the `alcor` endpoint plugin starts it inside a node namespace). */
@@ -115,7 +117,7 @@ async function hostAgent(flags: HostAgentFlags): Promise<void> {
 
 export function register(program: Command): void {
   const alcor = program.command('alcor').description('a local Alcor control plane (docs/providers/alcor.md)');
-  const stateDir = new Option('--state-dir <dir>', 'record and logs folder (default: <local state>/alcor/<name>)');
+  const stateDir = new Option('--state-dir <dir>', 'state directory: owner records (providers/alcor-<name>) and logs (alcor/<name>) (env MERAK_STATE_DIR; default /var/lib/merak)');
   alcor
     .command('up')
     .description('start Ignite and the Alcor services in namespace mk-alcor-<name>; REST on <listen>:9001-9015 (needs ~2.7 GiB of memory)')
@@ -127,7 +129,7 @@ export function register(program: Command): void {
     .action(up);
   alcor
     .command('down')
-    .description('stop the recorded processes, delete the namespace and the record')
+    .description('stop the recorded processes, delete the namespace and the records (merak clean --all does the same)')
     .option('--name <name>', 'control plane name', name, 'default')
     .addOption(stateDir)
     .action(down);
@@ -140,6 +142,7 @@ export function register(program: Command): void {
     .requiredOption('--node <name>', 'node')
     .requiredOption('--tag <tag>', "the scenario's tag")
     .option('--state-dir <dir>', 'owner records (default: $MERAK_STATE_DIR or /var/lib/merak)')
+    .option('--pidfile <file>', "names this process in the node's owner records (the starter writes the file)")
     .action(hostAgent);
   alcor
     .command('status')

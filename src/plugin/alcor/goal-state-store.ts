@@ -8,7 +8,7 @@
  *                                                     to build its endpoint (PortPlan + times)
  *   <dir>/events.jsonl                                 one line per resource received: time, kind,
  *                                                     id, operation (for time-to-reachable)
- *   <dir>/agent.json                                   the host agent's pid, start time, address
+ *   <dir>/agent.json                                   the host agent's pid and address
  *
  * Ids are URL-encoded in file names (Alcor's neighbor ids hold '/': "L3/<port id>").
  * Files are written through a temporary file and a rename.
@@ -41,7 +41,6 @@ export interface ReadyPort extends PortPlan {
 
 export interface AgentInfo {
   pid: number;
-  startTime: string;
   listen: string;
   startedAt: number;
 }

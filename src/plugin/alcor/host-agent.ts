@@ -23,10 +23,18 @@ import type { OwnerRecordStore } from '../../dataplane/owner-records';
 import { localVpcs, planPort, planVpc, GoalStateGap, type GsNeighbor, type VpcPlumbing } from '../../model/alcor-dataplane';
 import { loadAlcorSchema, type GoalStateOperationReply, type GoalStateV2__Output, type NeighborRulesRequest__Output } from './goal-state-proto';
 import { GoalStateStore, readReadyPort, writeAgentInfo, type ReceivedResource } from './goal-state-store';
-import { processStartTime } from '../../dataplane/processes';
+import { RUN_ROOT } from '../../dataplane/owner-record-format';
 
 /** Port Alcor's network configuration manager pushes goal states to on every host. */
 export const ACA_PORT = 50001;
+
+/**
+ * Folder of a node's host agent pid file (recorded as a `dir`, the agent as a `daemon` of the
+ * node's owner records, ../../dataplane/daemon.ts).
+ */
+export const hostAgentRunDir = (tag: string, node: string): string => `${RUN_ROOT}/alcor-node-${tag}-${node}`;
+/** A node's host agent pid file: the agent's command line carries `--pidfile=<this>`. */
+export const hostAgentPidfile = (tag: string, node: string): string => `${hostAgentRunDir(tag, node)}/host-agent.pid`;
 /** UDP port of the VXLAN devices (IANA's). */
 export const VXLAN_PORT = 4789;
 
@@ -321,7 +329,7 @@ export async function startHostAgent(o: HostAgentOptions): Promise<RunningHostAg
     }
     await markReady(Date.now(), built);
   });
-  await writeAgentInfo(o.storeDir, { pid: process.pid, startTime: processStartTime(process.pid) ?? '', listen: `${o.listen}:${port}`, startedAt: Date.now() });
+  await writeAgentInfo(o.storeDir, { pid: process.pid, listen: `${o.listen}:${port}`, startedAt: Date.now() });
   log(`listening on ${o.listen}:${port} (node ${o.node} of scenario ${o.scenario}); goal states in ${o.storeDir}`);
   return {
     port,
