@@ -21,12 +21,12 @@ test('the spawned process is the daemon of its pid file until it is stopped', as
   const pid = await spawnDaemon({ role: 'waiter', netns: SELF_NETNS, pidfile, argv: waiter(pidfile), log });
   expect(readFileSync(pidfile, 'utf8').trim()).toBe(String(pid));
   expect(await daemonPid(pidfile)).toBe(pid);
-  for (let i = 0; i < 100 && !readFileSync(log, 'utf8').includes('up'); i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 400 && !readFileSync(log, 'utf8').includes('up'); i++) await new Promise((r) => setTimeout(r, 50));
   // The log starts fresh at each start.
   expect(readFileSync(log, 'utf8')).toBe('up\n');
   expect(await stopDaemon(pidfile, 2_000)).toBe(true);
+  // Gone, or a zombie until Node reaps its child: neither has a command line, neither counts.
   expect(await daemonPid(pidfile)).toBeUndefined();
-  expect(() => process.kill(pid, 0)).toThrow();
   expect(await stopDaemon(pidfile)).toBe(false);
 });
 
