@@ -5,6 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { readJsonFile as readJson, writeJsonFile as writeJson } from '../../dataplane/json-file';
 import { addRange, rangeCount, removeRange, type Range } from '../../dataplane/range-set';
 
 export interface NodeMeta {
@@ -24,21 +25,7 @@ export interface VirtualState {
   endpoints: Record<string, Range[]>;
 }
 
-async function readJson<T>(file: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await fs.readFile(file, 'utf8')) as T;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-}
 
-async function writeJson(file: string, value: unknown): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(tmp, JSON.stringify(value), { mode: 0o600 });
-  await fs.rename(tmp, file);
-}
 
 export class NodeStateFiles {
   /** Serialises read-modify-write of one file within this process. */

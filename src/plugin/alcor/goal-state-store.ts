@@ -15,6 +15,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { readJsonFile as readJson, writeJsonFile as writeJson } from '../../dataplane/json-file';
 import type { GsNeighbor, GsPort, GsRouter, GsSubnet, GsVpc, NodeGoalStates, PortPlan } from '../../model/alcor-dataplane';
 import type { GoalStateV2__Output } from './goal-state-proto';
 
@@ -45,21 +46,7 @@ export interface AgentInfo {
   startedAt: number;
 }
 
-async function writeJson(file: string, value: unknown): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(tmp, JSON.stringify(value), { mode: 0o600 });
-  await fs.rename(tmp, file);
-}
 
-async function readJson<T>(file: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await fs.readFile(file, 'utf8')) as T;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-}
 
 const fileOf = (dir: string, kind: string, id: string): string => path.join(dir, kind, `${encodeURIComponent(id)}.json`);
 

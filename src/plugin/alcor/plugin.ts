@@ -197,13 +197,23 @@ export function createAlcorPlugin(o: AlcorPluginOptions): { handlers: NetworkPlu
     return { id: s.id, vpc: s.network_id ?? vpc.id, vni: vpcAnswer(vpc, asked).vni, ...splitCidr(s.cidr, asked), optional };
   };
 
+  /** The fields every VPC or subnet request carries, checked (INVALID_ARGUMENT naming the field). */
+  const parseNetwork = <R extends { id: string; ip: string; prefix: number; optional: Record<string, string> }>(kind: 'vpc' | 'subnet', r: R | null | undefined) => {
+    if (!r) throw PluginError.invalidArgument(`${kind}: is missing`);
+    const id = checkId(`${kind}.id`, r.id);
+    const cidr = checkCidr(kind, r.ip, r.prefix);
+    return { req: r, id, cidr, optional: checkOptional(`${kind}.optional`, r.optional), text: `${formatIpv4(cidr.network)}/${cidr.prefix}` };
+  };
+
+  /** The fields of a node request, checked. */
+  const parseNode = (n: { name: string; ip: string; mac: string; optional: Record<string, string> } | null | undefined) => {
+    if (!n) throw PluginError.invalidArgument('node: is missing');
+    return { name: checkId('node.name', n.name), ip: checkIpv4('node.ip', n.ip), mac: checkMac('node.mac', n.mac), optional: checkOptional('node.optional', n.optional) };
+  };
+
   const handlers: NetworkPluginHandlers = {
     async createVpc({ vpc }) {
-      if (!vpc) throw PluginError.invalidArgument('vpc: is missing');
-      const id = checkId('vpc.id', vpc.id);
-      const cidr = checkCidr('vpc', vpc.ip, vpc.prefix);
-      const optional = checkOptional('vpc.optional', vpc.optional);
-      const text = `${formatIpv4(cidr.network)}/${cidr.prefix}`;
+      const { req, id, cidr, optional, text } = parseNetwork('vpc', vpc);
       const asked = { ip: formatIpv4(cidr.network), prefix: cidr.prefix, optional };
       let held = await getVpc(id);
       if (held) {
@@ -214,18 +224,14 @@ export function createAlcorPlugin(o: AlcorPluginOptions): { handlers: NetworkPlu
         })) as { network?: AlcorVpc };
         held = body.network ?? (await getVpc(id));
         if (!held) throw PluginError.unavailable(`create vpc ${id}: Alcor answered without the VPC and does not hold it`);
-        log(`vpc ${id} ${text}: asked VNI ${vpc.vni}, Alcor assigned segmentation id ${held['provider:segmentation_id']}`);
+        log(`vpc ${id} ${text}: asked VNI ${req.vni}, Alcor assigned segmentation id ${held['provider:segmentation_id']}`);
       }
       await ensureRouter(id);
       return { vpc: vpcAnswer(held, asked) };
     },
 
     async updateVpc({ vpc }) {
-      if (!vpc) throw PluginError.invalidArgument('vpc: is missing');
-      const id = checkId('vpc.id', vpc.id);
-      const cidr = checkCidr('vpc', vpc.ip, vpc.prefix);
-      const optional = checkOptional('vpc.optional', vpc.optional);
-      const text = `${formatIpv4(cidr.network)}/${cidr.prefix}`;
+      const { id, cidr, optional, text } = parseNetwork('vpc', vpc);
       const held = await getVpc(id);
       if (!held) throw PluginError.notFound(`vpc.id: ${show(id)} does not exist in Alcor`);
       let now = held;
@@ -267,12 +273,8 @@ export function createAlcorPlugin(o: AlcorPluginOptions): { handlers: NetworkPlu
     },
 
     async createSubnet({ subnet }) {
-      if (!subnet) throw PluginError.invalidArgument('subnet: is missing');
-      const id = checkId('subnet.id', subnet.id);
-      const vpcId = checkId('subnet.vpc', subnet.vpc);
-      const cidr = checkCidr('subnet', subnet.ip, subnet.prefix);
-      const optional = checkOptional('subnet.optional', subnet.optional);
-      const text = `${formatIpv4(cidr.network)}/${cidr.prefix}`;
+      const { req, id, cidr, optional, text } = parseNetwork('subnet', subnet);
+      const vpcId = checkId('subnet.vpc', req.vpc);
       const asked = { ip: formatIpv4(cidr.network), prefix: cidr.prefix, optional };
       const vpc = await getVpc(vpcId);
       if (!vpc) throw PluginError.failedPrecondition(`subnet.vpc: ${show(vpcId)} does not exist in Alcor; create the VPC first`);
@@ -295,12 +297,8 @@ export function createAlcorPlugin(o: AlcorPluginOptions): { handlers: NetworkPlu
     },
 
     async updateSubnet({ subnet }) {
-      if (!subnet) throw PluginError.invalidArgument('subnet: is missing');
-      const id = checkId('subnet.id', subnet.id);
-      const vpcId = checkId('subnet.vpc', subnet.vpc);
-      const cidr = checkCidr('subnet', subnet.ip, subnet.prefix);
-      const optional = checkOptional('subnet.optional', subnet.optional);
-      const text = `${formatIpv4(cidr.network)}/${cidr.prefix}`;
+      const { req, id, cidr, optional, text } = parseNetwork('subnet', subnet);
+      const vpcId = checkId('subnet.vpc', req.vpc);
       const held = await getSubnet(id);
       if (!held) throw PluginError.notFound(`subnet.id: ${show(id)} does not exist in Alcor`);
       if (held.network_id !== vpcId) throw PluginError.failedPrecondition(`subnet.vpc: ${id} belongs to ${show(held.network_id)}; a subnet cannot move to another VPC`);
@@ -329,11 +327,7 @@ export function createAlcorPlugin(o: AlcorPluginOptions): { handlers: NetworkPlu
     },
 
     async createNode({ node }) {
-      if (!node) throw PluginError.invalidArgument('node: is missing');
-      const name = checkId('node.name', node.name);
-      const ip = checkIpv4('node.ip', node.ip);
-      const mac = checkMac('node.mac', node.mac);
-      const optional = checkOptional('node.optional', node.optional);
+      const { name, ip, mac, optional } = parseNode(node);
       const held = await getNode(name);
       if (held) {
         if (held.local_ip !== ip || (held.mac_address ?? '').toLowerCase() !== mac) {
@@ -358,11 +352,7 @@ export function createAlcorPlugin(o: AlcorPluginOptions): { handlers: NetworkPlu
     },
 
     async updateNode({ node }) {
-      if (!node) throw PluginError.invalidArgument('node: is missing');
-      const name = checkId('node.name', node.name);
-      const ip = checkIpv4('node.ip', node.ip);
-      const mac = checkMac('node.mac', node.mac);
-      const optional = checkOptional('node.optional', node.optional);
+      const { name, ip, mac, optional } = parseNode(node);
       const held = await getNode(name);
       if (!held) throw PluginError.notFound(`node.name: ${show(name)} does not exist in Alcor`);
       if (held.local_ip !== ip || (held.mac_address ?? '').toLowerCase() !== mac || held['data-path-ip'] !== ip) {
