@@ -17,7 +17,7 @@ module.exports = {
     {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      // The Alcor suite is its own project (and CI step): it needs the Alcor build and ~3.3 GiB.
+      // The Alcor suite is its own project (and CI step): it needs the Alcor build and ~3.7 GiB.
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/alcor'],
       transform,
       testEnvironment: 'node',

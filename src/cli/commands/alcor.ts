@@ -120,7 +120,7 @@ export function register(program: Command): void {
   const stateDir = new Option('--state-dir <dir>', 'state directory: owner records (providers/alcor-<name>) and logs (alcor/<name>) (env MERAK_STATE_DIR; default /var/lib/merak)');
   alcor
     .command('up')
-    .description('start Ignite and the Alcor services in namespace mk-alcor-<name>; REST on <listen>:9001-9015 (needs ~2.7 GiB of memory)')
+    .description('start Ignite and the Alcor services in namespace mk-alcor-<name>; REST on <listen>:9001-9015 (needs about 4 GiB of free memory)')
     .option('--name <name>', 'control plane name', name, 'default')
     .option('--home <dir>', 'the Alcor build (default: $MERAK_ALCOR_HOME, else scripts/provide-alcor.sh)')
     .option('--listen <address>', 'loopback address for the forwarded REST ports', '127.0.0.1')
