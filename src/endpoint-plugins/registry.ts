@@ -16,7 +16,6 @@ import { createReferencePlugin } from './reference';
 import type { EndpointPlugin } from './types';
 
 export const BUILTIN_PLUGINS = ['reference', 'cni', 'none', 'ovn', 'mizar', 'alcor'] as const;
-export const BUILTIN_PLUGINS = ['reference', 'cni', 'none', 'alcor'] as const;
 /** Default plugin when a batch names none. */
 export const DEFAULT_PLUGIN = 'reference';
 
