@@ -86,6 +86,8 @@ export function createNodeCollectors(o: NodeCollectorsOptions): NodeCollectors {
   const locks = new Map<string, Promise<unknown>>();
   let warned = false;
   let binary = o.binary;
+  /** Why there is no binary, for every reader of the counters (merak monitor), not only the agent's log. */
+  let missing: string | undefined;
 
   function locked<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const prev = locks.get(key) ?? Promise.resolve();
@@ -102,7 +104,8 @@ export function createNodeCollectors(o: NodeCollectorsOptions): NodeCollectors {
       return binary;
     } catch (e) {
       if (mode === 'on') throw e;
-      if (!warned) log(`warning: no eBPF counters on this agent's nodes: ${errorText(e)}`);
+      missing = errorText(e);
+      if (!warned) log(`warning: no eBPF counters on this agent's nodes: ${missing}`);
       warned = true;
       return undefined;
     }
@@ -208,7 +211,8 @@ export function createNodeCollectors(o: NodeCollectorsOptions): NodeCollectors {
       let pid = await daemonPid(pidfile);
       if (pid === undefined) {
         const bin = mode === 'off' ? undefined : binaryOrSkip();
-        if (!bin || !(await wanted(r))) return nodeWithoutCounters(r.node, clock(), mode === 'off' ? 'collectors are off on this agent' : 'no collector runs for this node');
+        const why = mode === 'off' ? 'collectors are off on this agent' : !bin && missing ? missing : 'no collector runs for this node';
+        if (!bin || !(await wanted(r))) return nodeWithoutCounters(r.node, clock(), why);
         pid = await locked(pidfile, async () => {
           const p = await startCollector(o.runner, { binary: bin, tag: r.tag, node: r.node, maxInterfaces: o.maxInterfaces });
           if (p.started) log(`collector of node ${r.node} (scenario ${r.scenario}) was gone; started it again (pid ${p.pid})`);
