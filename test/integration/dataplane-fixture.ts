@@ -65,6 +65,7 @@ export function makeFixture(name: string, overrides: Partial<AgentDeps> & { runn
   };
   const before = rootSnapshot();
   const nsBefore = new Set(netnsNames());
+  let seenTag: string | undefined;
   return {
     scenario,
     stateDir,
@@ -72,9 +73,14 @@ export function makeFixture(name: string, overrides: Partial<AgentDeps> & { runn
     records,
     deps,
     agent: createAgentActivities(deps),
-    tag: async () => (await findTag(stateDir, scenario)) ?? '',
+    tag: async () => {
+      seenTag = (await findTag(stateDir, scenario)) ?? seenTag;
+      return seenTag ?? '';
+    },
     async finish() {
-      const tag = await findTag(stateDir, scenario);
+      // A test that deleted every node has released the tag already: the one it saw still names its objects
+      // (without it, namespaces other processes make meanwhile would count as this test's leftovers).
+      const tag = (await findTag(stateDir, scenario)) ?? seenTag;
       await cleanScenario({ runner: spawnRunner, records }, scenario);
       // Namespace removal completes asynchronously in the kernel; links of dead namespaces vanish with them.
       const leftover = netnsNames().filter((n) => !nsBefore.has(n));
