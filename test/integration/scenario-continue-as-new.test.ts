@@ -162,7 +162,8 @@ const pluginObjects = () => {
   return [...snap.vpcs.map((v) => v.id), ...snap.subnets.map((s) => s.id), ...snap.nodes.map((n) => n.name)].filter((id) => id.startsWith(`${NAME}-`));
 };
 /** VM namespaces of the scenario in the kernel, by its tag. */
-const vmNamespaces = (tag: string) => netnsList().split('\n').filter((l) => l.startsWith(`mk-${tag}-`) && l.split(' ')[0]!.includes('_')).length;
+/** VM namespaces of the scenario: `mk-<tag>-<node>_<vm>`, not its VPC routers' `mk-<tag>-<node>_r-<vpc>`. */
+const vmNamespaces = (tag: string) => netnsList().split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(`mk-${tag}-`) && /_\d+$/.test(n)).length;
 
 test('a scenario continued as new keeps its objects, VMs, ranges and results, still scales, and tears down to nothing', async () => {
   const handle = await env.client.workflow.start<typeof scenarioWorkflow>('scenarioWorkflow', {
