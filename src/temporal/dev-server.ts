@@ -16,6 +16,7 @@ import {
 } from './dev-server-config';
 import { DevServerError } from './errors';
 import { defaultStateDir } from './paths';
+import { readProcessIdentity } from '../local/process-identity';
 
 // The local dev server as a detached process that outlives the merak command that started it,
 // found again through its pid file. Lifecycle only; argv building and validation live in
@@ -92,6 +93,9 @@ export interface DevServerRecord {
   cli: string;
   args: string[];
   startedAt: string;
+  /** Start time of the process in clock ticks after boot and the boot it started in (process-identity.ts); absent in records of older versions. */
+  startTicks?: number;
+  bootId?: string;
 }
 
 function readRecord(config: DevServerConfig, pid: number): DevServerRecord | undefined {
@@ -110,7 +114,8 @@ interface LiveServer {
 
 /**
  * The server recorded in the pid file if that process is alive and is our dev server (its command
- * line names the recorded, else the configured, SQLite file) — a recycled pid must never be signalled.
+ * line names the recorded, else the configured, SQLite file, and it started when the record says)
+ * — a recycled pid must never be signalled.
  */
 function findLiveServer(config: DevServerConfig): LiveServer | undefined {
   if (!existsSync(config.pidFile)) return undefined;
@@ -120,6 +125,10 @@ function findLiveServer(config: DevServerConfig): LiveServer | undefined {
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     if (!argv.includes('start-dev') || !argv.includes(record?.dbFile ?? config.dbFile)) return undefined;
+    if (record?.startTicks !== undefined) {
+      const now = readProcessIdentity(pid);
+      if (now === undefined || now.startTicks !== record.startTicks || now.bootId !== record.bootId) return undefined;
+    }
   } catch {
     // Without /proc (macOS) the pid file is all we have; with it, the process just exited.
     if (existsSync('/proc/self')) return undefined;
@@ -292,6 +301,7 @@ export async function startDevServer(options: StartDevServerOptions = {}): Promi
     closeSync(logFd);
   }
   writeFileSync(config.pidFile, `${pid}\n`);
+  const identity = readProcessIdentity(pid);
   const uiUrl = devServerUiUrl(config);
   const record: DevServerRecord = {
     pid,
@@ -303,6 +313,7 @@ export async function startDevServer(options: StartDevServerOptions = {}): Promi
     cli,
     args,
     startedAt: new Date().toISOString(),
+    ...(identity ? { startTicks: identity.startTicks, bootId: identity.bootId } : {}),
   };
   writeFileSync(config.recordFile, `${JSON.stringify(record, null, 2)}\n`);
 

@@ -13,9 +13,9 @@ function refusal(fn: () => unknown): PluginError {
   throw new Error('expected a PluginError, nothing was thrown');
 }
 
-const vpc = (over: Record<string, unknown> = {}) => ({ vni: 100, id: 'vpc-a', ip: '10.0.0.0', prefix: 16, optional: {}, ...over });
-const subnet = (over: Record<string, unknown> = {}) => ({ vni: 0, id: 'sn-1', vpc: 'vpc-a', ip: '10.0.1.0', prefix: 24, optional: {}, ...over });
-const node = (over: Record<string, unknown> = {}) => ({ name: 'node-1', ip: '192.168.0.1', mac: '02:00:00:00:00:01', optional: {}, ...over });
+const vpc = (over: Record<string, unknown> = {}) => ({ vni: 100, id: 'vpc-a', ip: '10.0.0.0', prefix: 16, optional: {}, scenario: '', ...over });
+const subnet = (over: Record<string, unknown> = {}) => ({ vni: 0, id: 'sn-1', vpc: 'vpc-a', ip: '10.0.1.0', prefix: 24, optional: {}, scenario: '', ...over });
+const node = (over: Record<string, unknown> = {}) => ({ name: 'node-1', ip: '192.168.0.1', mac: '02:00:00:00:00:01', optional: {}, scenario: '', ...over });
 
 function withVpc(): ReferencePluginState {
   const s = new ReferencePluginState();
@@ -480,5 +480,82 @@ describe('snapshot and fromSnapshot', () => {
     ['a bad revision', { version: 1, revision: -1 }, 'state.revision: -1 is not a whole number >= 0'],
   ])('refuses %s', (_l, data, text) => {
     expect(() => ReferencePluginState.fromSnapshot(data)).toThrow(text);
+  });
+});
+
+describe('owners: several scenarios on one plugin', () => {
+  const a = { scenario: 'alpha' };
+  const b = { scenario: 'beta' };
+
+  it("a Create or Update of another scenario's VPC, subnet or node is ALREADY_EXISTS naming the owner", () => {
+    const s = new ReferencePluginState();
+    s.createVpc(vpc(a));
+    s.createSubnet(subnet(a));
+    s.createNode(node(a));
+    for (const [what, call] of [
+      ['vpc "vpc-a"', () => s.createVpc(vpc(b))],
+      ['vpc "vpc-a"', () => s.updateVpc(vpc(b))],
+      ['subnet "sn-1"', () => s.createSubnet(subnet(b))],
+      ['subnet "sn-1"', () => s.updateSubnet(subnet(b))],
+      ['node "node-1"', () => s.createNode(node(b))],
+      ['node "node-1"', () => s.updateNode(node(b))],
+    ] as const) {
+      const e = refusal(call);
+      expect(e.code).toBe(Status.ALREADY_EXISTS);
+      expect(e.message).toContain(`${what} belongs to scenario "alpha", not to scenario "beta"`);
+    }
+    // A client without owners (older Merak) does not take over an owned object either.
+    expect(refusal(() => s.createVpc(vpc())).message).toContain('vpc "vpc-a" belongs to scenario "alpha"');
+    expect(s.revision).toBe(3);
+  });
+
+  it("unique values held by another scenario's objects are refused naming that scenario", () => {
+    const s = new ReferencePluginState();
+    s.createVpc(vpc(a));
+    s.createNode(node(a));
+    expect(refusal(() => s.createVpc(vpc({ ...b, id: 'vpc-b' }))).message).toBe(
+      'vpc.vni: 100 is already the VNI of VPC "vpc-a" of scenario "alpha"; two VPCs cannot share a VNI',
+    );
+    expect(refusal(() => s.createNode(node({ ...b, name: 'n-b', mac: '02:00:00:00:00:99' }))).message).toContain(
+      'node.ip: "192.168.0.1" is already the address of node "node-1" of scenario "alpha"',
+    );
+    expect(refusal(() => s.createNode(node({ ...b, name: 'n-b', ip: '192.168.0.99' }))).message).toContain(
+      'node.mac: "02:00:00:00:00:01" is already the MAC of node "node-1" of scenario "alpha"',
+    );
+    const e = refusal(() => s.createSubnet(subnet({ ...b, id: 'sn-b' })));
+    expect(e.code).toBe(Status.ALREADY_EXISTS);
+    expect(e.message).toContain('VPC "vpc-a" belongs to scenario "alpha"');
+  });
+
+  it("a Delete naming another scenario leaves the object alone and succeeds; its owner or no name deletes it", () => {
+    const s = new ReferencePluginState();
+    s.createVpc(vpc(a));
+    s.createSubnet(subnet(a));
+    s.createNode(node(a));
+    expect(s.deleteNode('node-1', 'beta')).toBe(false);
+    expect(s.deleteSubnet('sn-1', 'beta')).toBe(false);
+    expect(s.deleteVpc('vpc-a', 'beta')).toBe(false);
+    expect(s.snapshot().nodes).toHaveLength(1);
+    expect(s.snapshot().subnets).toHaveLength(1);
+    expect(s.ownerOf('vpc', 'vpc-a')).toBe('alpha');
+    expect(s.deleteNode('node-1', 'alpha')).toBe(true);
+    expect(s.deleteSubnet('sn-1')).toBe(true);
+    expect(s.deleteVpc('vpc-a', 'alpha')).toBe(true);
+    expect(s.snapshot()).toEqual({ version: 1, revision: 6, vpcs: [], subnets: [], nodes: [] });
+  });
+
+  it('two scenarios hold objects side by side and the owner survives a state file round trip', () => {
+    const s = new ReferencePluginState();
+    s.createVpc(vpc(a));
+    s.createVpc(vpc({ ...b, id: 'vpc-b', vni: 200 }));
+    s.createNode(node(a));
+    s.createNode(node({ ...b, name: 'node-2', ip: '192.168.0.2', mac: '02:00:00:00:00:02' }));
+    const again = ReferencePluginState.fromSnapshot(JSON.parse(JSON.stringify(s.snapshot())));
+    expect(again.snapshot()).toEqual(s.snapshot());
+    expect(again.snapshot().nodes.map((n) => n.scenario)).toEqual(['alpha', 'beta']);
+    // A state file of a version without owners reads as objects without owner.
+    const old = ReferencePluginState.fromSnapshot({ version: 1, vpcs: [{ vni: 7, id: 'v', ip: '10.0.0.0', prefix: 8, optional: {} }] });
+    expect(old.snapshot().vpcs[0]!.scenario).toBe('');
+    expect(refusal(() => s.createVpc(vpc({ id: 'x', vni: 9, scenario: 'has space' }))).message).toContain('vpc.scenario');
   });
 });

@@ -8,7 +8,8 @@ import { addTemporalOptions, type TemporalFlagValues } from '../../temporal/conn
 import { findTemporalCli } from '../../temporal/cli-path';
 import { startDevServer } from '../../temporal/dev-server';
 import { packagePath } from '../../install/paths';
-import { daemonNames, isAlive, localStateDir, readDaemon, startDaemon, stopDaemons } from '../../local/daemons';
+import { localStateDir, releaseDaemons, withRegistry, type Daemon, type DaemonRequest, type Registry } from '../../local/daemons';
+import { fnv1a32 } from '../../model/mac';
 import { applyUpdate, specQuery, statusQuery, resultsQuery } from '../../workflows/messages';
 import type { ApplyCounts, ApplyResult, ScenarioStatus } from '../../model/status';
 import { COMPUTE_TASK_QUEUE, scenarioWorkflowId } from '../../model/queues';
@@ -65,11 +66,17 @@ function provideTemporalCli(): string {
   }
 }
 
-/** Starts a daemon of the scenario unless it runs already; records it in `started` when this call started it. */
-type StartDaemon = (name: string, args: string[]) => void;
+/**
+ * Adds the scenario to a shared daemon's users (starting it unless it runs) and remembers it when
+ * this call is what made the scenario a user, so a failed `up` releases exactly that.
+ */
+interface Acquire {
+  use(registry: Registry, req: DaemonRequest): { daemon: Daemon; started: boolean };
+  join(registry: Registry, daemon: Daemon): void;
+}
 
 /** Starts what a local scenario needs and is not running yet: dev server, reference plugin, workers. */
-async function ensureLocal(spec: ScenarioSpec, flags: UpFlags, external: boolean, start: StartDaemon): Promise<void> {
+async function ensureLocal(spec: ScenarioSpec, flags: UpFlags, external: boolean, acquire: Acquire): Promise<void> {
   if (!external) {
     if (!(await answers('127.0.0.1:7233'))) {
       const cliPath = provideTemporalCli();
@@ -77,25 +84,42 @@ async function ensureLocal(spec: ScenarioSpec, flags: UpFlags, external: boolean
       await startDevServer({ cliPath });
     }
   }
-  if (!(await answers(spec.plugin.address))) {
-    if (!isLoopback(spec.plugin.address)) {
-      throw new Error(`the network plugin at ${spec.plugin.address} does not answer; start it, or point plugin.address at 127.0.0.1:<port> to let merak run the reference plugin`);
-    }
+  await ensureDaemons(spec, flags, acquire);
+}
+
+/**
+ * The reference plugin and the workers, shared with the other scenarios on this machine
+ * (local/daemons.ts): those already running are reused and this scenario is added to their users,
+ * so `merak down` of another scenario leaves them running for this one.
+ */
+async function ensureDaemons(spec: ScenarioSpec, flags: UpFlags, acquire: Acquire): Promise<void> {
+  const temporal = flagsToArgs(flags);
+  const suffix = temporal.length ? `-${fnv1a32(temporal.join(' ')).toString(36)}` : '';
+  const pluginAnswers = await answers(spec.plugin.address);
+  await withRegistry((registry) => {
     const port = spec.plugin.address.slice(spec.plugin.address.lastIndexOf(':') + 1);
-    log(`starting the reference network plugin on 127.0.0.1:${port}`);
-    start('plugin', ['plugin', 'serve', '--port', port, '--state-file', join(localStateDir(), `plugin-${port}.json`)]);
-  }
-  const temporalArgs = flagsToArgs(flags);
-  if (flags.local) {
-    start('compute', ['worker', 'compute', ...temporalArgs]);
-    if (spec.agentPool) {
-      log(`starting the compute worker and one pooled agent (merak-agent-pool) for the ${spec.nodes.length} local nodes`);
-      start('agent', ['worker', 'agent', '--pool', ...temporalArgs]);
-    } else {
-      log(`starting the compute worker and the agent for local nodes ${spec.nodes.map((n) => n.name).join(', ')}`);
-      startNodeAgents(spec, temporalArgs, start);
+    const pluginName = `plugin-${port}`;
+    const ours = registry.live().find((d) => d.name === pluginName);
+    if (ours && isLoopback(spec.plugin.address)) acquire.join(registry, ours);
+    else if (!pluginAnswers) {
+      if (!isLoopback(spec.plugin.address)) {
+        throw new Error(`the network plugin at ${spec.plugin.address} does not answer; start it, or point plugin.address at 127.0.0.1:<port> to let merak run the reference plugin`);
+      }
+      log(`starting the reference network plugin on 127.0.0.1:${port}`);
+      acquire.use(registry, { name: pluginName, kind: 'plugin', args: ['plugin', 'serve', '--port', port, '--state-file', join(localStateDir(), `plugin-${port}.json`)] });
     }
-  }
+    if (!flags.local) return;
+    const compute = acquire.use(registry, { name: `compute${suffix}`, kind: 'compute', args: ['worker', 'compute', ...temporal], temporal });
+    if (spec.agentPool) {
+      const pool = acquire.use(registry, { name: `agent-pool${suffix}`, kind: 'agent', args: ['worker', 'agent', '--pool', ...temporal], pool: true, temporal });
+      log(`${compute.started ? 'started' : 'sharing'} the compute worker; ${pool.started ? 'started' : 'sharing'} one pooled agent (merak-agent-pool) for the ${spec.nodes.length} local nodes`);
+      return;
+    }
+    const agents = startNodeAgents(registry, spec, temporal, acquire);
+    log(
+      `${compute.started ? 'started' : 'sharing'} the compute worker; agents for local nodes: ${agents.started.length ? `started for ${agents.started.join(', ')}` : ''}${agents.started.length && agents.shared.length ? '; ' : ''}${agents.shared.length ? `sharing the running one(s) for ${agents.shared.join(', ')}` : ''}`,
+    );
+  });
 }
 
 /** Temporal flags passed on to the background workers. */
@@ -247,31 +271,46 @@ async function upOnRunning(
   log(`scenario ${spec.name}: applied: ${applySummary(applied)}`);
 }
 
+/** The nodes an agent daemon polls the queues of, from its command line (`--node NAME`). */
+export function agentNodes(argv: readonly string[]): string[] {
+  const nodes: string[] = [];
+  argv.forEach((a, i) => a === '--node' && argv[i + 1] !== undefined && nodes.push(argv[i + 1]!));
+  return nodes;
+}
+
 /**
- * The nodes of `spec` that no live agent daemon of the scenario serves, from the daemons'
- * recorded command lines (`--node NAME`).
+ * The nodes of `spec` that no live agent daemon serves, from the daemons' recorded command lines
+ * (`--node NAME`).
  * @param daemons the argv of each live agent daemon
  */
 export function nodesWithoutAgent(spec: Pick<ScenarioSpec, 'nodes'>, daemons: readonly (readonly string[])[]): string[] {
-  const served = new Set<string>();
-  for (const argv of daemons) argv.forEach((a, i) => a === '--node' && argv[i + 1] !== undefined && served.add(argv[i + 1]!));
+  const served = new Set(daemons.flatMap(agentNodes));
   return spec.nodes.map((n) => n.name).filter((n) => !served.has(n));
 }
 
 /**
- * Starts agent daemons for the scenario's local nodes that none serves yet: all of them on the
- * first `up`, the added ones when a changed file is applied (`agent-2`, `agent-3`, … next to the
- * first `agent`; `merak down` stops them all).
+ * Agents for the scenario's local nodes, through the shared registry (called with its lock held).
+ * An agent polls merak-agent-<node> whichever scenario the node belongs to: the running agents of
+ * the same Temporal target that serve one of the spec's nodes are joined, and one new agent is
+ * started for the nodes none serves: all of them on the first `up`, the ones a changed file adds
+ * when `up` applies it to the running scenario. Either way the scenario is among the agents'
+ * users, so `merak down` of another scenario leaves them running and `merak down` of this one
+ * releases them (and a failed `up` releases what this one acquired).
+ * @param temporal the Temporal flags the workers are started with
+ * @returns the nodes a new agent was started for, and the nodes running agents already serve
  */
-function startNodeAgents(spec: ScenarioSpec, temporalArgs: string[], start: StartDaemon): void {
-  const agents = daemonNames(spec.name).filter((n) => /^agent(-\d+)?$/.test(n));
-  const live = agents.map((n) => readDaemon(spec.name, n)).filter((d) => d !== undefined && isAlive(d.pid));
-  const missing = nodesWithoutAgent(spec, live.map((d) => d!.argv));
-  if (missing.length === 0) return;
-  let name = 'agent';
-  for (let k = 2; live.some((d) => d!.name === name); k++) name = `agent-${k}`;
-  if (live.length > 0) log(`starting an agent for the new nodes ${missing.join(', ')}`);
-  start(name, ['worker', 'agent', ...missing.flatMap((n) => ['--node', n]), ...temporalArgs]);
+function startNodeAgents(registry: Registry, spec: ScenarioSpec, temporal: string[], acquire: Acquire): { started: string[]; shared: string[] } {
+  const wanted = spec.nodes.map((n) => n.name);
+  const serving = registry
+    .live()
+    .filter((d) => d.kind === 'agent' && (d.temporal ?? []).join(' ') === temporal.join(' ') && agentNodes(d.argv).some((n) => wanted.includes(n)));
+  for (const d of serving) acquire.join(registry, d);
+  const missing = nodesWithoutAgent(spec, serving.map((d) => d.argv));
+  if (missing.length > 0) {
+    const name = `agent-${fnv1a32([...missing, ...temporal].join(' ')).toString(36)}`;
+    acquire.use(registry, { name, kind: 'agent', args: ['worker', 'agent', ...missing.flatMap((n) => ['--node', n]), ...temporal], nodes: missing, temporal });
+  }
+  return { started: missing, shared: wanted.filter((n) => !missing.includes(n)) };
 }
 
 export function register(program: Command): void {
@@ -296,22 +335,31 @@ export function register(program: Command): void {
     const external = Boolean((flags as unknown as Record<string, unknown>).address ?? process.env.TEMPORAL_ADDRESS);
     const workflowId = scenarioWorkflowId(spec.name);
 
-    // What this invocation started, so a failed `up` stops exactly that (and nothing it found running).
-    const started: string[] = [];
+    // The shared daemons this invocation made the scenario a user of, so a failed `up` releases
+    // exactly those (stopping the ones no other scenario uses) and nothing it used before.
+    const acquired: string[] = [];
     let stage: 'preparing' | 'following' | 'done' = 'preparing';
     let stopBars: () => void = () => undefined;
-    const start: StartDaemon = (name, args) => {
-      if (stage !== 'preparing') throw new Error('interrupted');
-      const before = readDaemon(spec.name, name);
-      if (before && isAlive(before.pid)) return;
-      startDaemon(spec.name, name, args);
-      started.push(name);
+    const acquire: Acquire = {
+      use(registry, req) {
+        if (stage !== 'preparing') throw new Error('interrupted');
+        const already = registry.live().some((d) => d.name === req.name && (d.users ?? []).includes(spec.name));
+        const got = registry.use(spec.name, req);
+        if (!already) acquired.push(req.name);
+        return got;
+      },
+      join(registry, daemon) {
+        if (stage !== 'preparing') throw new Error('interrupted');
+        if (!(daemon.users ?? []).includes(spec.name)) acquired.push(daemon.name);
+        registry.addUser(daemon, spec.name);
+      },
     };
     const stopStarted = async (why: string): Promise<void> => {
-      if (started.length === 0) return;
-      const names = started.splice(0);
-      log(`${why}: stopping what this command started for ${spec.name}: ${names.join(', ')}`);
-      await stopDaemons(spec.name, names);
+      if (acquired.length === 0) return;
+      const names = acquired.splice(0);
+      const r = await releaseDaemons(spec.name, { names });
+      if (r.stopped.length > 0) log(`${why}: stopped what this command started for ${spec.name}: ${r.stopped.join(', ')}`);
+      if (r.kept.length > 0) log(`${why}: left running for other scenarios: ${r.kept.map((k) => `${k.name} (${k.users.join(', ')})`).join('; ')}`);
     };
     // Ctrl-C: before the workflow starts, undo what was started; once it runs, it keeps building
     // in Temporal without this command, so say so and how to follow or remove it.
@@ -331,7 +379,7 @@ export function register(program: Command): void {
     };
     process.on('SIGINT', onInterrupt);
     try {
-      await ensureLocal(spec, flags, external, start);
+      await ensureLocal(spec, flags, external, acquire);
       const { client, namespace, close } = await clientFor(flags);
       try {
         const handle = scenarioHandle(client, spec.name);

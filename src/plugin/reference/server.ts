@@ -1,6 +1,6 @@
 import { PluginError } from '../errors';
 import { serveNetworkPlugin, type NetworkPluginHandlers, type RunningNetworkPlugin } from '../sdk';
-import { ReferencePluginState } from './state';
+import { ownerText, ReferencePluginState } from './state';
 import { loadStateFile, saveStateFile } from './store';
 
 /**
@@ -26,6 +26,11 @@ export interface ReferencePluginOptions {
 export interface RunningReferencePlugin extends RunningNetworkPlugin {
   /** The live state (read it; change it only through the gRPC interface). */
   readonly state: ReferencePluginState;
+}
+
+/** Why a Delete removed nothing, for the log line. */
+function notDeleted(owner: string | undefined, scenario: string): string {
+  return owner === undefined ? ' (was absent)' : ` (belongs to ${ownerText(owner)}, not to ${ownerText(scenario)}: left alone)`;
 }
 
 /** Starts the reference plugin: loads the state file if any, then serves. */
@@ -77,8 +82,9 @@ export async function startReferencePlugin(options: ReferencePluginOptions): Pro
   const handlers: NetworkPluginHandlers = {
     createVpc: async ({ vpc }) => ({ vpc: await change('CreateVpc', () => state.createVpc(vpc), (v) => `${v.id} vni=${v.vni} ${v.ip}/${v.prefix}`) }),
     updateVpc: async ({ vpc }) => ({ vpc: await change('UpdateVpc', () => state.updateVpc(vpc), (v) => `${v.id} vni=${v.vni} ${v.ip}/${v.prefix}`) }),
-    deleteVpc: async ({ id }) => {
-      await change('DeleteVpc', () => state.deleteVpc(id), (gone) => `${id}${gone ? '' : ' (was absent)'}`);
+    deleteVpc: async ({ id, scenario }) => {
+      const owner = state.ownerOf('vpc', id);
+      await change('DeleteVpc', () => state.deleteVpc(id, scenario), (gone) => `${id}${gone ? '' : notDeleted(owner, scenario)}`);
       return {};
     },
     createSubnet: async ({ subnet }) => ({
@@ -87,14 +93,16 @@ export async function startReferencePlugin(options: ReferencePluginOptions): Pro
     updateSubnet: async ({ subnet }) => ({
       subnet: await change('UpdateSubnet', () => state.updateSubnet(subnet), (s) => `${s.id} vpc=${s.vpc} vni=${s.vni} ${s.ip}/${s.prefix}`),
     }),
-    deleteSubnet: async ({ id }) => {
-      await change('DeleteSubnet', () => state.deleteSubnet(id), (gone) => `${id}${gone ? '' : ' (was absent)'}`);
+    deleteSubnet: async ({ id, scenario }) => {
+      const owner = state.ownerOf('subnet', id);
+      await change('DeleteSubnet', () => state.deleteSubnet(id, scenario), (gone) => `${id}${gone ? '' : notDeleted(owner, scenario)}`);
       return {};
     },
     createNode: async ({ node }) => ({ node: await change('CreateNode', () => state.createNode(node), (n) => `${n.name} ip=${n.ip} mac=${n.mac}`) }),
     updateNode: async ({ node }) => ({ node: await change('UpdateNode', () => state.updateNode(node), (n) => `${n.name} ip=${n.ip} mac=${n.mac}`) }),
-    deleteNode: async ({ name }) => {
-      await change('DeleteNode', () => state.deleteNode(name), (gone) => `${name}${gone ? '' : ' (was absent)'}`);
+    deleteNode: async ({ name, scenario }) => {
+      const owner = state.ownerOf('node', name);
+      await change('DeleteNode', () => state.deleteNode(name, scenario), (gone) => `${name}${gone ? '' : notDeleted(owner, scenario)}`);
       return {};
     },
   };

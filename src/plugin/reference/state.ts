@@ -1,6 +1,6 @@
 import { PluginError } from '../errors';
 import { cidrContains, cidrsOverlap, formatCidr, type Ipv4Cidr } from '../../model/ipv4';
-import { checkCidr, checkIpv4, checkKey, checkMac, checkOptional, checkSubnetVni, checkVni, show } from './validate';
+import { checkCidr, checkIpv4, checkKey, checkMac, checkOptional, checkOwner, checkSubnetVni, checkVni, show } from './validate';
 
 /**
  * The reference network plugin's state and rules: VPCs, subnets and nodes in memory. Pure and
@@ -15,6 +15,12 @@ import { checkCidr, checkIpv4, checkKey, checkMac, checkOptional, checkSubnetVni
  * - subnet of a missing VPC; VPC deleted while it has subnets; VPC VNI changed while it has
  *   subnets; VPC CIDR shrunk below one of its subnets → FAILED_PRECONDITION;
  * - Update of a missing object → NOT_FOUND. Delete of a missing object succeeds.
+ *
+ * Owners: every object holds the scenario that created it (`scenario`, "" for a client without
+ * owners). A Create or Update of an object another scenario owns, or of a subnet in another
+ * scenario's VPC, answers ALREADY_EXISTS naming that scenario, as do the unique-value rules above
+ * when the holder belongs to another scenario. A Delete naming a scenario leaves another
+ * scenario's object alone and succeeds; a Delete naming none deletes whatever it finds.
  */
 
 /** A VPC as the plugin holds it. */
@@ -24,6 +30,8 @@ export interface VpcRecord {
   ip: string;
   prefix: number;
   optional: Record<string, string>;
+  /** The owning scenario; "" for none. */
+  scenario: string;
 }
 
 /** A subnet as the plugin holds it; `vni` is the one in force (the VPC's when asked with 0). */
@@ -34,6 +42,8 @@ export interface SubnetRecord {
   ip: string;
   prefix: number;
   optional: Record<string, string>;
+  /** The owning scenario; "" for none. */
+  scenario: string;
 }
 
 /** A node as the plugin holds it; `mac` in lower case. */
@@ -42,6 +52,8 @@ export interface NodeRecord {
   ip: string;
   mac: string;
   optional: Record<string, string>;
+  /** The owning scenario; "" for none. */
+  scenario: string;
 }
 
 /** Everything the plugin holds, sorted by key: what GetState answers and the state file stores. */
@@ -75,6 +87,29 @@ function sameMap(a: Record<string, string>, b: Record<string, string>): boolean 
   return ka.length === Object.keys(b).length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && a[k] === b[k]);
 }
 
+/** Names an owner in a message. */
+export function ownerText(scenario: string): string {
+  return scenario === '' ? 'no scenario (a client without owners made it)' : `scenario ${show(scenario)}`;
+}
+
+/** " of scenario "x"" after an object in a message, or nothing for an object without owner. */
+function ofOwner(scenario: string): string {
+  return scenario === '' ? '' : ` of scenario ${show(scenario)}`;
+}
+
+/** A Create or Update by `asked` of an object held by another owner is refused, naming that owner. */
+function checkSameOwner(kind: string, key: string, held: { scenario: string }, asked: { scenario: string }): void {
+  if (held.scenario === asked.scenario) return;
+  throw PluginError.alreadyExists(
+    `${kind} ${show(key)} belongs to ${ownerText(held.scenario)}${asked.scenario ? `, not to scenario ${show(asked.scenario)}` : ''}; choose another ${kind === 'node' ? 'name' : 'id'} or remove that scenario first`,
+  );
+}
+
+/** Whether a Delete asked by `scenario` may remove an object `held`: yes for its own, unowned, or when the caller names none. */
+function mayDelete(held: { scenario: string }, scenario: string): boolean {
+  return scenario === '' || held.scenario === '' || held.scenario === scenario;
+}
+
 function copyRecord<R extends { optional: Record<string, string> }>(r: R): R {
   return { ...r, optional: { ...r.optional } };
 }
@@ -104,7 +139,10 @@ export class ReferencePluginState {
   createVpc(input: Input<VpcRecord> | null | undefined): VpcRecord {
     const asked = this.checkVpc(input);
     const held = this.vpcs.get(asked.id);
-    if (held !== undefined) return copyRecord(this.sameOrConflict('vpc', asked.id, held, asked));
+    if (held !== undefined) {
+      checkSameOwner('vpc', asked.id, held, asked);
+      return copyRecord(this.sameOrConflict('vpc', asked.id, held, asked));
+    }
     this.checkVniFree('vpc.vni', asked.vni, asked.id);
     this.vpcs.set(asked.id, asked);
     this.revisionCount += 1;
@@ -116,6 +154,7 @@ export class ReferencePluginState {
     const asked = this.checkVpc(input);
     const held = this.vpcs.get(asked.id);
     if (held === undefined) throw PluginError.notFound(`vpc.id: ${show(asked.id)} names no VPC; create it first`);
+    checkSameOwner('vpc', asked.id, held, asked);
     const subnets = this.subnetsOf(asked.id);
     if (asked.vni !== held.vni) {
       if (subnets.length > 0) {
@@ -140,10 +179,12 @@ export class ReferencePluginState {
     return copyRecord(asked);
   }
 
-  /** Deletes a VPC; true when it existed. A VPC with subnets is refused. */
-  deleteVpc(id: unknown): boolean {
+  /** Deletes a VPC; true when it existed and was deleted. A VPC with subnets is refused; another scenario's is left alone. */
+  deleteVpc(id: unknown, scenario: unknown = ''): boolean {
     const key = checkKey('id', id);
-    if (!this.vpcs.has(key)) return false;
+    const owner = checkOwner('scenario', scenario);
+    const held = this.vpcs.get(key);
+    if (held === undefined || !mayDelete(held, owner)) return false;
     const subnets = this.subnetsOf(key);
     if (subnets.length > 0) {
       throw PluginError.failedPrecondition(
@@ -163,9 +204,15 @@ export class ReferencePluginState {
     const vpc = this.vpcs.get(checked.subnet.vpc);
     const asked = { ...checked.subnet, vni: checked.subnet.vni === 0 && vpc !== undefined ? vpc.vni : checked.subnet.vni };
     const held = this.subnets.get(asked.id);
-    if (held !== undefined) return copyRecord(this.sameOrConflict('subnet', asked.id, held, asked));
+    if (held !== undefined) {
+      checkSameOwner('subnet', asked.id, held, asked);
+      return copyRecord(this.sameOrConflict('subnet', asked.id, held, asked));
+    }
     if (vpc === undefined) {
       throw PluginError.failedPrecondition(`subnet.vpc: ${show(asked.vpc)} names no VPC; create the VPC before its subnets`);
+    }
+    if (vpc.scenario !== asked.scenario) {
+      throw PluginError.alreadyExists(`subnet.vpc: VPC ${show(vpc.id)} belongs to ${ownerText(vpc.scenario)}; a subnet belongs to the scenario of its VPC`);
     }
     this.checkSubnetFits(asked, checked.cidr, vpc);
     this.subnets.set(asked.id, asked);
@@ -178,6 +225,7 @@ export class ReferencePluginState {
     const checked = this.checkSubnetFields(input);
     const held = this.subnets.get(checked.subnet.id);
     if (held === undefined) throw PluginError.notFound(`subnet.id: ${show(checked.subnet.id)} names no subnet; create it first`);
+    checkSameOwner('subnet', held.id, held, checked.subnet);
     if (checked.subnet.vpc !== held.vpc) {
       throw PluginError.invalidArgument(
         `subnet.vpc: ${show(checked.subnet.vpc)} differs from the subnet's VPC ${show(held.vpc)}; a subnet cannot move between VPCs, delete it and create it in the other VPC`,
@@ -194,10 +242,13 @@ export class ReferencePluginState {
     return copyRecord(asked);
   }
 
-  /** Deletes a subnet; true when it existed. */
-  deleteSubnet(id: unknown): boolean {
+  /** Deletes a subnet; true when it existed and was deleted (another scenario's is left alone). */
+  deleteSubnet(id: unknown, scenario: unknown = ''): boolean {
     const key = checkKey('id', id);
-    if (!this.subnets.delete(key)) return false;
+    const owner = checkOwner('scenario', scenario);
+    const held = this.subnets.get(key);
+    if (held === undefined || !mayDelete(held, owner)) return false;
+    this.subnets.delete(key);
     this.revisionCount += 1;
     return true;
   }
@@ -208,7 +259,10 @@ export class ReferencePluginState {
   createNode(input: Input<NodeRecord> | null | undefined): NodeRecord {
     const asked = this.checkNode(input);
     const held = this.nodes.get(asked.name);
-    if (held !== undefined) return copyRecord(this.sameOrConflict('node', asked.name, held, asked));
+    if (held !== undefined) {
+      checkSameOwner('node', asked.name, held, asked);
+      return copyRecord(this.sameOrConflict('node', asked.name, held, asked));
+    }
     this.checkNodeUnique(asked);
     this.putNode(asked);
     return copyRecord(asked);
@@ -219,6 +273,7 @@ export class ReferencePluginState {
     const asked = this.checkNode(input);
     const held = this.nodes.get(asked.name);
     if (held === undefined) throw PluginError.notFound(`node.name: ${show(asked.name)} names no node; create it first`);
+    checkSameOwner('node', asked.name, held, asked);
     this.checkNodeUnique(asked);
     if (differences(held, asked).length > 0) {
       this.dropNode(held);
@@ -227,14 +282,21 @@ export class ReferencePluginState {
     return copyRecord(asked);
   }
 
-  /** Removes a node; true when it existed. */
-  deleteNode(name: unknown): boolean {
+  /** Removes a node; true when it existed and was removed (another scenario's is left alone). */
+  deleteNode(name: unknown, scenario: unknown = ''): boolean {
     const key = checkKey('name', name);
+    const owner = checkOwner('scenario', scenario);
     const held = this.nodes.get(key);
-    if (held === undefined) return false;
+    if (held === undefined || !mayDelete(held, owner)) return false;
     this.dropNode(held);
     this.revisionCount += 1;
     return true;
+  }
+
+  /** The owner of an object ("" for none), or undefined when there is no such object. */
+  ownerOf(kind: 'vpc' | 'subnet' | 'node', key: string): string | undefined {
+    const map: Map<string, { scenario: string }> = kind === 'vpc' ? this.vpcs : kind === 'subnet' ? this.subnets : this.nodes;
+    return map.get(key)?.scenario;
   }
 
   // ---- whole state ------------------------------------------------------------------------
@@ -293,7 +355,8 @@ export class ReferencePluginState {
     const vni = checkVni('vpc.vni', input.vni);
     const cidr = checkCidr('vpc', input.ip, input.prefix);
     const optional = checkOptional('vpc.optional', input.optional);
-    return { vni, id, ip: input.ip as string, prefix: cidr.prefix, optional };
+    const scenario = checkOwner('vpc.scenario', input.scenario);
+    return { vni, id, ip: input.ip as string, prefix: cidr.prefix, optional, scenario };
   }
 
   private checkSubnetFields(input: Input<SubnetRecord> | null | undefined): { subnet: SubnetRecord; cidr: Ipv4Cidr } {
@@ -303,7 +366,8 @@ export class ReferencePluginState {
     const vni = checkSubnetVni('subnet.vni', input.vni);
     const cidr = checkCidr('subnet', input.ip, input.prefix);
     const optional = checkOptional('subnet.optional', input.optional);
-    return { subnet: { vni, id, vpc, ip: input.ip as string, prefix: cidr.prefix, optional }, cidr };
+    const scenario = checkOwner('subnet.scenario', input.scenario);
+    return { subnet: { vni, id, vpc, ip: input.ip as string, prefix: cidr.prefix, optional, scenario }, cidr };
   }
 
   private checkNode(input: Input<NodeRecord> | null | undefined): NodeRecord {
@@ -312,7 +376,8 @@ export class ReferencePluginState {
     const ip = checkIpv4('node.ip', input.ip);
     const mac = checkMac('node.mac', input.mac);
     const optional = checkOptional('node.optional', input.optional);
-    return { name, ip, mac, optional };
+    const scenario = checkOwner('node.scenario', input.scenario);
+    return { name, ip, mac, optional, scenario };
   }
 
   /** Idempotent create: the held object when identical, ALREADY_EXISTS naming the differences otherwise. */
@@ -326,12 +391,14 @@ export class ReferencePluginState {
   private checkVniFree(field: string, vni: number, vpcId: string): void {
     for (const vpc of this.vpcs.values()) {
       if (vpc.id !== vpcId && vpc.vni === vni) {
-        throw PluginError.alreadyExists(`${field}: ${vni} is already the VNI of VPC ${show(vpc.id)}; two VPCs cannot share a VNI`);
+        throw PluginError.alreadyExists(`${field}: ${vni} is already the VNI of VPC ${show(vpc.id)}${ofOwner(vpc.scenario)}; two VPCs cannot share a VNI`);
       }
     }
     for (const subnet of this.subnets.values()) {
       if (subnet.vpc !== vpcId && subnet.vni === vni) {
-        throw PluginError.alreadyExists(`${field}: ${vni} is already the VNI of subnet ${show(subnet.id)} of VPC ${show(subnet.vpc)}; two VPCs cannot share a VNI`);
+        throw PluginError.alreadyExists(
+          `${field}: ${vni} is already the VNI of subnet ${show(subnet.id)} of VPC ${show(subnet.vpc)}${ofOwner(subnet.scenario)}; two VPCs cannot share a VNI`,
+        );
       }
     }
   }
@@ -358,11 +425,15 @@ export class ReferencePluginState {
   private checkNodeUnique(node: NodeRecord): void {
     const ipHolder = this.nodeByIp.get(node.ip);
     if (ipHolder !== undefined && ipHolder !== node.name) {
-      throw PluginError.alreadyExists(`node.ip: ${show(node.ip)} is already the address of node ${show(ipHolder)}; node addresses are unique`);
+      throw PluginError.alreadyExists(
+        `node.ip: ${show(node.ip)} is already the address of node ${show(ipHolder)}${ofOwner(this.nodes.get(ipHolder)!.scenario)}; node addresses are unique`,
+      );
     }
     const macHolder = this.nodeByMac.get(node.mac);
     if (macHolder !== undefined && macHolder !== node.name) {
-      throw PluginError.alreadyExists(`node.mac: ${show(node.mac)} is already the MAC of node ${show(macHolder)}; node MACs are unique`);
+      throw PluginError.alreadyExists(
+        `node.mac: ${show(node.mac)} is already the MAC of node ${show(macHolder)}${ofOwner(this.nodes.get(macHolder)!.scenario)}; node MACs are unique`,
+      );
     }
   }
 

@@ -89,6 +89,12 @@ export function checkMac(field: string, value: unknown): string {
   return mac;
 }
 
+/** An owning scenario: "" (none, also when absent in an older state file) or a key. */
+export function checkOwner(field: string, value: unknown): string {
+  if (value === undefined || value === null || value === '') return '';
+  return checkKey(field, value);
+}
+
 /** The provider-specific map: string keys to string values; copied so later changes by the caller cannot leak in. */
 export function checkOptional(field: string, value: unknown): Record<string, string> {
   if (value === undefined || value === null) return {};

@@ -6,6 +6,10 @@ export interface DeleteNodeRequest {
    * Key of the node to delete.
    */
   'name'?: (string);
+  /**
+   * The scenario asking: an object another scenario owns is left alone ("" = any owner).
+   */
+  'scenario'?: (string);
 }
 
 export interface DeleteNodeRequest__Output {
@@ -13,4 +17,8 @@ export interface DeleteNodeRequest__Output {
    * Key of the node to delete.
    */
   'name': (string);
+  /**
+   * The scenario asking: an object another scenario owns is left alone ("" = any owner).
+   */
+  'scenario': (string);
 }

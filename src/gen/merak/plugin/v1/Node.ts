@@ -21,6 +21,10 @@ export interface Node {
    * Provider-specific extras, passed through untouched by Merak.
    */
   'optional'?: ({[key: string]: string});
+  /**
+   * Name of the scenario that owns the node ("" = no owner).
+   */
+  'scenario'?: (string);
 }
 
 /**
@@ -43,4 +47,8 @@ export interface Node__Output {
    * Provider-specific extras, passed through untouched by Merak.
    */
   'optional': ({[key: string]: string});
+  /**
+   * Name of the scenario that owns the node ("" = no owner).
+   */
+  'scenario': (string);
 }

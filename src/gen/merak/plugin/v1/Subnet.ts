@@ -30,6 +30,10 @@ export interface Subnet {
    * Provider-specific extras, passed through untouched by Merak.
    */
   'optional'?: ({[key: string]: string});
+  /**
+   * Name of the scenario that owns the subnet ("" = no owner).
+   */
+  'scenario'?: (string);
 }
 
 /**
@@ -61,4 +65,8 @@ export interface Subnet__Output {
    * Provider-specific extras, passed through untouched by Merak.
    */
   'optional': ({[key: string]: string});
+  /**
+   * Name of the scenario that owns the subnet ("" = no owner).
+   */
+  'scenario': (string);
 }

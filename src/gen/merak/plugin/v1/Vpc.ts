@@ -26,6 +26,10 @@ export interface Vpc {
    * Provider-specific extras, passed through untouched by Merak.
    */
   'optional'?: ({[key: string]: string});
+  /**
+   * Name of the scenario that owns the VPC ("" = no owner).
+   */
+  'scenario'?: (string);
 }
 
 /**
@@ -53,4 +57,8 @@ export interface Vpc__Output {
    * Provider-specific extras, passed through untouched by Merak.
    */
   'optional': ({[key: string]: string});
+  /**
+   * Name of the scenario that owns the VPC ("" = no owner).
+   */
+  'scenario': (string);
 }
