@@ -15,6 +15,7 @@ import { diffSpecs, type SpecDiff } from './diff';
 import { errorText } from './error-text';
 import { formatIpv4, parseCidr } from './ipv4';
 import { nodeMac } from './mac';
+import { numberedNodeMac, pluginNodeName, type ScenarioIdentity } from './identity';
 import { pairOptionsFromSpec, selectPairs, type PairSelection } from './pairs';
 import { addressInVpc, chooseBlockSize, endpointAddress, nodeUnderlayIp, placeVms, planSubnets, reserveAddresses, type AddressBook, type PlanSubnet, type RangeList } from './plan';
 import { agentQueueOf } from './queues';
@@ -46,6 +47,11 @@ export interface ScenarioCarryOver {
   testsPending: TestKind[] | null;
   /** Latencies and time to reachable so far (issue 12); absent in carry-overs made before it. */
   measured?: MeasuredState;
+  /**
+   * Scenario number and underlay (model/identity.ts), from the preflight; absent for scenarios
+   * started before identities existed, which keep the names, addresses and MACs they were built with.
+   */
+  identity?: ScenarioIdentity;
 }
 
 /** The endpoint plugin a node uses: an executable's name, else the dataplane's built-in. */
@@ -140,6 +146,8 @@ export class ScenarioState {
   pollersCheckedAt: string | undefined;
   /** Latencies, time to reachable and node build times since the scenario started (measurements.ts). */
   readonly measured: Measurements;
+  /** Scenario number and underlay; see {@link ScenarioCarryOver.identity}. */
+  identity: ScenarioIdentity | undefined;
   /** VMs created or deleted by the reconcile in progress, out of how many. */
   readonly progress = { done: 0, total: 0, unit: 'VMs' };
 
@@ -167,6 +175,7 @@ export class ScenarioState {
     this.results = carry.results;
     this.testsPending = carry.testsPending;
     this.measured = new Measurements(carry.measured);
+    this.identity = carry.identity;
   }
 
   /** What the next run starts from: this run's records, generation + 1. */
@@ -183,6 +192,7 @@ export class ScenarioState {
       results: this.results,
       testsPending: this.testsPending,
       measured: this.measured.state(),
+      ...(this.identity ? { identity: this.identity } : {}),
     };
   }
 
@@ -242,10 +252,35 @@ export class ScenarioState {
     return planSubnets(this.spec, (kind, id) => this.assignedVni(kind, id));
   }
 
+  /** `{ scenario }` for the plugin objects of a scenario with an identity (the owner the plugin keeps), else nothing. */
+  owner(): { scenario?: string } {
+    return this.identity ? { scenario: this.name } : {};
+  }
+
+  /** The scenario's name for Deletes when it has an identity (another scenario's object is left alone), else undefined. */
+  ownerName(): string | undefined {
+    return this.identity ? this.name : undefined;
+  }
+
+  /** A node's name at the plugin: `<node>.<scenario>` with an identity, else the node's name. */
+  pluginNodeName(node: string): string {
+    return this.identity ? pluginNodeName(this.name, node) : node;
+  }
+
+  /** Underlay of the local nodes: the identity's (the spec's, or the scenario number's block), else the spec's. */
+  underlayCidr(): string {
+    return this.identity?.underlayCidr ?? this.spec.underlay.cidr;
+  }
+
+  /** A node's underlay address: the spec's, else from the underlay by slot. */
+  nodeIp(node: NodeSpec): string {
+    return nodeUnderlayIp({ underlay: { cidr: this.underlayCidr() } }, node, this.slotOf(node.name));
+  }
+
   /** The plugin's VPC object for a spec VPC. */
   vpcObject(vpc: VpcSpec) {
     const cidr = parseCidr(vpc.cidr);
-    return { id: vpc.id, vni: vpc.vni, ip: formatIpv4(cidr.network), prefix: cidr.prefix, optional: vpc.optional };
+    return { id: vpc.id, vni: vpc.vni, ip: formatIpv4(cidr.network), prefix: cidr.prefix, optional: vpc.optional, ...this.owner() };
   }
 
   /** The plugin's subnet object; its VNI follows the provider's VNI for the VPC when the subnet names none. */
@@ -254,16 +289,21 @@ export class ScenarioState {
     const vpc = this.spec.vpcs.find((v) => v.id === vpcId)!;
     // The provider may have given the VPC another VNI than asked: subnets follow the provider.
     const vni = subnet.vni ?? this.assignedVni('vpc', vpcId) ?? vpc.vni;
-    return { id: subnet.id, vpc: vpcId, vni, ip: formatIpv4(cidr.network), prefix: cidr.prefix, optional: subnet.optional };
+    return { id: subnet.id, vpc: vpcId, vni, ip: formatIpv4(cidr.network), prefix: cidr.prefix, optional: subnet.optional, ...this.owner() };
   }
 
-  /** The plugin's node object: underlay address and MAC from the node's slot unless the spec gives them. */
+  /**
+   * The plugin's node object: underlay address and MAC from the node's slot unless the spec gives
+   * them (MAC from the scenario number with an identity, else from the scenario name's hash).
+   */
   nodeObject(node: NodeSpec) {
+    const slot = this.slotOf(node.name);
     return {
-      name: node.name,
-      ip: nodeUnderlayIp(this.spec, node, this.slotOf(node.name)),
-      mac: node.mac ?? nodeMac(this.spec.name, this.slotOf(node.name)),
+      name: this.pluginNodeName(node.name),
+      ip: this.nodeIp(node),
+      mac: node.mac ?? (this.identity ? numberedNodeMac(this.identity.number, slot) : nodeMac(this.spec.name, slot)),
       optional: node.optional,
+      ...this.owner(),
     };
   }
 
@@ -289,7 +329,7 @@ export class ScenarioState {
   peersOf(node: string): string[] {
     // One pass over `built` per call, not one per node: it is called for every node.
     const registered = this.registeredNodes();
-    return this.spec.nodes.filter((n) => n.name !== node && registered.has(n.name)).map((n) => nodeUnderlayIp(this.spec, n, this.slotOf(n.name)));
+    return this.spec.nodes.filter((n) => n.name !== node && registered.has(n.name)).map((n) => this.nodeIp(n));
   }
 
   /** VMs wanted on a node: the desired count, else the spec's count. */

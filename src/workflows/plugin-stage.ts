@@ -29,6 +29,14 @@ export const NODE_BATCH_PATCH = 'merak-node-batch';
 /** Patch marker: more than NODE_BATCH nodes are deleted NODE_BATCH per activity (teardown, apply). */
 export const NODE_BATCH_DELETE_PATCH = 'merak-node-batch-delete';
 
+/**
+ * Patch marker: a scenario started from here on takes a scenario number and checks the plugin
+ * (the preflightScenario activity) before its first Create, and from then on sends owners, names
+ * its nodes `<node>.<scenario>` at the plugin and derives underlay and node MACs from the number
+ * (model/identity.ts). Histories recorded before replay without it.
+ */
+export const IDENTITY_PATCH = 'merak-scenario-identity';
+
 /** A subnet with the VPC it belongs to. */
 export interface SubnetOfVpc {
   vpc: string;
@@ -64,6 +72,25 @@ export class PluginStage {
 
   private batch(size: number) {
     return nodeBatchActivities(this.state.spec, size, PLUGIN_FAN_OUT);
+  }
+
+  /**
+   * Before the first Create: a scenario number on the compute worker's machine, and nothing that
+   * collides with another scenario at the plugin (fails with ScenarioConflict, naming it).
+   */
+  async preflight(): Promise<void> {
+    if (!patched(IDENTITY_PATCH)) return;
+    this.state.identity = await this.plugin().preflightScenario(this.target(), { input: this.state.input, slots: this.state.slots });
+  }
+
+  /** Frees the scenario number once nothing of the scenario is left at the plugin; a failure goes to cleanupErrors. */
+  async releaseNumber(): Promise<void> {
+    if (!this.state.identity) return;
+    try {
+      await this.plugin().releaseScenarioNumber(this.state.name);
+    } catch (err) {
+      this.state.cleanupErrors.push(`release scenario number ${this.state.identity.number}: ${errorText(err)}`);
+    }
   }
 
   /** Creates VPCs (recorded first), keeping the VNI the provider assigned. */
@@ -129,9 +156,10 @@ export class PluginStage {
   /** Deletes one object; a failure is logged and listed in cleanupErrors. @returns whether it is gone */
   private async deleteObject(obj: BuiltObject): Promise<boolean> {
     try {
-      if (obj.kind === 'node') await this.timed('plugin.DeleteNode', () => this.plugin().deleteNode(this.target(), obj.id));
-      else if (obj.kind === 'subnet') await this.timed('plugin.DeleteSubnet', () => this.plugin().deleteSubnet(this.target(), obj.id));
-      else await this.timed('plugin.DeleteVpc', () => this.plugin().deleteVpc(this.target(), obj.id));
+      const owner = this.state.ownerName();
+      if (obj.kind === 'node') await this.timed('plugin.DeleteNode', () => this.plugin().deleteNode(this.target(), this.state.pluginNodeName(obj.id), owner));
+      else if (obj.kind === 'subnet') await this.timed('plugin.DeleteSubnet', () => this.plugin().deleteSubnet(this.target(), obj.id, owner));
+      else await this.timed('plugin.DeleteVpc', () => this.plugin().deleteVpc(this.target(), obj.id, owner));
       return true;
     } catch (err) {
       const text = `delete ${obj.kind} ${obj.id}: ${errorText(err)}`;
@@ -167,7 +195,7 @@ export class PluginStage {
         for (let i = 0; i < group.length; i += NODE_BATCH) batches.push(group.slice(i, i + NODE_BATCH));
         await forEachBounded(batches, PLUGIN_FAN_OUT, async (batch) => {
           try {
-            const r = await this.batch(batch.length).deleteNodes(this.target(), batch.map((b) => b.id), PLUGIN_FAN_OUT);
+            const r = await this.batch(batch.length).deleteNodes(this.target(), batch.map((b) => state.pluginNodeName(b.id)), PLUGIN_FAN_OUT, state.ownerName());
             this.state.measured.addMetrics(typeof r === 'object' ? r.metrics : undefined);
             deleted += batch.length;
             batch.forEach(forget);

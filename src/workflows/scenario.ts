@@ -230,6 +230,7 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
       }
       await nodes.removeDataplane();
       deleted += await plugin.unwind();
+      await plugin.releaseNumber();
     });
     state.phase = 'deleted';
     return { name, phase: state.phase, deleted, cleanupErrors: [...state.cleanupErrors] };
@@ -245,6 +246,7 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
         throw err;
       }
       const spec = state.spec;
+      await plugin.preflight();
       await plugin.createVpcs(spec.vpcs);
       await plugin.createSubnets(spec.vpcs.flatMap((vpc) => vpc.subnets.map((subnet) => ({ vpc: vpc.id, subnet }))));
       await plugin.createNodes(spec.nodes);
@@ -283,6 +285,7 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
     await CancellationScope.nonCancellable(async () => {
       await nodes.removeDataplane();
       await plugin.unwind();
+      await plugin.releaseNumber();
     });
     throw ApplicationFailure.nonRetryable(`scenario "${name}" failed while building and everything it created was deleted: ${failure}`, 'ScenarioBuildFailed', { cleanupErrors: state.cleanupErrors });
   }

@@ -73,7 +73,7 @@ export class VmStage {
           ...(spec.agentPool ? { taskQueue: agentQueueOf(spec, node.name) } : {}),
           slot,
           plugin: endpointPluginOf(spec),
-          underlayCidr: spec.underlay.cidr,
+          underlayCidr: state.underlayCidr(),
           underlayMtu: spec.underlay.mtu,
           ...(spec.mtu !== undefined ? { mtu: spec.mtu } : {}),
           // A node's own address, when the spec gives one, is its underlay address (local mode).
@@ -183,7 +183,7 @@ export class VmStage {
         node: n.name,
         nodeSlot: state.slotOf(n.name),
         plugin: endpointPluginOf(spec),
-        underlayCidr: spec.underlay.cidr,
+        underlayCidr: state.underlayCidr(),
         ...(n.ip !== undefined ? { underlayIp: n.ip } : {}),
         vnis: vnis.map((vni) => ({ vni, peers: state.peersOf(n.name) })),
       });

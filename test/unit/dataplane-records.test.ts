@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { formatRecord, parseRecords, RecordParseError } from '../../src/dataplane/owner-record-format';
@@ -59,10 +59,15 @@ describe('owner record format', () => {
 
 describe('state directory', () => {
   let dir: string;
+  let run: string;
   beforeEach(() => {
+    run = mkdtempSync(path.join(tmpdir(), 'merak-run-'));
     dir = mkdtempSync(path.join(tmpdir(), 'merak-unit-'));
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(run, { recursive: true, force: true });
+  });
 
   test('records per writer survive a new store instance and drop removes them', async () => {
     const a = new FileOwnerRecords(dir);
@@ -95,20 +100,50 @@ describe('state directory', () => {
   });
 
   test('tags: concurrent claims for one scenario agree; another scenario gets another tag; a freed tag leaves no stale lookup', async () => {
-    const claims = await Promise.all(Array.from({ length: 8 }, () => claimTag(dir, 'alpha')));
+    const claims = await Promise.all(Array.from({ length: 8 }, () => claimTag(dir, 'alpha', run)));
     expect(new Set(claims).size).toBe(1);
     // Occupy beta's first candidate with another scenario: beta must take its second.
     writeFileSync(path.join(dir, 'tags', tagCandidate('beta', 0)), 'gamma\n');
-    const beta = await claimTag(dir, 'beta');
+    const beta = await claimTag(dir, 'beta', run);
     expect(beta).toBe(tagCandidate('beta', 1));
     expect(beta).not.toBe(claims[0]);
     // The other scenario's tag is freed: beta must still find its own (second) tag.
     rmSync(path.join(dir, 'tags', tagCandidate('beta', 0)));
     expect(await findTag(dir, 'beta')).toBe(beta);
     expect(await tagOwners(dir)).toEqual(['alpha', 'beta']);
-    await releaseTag(dir, 'alpha');
+    await releaseTag(dir, 'alpha', run);
     expect(await findTag(dir, 'alpha')).toBeUndefined();
     expect(readdirSync(path.join(dir, 'tags')).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  test('tags are unique on the machine: two state directories never give two scenarios one tag; one scenario shares its tag across them', async () => {
+    const other = mkdtempSync(path.join(tmpdir(), 'merak-dp-'));
+    try {
+      // Scenario gamma holds beta's first candidate, recorded in another state directory.
+      const gammaTag = tagCandidate('beta', 0);
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(path.join(other, 'tags'));
+      writeFileSync(path.join(other, 'tags', gammaTag), 'gamma\n');
+      mkdirSync(path.join(run, 'tags'), { recursive: true });
+      writeFileSync(path.join(run, 'tags', gammaTag), JSON.stringify({ scenario: 'gamma', holders: [path.resolve(other)] }));
+      // In this state directory nothing holds it, but the machine does: beta takes its second candidate.
+      expect(await claimTag(dir, 'beta', run)).toBe(tagCandidate('beta', 1));
+      // The same scenario from two state directories (two agents of one scenario on one kernel) shares its tag.
+      const a = await claimTag(dir, 'alpha', run);
+      expect(await claimTag(other, 'alpha', run)).toBe(a);
+      // The claim lives while one directory still holds it; then it is free again.
+      await releaseTag(dir, 'alpha', run);
+      expect(readdirSync(path.join(run, 'tags'))).toContain(a);
+      await releaseTag(other, 'alpha', run);
+      expect(readdirSync(path.join(run, 'tags'))).not.toContain(a);
+      // A claim whose state directory is gone (a crashed run) does not block another scenario.
+      rmSync(path.join(other, 'tags', gammaTag));
+      expect(await claimTag(other, 'beta', run)).toBe(tagCandidate('beta', 1));
+      expect(JSON.parse(readFileSync(path.join(run, 'tags', tagCandidate('beta', 1)), 'utf8')).holders).toHaveLength(2);
+      expect(await claimTag(dir, 'gamma-2', run)).toBe(tagCandidate('gamma-2', 0));
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 });
 

@@ -14,6 +14,7 @@ import { MetricsRecorder, type Metrics } from '../../model/metrics';
 import { pluginCallFailure, withFailurePolicy } from '../failure';
 import type { NetworkPluginClient } from '../../plugin/client';
 import type { Node__Output, Subnet__Output, Vpc__Output } from '../../plugin/types';
+import { createPreflightActivities, type PreflightDeps } from './preflight';
 
 /** Where the plugin is and how long one call may take. */
 export interface PluginTarget {
@@ -28,6 +29,8 @@ export interface VpcObject {
   ip: string;
   prefix: number;
   optional?: Record<string, string>;
+  /** The owning scenario, sent to the plugin (absent for workflows started before owners existed). */
+  scenario?: string;
 }
 
 export interface SubnetObject {
@@ -37,6 +40,8 @@ export interface SubnetObject {
   ip: string;
   prefix: number;
   optional?: Record<string, string>;
+  /** The owning scenario (see VpcObject). */
+  scenario?: string;
 }
 
 export interface NodeObject {
@@ -44,6 +49,8 @@ export interface NodeObject {
   ip: string;
   mac: string;
   optional?: Record<string, string>;
+  /** The owning scenario (see VpcObject). */
+  scenario?: string;
 }
 
 /** A plugin call's answer with how long the call took, in ms, measured around the RPC (retries not included). */
@@ -55,7 +62,7 @@ export interface BatchTimed {
   metrics: Metrics;
 }
 
-export interface ComputeActivityDeps {
+export interface ComputeActivityDeps extends Omit<PreflightDeps, 'pluginClient'> {
   /** Returns a client for a plugin address; the factory may cache clients. */
   pluginClient(target: PluginTarget): NetworkPluginClient;
 }
@@ -72,9 +79,11 @@ async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const vpcOut = (v: Vpc__Output): VpcObject => ({ id: v.id, vni: v.vni, ip: v.ip, prefix: v.prefix, optional: v.optional });
-const subnetOut = (s: Subnet__Output): SubnetObject => ({ id: s.id, vpc: s.vpc, vni: s.vni, ip: s.ip, prefix: s.prefix, optional: s.optional });
-const nodeOut = (n: Node__Output): NodeObject => ({ name: n.name, ip: n.ip, mac: n.mac, optional: n.optional });
+// The owner is passed on only when set: an answer of a plugin that ignores the field leaves it out.
+const owner = (scenario: string) => (scenario ? { scenario } : {});
+const vpcOut = (v: Vpc__Output): VpcObject => ({ id: v.id, vni: v.vni, ip: v.ip, prefix: v.prefix, optional: v.optional, ...owner(v.scenario) });
+const subnetOut = (s: Subnet__Output): SubnetObject => ({ id: s.id, vpc: s.vpc, vni: s.vni, ip: s.ip, prefix: s.prefix, optional: s.optional, ...owner(s.scenario) });
+const nodeOut = (n: Node__Output): NodeObject => ({ name: n.name, ip: n.ip, mac: n.mac, optional: n.optional, ...owner(n.scenario) });
 
 /**
  * The compute activities. Each one fails with a `Plugin<STATUS>` failure, final or retried by
@@ -83,6 +92,7 @@ const nodeOut = (n: Node__Output): NodeObject => ({ name: n.name, ip: n.ip, mac:
 export function createComputeActivities(deps: ComputeActivityDeps) {
   const client = deps.pluginClient;
   return withFailurePolicy({
+    ...createPreflightActivities(deps),
     /** Creates a VPC; returns it as the provider holds it (its VNI may differ from the one asked). */
     async createVpc(target: PluginTarget, vpc: VpcObject): Promise<Timed<VpcObject>> {
       const t0 = Date.now();
@@ -94,9 +104,10 @@ export function createComputeActivities(deps: ComputeActivityDeps) {
       const res = await call(`update VPC ${vpc.id}`, () => client(target).updateVpc({ vpc }));
       return { ...vpcOut(res.vpc), ms: Date.now() - t0 };
     },
-    async deleteVpc(target: PluginTarget, id: string): Promise<{ ms: number }> {
+    /** Deletes a VPC; with `scenario`, one owned by another scenario is left alone (the plugin answers success). */
+    async deleteVpc(target: PluginTarget, id: string, scenario?: string): Promise<{ ms: number }> {
       const t0 = Date.now();
-      await call(`delete VPC ${id}`, () => client(target).deleteVpc({ id }));
+      await call(`delete VPC ${id}`, () => client(target).deleteVpc({ id, ...owner(scenario ?? '') }));
       return { ms: Date.now() - t0 };
     },
     async createSubnet(target: PluginTarget, subnet: SubnetObject): Promise<Timed<SubnetObject>> {
@@ -109,9 +120,9 @@ export function createComputeActivities(deps: ComputeActivityDeps) {
       const res = await call(`update subnet ${subnet.id}`, () => client(target).updateSubnet({ subnet }));
       return { ...subnetOut(res.subnet), ms: Date.now() - t0 };
     },
-    async deleteSubnet(target: PluginTarget, id: string): Promise<{ ms: number }> {
+    async deleteSubnet(target: PluginTarget, id: string, scenario?: string): Promise<{ ms: number }> {
       const t0 = Date.now();
-      await call(`delete subnet ${id}`, () => client(target).deleteSubnet({ id }));
+      await call(`delete subnet ${id}`, () => client(target).deleteSubnet({ id, ...owner(scenario ?? '') }));
       return { ms: Date.now() - t0 };
     },
     async createNode(target: PluginTarget, node: NodeObject): Promise<Timed<NodeObject>> {
@@ -134,9 +145,9 @@ export function createComputeActivities(deps: ComputeActivityDeps) {
       return { count: nodes.length, metrics: rec.metrics() };
     },
     /** Deletes many nodes in one activity, like createNodes; a missing node is fine. */
-    async deleteNodes(target: PluginTarget, names: string[], concurrency = 16): Promise<BatchTimed> {
+    async deleteNodes(target: PluginTarget, names: string[], concurrency = 16, scenario?: string): Promise<BatchTimed> {
       const rec = new MetricsRecorder();
-      await forEachBounded(names, concurrency, (name) => rec.time('plugin.DeleteNode', Date.now, () => call(`delete node ${name}`, () => client(target).deleteNode({ name }))));
+      await forEachBounded(names, concurrency, (name) => rec.time('plugin.DeleteNode', Date.now, () => call(`delete node ${name}`, () => client(target).deleteNode({ name, ...owner(scenario ?? '') }))));
       return { count: names.length, metrics: rec.metrics() };
     },
     async updateNode(target: PluginTarget, node: NodeObject): Promise<Timed<NodeObject>> {
@@ -144,9 +155,9 @@ export function createComputeActivities(deps: ComputeActivityDeps) {
       const res = await call(`update node ${node.name}`, () => client(target).updateNode({ node }));
       return { ...nodeOut(res.node), ms: Date.now() - t0 };
     },
-    async deleteNode(target: PluginTarget, name: string): Promise<{ ms: number }> {
+    async deleteNode(target: PluginTarget, name: string, scenario?: string): Promise<{ ms: number }> {
       const t0 = Date.now();
-      await call(`delete node ${name}`, () => client(target).deleteNode({ name }));
+      await call(`delete node ${name}`, () => client(target).deleteNode({ name, ...owner(scenario ?? '') }));
       return { ms: Date.now() - t0 };
     },
   });
