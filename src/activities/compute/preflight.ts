@@ -20,7 +20,13 @@ import { identityUnderlay, namesUnderlay, numberedNodeMac, SCENARIO_NUMBERS, typ
 import { findPluginConflicts, formatConflicts, type HeldObjects } from '../../model/plugin-conflicts';
 import { scenarioWorkflowId } from '../../model/queues';
 import { parseSpec, type ScenarioInput } from '../../model/spec';
-import type { PluginTarget } from './plugin-activities';
+
+/** Where the plugin is (the same shape as plugin-activities' PluginTarget, kept here to avoid an import cycle). */
+export interface PreflightTarget {
+  address: string;
+  deadlineMs: number;
+}
+type PluginTarget = PreflightTarget;
 
 /** Failure type of a scenario refused because another scenario holds what it asks for. */
 export const SCENARIO_CONFLICT = 'ScenarioConflict';

@@ -1,7 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import Table from 'cli-table3';
 import { addTemporalOptions, type TemporalFlagValues } from '../../temporal/connection';
-import { daemonNames, stopDaemons } from '../../local/daemons';
+import { releaseDaemons, type Daemon } from '../../local/daemons';
+import { createNetworkPluginClient } from '../../plugin/client';
+import { scenarioWorkflowId } from '../../model/queues';
 import { resultsQuery, scaleUpdate, statusQuery, teardownSignal, testSignal } from '../../workflows/messages';
 import type { ScenarioStatus } from '../../model/status';
 import { TEST_KINDS, type TestKind } from '../../model/spec';
@@ -89,6 +91,54 @@ async function waitReady(h: ReturnType<typeof scenarioHandle>, timeoutMs: number
   }
 }
 
+/** Running scenario workflows looked at when deciding whether a shared daemon is still used (bounded). */
+const MAX_OTHER_SCENARIOS = 200;
+
+/**
+ * Who else uses a local daemon without having registered with it (a scenario started from the
+ * Temporal CLI, or by an older merak): for the workers, the other running scenarios on this
+ * Temporal namespace (agents: those with one of the agent's nodes); for the reference plugin,
+ * the scenarios owning objects in it.
+ */
+async function otherUsers(flags: Common, name: string): Promise<(d: Daemon) => Promise<string[]>> {
+  let running: Array<{ name: string; nodes: string[] }> | undefined;
+  const scenarios = async () => {
+    if (running) return running;
+    running = [];
+    try {
+      await withScenario(flags, name, async (h) => {
+        const client = h.client;
+        const query = `WorkflowType = 'scenarioWorkflow' AND ExecutionStatus = 'Running'`;
+        for await (const wf of client.list({ query })) {
+          if (wf.workflowId === scenarioWorkflowId(name) || running!.length >= MAX_OTHER_SCENARIOS) continue;
+          const status = await client.getHandle(wf.workflowId).query(statusQuery).catch(() => undefined);
+          running!.push({ name: status?.name ?? wf.workflowId.replace(/^merak-/, ''), nodes: status?.nodes.map((n) => n.name) ?? [] });
+        }
+      });
+    } catch (err) {
+      log(`could not list the other running scenarios (${err instanceof Error ? err.message : String(err)}); shared workers are stopped only if no recorded scenario uses them`);
+    }
+    return running;
+  };
+  return async (d: Daemon) => {
+    if (d.kind === 'plugin') {
+      const port = d.name.replace(/^plugin-/, '');
+      const plugin = createNetworkPluginClient(`127.0.0.1:${port}`, { deadlineMs: 3_000 });
+      try {
+        const state = await plugin.getState();
+        return [...new Set([...state.vpcs, ...state.subnets, ...state.nodes].map((o) => o.scenario).filter((s) => s !== '' && s !== name))];
+      } catch {
+        return [];
+      } finally {
+        plugin.close();
+      }
+    }
+    const others = await scenarios();
+    if (d.kind === 'agent' && !d.pool) return others.filter((o) => o.nodes.some((n) => (d.nodes ?? []).includes(n))).map((o) => o.name);
+    return others.map((o) => o.name);
+  };
+}
+
 export function register(program: Command): void {
   withCommon(program.command('status <name>').alias('inspect').description('phase, plugin objects and per-node VM counts of a scenario')).action(
     async (name: string, flags: Common) => {
@@ -167,8 +217,12 @@ export function register(program: Command): void {
         new Promise((_, rej) => setTimeout(() => rej(new Error(`teardown of ${name} not finished after ${flags.timeout} s`)), flags.timeout * 1000).unref()),
       ]);
     });
-    const stopped = await stopDaemons(name, daemonNames(name));
-    if (flags.output === 'json') process.stdout.write(`${JSON.stringify({ outcome, stopped })}\n`);
-    else log(`scenario ${name}: ${outcome ? JSON.stringify(outcome) : 'no such workflow'}; stopped ${stopped.length ? stopped.join(', ') : 'no local process'}`);
+    const released = await releaseDaemons(name, { othersUsing: await otherUsers(flags, name) });
+    const { stopped, kept } = released;
+    if (flags.output === 'json') process.stdout.write(`${JSON.stringify({ outcome, stopped, kept })}\n`);
+    else {
+      log(`scenario ${name}: ${outcome ? JSON.stringify(outcome) : 'no such workflow'}; stopped ${stopped.length ? stopped.join(', ') : 'no local process'}`);
+      for (const k of kept) log(`kept ${k.name} running for ${k.users.join(', ')}`);
+    }
   });
 }
