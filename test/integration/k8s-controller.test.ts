@@ -212,7 +212,7 @@ test('annotated running pods start the scenario with those nodes (two controller
   const described = await handle().describe();
   firstRunId = described.runId;
   expect(described.memo?.[CONTROLLER_MEMO_KEY]).toBe(NS);
-  expect(plugin.state.snapshot().nodes.map((n) => n.name).sort()).toEqual(['k8s-a-0', 'k8s-a-1']);
+  expect(plugin.state.snapshot().nodes.map((n) => n.name).sort()).toEqual([`k8s-a-0.${SCENARIO}`, `k8s-a-1.${SCENARIO}`]);
   tag = await findTag(stateDir, SCENARIO);
   expect(tag).toBeDefined();
   expect(scenarioNetns().length).toBeGreaterThan(0);
@@ -251,7 +251,7 @@ test('a bad annotation gives an Event naming pod, key and value, and changes not
 test('a deleted pod removes its node', async () => {
   await deletePod('k8s-a-1');
   await waitForStatus(readyWith({ 'k8s-a-0': 3 }), 'k8s-a-1 removed');
-  expect(plugin.state.snapshot().nodes.map((n) => n.name)).toEqual(['k8s-a-0']);
+  expect(plugin.state.snapshot().nodes.map((n) => n.name)).toEqual([`k8s-a-0.${SCENARIO}`]);
 });
 
 test('a controller killed mid-way is replaced: no second workflow, no missed change', async () => {

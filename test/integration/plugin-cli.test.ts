@@ -98,9 +98,9 @@ describe('merak plugin serve / state (built CLI)', () => {
     const json = await run(process.execPath, [merak, 'plugin', 'state', '--address', address, '-o', 'json'], { timeout: 20_000 });
     const state = JSON.parse(json.stdout) as Record<string, unknown>;
     expect(state).toEqual({
-      vpcs: [{ vni: 5000, id: 'cli-vpc', ip: '10.50.0.0', prefix: 16, optional: {} }],
-      subnets: [{ vni: 5000, id: 'cli-sn', vpc: 'cli-vpc', ip: '10.50.1.0', prefix: 24, optional: {} }],
-      nodes: [{ name: 'cli-node', ip: '172.31.0.1', mac: '02:00:00:00:50:01', optional: { rack: 'r1' } }],
+      vpcs: [{ vni: 5000, id: 'cli-vpc', ip: '10.50.0.0', prefix: 16, optional: {}, scenario: '' }],
+      subnets: [{ vni: 5000, id: 'cli-sn', vpc: 'cli-vpc', ip: '10.50.1.0', prefix: 24, optional: {}, scenario: '' }],
+      nodes: [{ name: 'cli-node', ip: '172.31.0.1', mac: '02:00:00:00:50:01', optional: { rack: 'r1' }, scenario: '' }],
       revision: 3,
       nodeConfig: {},
     });

@@ -18,9 +18,10 @@ async function failure(call: Promise<unknown>): Promise<PluginCallError> {
   throw new Error('expected the call to fail, it succeeded');
 }
 
-const vpcA = { vni: 1001, id: 'vpc-a', ip: '10.0.0.0', prefix: 16, optional: { owner: 'test' } };
-const subnet1 = { id: 'sn-1', vpc: 'vpc-a', ip: '10.0.1.0', prefix: 24 };
-const node1 = { name: 'node-1', ip: '192.168.50.1', mac: '02:AA:00:00:00:01' };
+// scenario '' = a client without owners (as before the field existed); answers carry it.
+const vpcA = { vni: 1001, id: 'vpc-a', ip: '10.0.0.0', prefix: 16, optional: { owner: 'test' }, scenario: '' };
+const subnet1 = { id: 'sn-1', vpc: 'vpc-a', ip: '10.0.1.0', prefix: 24, scenario: '' };
+const node1 = { name: 'node-1', ip: '192.168.50.1', mac: '02:AA:00:00:00:01', scenario: '' };
 
 describe('reference network plugin over gRPC', () => {
   let plugin: RunningReferencePlugin;

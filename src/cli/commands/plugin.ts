@@ -144,12 +144,12 @@ function optionalText(map: Record<string, string>): string {
 function printTables(state: GetStateResponse__Output): void {
   // Colours only for a terminal: piped output stays plain text.
   const style = process.stdout.isTTY ? {} : { head: [], border: [] };
-  const vpcs = new Table({ head: ['VPC', 'VNI', 'CIDR', 'optional'], style });
-  for (const v of state.vpcs) vpcs.push([v.id, v.vni, `${v.ip}/${v.prefix}`, optionalText(v.optional)]);
-  const subnets = new Table({ head: ['subnet', 'VPC', 'VNI', 'CIDR', 'optional'], style });
-  for (const s of state.subnets) subnets.push([s.id, s.vpc, s.vni, `${s.ip}/${s.prefix}`, optionalText(s.optional)]);
-  const nodes = new Table({ head: ['node', 'IP', 'MAC', 'optional'], style });
-  for (const n of state.nodes) nodes.push([n.name, n.ip, n.mac, optionalText(n.optional)]);
+  const vpcs = new Table({ head: ['VPC', 'VNI', 'CIDR', 'optional', 'scenario'], style });
+  for (const v of state.vpcs) vpcs.push([v.id, v.vni, `${v.ip}/${v.prefix}`, optionalText(v.optional), v.scenario]);
+  const subnets = new Table({ head: ['subnet', 'VPC', 'VNI', 'CIDR', 'optional', 'scenario'], style });
+  for (const s of state.subnets) subnets.push([s.id, s.vpc, s.vni, `${s.ip}/${s.prefix}`, optionalText(s.optional), s.scenario]);
+  const nodes = new Table({ head: ['node', 'IP', 'MAC', 'optional', 'scenario'], style });
+  for (const n of state.nodes) nodes.push([n.name, n.ip, n.mac, optionalText(n.optional), n.scenario]);
   process.stdout.write(`VPCs: ${state.vpcs.length}\n${vpcs.toString()}\n`);
   process.stdout.write(`Subnets: ${state.subnets.length}\n${subnets.toString()}\n`);
   process.stdout.write(`Nodes: ${state.nodes.length}\n${nodes.toString()}\n`);
