@@ -163,6 +163,17 @@ describeRoot('scenarios side by side on one machine and one plugin (built CLI)',
   });
 
   test('built at once, isolated, refused on collision, one goes down while the other keeps working', async () => {
+    // ---- a record naming an unrelated live process (after a reboot or pid reuse): never adopted, never signalled
+    const stranger = spawn('sleep', ['900'], { stdio: 'ignore' });
+    strangers.push(stranger);
+    await new Promise((r) => setTimeout(r, 100));
+    const strangerId = readProcessIdentity(stranger.pid!)!;
+    mkdirSync(path.join(localState, 'daemons', '_shared'), { recursive: true });
+    writeFileSync(
+      path.join(localState, 'daemons', '_shared', 'compute.json'),
+      JSON.stringify({ name: 'compute', kind: 'compute', pid: stranger.pid, argv: [process.execPath, merakBin, 'worker', 'compute'], startTicks: strangerId.startTicks + 7, bootId: strangerId.bootId, logFile: '/dev/null', users: ['ghost'] }),
+    );
+
     // ---- alpha and beta at the same time, same node names, different VPCs (same CIDRs)
     const [a, b] = await Promise.all([
       merak(['up', '-f', scenarioFile(ALPHA, `${ALPHA}-v`, 3101), '-o', 'json', '--timeout', '900']),
@@ -173,8 +184,10 @@ describeRoot('scenarios side by side on one machine and one plugin (built CLI)',
     allPassed(a.stdout);
     allPassed(b.stdout);
 
-    // One plugin, one compute worker, agents shared: each daemon lists both scenarios.
+    // One plugin, one compute worker, agents shared: each daemon lists both scenarios. The
+    // compute record naming the stranger was not adopted: a real worker was started.
     const shared = daemons();
+    expect(shared.find((d) => d.kind === 'compute')!.pid).not.toBe(stranger.pid);
     expect(shared.filter((d) => d.kind === 'plugin')).toHaveLength(1);
     expect(shared.filter((d) => d.kind === 'compute')).toHaveLength(1);
     expect(new Set(shared.filter((d) => d.kind === 'agent').flatMap((d) => d.nodes ?? []))).toEqual(new Set(NODES));
@@ -215,11 +228,7 @@ describeRoot('scenarios side by side on one machine and one plugin (built CLI)',
     expect(await findTag(stateDir, CLASH)).toBeUndefined();
     expectOk(await merak(['down', CLASH, '--timeout', '60']), `merak down ${CLASH}`);
 
-    // ---- a record naming an unrelated live process (after a reboot or pid reuse): never adopted, never signalled
-    const stranger = spawn('sleep', ['900'], { stdio: 'ignore' });
-    strangers.push(stranger);
-    await new Promise((r) => setTimeout(r, 100));
-    const strangerId = readProcessIdentity(stranger.pid!)!;
+    // ---- the same stranger in a record of an older version (per-scenario folder, no start time)
     mkdirSync(path.join(localState, 'daemons', ALPHA), { recursive: true });
     writeFileSync(
       path.join(localState, 'daemons', ALPHA, 'agent.json'),
