@@ -10,7 +10,7 @@ import { runBatch } from './ip-batch';
 import { listLinks, listMountedNetns, listNetns } from './netns';
 import { SELF_NETNS, type OwnedObject } from './owner-record-format';
 import { FileOwnerRecords, PROVIDER_RECORDS, type OwnerRecordStore } from './owner-records';
-import { findTag, releaseTag, tagOwners } from './tags';
+import { findTag, pruneTagClaims, releaseTag, tagOwners } from './tags';
 import { hostVethPrefix, isFabricNetns } from './names';
 import { LOCAL_WRITER } from './node-ns';
 import { restoreBacklog } from './backlog';
@@ -176,7 +176,8 @@ export async function cleanAll(deps: CleanDeps): Promise<CleanSummary[]> {
     for (const owner of await providers.scenarios()) out.push(await cleanScenario({ runner: deps.runner, records: providers }, owner));
   }
   // Also when there was nothing to clean here: the scenario that raised it may have kept its
-  // records in another state directory that is gone now.
+  // records in another state directory that is gone now. The same for machine-wide tag claims.
+  await pruneTagClaims();
   await restoreBacklogIfIdle();
   return out;
 }

@@ -156,6 +156,24 @@ export async function releaseTag(stateDir: string, scenario: string, runDir: str
   });
 }
 
+/**
+ * Removes machine-wide claims no state directory records any more and whose names the kernel
+ * does not have (a state directory deleted without a clean); returns the tags freed.
+ */
+export async function pruneTagClaims(runDir: string = runDirFromEnv()): Promise<string[]> {
+  if (!existsSync(machineDir(runDir))) return [];
+  return withFileLock(path.join(machineDir(runDir), 'registry'), async () => {
+    const freed: string[] = [];
+    for (const tag of await fs.readdir(machineDir(runDir))) {
+      const claim = await readClaim(runDir, tag);
+      if (!claim || (await liveHolders(claim, tag)).length > 0 || (await kernelUses(tag))) continue;
+      await fs.rm(path.join(machineDir(runDir), tag), { force: true });
+      freed.push(tag);
+    }
+    return freed;
+  });
+}
+
 /** Scenarios holding a tag (including ones whose records are already gone). */
 export async function tagOwners(stateDir: string): Promise<string[]> {
   let names: string[];

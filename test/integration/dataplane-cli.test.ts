@@ -101,6 +101,9 @@ describeRoot('merak local up / clean', () => {
       const empty = mkdtempSync(path.join(tmpdir(), 'merak-cli-'));
       await merak(['clean', '--all', '--state-dir', empty]);
       rmSync(empty, { recursive: true, force: true });
+      // Its machine-wide tag claim, whose state directory is gone, is pruned by that clean too.
+      const claims = existsSync('/run/merak/tags') ? readdirSync('/run/merak/tags').map((t) => (t.includes('.') ? '' : readFileSync(path.join('/run/merak/tags', t), 'utf8'))) : [];
+      expect(claims.filter((c) => c.includes(`"${scenario}"`))).toEqual([]);
       expect(readFileSync(sysctl, 'utf8').trim()).toBe(original);
       expect(existsSync(BACKLOG_RECORD)).toBe(false);
     } finally {

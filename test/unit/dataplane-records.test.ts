@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { formatRecord, parseRecords, RecordParseError } from '../../src/dataplane/owner-record-format';
 import { FileOwnerRecords } from '../../src/dataplane/owner-records';
-import { claimTag, findTag, releaseTag, tagOwners } from '../../src/dataplane/tags';
+import { claimTag, findTag, pruneTagClaims, releaseTag, tagOwners } from '../../src/dataplane/tags';
 import { tagCandidate } from '../../src/dataplane/names';
 import { addRange, rangeCount, removeRange } from '../../src/dataplane/range-set';
 
@@ -136,8 +136,10 @@ describe('state directory', () => {
       expect(readdirSync(path.join(run, 'tags'))).toContain(a);
       await releaseTag(other, 'alpha', run);
       expect(readdirSync(path.join(run, 'tags'))).not.toContain(a);
-      // A claim whose state directory is gone (a crashed run) does not block another scenario.
+      // A claim whose state directory is gone (a crashed run) does not block another scenario,
+      // and a clean --all prunes it.
       rmSync(path.join(other, 'tags', gammaTag));
+      expect(await pruneTagClaims(run)).toEqual([gammaTag]);
       expect(await claimTag(other, 'beta', run)).toBe(tagCandidate('beta', 1));
       expect(JSON.parse(readFileSync(path.join(run, 'tags', tagCandidate('beta', 1)), 'utf8')).holders).toHaveLength(2);
       expect(await claimTag(dir, 'gamma-2', run)).toBe(tagCandidate('gamma-2', 0));
