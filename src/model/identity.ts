@@ -5,7 +5,7 @@
  * A scenario holds a *scenario number* 0..SCENARIO_NUMBERS-1, claimed on the compute worker's
  * machine and checked against what the plugin holds (activities/compute/preflight.ts). From it:
  * - its default underlay: the number's /16 of 100.64.0.0/10 (number 0: 100.64.0.0/16, the
- *   default of earlier versions), unless the spec names an underlay;
+ *   default of earlier versions), unless the spec names an underlay or gives a node's ip;
  * - its nodes' MACs when the spec gives none: the number in the first octet, the node slot in
  *   the next two, ff:ff:ff last (no endpoint MAC ends so: see mac.ts);
  * and its nodes' names at the plugin are `<node>.<scenario>` (scenario names are unique), so two
@@ -37,10 +37,18 @@ export function underlayBlock(n: number): string {
   return `${formatIpv4(parseCidr(UNDERLAY_POOL).network + n * 65_536)}/16`;
 }
 
-/** Whether a scenario document names its underlay (else the number's block is used). */
+/**
+ * Whether a scenario document fixes its underlay, so the number's block must not replace it:
+ * it names `underlay.cidr`, or one of its nodes gives its own `ip`. A local node's given address
+ * is its underlay address and was checked against the spec's underlay (the default
+ * 100.64.0.0/16 when none is named, address-rules.ts): moving the other nodes to another block
+ * would put them in a different network from it.
+ */
 export function namesUnderlay(input: unknown): boolean {
-  const underlay = typeof input === 'object' && input !== null ? (input as { underlay?: unknown }).underlay : undefined;
-  return typeof underlay === 'object' && underlay !== null && typeof (underlay as { cidr?: unknown }).cidr === 'string';
+  if (typeof input !== 'object' || input === null) return false;
+  const { underlay, nodes } = input as { underlay?: unknown; nodes?: unknown };
+  if (typeof underlay === 'object' && underlay !== null && typeof (underlay as { cidr?: unknown }).cidr === 'string') return true;
+  return Array.isArray(nodes) && nodes.some((n) => typeof n === 'object' && n !== null && typeof (n as { ip?: unknown }).ip === 'string');
 }
 
 /** The underlay of a scenario with number `n`: the one its document names, else the number's block. */

@@ -16,6 +16,11 @@ describe('scenario identity', () => {
     expect(namesUnderlay({ underlay: { cidr: '10.9.0.0/16' } })).toBe(true);
     expect(namesUnderlay({ underlay: {} })).toBe(false);
     expect(namesUnderlay({})).toBe(false);
+    // A given node address pins the spec's underlay (the default one when none is named): the
+    // other nodes must stay in its network.
+    expect(namesUnderlay({ nodes: ['a', { name: 'b', ip: '100.64.0.9' }] })).toBe(true);
+    expect(namesUnderlay({ nodes: ['a', { name: 'b', mac: '02:00:00:00:00:09' }] })).toBe(false);
+    expect(identityUnderlay({ nodes: [{ name: 'b', ip: '100.64.0.9' }] }, '100.64.0.0/16', 5)).toBe('100.64.0.0/16');
     expect(identityUnderlay({ underlay: { cidr: '10.9.0.0/16' } }, '10.9.0.0/16', 5)).toBe('10.9.0.0/16');
     expect(identityUnderlay({}, '100.64.0.0/16', 5)).toBe('100.69.0.0/16');
   });

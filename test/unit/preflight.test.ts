@@ -67,6 +67,25 @@ describe('preflightScenario', () => {
     expect(await scenarioNumberOf(run, 'beta')).toBe(1);
   });
 
+  test('a given node ip keeps the spec underlay whatever the number; its derived neighbours colliding there are refused, not moved', async () => {
+    const nodes = [{ name: 'node-a', ip: '100.64.7.7' }, 'node-b'];
+    // Number 0 is taken on this machine: the scenario gets 1, its underlay stays 100.64.0.0/16
+    // (where node-a's given address is), so node-b is 100.64.0.2 next to it.
+    const free = createPreflightActivities({ pluginClient: () => fakePlugin({}), runDir: run, isScenarioLive: async () => true });
+    await free.preflightScenario(target, { input: input('first'), slots });
+    expect(await free.preflightScenario(target, { input: input('given', { nodes }), slots })).toEqual({ number: 1, underlayCidr: '100.64.0.0/16' });
+    await free.releaseScenarioNumber('given');
+    // Another scenario holds 100.64.0.2: node-b's address cannot move without leaving node-a's
+    // network, so it is the user's collision, named.
+    const held = { nodes: [{ name: 'node-b.alpha', ip: '100.64.0.2', mac: numberedNodeMac(0, 1), optional: {}, scenario: 'alpha' }] };
+    const acts = createPreflightActivities({ pluginClient: () => fakePlugin(held), runDir: run, isScenarioLive: async () => true });
+    const err = await acts.preflightScenario(target, { input: input('given', { nodes }), slots }).catch((e: unknown) => e);
+    expect((err as ApplicationFailure).type).toBe('ScenarioConflict');
+    expect((err as Error).message).toContain('collides with scenario alpha');
+    expect((err as Error).message).toContain('nodes[1]: value "100.64.0.2" (its underlay address from 100.64.0.0/16) is already the address of node "node-b.alpha" of scenario "alpha"');
+    expect(await scenarioNumberOf(run, 'given')).toBeUndefined();
+  });
+
   test('a plugin without the state service is not checked (its Create answers are)', async () => {
     const acts = createPreflightActivities({ pluginClient: () => fakePlugin('unimplemented'), runDir: run, isScenarioLive: async () => true });
     expect((await acts.preflightScenario(target, { input: input('beta', { underlay: { cidr: '10.200.0.0/16' } }), slots })).underlayCidr).toBe('10.200.0.0/16');
