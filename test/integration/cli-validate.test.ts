@@ -13,6 +13,8 @@ import { promisify } from 'node:util';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { TEMPORAL_PAYLOAD_LIMIT_BYTES, workflowInputBytes } from '../../src/temporal/payload-size';
 import { scenarioWorkflowId } from '../../src/model/queues';
+import { listDaemons, merakBin, releaseDaemons, withRegistry } from '../../src/local/daemons';
+import { isSameProcess } from '../../src/local/process-identity';
 import { createTestEnv } from '../helpers/temporal';
 import { freePort } from '../helpers/apiserver';
 
@@ -47,12 +49,13 @@ const isAlive = (pid: number) => {
   }
 };
 
-/** Daemons recorded under a local state directory: name → pid. */
+/**
+ * Shared daemons recorded under a local state directory (src/local/daemons.ts) that `scenario`
+ * uses: kind → pid (these tests use one daemon of each kind).
+ */
 function recordedDaemons(state: string, scenario: string): Record<string, number> {
-  const dir = path.join(state, 'daemons', scenario);
-  if (!existsSync(dir)) return {};
   const out: Record<string, number> = {};
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.json'))) out[f.slice(0, -5)] = (JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { pid: number }).pid;
+  for (const d of listDaemons({ stateDir: state })) if ((d.users ?? []).includes(scenario)) out[d.kind ?? d.name] = d.pid;
   return out;
 }
 
@@ -80,10 +83,8 @@ beforeEach(() => {
 });
 afterEach(() => {
   // Whatever a failed assertion left running is stopped by its record, then the files go.
-  const daemons = path.join(state, 'daemons');
-  if (existsSync(daemons)) {
-    for (const scenario of readdirSync(daemons)) for (const pid of Object.values(recordedDaemons(state, scenario))) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-  }
+  // Only while a record still names that very process (start time, command line).
+  for (const d of listDaemons({ stateDir: state })) if (isSameProcess(d)) process.kill(d.pid, 'SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -180,20 +181,50 @@ describe('with a Temporal dev server', () => {
     await expect(env.client.workflow.getHandle(scenarioWorkflowId('big')).describe()).rejects.toThrow();
   });
 
-  it('a merak up that fails after starting daemons stops exactly those', async () => {
+  it('a merak up that fails after starting daemons stops exactly those, and leaves the ones another scenario uses', async () => {
     const port = await freePort();
     const file = path.join(dir, 'fail.yaml');
     writeFileSync(file, scenarioYaml('failup', port));
-    // Nothing answers at this Temporal address: the daemons start, then the workflow start fails.
+    // Another scenario already runs the reference plugin on this port (recorded as its user).
+    const pluginArgs = ['plugin', 'serve', '--port', String(port), '--state-file', path.join(state, `plugin-${port}.json`)];
+    const other = await withRegistry((r) => r.use('other', { name: `plugin-${port}`, kind: 'plugin', args: pluginArgs }), { stateDir: state, command: [process.execPath, merakBin()] });
+    expect(other.started).toBe(true);
+    const deadline = Date.now() + 30_000;
+    while ((await cli(['plugin', 'state', '--address', `127.0.0.1:${port}`], {}, 20_000)).code !== 0) {
+      if (Date.now() > deadline) throw new Error('the plugin of the other scenario did not answer');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // Nothing answers at this Temporal address: the workers start, then the workflow start fails.
+    const deadAddress = `127.0.0.1:${await freePort()}`;
+    const up = await cli(['up', '-f', file, '--address', deadAddress], { MERAK_LOCAL_STATE: state, MERAK_STATE_DIR: path.join(dir, 'agent') });
+    expect(up.code).toBe(1);
+    expect(up.stderr).not.toContain('starting the reference network plugin');
+    expect(up.stderr).toMatch(/started the compute worker; agents for local nodes: started for failup-a, failup-b/);
+    expect(up.stderr).toMatch(/merak up failed before the scenario started: stopped what this command started for failup: agent-\w+, compute-\w+\n/);
+    expect(up.stderr).toContain(`merak up failed before the scenario started: left running for other scenarios: plugin-${port} (other)`);
+    expect(recordedDaemons(state, 'failup')).toEqual({});
+    expect(recordedDaemons(state, 'other')).toEqual({ plugin: other.daemon.pid });
+    expect(isSameProcess(other.daemon)).toBe(true);
+    const logs = readdirSync(path.join(state, 'daemons')).filter((f) => f.endsWith('.log'));
+    expect(logs.map((f) => f.replace(/-\w+\.log$/, '')).sort()).toEqual(['agent', 'compute', 'plugin']);
+    // The other scenario lets go: its plugin stops, and no longer answers.
+    expect((await releaseDaemons('other', { stateDir: state })).stopped).toEqual([`plugin-${port}`]);
+    const probe = await cli(['plugin', 'state', '--address', `127.0.0.1:${port}`], {}, 20_000);
+    expect(probe.code).not.toBe(0);
+    expect(listDaemons({ stateDir: state })).toEqual([]);
+  });
+
+  it('a merak up that fails after starting every daemon stops them all', async () => {
+    const port = await freePort();
+    const file = path.join(dir, 'fail2.yaml');
+    writeFileSync(file, scenarioYaml('failall', port));
     const deadAddress = `127.0.0.1:${await freePort()}`;
     const up = await cli(['up', '-f', file, '--address', deadAddress], { MERAK_LOCAL_STATE: state, MERAK_STATE_DIR: path.join(dir, 'agent') });
     expect(up.code).toBe(1);
     expect(up.stderr).toContain('starting the reference network plugin');
-    expect(up.stderr).toMatch(/merak up failed before the scenario started: stopping what this command started for failup: plugin, compute, agent/);
-    expect(recordedDaemons(state, 'failup')).toEqual({});
-    const logs = readdirSync(path.join(state, 'daemons', 'failup')).filter((f) => f.endsWith('.log'));
-    expect(logs.sort()).toEqual(['agent.log', 'compute.log', 'plugin.log']);
-    // The plugin daemon (a server that would otherwise run on) no longer answers.
+    expect(up.stderr).toMatch(new RegExp(`merak up failed before the scenario started: stopped what this command started for failall: agent-\\w+, compute-\\w+, plugin-${port}\\n`));
+    expect(up.stderr).not.toContain('left running');
+    expect(listDaemons({ stateDir: state })).toEqual([]);
     const probe = await cli(['plugin', 'state', '--address', `127.0.0.1:${port}`], {}, 20_000);
     expect(probe.code).not.toBe(0);
   });
@@ -222,10 +253,12 @@ describe('with a Temporal dev server', () => {
     const daemons = recordedDaemons(state, 'ctrlc');
     expect(Object.keys(daemons).sort()).toEqual(['agent', 'compute', 'plugin']);
     expect(Object.values(daemons).every(isAlive)).toBe(true);
+    const records = listDaemons({ stateDir: state });
     // And `merak down` removes it all.
     const down = await cli(['down', 'ctrlc', '--address', env.address], { MERAK_LOCAL_STATE: state, MERAK_STATE_DIR: path.join(dir, 'agent') }, 120_000);
     expect(down.code).toBe(0);
     expect((await handle.describe()).status.name).not.toBe('RUNNING');
-    expect(Object.values(daemons).some(isAlive)).toBe(false);
+    for (const d of records) expect(isSameProcess(d)).toBe(false);
+    expect(listDaemons({ stateDir: state })).toEqual([]);
   });
 });

@@ -107,9 +107,9 @@ describeRoot('local nodes with given addresses', () => {
       expect(underlayOf(tag, 'nip-c')).toEqual(['100.98.0.200']);
       // The plugin was told the same addresses.
       expect(plugin.state.snapshot().nodes.map((n) => [n.name, n.ip]).sort()).toEqual([
-        ['nip-a', '100.98.0.77'],
-        ['nip-b', '100.98.0.2'],
-        ['nip-c', '100.98.0.200'],
+        ['nip-a.nip', '100.98.0.77'],
+        ['nip-b.nip', '100.98.0.2'],
+        ['nip-c.nip', '100.98.0.200'],
       ]);
       const results = await handle.query(resultsQuery);
       // All pairs of the three VMs (one per node), both kinds: every pair crosses nodes, and

@@ -6,8 +6,9 @@
  *   by two `merak up` at once and both pass their tests; they share one plugin, one compute worker
  *   and one agent process, and nothing they got from Merak collides (plugin node names, underlay
  *   addresses, MACs, kernel tags);
- * - a third scenario asking for alpha's VPC id and VNI is refused before anything is built,
- *   naming alpha;
+ * - scenarios asking for what alpha holds (its VPC id, VNI, a subnet id; its underlay, a node's
+ *   address, a node's MAC) are refused before anything is built, naming alpha, and their failed
+ *   `up` leaves the daemons alpha and beta use running;
  * - `merak down alpha` leaves beta fully working: `merak test`, `merak scale`, tests again;
  *   a record naming an unrelated live process (a `sleep`) is neither adopted nor signalled;
  * - a scenario started through the Temporal client (as `temporal workflow start` does) keeps the
@@ -41,6 +42,7 @@ const ALPHA = `sbs-${process.pid}-a`;
 const BETA = `sbs-${process.pid}-b`;
 const GAMMA = `sbs-${process.pid}-g`;
 const CLASH = `sbs-${process.pid}-x`;
+const CLASH2 = `sbs-${process.pid}-y`;
 const NODES = ['sbs-n1', 'sbs-n2'];
 
 let env: TestWorkflowEnvironment;
@@ -215,6 +217,7 @@ describeRoot('scenarios side by side on one machine and one plugin (built CLI)',
     const clash = JSON.parse(readFileSync(scenarioFile(CLASH, `${CLASH}-v`, 3301), 'utf8')) as { vpcs: Array<{ id: string; vni: number }> };
     clash.vpcs[0]!.id = `${ALPHA}-v-1`;
     clash.vpcs[0]!.vni = 3101;
+    (clash.vpcs[1] as unknown as { subnets: Array<{ id: string }> }).subnets[0]!.id = `${ALPHA}-v-2-s`;
     writeFileSync(clashFile, JSON.stringify(clash));
     const revision = (await pluginState()).revision;
     const refused = await merak(['up', '-f', clashFile, '--timeout', '120']);
@@ -222,11 +225,40 @@ describeRoot('scenarios side by side on one machine and one plugin (built CLI)',
     expect(refused.stderr).toContain(`collides with scenario ${ALPHA}`);
     expect(refused.stderr).toContain(`vpcs[0].id: value "${ALPHA}-v-1" is already a VPC of scenario "${ALPHA}"`);
     expect(refused.stderr).toContain(`vpcs[0].vni: value 3101 is already the VNI of VPC "${ALPHA}-v-1" of scenario "${ALPHA}"`);
+    expect(refused.stderr).toContain(`vpcs[1].subnets[0].id: value "${ALPHA}-v-2-s" is already a subnet of scenario "${ALPHA}"`);
+    // Its failed `up` lets go of the shared daemons, which keep running for alpha and beta.
+    expect(refused.stderr).toContain('left running for other scenarios');
+    expect(refused.stderr).not.toContain('stopped what this command started');
+    // The same for what Merak would otherwise derive: alpha's underlay named, one node given
+    // alpha's address, the other alpha's MAC.
+    const alphaNodes = (await pluginState()).nodes.filter((n) => n.scenario === ALPHA).sort((x, y) => x.name.localeCompare(y.name));
+    const alphaUnderlay = `${alphaNodes[0]!.ip.split('.').slice(0, 2).join('.')}.0.0/16`;
+    const clash2File = path.join(files, 'clash2.json');
+    const clash2 = JSON.parse(readFileSync(scenarioFile(CLASH2, `${CLASH2}-v`, 3501), 'utf8')) as Record<string, unknown>;
+    clash2.underlay = { cidr: alphaUnderlay };
+    clash2.nodes = [
+      { name: NODES[0], ip: alphaNodes[0]!.ip },
+      { name: NODES[1], mac: alphaNodes[1]!.mac },
+    ];
+    writeFileSync(clash2File, JSON.stringify(clash2));
+    const refused2 = await merak(['up', '-f', clash2File, '--timeout', '120']);
+    expect(refused2.code).not.toBe(0);
+    expect(refused2.stderr).toContain(`collides with scenario ${ALPHA}`);
+    expect(refused2.stderr).toContain(`nodes[0].ip: value "${alphaNodes[0]!.ip}" is already the address of node "${NODES[0]}.${ALPHA}" of scenario "${ALPHA}"`);
+    expect(refused2.stderr).toContain(`nodes[1]: value "${alphaNodes[1]!.ip}" (its underlay address from ${alphaUnderlay}) is already the address of node "${NODES[1]}.${ALPHA}" of scenario "${ALPHA}"`);
+    expect(refused2.stderr).toContain(`nodes[1].mac: value "${alphaNodes[1]!.mac.toLowerCase()}" is already the MAC of node "${NODES[1]}.${ALPHA}" of scenario "${ALPHA}"`);
     const after = await pluginState();
     expect(after.revision).toBe(revision);
-    expect(ownedBy(after, CLASH)).toBe(0);
-    expect(await findTag(stateDir, CLASH)).toBeUndefined();
-    expectOk(await merak(['down', CLASH, '--timeout', '60']), `merak down ${CLASH}`);
+    for (const s of [CLASH, CLASH2]) {
+      expect(ownedBy(after, s)).toBe(0);
+      expect(await findTag(stateDir, s)).toBeUndefined();
+      expect(await scenarioNumberOf(DEFAULT_RUN_DIR, s)).toBeUndefined();
+      expectOk(await merak(['down', s, '--timeout', '60']), `merak down ${s}`);
+    }
+    for (const d of shared) {
+      expect(isSameProcess(d)).toBe(true);
+      expect(daemons().find((x) => x.name === d.name)!.users).toEqual([ALPHA, BETA]);
+    }
 
     // ---- the same stranger in a record of an older version (per-scenario folder, no start time)
     mkdirSync(path.join(localState, 'daemons', ALPHA), { recursive: true });
