@@ -200,7 +200,7 @@ describe('with a Temporal dev server', () => {
     expect(up.code).toBe(1);
     expect(up.stderr).not.toContain('starting the reference network plugin');
     expect(up.stderr).toMatch(/started the compute worker; agents for local nodes: started for failup-a, failup-b/);
-    expect(up.stderr).toMatch(/merak up failed before the scenario started: stopped what this command started for failup: agent-\w+, compute-\w+\n/);
+    expect(up.stderr).toMatch(/merak up failed before the scenario started: stopped what this command started for failup: agent-\w+( \(had exited\))?, compute-\w+( \(had exited\))?\n/);
     expect(up.stderr).toContain(`merak up failed before the scenario started: left running for other scenarios: plugin-${port} (other)`);
     expect(recordedDaemons(state, 'failup')).toEqual({});
     expect(recordedDaemons(state, 'other')).toEqual({ plugin: other.daemon.pid });
@@ -222,7 +222,7 @@ describe('with a Temporal dev server', () => {
     const up = await cli(['up', '-f', file, '--address', deadAddress], { MERAK_LOCAL_STATE: state, MERAK_STATE_DIR: path.join(dir, 'agent') });
     expect(up.code).toBe(1);
     expect(up.stderr).toContain('starting the reference network plugin');
-    expect(up.stderr).toMatch(new RegExp(`merak up failed before the scenario started: stopped what this command started for failall: agent-\\w+, compute-\\w+, plugin-${port}\\n`));
+    expect(up.stderr).toMatch(new RegExp(`merak up failed before the scenario started: stopped what this command started for failall: agent-\\w+( \\(had exited\\))?, compute-\\w+( \\(had exited\\))?, plugin-${port}\\n`));
     expect(up.stderr).not.toContain('left running');
     expect(listDaemons({ stateDir: state })).toEqual([]);
     const probe = await cli(['plugin', 'state', '--address', `127.0.0.1:${port}`], {}, 20_000);

@@ -358,7 +358,9 @@ export function register(program: Command): void {
       if (acquired.length === 0) return;
       const names = acquired.splice(0);
       const r = await releaseDaemons(spec.name, { names });
-      if (r.stopped.length > 0) log(`${why}: stopped what this command started for ${spec.name}: ${[...r.stopped].sort().join(', ')}`);
+      // A daemon that exited by itself (a worker that could not reach Temporal) is gone all the same.
+      const gone = [...r.stopped, ...r.stale.map((n) => `${n} (had exited)`)].sort();
+      if (gone.length > 0) log(`${why}: stopped what this command started for ${spec.name}: ${gone.join(', ')}`);
       if (r.kept.length > 0) log(`${why}: left running for other scenarios: ${r.kept.map((k) => `${k.name} (${k.users.join(', ')})`).join('; ')}`);
     };
     // Ctrl-C: before the workflow starts, undo what was started; once it runs, it keeps building
