@@ -259,7 +259,7 @@ export function planSubnets(spec: Pick<ScenarioSpec, 'vpcs'>, assignedVni: (kind
 }
 
 /** Underlay address of a node: the one the spec gives (Kubernetes: the pod IP) or one from the underlay CIDR. */
-export function nodeUnderlayIp(spec: Pick<ScenarioSpec, 'underlay'>, node: { ip?: string }, slot: number): string {
+export function nodeUnderlayIp(spec: { underlay: Pick<ScenarioSpec['underlay'], 'cidr'> }, node: { ip?: string }, slot: number): string {
   return node.ip ?? underlayAddress(spec.underlay.cidr, slot);
 }
 

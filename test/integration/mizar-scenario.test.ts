@@ -155,8 +155,9 @@ test('a scenario through the Mizar plugin builds with Mizar\'s VNI and Mizar\'s 
     expect((await mizarResource(api, NS, 'vpcs', 'vpc-mz'))?.spec).toMatchObject({ status: 'Provisioned', vni: String(mizarVni) });
     expect((await mizarResource(api, NS, 'subnets', 'mz-1'))?.spec).toMatchObject({ status: 'Provisioned', vni: String(mizarVni) });
     const endpointNames = NODES.flatMap((node) => [0, 1].map((vm) => `${spec.name}-${node}-${vm}-0`));
+    // A node is known to the plugin as <node>.<scenario> (docs/scenario.md, several scenarios on one plugin).
     expect(await mizarResources(api, NS)).toEqual(
-      [...endpointNames.map((n) => `Endpoint/${n}`), 'Droplet/mz-a', 'Droplet/mz-b', 'Droplet/test-host', 'Subnet/mz-1', 'Subnet/mz-2', 'Vpc/vpc-mz'].sort(),
+      [...endpointNames.map((n) => `Endpoint/${n}`), `Droplet/mz-a.${spec.name}`, `Droplet/mz-b.${spec.name}`, 'Droplet/test-host', 'Subnet/mz-1', 'Subnet/mz-2', 'Vpc/vpc-mz'].sort(),
     );
 
     // The VXLAN device of each node carries Mizar's VNI, not the one the scenario asked for.
