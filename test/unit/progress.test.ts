@@ -1,5 +1,5 @@
 import { nodesToAsk, withLiveCounts, type NodeCount } from '../../src/model/progress';
-import { applySummary, noPollerHint, nodesWithoutAgent } from '../../src/cli/commands/up';
+import { agentNodes, applySummary, noPollerHint, nodesWithoutAgent } from '../../src/cli/commands/up';
 import type { ScenarioStatus } from '../../src/model/status';
 
 describe('nodesToAsk', () => {
@@ -54,6 +54,12 @@ describe('merak up helpers', () => {
     expect(nodesWithoutAgent(spec, [['node', 'merak.js', 'worker', 'agent', '--node', 'a', '--node', 'b', '--address', 'x:1']])).toEqual(['c']);
     expect(nodesWithoutAgent(spec, [['worker', 'agent', '--node', 'a'], ['worker', 'agent', '--node', 'c', '--node', 'b']])).toEqual([]);
     expect(nodesWithoutAgent(spec, [['worker', 'agent', '--node']])).toEqual(['a', 'b', 'c']);
+  });
+
+  test('agentNodes: the nodes an agent daemon polls, from its recorded command line; none for a pool agent', () => {
+    expect(agentNodes(['node', 'merak.js', 'worker', 'agent', '--node', 'a', '--node', 'b.x', '--address', 'x:1'])).toEqual(['a', 'b.x']);
+    expect(agentNodes(['node', 'merak.js', 'worker', 'agent', '--pool', '--namespace', 'n'])).toEqual([]);
+    expect(agentNodes(['worker', 'agent', '--node'])).toEqual([]);
   });
 
   test('applySummary: the kinds that changed, a rebuild, and the counts now', () => {
