@@ -25,6 +25,7 @@ import { joinCentralToFabric } from '../dataplane/ovn/fabric';
 import { INTEGRATION_BRIDGE, chassisDir, chassisFiles } from '../dataplane/ovn/paths';
 import { underlayNodeEnd } from '../dataplane/names';
 import { OVN_KEYS, portAddresses } from '../model/ovn';
+import { pluginNodeName } from '../model/identity';
 import { EndpointPluginError, type Endpoint, type EndpointPlugin, type PluginContext } from './types';
 
 /** Keys of the OVN network plugin's node_config this plugin reads (dataplane/ovn/central.ts NODE_CONFIG). */
@@ -114,7 +115,9 @@ export function createOvnPlugin(): EndpointPlugin {
             node: ctx.node,
             tag: ctx.tag,
             netns: ns,
-            systemId: ctx.node,
+            // The chassis is the network plugin's node: CreateNode waits for a chassis of the
+            // name the scenario gives the plugin, <node>.<scenario> (model/identity.ts).
+            systemId: pluginNodeName(ctx.scenario, ctx.node),
             encapIp: n.underlay,
             underlayPrefix: n.prefix,
             underlayDevice: underlayNodeEnd(ctx.tag),

@@ -18,6 +18,7 @@ import { vmNetns } from '../../src/dataplane/names';
 import { cleanScenario } from '../../src/dataplane/clean';
 import { spawnRunner } from '../../src/dataplane/command';
 import { chassisDir, chassisFiles } from '../../src/dataplane/ovn/paths';
+import { pluginNodeName } from '../../src/model/identity';
 import { gateway, hostAddress } from '../../src/model/ipam';
 import { endpointMac } from '../../src/model/mac';
 import type { EndpointBatch, SubnetRef } from '../../src/activities/agent/types';
@@ -88,11 +89,12 @@ describeOvn('OVN provider: network plugin + ovn endpoint plugin on real chassis'
     expect(Object.keys(config).sort()).toEqual(['ovn-central-netns', 'ovn-nb-db', 'ovn-sb-db', 'ovn-sb-port']);
     for (const [slot, node] of nodes.entries()) {
       const r = await f.agent.ensureNode({ scenario: f.scenario, node, nodeSlot: slot, plugin: 'ovn', underlayCidr, providerConfig: config });
-      const made = await client.createNode({ node: { name: node, ip: r.underlay, mac: `02:00:00:00:71:0${slot}` } });
-      expect(made.node).toMatchObject({ name: node, ip: r.underlay });
+      // The scenario names the plugin's node <node>.<scenario> (model/identity.ts), and so the chassis.
+      const made = await client.createNode({ node: { name: pluginNodeName(f.scenario, node), ip: r.underlay, mac: `02:00:00:00:71:0${slot}`, scenario: f.scenario } });
+      expect(made.node).toMatchObject({ name: pluginNodeName(f.scenario, node), ip: r.underlay });
     }
     tag = await f.tag();
-    expect(chassisNames(plugin.central.sbSocket)).toEqual(nodes);
+    expect(chassisNames(plugin.central.sbSocket)).toEqual(nodes.map((n) => pluginNodeName(f.scenario, n)));
     // A second ensure (a retried activity) starts nothing new.
     const pids = processesMentioning(chassisDir(tag, 'node-0')).sort();
     await f.agent.ensureNode({ scenario: f.scenario, node: 'node-0', nodeSlot: 0, plugin: 'ovn', underlayCidr, providerConfig: config });
@@ -157,7 +159,7 @@ describeOvn('OVN provider: network plugin + ovn endpoint plugin on real chassis'
     expect(nbCount(plugin.central.nbSocket, 'Logical_Switch_Port')).toBe(3);
     for (const node of nodes) {
       await f.agent.deleteVms({ scenario: f.scenario, node, from: 0, count: 2, plugin: 'ovn' });
-      await client.deleteNode({ name: node });
+      await client.deleteNode({ name: pluginNodeName(f.scenario, node), scenario: f.scenario });
       await f.agent.deleteNode({ scenario: f.scenario, node, plugin: 'ovn' });
     }
     for (const id of ['s-1', 's-2', 't-1']) await client.deleteSubnet({ id });
