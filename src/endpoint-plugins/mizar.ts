@@ -20,6 +20,7 @@ import { classifyPluginError, PluginError } from '../plugin/errors';
 import type { MizarStore } from '../plugin/mizar/kube';
 import { createReferencePlugin } from './reference';
 import { EndpointPluginError, type Endpoint, type EndpointPlugin, type PluginContext } from './types';
+import { pluginNodeName } from '../model/identity';
 
 /** How the agent reaches Mizar. */
 export interface MizarSettings {
@@ -115,7 +116,8 @@ export function createMizarPlugin(o: { runner: CommandRunner; settings?: () => M
           name: ep.id,
           vpc: ep.vpc,
           subnet: ep.subnetId,
-          droplet: ctx.node,
+          // The node's Droplet carries the plugin's node name, <node>.<scenario> (model/identity.ts).
+          droplet: pluginNodeName(ctx.scenario, ctx.node),
           nodeNetns: ctx.nodeNetns,
           vmNetns: ep.vm.name,
           ifname: ep.ifname,

@@ -96,7 +96,8 @@ const endpoint = (vm: number, vni: number): Endpoint => ({
 });
 
 test('the mizar endpoint plugin registers idempotently, bounds its wait for Provisioned and names what it waited for, and deletes idempotently', async () => {
-  await client!.createNode({ node: { name: NODE, ip: '100.96.9.1', mac: '02:00:00:96:09:01' } });
+  // The scenario's node is the plugin's <node>.<scenario> (model/identity.ts).
+  await client!.createNode({ node: { name: `${NODE}.mzq`, ip: '100.96.9.1', mac: '02:00:00:96:09:01', scenario: 'mzq' } });
   const vpc = (await client!.createVpc({ vpc: { id: 'blue', vni: 901, ip: '10.66.0.0', prefix: 16 } }).catch(async (err: unknown) => {
     if (!(err instanceof PluginCallError) || err.code !== Status.UNAVAILABLE) throw err;
     return client!.createVpc({ vpc: { id: 'blue', vni: 901, ip: '10.66.0.0', prefix: 16 } });
@@ -108,7 +109,7 @@ test('the mizar endpoint plugin registers idempotently, bounds its wait for Prov
   expect(await runPlugin('add', [ep0])).toEqual({ ok: true });
   expect(await runPlugin('add', [ep0])).toEqual({ ok: true });
   const cr = await mizarResource(api, NS, 'endpoints', ep0.id);
-  expect(cr?.spec).toMatchObject({ status: 'Provisioned', ip: '10.66.1.10', mac: ep0.mac, gw: '10.66.1.1', vni: String(vpc.vni), droplet: NODE, veth: 'mzqh0' });
+  expect(cr?.spec).toMatchObject({ status: 'Provisioned', ip: '10.66.1.10', mac: ep0.mac, gw: '10.66.1.1', vni: String(vpc.vni), droplet: `${NODE}.mzq`, veth: 'mzqh0' });
   expect(operator!.actions.filter((a) => a.startsWith(`Endpoint ${ep0.id}: Provisioned`))).toHaveLength(1);
   expect((await mizarResources(api, NS)).filter((r) => r.startsWith('Endpoint/'))).toEqual([`Endpoint/${ep0.id}`]);
   const vmLink = JSON.parse(ip(['-n', VMS[0]!, '-j', 'addr', 'show', 'dev', 'eth0'])) as { address: string; mtu: number; addr_info: { family: string; local: string }[] }[];

@@ -174,7 +174,7 @@ test('a scenario through the Mizar plugin builds with Mizar\'s VNI and Mizar\'s 
     for (const node of NODES) {
       for (const vm of [0, 1]) {
         const cr = await mizarResource(api, NS, 'endpoints', `${spec.name}-${node}-${vm}-0`);
-        expect(cr?.spec).toMatchObject({ type: 'simple', status: 'Provisioned', vpc: 'vpc-mz', droplet: node, vni: String(mizarVni), prefix: '24', itf: 'eth0' });
+        expect(cr?.spec).toMatchObject({ type: 'simple', status: 'Provisioned', vpc: 'vpc-mz', droplet: `${node}.${spec.name}`, vni: String(mizarVni), prefix: '24', itf: 'eth0' });
         const { ip, mac, net } = cr!.spec as { ip: string; mac: string; net: string };
         const gw = { 'mz-1': '10.77.1.1', 'mz-2': '10.77.2.1' }[net];
         expect(gw).toBeDefined();
