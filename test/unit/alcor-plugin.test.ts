@@ -137,9 +137,9 @@ function fakeAlcor() {
   };
 }
 
-const vpcReq = (id = 'vpc-a', ip = '10.10.0.0', prefix = 16) => ({ vpc: { id, vni: 4242, ip, prefix, optional: {} } });
-const subnetReq = (id = 'sub-a', ip = '10.10.1.0', prefix = 24, vpc = 'vpc-a') => ({ subnet: { id, vpc, vni: 0, ip, prefix, optional: {} } });
-const nodeReq = (name = 'node-a', ip = '100.64.0.1', mac = '02:00:00:00:00:01') => ({ node: { name, ip, mac, optional: {} } });
+const vpcReq = (id = 'vpc-a', ip = '10.10.0.0', prefix = 16) => ({ vpc: { id, vni: 4242, ip, prefix, optional: {}, scenario: '' } });
+const subnetReq = (id = 'sub-a', ip = '10.10.1.0', prefix = 24, vpc = 'vpc-a') => ({ subnet: { id, vpc, vni: 0, ip, prefix, optional: {}, scenario: '' } });
+const nodeReq = (name = 'node-a', ip = '100.64.0.1', mac = '02:00:00:00:00:01') => ({ node: { name, ip, mac, optional: {}, scenario: '' } });
 const posts = (a: ReturnType<typeof fakeAlcor>) => a.calls.filter((c) => c.method === 'POST');
 
 function setup() {
@@ -233,20 +233,20 @@ describe("alcor plugin: deletes Alcor does not check, updates that need care", (
     const { alcor, h } = setup();
     await h.createVpc(vpcReq());
     await h.createSubnet(subnetReq());
-    expect(await status(h.deleteVpc({ id: 'vpc-a' }))).toBe(Status.FAILED_PRECONDITION);
+    expect(await status(h.deleteVpc({ id: 'vpc-a', scenario: '' }))).toBe(Status.FAILED_PRECONDITION);
     expect(alcor.calls.some((c) => c.method === 'DELETE' && c.service === 'vpc')).toBe(false);
     expect(alcor.vpcs.has('vpc-a')).toBe(true);
-    await h.deleteSubnet({ id: 'sub-a' });
+    await h.deleteSubnet({ id: 'sub-a', scenario: '' });
     expect(alcor.routers.get('merak-router-vpc-a')!.gateway_ports).toEqual([]);
-    await h.deleteVpc({ id: 'vpc-a' });
+    await h.deleteVpc({ id: 'vpc-a', scenario: '' });
     expect(alcor.vpcs.size + alcor.routers.size + alcor.subnets.size).toBe(0);
   });
 
   test('deletes of what does not exist succeed', async () => {
     const { h } = setup();
-    expect(await status(h.deleteVpc({ id: 'nope' }))).toBe('ok');
-    expect(await status(h.deleteSubnet({ id: 'nope' }))).toBe('ok');
-    expect(await status(h.deleteNode({ name: 'nope' }))).toBe('ok');
+    expect(await status(h.deleteVpc({ id: 'nope', scenario: '' }))).toBe('ok');
+    expect(await status(h.deleteSubnet({ id: 'nope', scenario: '' }))).toBe('ok');
+    expect(await status(h.deleteNode({ name: 'nope', scenario: '' }))).toBe('ok');
   });
 
   test('a subnet update resends the gateway (a PUT without it would clear it)', async () => {
@@ -355,7 +355,7 @@ describe('alcor plugin: one change to Alcor at a time', () => {
     };
     const { handlers: h } = createAlcorPlugin({ rest: slow, project: 'p1' });
     await Promise.all([1, 2, 3, 4, 5, 6].map((i) => h.createNode(nodeReq(`node-${i}`, `100.64.0.${i}`, `02:00:00:00:00:0${i}`))));
-    await Promise.all([1, 2, 3, 4, 5, 6].map((i) => h.deleteNode({ name: `node-${i}` })));
+    await Promise.all([1, 2, 3, 4, 5, 6].map((i) => h.deleteNode({ name: `node-${i}`, scenario: '' })));
     expect(alcor.nodes.size).toBe(0);
     expect(most).toBe(1);
     expect(mostReads).toBeGreaterThan(1);
@@ -374,7 +374,7 @@ describe('alcor plugin: one change to Alcor at a time', () => {
       },
     };
     const { handlers: h2 } = createAlcorPlugin({ rest: racing, project: 'p1' });
-    expect(await status(h2.deleteNode({ name: 'node-a' }))).toBe('ok');
+    expect(await status(h2.deleteNode({ name: 'node-a', scenario: '' }))).toBe('ok');
     void h;
   });
 });
