@@ -31,6 +31,7 @@ import { merakBin } from '../local/daemons';
 import { attachAlcorToFabric } from '../local/alcor-fabric';
 import { alcorNetns } from '../local/alcor-control-plane';
 import { forEachBounded } from '../model/concurrency';
+import { pluginNodeName } from '../model/identity';
 import { ACA_PORT, hostAgentPidfile, hostAgentRunDir } from '../plugin/alcor/host-agent';
 import { createSerial } from '../plugin/alcor/plugin';
 import { goalStateDir, readAgentInfo, readReadyPort, type ReadyPort } from '../plugin/alcor/goal-state-store';
@@ -206,7 +207,7 @@ export function createAlcorPlugin(opts: () => AlcorEndpointOptions): EndpointPlu
     const ip = addressOf(ep.ip);
     const held = await readPort('EP_ADD', ep.id);
     if (held) {
-      const same = held.network_id === ep.vpc && held['binding:host_id'] === ctx.node && held.fixed_ips?.some((f) => f.ip_address === ip && f.subnet_id === ep.subnetId);
+      const same = held.network_id === ep.vpc && held['binding:host_id'] === pluginNodeName(ctx.scenario, ctx.node) && held.fixed_ips?.some((f) => f.ip_address === ip && f.subnet_id === ep.subnetId);
       if (!same) {
         throw fail('EP_ADD', 'ALREADY_EXISTS', `Alcor holds port ${ep.id} with other fields (network ${held.network_id}, host ${held['binding:host_id']}, ips ${JSON.stringify(held.fixed_ips)}), not ${ep.vpc} ${ctx.node} ${ip} in ${ep.subnetId}; Alcor would overwrite it silently`);
       }
@@ -221,7 +222,7 @@ export function createAlcorPlugin(opts: () => AlcorEndpointOptions): EndpointPlu
           fixed_ips: [{ subnet_id: ep.subnetId, ip_address: ip }],
           device_id: `${ctx.scenario}/${ep.vm.name}`,
           device_owner: 'compute:merak',
-          'binding:host_id': ctx.node,
+          'binding:host_id': pluginNodeName(ctx.scenario, ctx.node),
           admin_state_up: true,
         },
       });
