@@ -152,7 +152,7 @@ describeOvn('OVN network plugin', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
     sb('chassis-add', 'node-a.t', 'geneve', '100.64.0.2');
     const made = await client.createNode({ node });
-    expect(made.node).toEqual({ name: 'node-a.t', ip: '100.64.0.2', mac: '02:00:00:00:00:0a', optional: { rack: '1' } });
+    expect(made.node).toEqual({ name: 'node-a.t', ip: '100.64.0.2', mac: '02:00:00:00:00:0a', optional: { rack: '1' }, scenario: '' });
     expect((await client.createNode({ node })).node).toEqual(made.node);
     expect(await code(client.createNode({ node: { ...node, mac: '02:00:00:00:00:0b' } }))).toBe('ALREADY_EXISTS');
     expect(await code(client.createNode({ node: { ...node, ip: '100.64.0.3' } }))).toBe('ALREADY_EXISTS');
