@@ -23,7 +23,9 @@ import sys
 
 # Constants from the kernel's uapi headers: linux/netlink.h, linux/rtnetlink.h, linux/if_link.h,
 # linux/if_addr.h, linux/if.h, linux/sched.h.
-CLONE_NEWNET = 0x40000000
+CLONE_NEWNET, CLONE_NEWNS = 0x40000000, 0x00020000
+MS_REC, MS_PRIVATE = 0x4000, 0x40000
+EROFS = 30
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_REPLACE, NLM_F_CREATE = 0x1, 0x4, 0x100, 0x400
 RTM_NEWLINK, RTM_SETLINK, RTM_NEWADDR, RTM_NEWROUTE, NLMSG_ERROR = 16, 19, 20, 24, 2
 IFLA_AF_SPEC, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE, NLA_F_NESTED = 26, 8, 1, 0x8000
@@ -141,19 +143,52 @@ def index_of(name):
         raise OSError(19, 'no interface %s in this namespace' % name) from None
 
 
+own_proc = False
+
+
+def writable_proc():
+    """A container (podman, a Kubernetes pod) mounts /proc/sys read-only, so a sysctl of a
+    namespace Merak made (a VPC router's IPv4 forwarding) cannot be written there. This helper
+    then moves to a mount namespace of its own, private so nothing reaches the container's, and
+    mounts a fresh proc on /proc (CAP_SYS_ADMIN, which the agent has): its /proc/sys/net is the
+    current network namespace's, writable. Once per process."""
+    global own_proc
+    if own_proc:
+        return
+    for rc, what in (
+        (libc.unshare(CLONE_NEWNS), 'unshare(CLONE_NEWNS)'),
+        (libc.mount(None, b'/', None, MS_REC | MS_PRIVATE, None), 'mount --make-rprivate /'),
+        (libc.mount(b'proc', b'/proc', b'proc', 0, None), 'mount -t proc proc /proc'),
+    ):
+        if rc != 0:
+            e = ctypes.get_errno()
+            raise OSError(e, '/proc/sys is read-only and %s failed: %s' % (what, os.strerror(e)))
+    own_proc = True
+
+
+def write_sysctl(key, value):
+    # /proc/sys/net is the namespace of the process that opens it: this one, after setns.
+    try:
+        fd = os.open(sysctl_path(key), os.O_WRONLY)
+    except FileNotFoundError:
+        return
+    try:
+        os.write(fd, str(value).encode())
+    finally:
+        os.close(fd)
+
+
 def run_op(sock, op, indexes):
     """Applies one op in the current namespace; `indexes` memoises interface indexes per request
     (names repeat across ops)."""
     if op['op'] == 'sysctl':
-        # /proc/sys/net is the namespace of the process that opens it: this one, after setns.
         try:
-            fd = os.open(sysctl_path(op['key']), os.O_WRONLY)
-        except FileNotFoundError:
-            return
-        try:
-            os.write(fd, str(op['value']).encode())
-        finally:
-            os.close(fd)
+            write_sysctl(op['key'], op['value'])
+        except OSError as e:
+            if e.errno != EROFS or own_proc:
+                raise
+            writable_proc()
+            write_sysctl(op['key'], op['value'])
         return
     name = op['ifname']
     idx = indexes.get(name)
