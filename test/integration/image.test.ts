@@ -214,8 +214,12 @@ describeRoot('the image', () => {
         const ready = await waitForPhase(handle, 'ready');
         expect(ready.nodes.map((n) => n.vms)).toEqual([4]);
         // The VM namespaces live in the container's own /run/netns, not the host's.
-        const vmNs = (await inPod(['ip', 'netns', 'list'])).split('\n').filter((l) => l.trim() !== '');
-        expect(vmNs).toHaveLength(4);
+        const podNs = (await inPod(['ip', 'netns', 'list'])).split('\n').filter((l) => l.trim() !== '').map((l) => l.split(' ')[0]!);
+        // Four VMs and a router for each of the two VPCs (`_r-<vpc>`), whose sysctls are set
+        // although the container's /proc/sys is read-only.
+        expect(podNs.filter((n) => /_\d+$/.test(n))).toHaveLength(4);
+        expect(podNs.filter((n) => n.includes('_r-')).sort()).toEqual([`_r-${scenario}-blue`, `_r-${scenario}-green`].map((r) => podNs.find((n) => n.endsWith(r))).sort());
+        expect(podNs).toHaveLength(6);
         expect(netnsNames().sort()).toEqual([...netnsBefore, podNetns].sort());
         const results = await handle.query(resultsQuery);
         expect([...new Set(results.map((r) => r.kind))].sort()).toEqual(['icmp', 'iperf', 'tcp', 'udp']);
