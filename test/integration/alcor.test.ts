@@ -9,6 +9,7 @@
  *
  * Needs root, the Temporal CLI, the built CLI (npm run build) and about 3.3 GiB of memory.
  */
+import { pluginNodeName } from '../../src/model/identity';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -291,7 +292,9 @@ describeRoot('a scenario on Alcor: endpoints built from the goal states Alcor pu
       const state = JSON.parse(execFileSync(process.execPath, [MERAK, 'plugin', 'state', '--address', plugin.address, '-o', 'json'], { encoding: 'utf8' })) as { vpcs: Array<{ id: string; vni: number }>; subnets: unknown[]; nodes: Array<{ name: string }> };
       expect(state.vpcs).toEqual([expect.objectContaining({ id: `${name}-vpc`, vni: seg })]);
       expect(state.subnets).toHaveLength(2);
-      expect(state.nodes.map((n) => n.name).filter((n) => NODES.includes(n)).sort()).toEqual(NODES);
+      // Alcor holds each node under the scenario's plugin name <node>.<scenario> (scenarios share a plugin).
+      const registered = NODES.map((n) => pluginNodeName(name, n));
+      expect(state.nodes.map((n) => n.name).filter((n) => registered.includes(n)).sort()).toEqual(registered);
       for (const node of NODES) {
         const vx = JSON.parse(execFileSync('ip', ['-n', nodeNetns(tag, node), '-d', '-j', 'link', 'show', 'type', 'vxlan'], { encoding: 'utf8' })) as Array<{ linkinfo: { info_data: { id: number } } }>;
         expect(vx.map((l) => l.linkinfo.info_data.id)).toEqual([seg]);
