@@ -3,6 +3,9 @@
 // Alcor control plane built from source: scripts/provide-alcor.sh).
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }] };
 
+// Processes tests start outside Merak's records (etcd, kube-apiserver) must be gone when a run ends.
+const globalTeardown = '<rootDir>/test/helpers/global-teardown.ts';
+
 // Tools and their state (podman's image layers hold copies of package.json) are not modules.
 const modulePathIgnorePatterns = ['<rootDir>/.tools/', '<rootDir>/.state/'];
 
@@ -23,6 +26,7 @@ module.exports = {
       testEnvironment: 'node',
       modulePathIgnorePatterns,
       slowTestThreshold: 60,
+      globalTeardown,
     },
     {
       displayName: 'alcor',
@@ -30,7 +34,7 @@ module.exports = {
       transform,
       testEnvironment: 'node',
       slowTestThreshold: 120,
-      testTimeout: 30_000,
+      globalTeardown,
     },
   ],
 };

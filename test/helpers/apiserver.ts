@@ -9,6 +9,7 @@ import { delimiter, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { makeClientCert, makeTestPki, type ClientCert, type TestPki } from './k8s-pki';
+import { forgetTestProcesses, recordTestProcesses, stopOrphanedTestProcesses } from './test-processes';
 
 const run = promisify(execFile);
 
@@ -186,9 +187,30 @@ function writeKubeconfig(path: string, url: string, caCert: string, client: Clie
 export async function startApiServer(options: ApiServerOptions = {}): Promise<TestApiServer> {
   const readyTimeoutMs = options.readyTimeoutMs ?? 120_000;
   const binaries = findKubeBinaries();
+  // An etcd or kube-apiserver whose test process died before its afterAll (a killed runner) is
+  // stopped by its record now, instead of running on for ever.
+  for (const left of await stopOrphanedTestProcesses()) process.stderr.write(`test helper: stopped ${left}, left by a test run that died\n`);
   const dir = await mkdtemp(join(tmpdir(), 'merak-k8s-'));
   let etcd: ChildProcess | undefined;
   let apiserver: ChildProcess | undefined;
+  let etcdRecord: string | undefined;
+  let apiRecord: string | undefined;
+  /** Stops the API server, then drops its record. */
+  const stopApi = async (): Promise<void> => {
+    await stopProcess(apiserver);
+    apiserver = undefined;
+    if (apiRecord) forgetTestProcesses(apiRecord);
+    apiRecord = undefined;
+  };
+  /** Stops both, then drops their records and the folder. */
+  const stopAll = async (): Promise<void> => {
+    await stopApi();
+    await stopProcess(etcd);
+    etcd = undefined;
+    if (etcdRecord) forgetTestProcesses(etcdRecord);
+    etcdRecord = undefined;
+    await rm(dir, { recursive: true, force: true });
+  };
   try {
     const pki = await makeTestPki(dir);
     const etcdClientPort = await freePort();
@@ -214,6 +236,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
       ],
       etcdLog,
     );
+    etcdRecord = recordTestProcesses('etcd', [{ role: 'etcd', child: etcd }], dir);
     const etcdDeadline = Date.now() + readyTimeoutMs;
     for (;;) {
       if (etcd.exitCode !== null) throw new Error(`etcd exited with code ${etcd.exitCode}:\n${tail(etcdLog)}`);
@@ -247,6 +270,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
 
     const startApi = async (): Promise<void> => {
       apiserver = spawnLogged(binaries.apiserver, apiArgs, apiLog);
+      apiRecord = recordTestProcesses('kube-apiserver', [{ role: 'kube-apiserver', child: apiserver }]);
       const child = apiserver;
       const deadline = Date.now() + readyTimeoutMs;
       let last = '';
@@ -302,28 +326,17 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
           if (!String(err.stderr ?? '').includes('AlreadyExists')) throw err;
         });
       },
-      async stopApiServer() {
-        await stopProcess(apiserver);
-        apiserver = undefined;
-      },
+      stopApiServer: stopApi,
       async startApiServer() {
         if (apiserver) throw new Error('kube-apiserver is already running');
         await startApi();
       },
-      async stop() {
-        await stopProcess(apiserver);
-        await stopProcess(etcd);
-        apiserver = undefined;
-        etcd = undefined;
-        await rm(dir, { recursive: true, force: true });
-      },
+      stop: stopAll,
     };
     return server;
   } catch (err) {
-    await stopProcess(apiserver);
-    await stopProcess(etcd);
     // The error already carries the tail of the failing process's log.
-    await rm(dir, { recursive: true, force: true });
+    await stopAll();
     throw err;
   }
 }
