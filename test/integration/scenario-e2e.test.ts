@@ -4,77 +4,32 @@
  * isolation holds, scaled by signal and by update, `apply` reaches the plugin's Update, a failure
  * in the middle of node creation leaves nothing, and teardown leaves nothing.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { createComputeWorker } from '../../src/workers/compute';
-import { createAgentWorkers } from '../../src/workers/agent';
-import { createTestingActivities } from '../../src/activities/testing/activities';
-import { startReferencePlugin, type RunningReferencePlugin } from '../../src/plugin/reference/server';
 import { PluginError, Status } from '../../src/plugin/sdk';
 import { findTag } from '../../src/dataplane/tags';
-import { cleanAll } from '../../src/dataplane/clean';
-import { spawnRunner } from '../../src/dataplane/command';
-import { FileOwnerRecords } from '../../src/dataplane/owner-records';
 import { applySignal, resultsQuery, scaleSignal, scaleUpdate, statusQuery, teardownSignal } from '../../src/workflows/messages';
 import type { ScenarioStatus } from '../../src/model/status';
 import { COMPUTE_TASK_QUEUE, nodeWorkflowId, scenarioWorkflowId } from '../../src/model/queues';
 import type { scenarioWorkflow } from '../../src/workflows';
 import type { ScenarioInput } from '../../src/model/spec';
-import { bundleWorkflows, createTestEnv } from '../helpers/temporal';
+import { netnsList, startLocalCloud, type LocalCloud } from '../helpers/local-cloud';
 import { startFaultProxy } from '../helpers/plugin';
 
 jest.setTimeout(300_000);
 
 const NODES = ['e2e-a', 'e2e-b', 'e2e-c'];
 const stateDir = mkdtempSync(join(tmpdir(), 'merak-e2e-'));
-let env: TestWorkflowEnvironment;
-let plugin: RunningReferencePlugin;
-const workers: Worker[] = [];
-let running: Promise<unknown>;
-let closeCompute: () => void;
-
-const rootNet = () => JSON.stringify([execFileSync('ip', ['-j', 'addr'], { encoding: 'utf8' }), execFileSync('ip', ['-j', 'route'], { encoding: 'utf8' })]);
-const netnsList = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-let rootBefore: string;
-
+let cloud: LocalCloud;
 beforeAll(async () => {
-  rootBefore = rootNet();
-  env = await createTestEnv();
-  plugin = await startReferencePlugin({ port: 0 });
-  const compute = await createComputeWorker({ connection: env.nativeConnection, workflowBundle: await bundleWorkflows() });
-  closeCompute = compute.close;
-  workers.push(compute.worker);
-  workers.push(
-    ...(await createAgentWorkers({
-      connection: env.nativeConnection,
-      nodes: NODES,
-      stateDir,
-      extraActivities: createTestingActivities({ stateDir }),
-    })),
-  );
-  running = Promise.all(workers.map((w) => w.run()));
+  cloud = await startLocalCloud({ nodes: NODES, stateDir });
 });
-
 afterAll(async () => {
-  workers.forEach((w) => w.shutdown());
-  await running;
-  closeCompute?.();
-  await plugin?.close();
-  await env?.teardown();
-  // Nothing the tests made is left, and the root namespace gained no address or route. Leaks are
-  // read first, then removed by their owner records (as `merak clean --all` would), then asserted.
-  const leaked = netnsList().split('\n').filter((l) => l.includes('e2e'));
-  await cleanAll({ runner: spawnRunner, records: new FileOwnerRecords(stateDir) });
-  rmSync(stateDir, { recursive: true, force: true });
-  expect(leaked).toEqual([]);
-  expect(rootNet()).toBe(rootBefore);
+  await cloud?.stop('e2e');
 });
 
 function spec(name: string, address: string, overrides: Partial<ScenarioInput> = {}, vni = 2100): ScenarioInput {
@@ -95,7 +50,7 @@ function spec(name: string, address: string, overrides: Partial<ScenarioInput> =
 }
 
 async function start(input: ScenarioInput): Promise<WorkflowHandle<typeof scenarioWorkflow>> {
-  return env.client.workflow.start<typeof scenarioWorkflow>('scenarioWorkflow', { taskQueue: COMPUTE_TASK_QUEUE, workflowId: scenarioWorkflowId(input.name), args: [input] });
+  return cloud.env.client.workflow.start<typeof scenarioWorkflow>('scenarioWorkflow', { taskQueue: COMPUTE_TASK_QUEUE, workflowId: scenarioWorkflowId(input.name), args: [input] });
 }
 
 async function waitFor(handle: WorkflowHandle, ok: (s: ScenarioStatus) => boolean, what: string, timeoutMs = 180_000): Promise<ScenarioStatus> {
@@ -112,7 +67,7 @@ async function waitFor(handle: WorkflowHandle, ok: (s: ScenarioStatus) => boolea
 
 const vmsOnNodes = (s: ScenarioStatus) => s.nodes.map((n) => n.vms);
 const pluginObjects = (prefix: string) => {
-  const snap = plugin.state.snapshot();
+  const snap = cloud.plugin.state.snapshot();
   return [...snap.vpcs.map((v) => v.id), ...snap.subnets.map((s) => s.id), ...snap.nodes.map((n) => n.name)].filter((id) => id.startsWith(prefix));
 };
 /** VM namespaces of the scenario in the kernel, by its tag (`mk-<tag>-<node>_<index>`; routers are `_r-<vpc>`). */
@@ -120,7 +75,7 @@ const vmNamespaces = (tag: string) => netnsList().split('\n').filter((l) => l.st
 
 test('the demo-sized scenario: built, four test kinds pass, VPC isolation holds, scaled, applied, torn down to nothing', async () => {
   const name = 'e2e';
-  const handle = await start(spec(name, plugin.address));
+  const handle = await start(spec(name, cloud.plugin.address));
   try {
     await demoScenario(name, handle);
   } finally {
@@ -140,7 +95,7 @@ async function demoScenario(name: string, handle: WorkflowHandle<typeof scenario
   expect(vmsOnNodes(ready)).toEqual([2, 2, 2]);
   if (process.env.MERAK_RECORD_HISTORIES === '1') {
     // The build run of one node (its latest run until the first scale).
-    const built = env.client.workflow.getHandle(nodeWorkflowId(name, NODES[1]!));
+    const built = cloud.env.client.workflow.getHandle(nodeWorkflowId(name, NODES[1]!));
     await writeFile(join(__dirname, '..', 'histories', `${nodeWorkflowId(name, NODES[1]!)}.json`), historyToJSON(await built.fetchHistory()));
   }
   const tag = (await findTag(stateDir, name))!;
@@ -180,10 +135,10 @@ async function demoScenario(name: string, handle: WorkflowHandle<typeof scenario
   expect(vmNamespaces(tag)).toBe(7);
 
   // apply with a changed subnet field reaches the plugin's Update.
-  const changed = spec(name, plugin.address);
+  const changed = spec(name, cloud.plugin.address);
   changed.vpcs[1]!.subnets[0]!.optional = { owner: 'team-green' };
   await handle.signal(applySignal, changed);
-  await waitFor(handle, () => plugin.state.snapshot().subnets.some((s) => s.id === 'e2e-green-1' && s.optional.owner === 'team-green'), 'subnet updated');
+  await waitFor(handle, () => cloud.plugin.state.snapshot().subnets.some((s) => s.id === 'e2e-green-1' && s.optional.owner === 'team-green'), 'subnet updated');
   // The applied spec is the desired state: its count (2 per node) replaces the earlier scale requests.
   await waitFor(handle, (s) => s.phase === 'ready' && vmsOnNodes(s).join() === '2,2,2', 'applied counts');
   expect(vmNamespaces(tag)).toBe(6);
@@ -200,14 +155,14 @@ async function demoScenario(name: string, handle: WorkflowHandle<typeof scenario
   if (process.env.MERAK_RECORD_HISTORIES === '1') {
     await writeFile(join(__dirname, '..', 'histories', `${scenarioWorkflowId(name)}.json`), historyToJSON(await handle.fetchHistory()));
     // The last run of one node's child workflow (its teardown) as well.
-    const child = env.client.workflow.getHandle(nodeWorkflowId(name, NODES[0]!));
+    const child = cloud.env.client.workflow.getHandle(nodeWorkflowId(name, NODES[0]!));
     await writeFile(join(__dirname, '..', 'histories', `${nodeWorkflowId(name, NODES[0]!)}.json`), historyToJSON(await child.fetchHistory()));
   }
 }
 
 test('a failure in the middle of node creation leaves nothing in the plugin or the kernel', async () => {
   const name = 'e2efail';
-  const proxy = await startFaultProxy(plugin.address, (method, _req, n) =>
+  const proxy = await startFaultProxy(cloud.plugin.address, (method, _req, n) =>
     method === 'createNode' && n === 2 ? new PluginError(Status.FAILED_PRECONDITION, 'injected: node quota exhausted') : undefined,
   );
   try {
@@ -216,7 +171,7 @@ test('a failure in the middle of node creation leaves nothing in the plugin or t
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect(String(err.cause?.message)).toContain('injected: node quota exhausted');
     expect(pluginObjects(`${name}-`)).toEqual([]);
-    expect(plugin.state.snapshot().nodes).toEqual([]);
+    expect(cloud.plugin.state.snapshot().nodes).toEqual([]);
     const tag = await findTag(stateDir, name);
     if (tag) expect(netnsList()).not.toContain(`mk-${tag}-`);
   } finally {

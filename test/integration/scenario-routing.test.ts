@@ -8,20 +8,11 @@
  * leaves no namespace (router namespaces included), link, plugin object or owner record.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { createComputeWorker } from '../../src/workers/compute';
-import { createAgentWorkers } from '../../src/workers/agent';
-import { createTestingActivities } from '../../src/activities/testing/activities';
-import { startReferencePlugin, type RunningReferencePlugin } from '../../src/plugin/reference/server';
 import { findTag } from '../../src/dataplane/tags';
-import { cleanAll } from '../../src/dataplane/clean';
-import { spawnRunner } from '../../src/dataplane/command';
-import { FileOwnerRecords } from '../../src/dataplane/owner-records';
 import { resultsQuery, statusQuery, teardownSignal } from '../../src/workflows/messages';
 import type { ScenarioStatus, TestResult } from '../../src/model/status';
 import { COMPUTE_TASK_QUEUE, scenarioWorkflowId } from '../../src/model/queues';
@@ -29,45 +20,19 @@ import { addressInVpc, chooseBlockSize, endpointAddress, planSubnets, reserveAdd
 import { parseSpec, type ScenarioInput } from '../../src/model/spec';
 import type { scenarioWorkflow } from '../../src/workflows';
 import { renderTable } from '../../src/report/table';
-import { bundleWorkflows, createTestEnv } from '../helpers/temporal';
+import { netnsList, startLocalCloud, type LocalCloud } from '../helpers/local-cloud';
 
 jest.setTimeout(600_000);
 
 const NODES = ['rt-a', 'rt-b', 'rt-c'];
 const VMS = 6;
 const stateDir = mkdtempSync(join(tmpdir(), 'merak-routing-'));
-let env: TestWorkflowEnvironment;
-let plugin: RunningReferencePlugin;
-const workers: Worker[] = [];
-let running: Promise<unknown>;
-let closeCompute: () => void;
-
-const rootNet = () => JSON.stringify([execFileSync('ip', ['-j', 'addr'], { encoding: 'utf8' }), execFileSync('ip', ['-j', 'route', 'show', 'table', 'all'], { encoding: 'utf8' })]);
-const netnsList = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-let rootBefore: string;
-
+let cloud: LocalCloud;
 beforeAll(async () => {
-  rootBefore = rootNet();
-  env = await createTestEnv();
-  plugin = await startReferencePlugin({ port: 0 });
-  const compute = await createComputeWorker({ connection: env.nativeConnection, workflowBundle: await bundleWorkflows() });
-  closeCompute = compute.close;
-  workers.push(compute.worker);
-  workers.push(...(await createAgentWorkers({ connection: env.nativeConnection, nodes: NODES, stateDir, extraActivities: createTestingActivities({ stateDir }) })));
-  running = Promise.all(workers.map((w) => w.run()));
+  cloud = await startLocalCloud({ nodes: NODES, stateDir });
 });
-
 afterAll(async () => {
-  workers.forEach((w) => w.shutdown());
-  await running;
-  closeCompute?.();
-  await plugin?.close();
-  await env?.teardown();
-  const leaked = netnsList().split('\n').filter((l) => l.includes('-rt-'));
-  await cleanAll({ runner: spawnRunner, records: new FileOwnerRecords(stateDir) });
-  rmSync(stateDir, { recursive: true, force: true });
-  expect(leaked).toEqual([]);
-  expect(rootNet()).toBe(rootBefore);
+  await cloud?.stop('-rt-');
 });
 
 const input = (address: string): ScenarioInput => ({
@@ -135,8 +100,8 @@ function end(label: string): { node: string; vm: number; ip: string } {
 }
 
 test('three subnets of one VPC are routed on one node and across nodes with every test kind; an overlapping VPC stays apart; teardown leaves nothing', async () => {
-  const spec = input(plugin.address);
-  const handle = await env.client.workflow.start<typeof scenarioWorkflow>('scenarioWorkflow', { taskQueue: COMPUTE_TASK_QUEUE, workflowId: scenarioWorkflowId(spec.name), args: [spec] });
+  const spec = input(cloud.plugin.address);
+  const handle = await cloud.env.client.workflow.start<typeof scenarioWorkflow>('scenarioWorkflow', { taskQueue: COMPUTE_TASK_QUEUE, workflowId: scenarioWorkflowId(spec.name), args: [spec] });
   try {
     await waitFor(handle, (s) => s.phase === 'ready', 'ready');
     const tag = (await findTag(stateDir, spec.name))!;
@@ -186,7 +151,7 @@ test('three subnets of one VPC are routed on one node and across nodes with ever
     expect(execFileSync('ip', ['-br', 'link'], { encoding: 'utf8' })).not.toContain(tag);
     expect(existsSync(join(stateDir, 'scenarios', spec.name))).toBe(false);
     expect(await findTag(stateDir, spec.name)).toBeUndefined();
-    expect(plugin.state.snapshot().subnets.filter((s) => s.id.startsWith('red') || s.id.startsWith('blue'))).toEqual([]);
+    expect(cloud.plugin.state.snapshot().subnets.filter((s) => s.id.startsWith('red') || s.id.startsWith('blue'))).toEqual([]);
   } finally {
     if ((await handle.describe()).status.name === 'RUNNING') {
       await handle.signal(teardownSignal);

@@ -1,0 +1,63 @@
+/**
+ * What a scenario test in local mode runs on: a real Temporal dev server, the reference network
+ * plugin on loopback, the compute worker and one agent Worker per node (with the testing
+ * activities), all in the test's process; and the checks every such test ends with.
+ */
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { createTestingActivities } from '../../src/activities/testing/activities';
+import { spawnRunner } from '../../src/dataplane/command';
+import { cleanAll } from '../../src/dataplane/clean';
+import { FileOwnerRecords } from '../../src/dataplane/owner-records';
+import { startReferencePlugin, type RunningReferencePlugin } from '../../src/plugin/reference/server';
+import { createAgentWorkers } from '../../src/workers/agent';
+import { createComputeWorker } from '../../src/workers/compute';
+import { bundleWorkflows, createTestEnv } from './temporal';
+
+export interface LocalCloud {
+  env: TestWorkflowEnvironment;
+  plugin: RunningReferencePlugin;
+  /**
+   * Stops the workers, the plugin and the server, then asserts that no namespace whose name holds
+   * `marker` was left (read before the owner-record cleanup that removes them, as `merak clean
+   * --all` would) and that the root namespace's addresses and routes are as they were.
+   */
+  stop(marker: string): Promise<void>;
+}
+
+/** `ip -j addr` and every routing table of the root namespace, to compare before and after. */
+export const rootNet = (): string =>
+  JSON.stringify([execFileSync('ip', ['-j', 'addr'], { encoding: 'utf8' }), execFileSync('ip', ['-j', 'route', 'show', 'table', 'all'], { encoding: 'utf8' })]);
+/** `ip netns list`, as text. */
+export const netnsList = (): string => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+
+/** Starts the local cloud for `nodes`, whose agents keep their state in `stateDir` (removed by stop). */
+export async function startLocalCloud(o: { nodes: string[]; stateDir: string }): Promise<LocalCloud> {
+  const rootBefore = rootNet();
+  const env = await createTestEnv();
+  const plugin = await startReferencePlugin({ port: 0 });
+  const compute = await createComputeWorker({ connection: env.nativeConnection, workflowBundle: await bundleWorkflows() });
+  const workers: Worker[] = [
+    compute.worker,
+    ...(await createAgentWorkers({ connection: env.nativeConnection, nodes: o.nodes, stateDir: o.stateDir, extraActivities: createTestingActivities({ stateDir: o.stateDir }) })),
+  ];
+  const running = Promise.all(workers.map((w) => w.run()));
+  return {
+    env,
+    plugin,
+    async stop(marker) {
+      workers.forEach((w) => w.shutdown());
+      await running;
+      compute.close();
+      await plugin.close();
+      await env.teardown();
+      const leaked = netnsList().split('\n').filter((l) => l.includes(marker));
+      await cleanAll({ runner: spawnRunner, records: new FileOwnerRecords(o.stateDir) });
+      rmSync(o.stateDir, { recursive: true, force: true });
+      expect(leaked).toEqual([]);
+      expect(rootNet()).toBe(rootBefore);
+    },
+  };
+}
