@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createTestingActivities } from '../../src/activities/testing/activities';
@@ -14,7 +15,9 @@ import { FileOwnerRecords } from '../../src/dataplane/owner-records';
 import { startReferencePlugin, type RunningReferencePlugin } from '../../src/plugin/reference/server';
 import { createAgentWorkers } from '../../src/workers/agent';
 import { createComputeWorker } from '../../src/workers/compute';
-import { bundleWorkflows, createTestEnv } from './temporal';
+import { statusQuery } from '../../src/workflows/messages';
+import type { ScenarioStatus } from '../../src/model/status';
+import { bundleWorkflows, createTestEnv, type CreateTestEnvOptions } from './temporal';
 
 export interface LocalCloud {
   env: TestWorkflowEnvironment;
@@ -33,10 +36,10 @@ export const rootNet = (): string =>
 /** `ip netns list`, as text. */
 export const netnsList = (): string => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
 
-/** Starts the local cloud for `nodes`, whose agents keep their state in `stateDir` (removed by stop). */
-export async function startLocalCloud(o: { nodes: string[]; stateDir: string }): Promise<LocalCloud> {
+/** Starts the local cloud for `nodes`, whose agents keep their state in `stateDir` (removed by stop); `server` goes to createTestEnv. */
+export async function startLocalCloud(o: { nodes: string[]; stateDir: string; server?: CreateTestEnvOptions }): Promise<LocalCloud> {
   const rootBefore = rootNet();
-  const env = await createTestEnv();
+  const env = await createTestEnv(o.server);
   const plugin = await startReferencePlugin({ port: 0 });
   const compute = await createComputeWorker({ connection: env.nativeConnection, workflowBundle: await bundleWorkflows() });
   const workers: Worker[] = [
@@ -60,4 +63,26 @@ export async function startLocalCloud(o: { nodes: string[]; stateDir: string }):
       expect(rootNet()).toBe(rootBefore);
     },
   };
+}
+
+/**
+ * Polls the scenario's status query every 500 ms until `ok` holds; gives up early when the
+ * scenario failed. `context` adds lines (logs of the test's processes) to the error.
+ * @throws Error naming `what` and the last status, after `timeoutMs` (default 300 s) or a failed phase
+ */
+export async function waitForStatus(
+  handle: WorkflowHandle,
+  ok: (s: ScenarioStatus) => boolean,
+  what: string,
+  o: { timeoutMs?: number; context?: () => string } = {},
+): Promise<ScenarioStatus> {
+  const deadline = Date.now() + (o.timeoutMs ?? 300_000);
+  let last: ScenarioStatus | undefined;
+  while (Date.now() < deadline) {
+    last = await handle.query(statusQuery);
+    if (ok(last)) return last;
+    if (last.phase === 'failed') break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${what} not reached; last status ${JSON.stringify(last)}${o.context ? `\n${o.context()}` : ''}`);
 }

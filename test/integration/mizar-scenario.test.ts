@@ -22,13 +22,14 @@ import { vmNetns } from '../../src/dataplane/names';
 import { cleanAll } from '../../src/dataplane/clean';
 import { spawnRunner } from '../../src/dataplane/command';
 import { FileOwnerRecords } from '../../src/dataplane/owner-records';
-import { resultsQuery, statusQuery, teardownSignal } from '../../src/workflows/messages';
+import { resultsQuery, teardownSignal } from '../../src/workflows/messages';
 import type { ScenarioStatus } from '../../src/model/status';
 import { COMPUTE_TASK_QUEUE, scenarioWorkflowId } from '../../src/model/queues';
 import type { ScenarioInput } from '../../src/model/spec';
 import type { scenarioWorkflow } from '../../src/workflows';
 import { renderTable } from '../../src/report/table';
 import { bundleWorkflows, createTestEnv } from '../helpers/temporal';
+import { waitForStatus } from '../helpers/local-cloud';
 import { startApiServer, type TestApiServer } from '../helpers/apiserver';
 import { startMizarOperatorDouble, type MizarOperatorDouble } from '../helpers/mizar-operator-double';
 import { loadMizarCrds, mizarResource, mizarResources, startMizarPluginProcess, type MizarPluginProcess } from '../helpers/mizar';
@@ -123,17 +124,8 @@ afterAll(async () => {
   expect(leaked).toEqual([]);
 });
 
-async function waitFor(handle: WorkflowHandle, ok: (s: ScenarioStatus) => boolean, what: string, timeoutMs = 300_000): Promise<ScenarioStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: ScenarioStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await handle.query(statusQuery);
-    if (ok(last)) return last;
-    if (last.phase === 'failed') break;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`${what} not reached; last status ${JSON.stringify(last)}\nplugin log:\n${plugin.lines.slice(-20).join('\n')}\nagent log:\n${agentLines.slice(-20).join('\n')}`);
-}
+const waitFor = (handle: WorkflowHandle, ok: (s: ScenarioStatus) => boolean, what: string): Promise<ScenarioStatus> =>
+  waitForStatus(handle, ok, what, { context: () => `plugin log:\n${plugin.lines.slice(-20).join('\n')}\nagent log:\n${agentLines.slice(-20).join('\n')}` });
 
 test('a scenario through the Mizar plugin builds with Mizar\'s VNI and Mizar\'s endpoints, its VMs ping across nodes, and teardown leaves no resource or namespace', async () => {
   const spec: ScenarioInput = {

@@ -13,30 +13,20 @@
  * MERAK_RECORD_HISTORIES=1 every run's history is written to test/histories/merak-can.run<N>.json
  * for the replay test.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { createComputeWorker } from '../../src/workers/compute';
-import { createAgentWorkers } from '../../src/workers/agent';
-import { createTestingActivities } from '../../src/activities/testing/activities';
-import { startReferencePlugin, type RunningReferencePlugin } from '../../src/plugin/reference/server';
 import { findTag } from '../../src/dataplane/tags';
-import { cleanAll } from '../../src/dataplane/clean';
-import { spawnRunner } from '../../src/dataplane/command';
-import { FileOwnerRecords } from '../../src/dataplane/owner-records';
 import { resultsQuery, scaleSignal, scaleUpdate, statusQuery, teardownSignal } from '../../src/workflows/messages';
 import type { ScenarioStatus } from '../../src/model/status';
 import { COMPUTE_TASK_QUEUE, scenarioWorkflowId } from '../../src/model/queues';
 import type { scenarioWorkflow } from '../../src/workflows';
 import type { ScenarioInput } from '../../src/model/spec';
 import type { ScenarioCarryOver } from '../../src/model/scenario-state';
-import { bundleWorkflows, createTestEnv } from '../helpers/temporal';
+import { netnsList, startLocalCloud, type LocalCloud } from '../helpers/local-cloud';
 
 jest.setTimeout(300_000);
 
@@ -49,45 +39,19 @@ const HISTORY_COUNT_LIMIT = 15;
 const NAME = 'can';
 const NODES = ['can-a', 'can-b'];
 const stateDir = mkdtempSync(join(tmpdir(), 'merak-can-'));
-let env: TestWorkflowEnvironment;
-let plugin: RunningReferencePlugin;
-const workers: Worker[] = [];
-let running: Promise<unknown>;
-let closeCompute: () => void;
-
-const rootNet = () => JSON.stringify([execFileSync('ip', ['-j', 'addr'], { encoding: 'utf8' }), execFileSync('ip', ['-j', 'route'], { encoding: 'utf8' })]);
-const netnsList = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-let rootBefore: string;
+let cloud: LocalCloud;
 
 beforeAll(async () => {
-  rootBefore = rootNet();
-  env = await createTestEnv({ extraArgs: ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${HISTORY_COUNT_LIMIT}`] });
-  plugin = await startReferencePlugin({ port: 0 });
-  const compute = await createComputeWorker({ connection: env.nativeConnection, workflowBundle: await bundleWorkflows() });
-  closeCompute = compute.close;
-  workers.push(compute.worker);
-  workers.push(...(await createAgentWorkers({ connection: env.nativeConnection, nodes: NODES, stateDir, extraActivities: createTestingActivities({ stateDir }) })));
-  running = Promise.all(workers.map((w) => w.run()));
+  cloud = await startLocalCloud({ nodes: NODES, stateDir, server: { extraArgs: ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${HISTORY_COUNT_LIMIT}`] } });
 });
-
 afterAll(async () => {
-  workers.forEach((w) => w.shutdown());
-  await running;
-  closeCompute?.();
-  await plugin?.close();
-  await env?.teardown();
-  // Leaks are read first, then removed by their owner records (as `merak clean --all` would), then asserted.
-  const leaked = netnsList().split('\n').filter((l) => l.includes('can-'));
-  await cleanAll({ runner: spawnRunner, records: new FileOwnerRecords(stateDir) });
-  rmSync(stateDir, { recursive: true, force: true });
-  expect(leaked).toEqual([]);
-  expect(rootNet()).toBe(rootBefore);
+  await cloud?.stop('can-');
 });
 
 function spec(): ScenarioInput {
   return {
     name: NAME,
-    plugin: { address: plugin.address, deadlineMs: 5_000, retryWindowMs: 20_000 },
+    plugin: { address: cloud.plugin.address, deadlineMs: 5_000, retryWindowMs: 20_000 },
     dataplane: 'reference',
     vpcs: [
       { id: `${NAME}-blue`, vni: 2301, cidr: '10.71.0.0/16', subnets: [{ id: `${NAME}-blue-1`, cidr: '10.71.1.0/24' }] },
@@ -134,7 +98,7 @@ interface Run {
 async function runs(firstRunId: string): Promise<Run[]> {
   const out: Run[] = [];
   for (let runId: string | undefined = firstRunId; runId !== undefined && out.length < 50; ) {
-    const history: History = await env.client.workflow.getHandle(scenarioWorkflowId(NAME), runId).fetchHistory();
+    const history: History = await cloud.env.client.workflow.getHandle(scenarioWorkflowId(NAME), runId).fetchHistory();
     const events = history.events ?? [];
     const next: string | undefined = events[events.length - 1]?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
     out.push({ runId, history, ...(next ? { next } : {}) });
@@ -151,14 +115,14 @@ function startArg(history: History): unknown {
 
 /** The status a closed run ended with, by query (the worker replays its history to answer). */
 async function finalStatus(runId: string): Promise<ScenarioStatus> {
-  return env.client.workflow.getHandle(scenarioWorkflowId(NAME), runId).query(statusQuery);
+  return cloud.env.client.workflow.getHandle(scenarioWorkflowId(NAME), runId).query(statusQuery);
 }
 
 /** What a run carries to the next one, as the status shows it. */
 const carried = (s: ScenarioStatus) => ({ name: s.name, built: s.built, nodes: s.nodes, cleanupErrors: s.cleanupErrors });
 const vmsOnNodes = (s: ScenarioStatus) => s.nodes.map((n) => n.vms);
 const pluginObjects = () => {
-  const snap = plugin.state.snapshot();
+  const snap = cloud.plugin.state.snapshot();
   return [...snap.vpcs.map((v) => v.id), ...snap.subnets.map((s) => s.id), ...snap.nodes.map((n) => n.name)].filter((id) => id.startsWith(`${NAME}-`));
 };
 /** VM namespaces of the scenario in the kernel, by its tag. */
@@ -166,7 +130,7 @@ const pluginObjects = () => {
 const vmNamespaces = (tag: string) => netnsList().split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(`mk-${tag}-`) && /_\d+$/.test(n)).length;
 
 test('a scenario continued as new keeps its objects, VMs, ranges and results, still scales, and tears down to nothing', async () => {
-  const handle = await env.client.workflow.start<typeof scenarioWorkflow>('scenarioWorkflow', {
+  const handle = await cloud.env.client.workflow.start<typeof scenarioWorkflow>('scenarioWorkflow', {
     taskQueue: COMPUTE_TASK_QUEUE,
     workflowId: scenarioWorkflowId(NAME),
     args: [spec()],
@@ -191,7 +155,7 @@ test('a scenario continued as new keeps its objects, VMs, ranges and results, st
     expect(results.length).toBeGreaterThan(0);
     expect(results.filter((r) => !r.pass)).toEqual([]);
     expect(results.some((r) => r.negative)).toBe(true);
-    expect(await env.client.workflow.getHandle(scenarioWorkflowId(NAME), first!.runId).query(resultsQuery)).toEqual(results);
+    expect(await cloud.env.client.workflow.getHandle(scenarioWorkflowId(NAME), first!.runId).query(resultsQuery)).toEqual(results);
     const tag = (await findTag(stateDir, NAME))!;
     expect(tag).toBeDefined();
     expect(vmNamespaces(tag)).toBe(4);

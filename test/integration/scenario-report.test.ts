@@ -10,22 +10,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { createComputeWorker } from '../../src/workers/compute';
-import { createAgentWorkers } from '../../src/workers/agent';
-import { createTestingActivities } from '../../src/activities/testing/activities';
-import { startReferencePlugin, type RunningReferencePlugin } from '../../src/plugin/reference/server';
-import { cleanAll } from '../../src/dataplane/clean';
-import { spawnRunner } from '../../src/dataplane/command';
-import { FileOwnerRecords } from '../../src/dataplane/owner-records';
 import { statusQuery, teardownSignal } from '../../src/workflows/messages';
 import { COMPUTE_TASK_QUEUE, scenarioWorkflowId } from '../../src/model/queues';
 import type { ScenarioStatus } from '../../src/model/status';
 import type { scenarioWorkflow } from '../../src/workflows';
 import type { ScenarioInput } from '../../src/model/spec';
 import { collectReport, writeReport } from '../../src/cli/report-output';
-import { bundleWorkflows, createTestEnv } from '../helpers/temporal';
+import { startLocalCloud, type LocalCloud } from '../helpers/local-cloud';
 
 jest.setTimeout(300_000);
 
@@ -34,33 +25,13 @@ const VMS = 3;
 const stateDir = mkdtempSync(join(tmpdir(), 'merak-report-'));
 /** CI keeps what is here: .state/ of the checkout is git-ignored. */
 const artifactDir = resolve(__dirname, '..', '..', '.state', 'artifacts', 'report');
-let env: TestWorkflowEnvironment;
-let plugin: RunningReferencePlugin;
-const workers: Worker[] = [];
-let running: Promise<unknown>;
-let closeCompute: () => void;
-const netnsList = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+let cloud: LocalCloud;
 
 beforeAll(async () => {
-  env = await createTestEnv();
-  plugin = await startReferencePlugin({ port: 0 });
-  const compute = await createComputeWorker({ connection: env.nativeConnection, workflowBundle: await bundleWorkflows() });
-  closeCompute = compute.close;
-  workers.push(compute.worker);
-  workers.push(...(await createAgentWorkers({ connection: env.nativeConnection, nodes: NODES, stateDir, extraActivities: createTestingActivities({ stateDir }) })));
-  running = Promise.all(workers.map((w) => w.run()));
+  cloud = await startLocalCloud({ nodes: NODES, stateDir });
 });
-
 afterAll(async () => {
-  workers.forEach((w) => w.shutdown());
-  await running;
-  closeCompute?.();
-  await plugin?.close();
-  await env?.teardown();
-  const leaked = netnsList().split('\n').filter((l) => l.includes('rpt-'));
-  await cleanAll({ runner: spawnRunner, records: new FileOwnerRecords(stateDir) });
-  rmSync(stateDir, { recursive: true, force: true });
-  expect(leaked).toEqual([]);
+  await cloud?.stop('rpt-');
 });
 
 async function waitReady(handle: { query: (q: typeof statusQuery) => Promise<ScenarioStatus> }): Promise<ScenarioStatus> {
@@ -78,7 +49,7 @@ async function waitReady(handle: { query: (q: typeof statusQuery) => Promise<Sce
 test('a small scenario reports time to reachable for every endpoint, latencies per operation, SLA gates, and an HTML page Chromium draws', async () => {
   const input: ScenarioInput = {
     name: 'rpt',
-    plugin: { address: plugin.address, deadlineMs: 5_000, retryWindowMs: 20_000 },
+    plugin: { address: cloud.plugin.address, deadlineMs: 5_000, retryWindowMs: 20_000 },
     dataplane: 'reference',
     vpcs: [
       { id: 'rpt-blue', vni: 2301, cidr: '10.71.0.0/16', subnets: [{ id: 'rpt-blue-1', cidr: '10.71.1.0/24' }, { id: 'rpt-blue-2', cidr: '10.71.2.0/24' }] },
@@ -92,7 +63,7 @@ test('a small scenario reports time to reachable for every endpoint, latencies p
     // One gate the build keeps, one it cannot keep (no VM is made in 0 ms).
     sla: { reachableP99Ms: 60_000, unreachableEndpoints: 0, failedOperations: 0, operationP99Ms: { 'vm.create': 0 } },
   };
-  const handle = env.client.workflow.start<typeof scenarioWorkflow>('scenarioWorkflow', { taskQueue: COMPUTE_TASK_QUEUE, workflowId: scenarioWorkflowId(input.name), args: [input] });
+  const handle = cloud.env.client.workflow.start<typeof scenarioWorkflow>('scenarioWorkflow', { taskQueue: COMPUTE_TASK_QUEUE, workflowId: scenarioWorkflowId(input.name), args: [input] });
   const h = await handle;
   try {
     const ready = await waitReady(h);

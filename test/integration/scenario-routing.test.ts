@@ -11,16 +11,15 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
 import { findTag } from '../../src/dataplane/tags';
-import { resultsQuery, statusQuery, teardownSignal } from '../../src/workflows/messages';
-import type { ScenarioStatus, TestResult } from '../../src/model/status';
+import { resultsQuery, teardownSignal } from '../../src/workflows/messages';
+import type { TestResult } from '../../src/model/status';
 import { COMPUTE_TASK_QUEUE, scenarioWorkflowId } from '../../src/model/queues';
 import { addressInVpc, chooseBlockSize, endpointAddress, planSubnets, reserveAddresses, type AddressBook } from '../../src/model/plan';
 import { parseSpec, type ScenarioInput } from '../../src/model/spec';
 import type { scenarioWorkflow } from '../../src/workflows';
 import { renderTable } from '../../src/report/table';
-import { netnsList, startLocalCloud, type LocalCloud } from '../helpers/local-cloud';
+import { netnsList, startLocalCloud, waitForStatus as waitFor, type LocalCloud } from '../helpers/local-cloud';
 
 jest.setTimeout(600_000);
 
@@ -66,17 +65,6 @@ const input = (address: string): ScenarioInput => ({
   tests: { kinds: ['icmp', 'tcp', 'udp', 'iperf'], pairs: 'ring', negative: true },
 });
 
-async function waitFor(handle: WorkflowHandle, ok: (s: ScenarioStatus) => boolean, what: string, timeoutMs = 300_000): Promise<ScenarioStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: ScenarioStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await handle.query(statusQuery);
-    if (ok(last)) return last;
-    if (last.phase === 'failed') break;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`${what} not reached; last status ${JSON.stringify(last)}`);
-}
 
 /**
  * The plan the workflow computes (node slots in spec order), to name each tested VM's subnet.
