@@ -70,7 +70,7 @@ describe('serveNetworkPlugin + createNetworkPluginClient', () => {
     const client = createNetworkPluginClient(server.address);
     try {
       const res = await client.createVpc({ vpc: { vni: 7, id: 'asked', ip: '10.0.0.0', prefix: 8, optional: { k: 'v' } } });
-      expect(res.vpc).toEqual({ vni: 4242, id: 'prov-asked', ip: '10.0.0.0', prefix: 8, optional: { k: 'v' } });
+      expect(res.vpc).toEqual({ vni: 4242, id: 'prov-asked', ip: '10.0.0.0', prefix: 8, optional: { k: 'v' }, scenario: '' });
       await client.deleteVpc({ id: res.vpc.id });
       expect(calls).toEqual(['createVpc asked', 'deleteVpc prov-asked']);
       expect((await client.updateNode({ node: { name: 'n', ip: '1.2.3.4', mac: '02:00:00:00:00:01' } })).node.mac).toBe('fe:00:00:00:00:01');
