@@ -307,7 +307,7 @@ describeRoot('a scenario on Alcor: endpoints built from the goal states Alcor pu
       for (const node of NODES) {
         for (const vm of [0, 1]) {
           const port = ports.find((p) => p.id === `${name}-${node}-${vm}-0`)!;
-          expect(port['binding:host_id']).toBe(node);
+          expect(port['binding:host_id']).toBe(pluginNodeName(name, node));
           const eth0 = (JSON.parse(execFileSync('ip', ['-n', vmNetns(tag, node, vm), '-j', 'addr', 'show', 'dev', 'eth0'], { encoding: 'utf8' })) as Array<{ address: string; addr_info: Array<{ local: string }> }>)[0]!;
           expect(eth0.address).toBe(port.mac_address);
           expect(eth0.address.startsWith('aa:bb:cc')).toBe(true);
