@@ -13,6 +13,7 @@
 import type { Vpc, Vpc__Output } from '../gen/merak/plugin/v1/Vpc';
 import type { Subnet, Subnet__Output } from '../gen/merak/plugin/v1/Subnet';
 import type { Node, Node__Output } from '../gen/merak/plugin/v1/Node';
+import { canonicalJson } from './diff';
 import { cidrContains, cidrFrom, formatIpv4, Ipv4FormatError, parseIpv4, type Ipv4Cidr } from './ipv4';
 
 /** The RPCs the suite calls. */
@@ -56,6 +57,8 @@ export interface ConformanceRule {
   /** Where the rule is written. */
   readonly source: string;
 }
+
+export { canonicalJson };
 
 const PROTO = 'network_plugin.proto';
 const STATE_PROTO = 'network_plugin_state.proto';
@@ -342,13 +345,6 @@ export function judgeStateServed(o: ConformanceOutcome): ConformanceVerdict {
 const PASS: ConformanceVerdict = { status: 'pass' };
 const fail = (reason: string): ConformanceVerdict => ({ status: 'fail', reason });
 const skip = (reason: string): ConformanceVerdict => ({ status: 'skip', reason });
-
-/** JSON with sorted object keys: equal objects give equal text. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
-}
 
 /** An object message with proto3 defaults filled in, so an answer that omits a default equals one that sends it. */
 function normalized(kind: 'vpc' | 'subnet' | 'node', o: Record<string, unknown>): Record<string, unknown> {

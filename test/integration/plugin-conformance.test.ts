@@ -53,7 +53,7 @@ describe('the reference plugin', () => {
     const run = await runConformanceCli(['--address', plugin.address]);
     expect(run.code).toBe(0);
     const lines = run.stdout.trimEnd().split('\n');
-    expect(lines.filter((l) => /^PASS  /.test(l))).toHaveLength(CONFORMANCE_RULES.length);
+    expect(lines.filter((l) => /^PASS {2}/.test(l))).toHaveLength(CONFORMANCE_RULES.length);
     expect(lines.at(-1)).toBe(`${CONFORMANCE_RULES.length} passed, 0 failed, 0 skipped`);
     expect(plugin.state.snapshot().vpcs.map((v) => v.id)).toEqual(['vpc-blue']);
   });
@@ -75,8 +75,8 @@ describe('a deliberately broken plugin built with the SDK', () => {
     expect(run.code).toBe(1);
     const fails = run.stdout.split('\n').filter((l) => l.startsWith('FAIL')).map((l) => l.split(/\s+/)[1]);
     expect(fails).toEqual(['vpc.delete.missing', 'vpc.create.invalid.vni-zero', 'subnet.create.conflict', 'node.create.idempotent', 'vpc.delete.removes']);
-    expect(run.stdout).toMatch(/^FAIL  vpc\.delete\.missing +DeleteVpc of a VPC that never existed succeeds\n {6}why: +answered NOT_FOUND; expected OK\n {6}request: +DeleteVpc \{"id":"mkc-broken-missing","scenario":"mkc-broken"\}\n {6}answer: +NOT_FOUND: id: mkc-broken-missing names no VPC\n {6}rule: +network_plugin\.proto \(idempotent delete\)$/m);
-    expect(run.stdout).toMatch(/^FAIL  node\.create\.idempotent .*\n {6}why: +answered ALREADY_EXISTS; expected OK with the node the first CreateNode answered\n {6}request: +CreateNode \{"node":\{"ip":"100\.[\d.]+","mac":"02:[0-9a-f:]+","name":"mkc-broken-node-1",/m);
+    expect(run.stdout).toMatch(/^FAIL {2}vpc\.delete\.missing +DeleteVpc of a VPC that never existed succeeds\n {6}why: +answered NOT_FOUND; expected OK\n {6}request: +DeleteVpc \{"id":"mkc-broken-missing","scenario":"mkc-broken"\}\n {6}answer: +NOT_FOUND: id: mkc-broken-missing names no VPC\n {6}rule: +network_plugin\.proto \(idempotent delete\)$/m);
+    expect(run.stdout).toMatch(/^FAIL {2}node\.create\.idempotent .*\n {6}why: +answered ALREADY_EXISTS; expected OK with the node the first CreateNode answered\n {6}request: +CreateNode \{"node":\{"ip":"100\.[\d.]+","mac":"02:[0-9a-f:]+","name":"mkc-broken-node-1",/m);
     expect(run.stdout.trimEnd().split('\n').at(-1)).toBe(`${CONFORMANCE_RULES.length - 5} passed, 5 failed, 0 skipped`);
     const s = state.snapshot();
     expect([s.vpcs, s.subnets, s.nodes]).toEqual([[], [], []]);

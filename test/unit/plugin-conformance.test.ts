@@ -275,3 +275,40 @@ describe('plan, keys and cleanup', () => {
     expect(renderConformanceText(r).trimEnd().split('\n').pop()).toBe(`1 passed, 1 failed, ${CONFORMANCE_RULES.length - 2} skipped`);
   });
 });
+
+describe('JUnit XML', () => {
+  test('one testcase per rule; a failure carries the reason, the request and the answer; a skip says why; any bytes stay well-formed XML', async () => {
+    const { renderConformanceJUnit } = await import('../../src/report/conformance-junit');
+    const { XMLParser, XMLValidator } = await import('fast-xml-parser');
+    const { handlers, stateHandler } = referenceHandlers(['vpc-delete-missing-fails']);
+    const base = inProcess(handlers, stateHandler);
+    // A provider message with a terminal colour escape and a NUL: XML 1.0 cannot carry them.
+    const invoke: ConformanceInvoke = async (m, r) => {
+      if (m === 'DeleteVpc' && String(r.id).endsWith('-missing')) throw Object.assign(new Error('x'), { code: 5, details: 'no \u001b[31mVPC\u001b[0m <here> \u0000 & gone' });
+      return base(m, r);
+    };
+    const report = await run(invoke);
+    const xml = renderConformanceJUnit(report, '2026-01-01T00:00:00.000Z');
+    expect(XMLValidator.validate(xml)).toBe(true);
+    const doc = new XMLParser({ ignoreAttributes: false }).parse(xml) as {
+      testsuites: { testsuite: { '@_tests': string; '@_failures': string; '@_skipped': string; '@_timestamp': string; testcase: Array<Record<string, unknown>> } };
+    };
+    const suite = doc.testsuites.testsuite;
+    expect(suite['@_tests']).toBe(String(CONFORMANCE_RULES.length));
+    expect(suite['@_failures']).toBe('2');
+    expect(suite['@_timestamp']).toBe('2026-01-01T00:00:00.000Z');
+    const missing = suite.testcase.find((t) => String(t['@_name']).startsWith('vpc.delete.missing:'))!;
+    expect(missing['@_classname']).toBe('conformance.vpc');
+    const failure = missing.failure as Record<string, string>;
+    expect(failure['@_message']).toBe('answered NOT_FOUND; expected OK');
+    expect(failure['@_type']).toBe('rule-broken');
+    expect(failure['#text']).toContain('request: DeleteVpc {"id":"mkc-test-missing","scenario":"mkc-test"}');
+    expect(failure['#text']).toContain('answer: NOT_FOUND: no \uFFFD[31mVPC\uFFFD[0m <here> \uFFFD & gone');
+
+    const skippedReport = await run(inProcess(createMyProviderHandlers()));
+    const skippedDoc = new XMLParser({ ignoreAttributes: false }).parse(renderConformanceJUnit(skippedReport)) as typeof doc;
+    expect(skippedDoc.testsuites.testsuite['@_skipped']).toBe('8');
+    const served = skippedDoc.testsuites.testsuite.testcase.find((t) => String(t['@_name']).startsWith('state.served:'))!;
+    expect(served['system-out']).toMatch(/^skipped: the plugin does not serve NetworkPluginStateService/);
+  });
+});
