@@ -9,6 +9,9 @@ const globalTeardown = '<rootDir>/test/helpers/global-teardown.ts';
 // Tools and their state (podman's image layers hold copies of package.json) are not modules.
 const modulePathIgnorePatterns = ['<rootDir>/.tools/', '<rootDir>/.state/'];
 
+// The public entry point (package.json `exports`) from source, as tsconfig.json's `paths` does.
+const moduleNameMapper = { '^merak/plugin$': '<rootDir>/src/plugin/index.ts' };
+
 /** @type {import('jest').Config} */
 module.exports = {
   // Integration tests start servers and namespaces: jest's 5 s default fails them on a busy
@@ -16,7 +19,7 @@ module.exports = {
   // longer still say so. (A per-project testTimeout is not a jest 29 option.)
   testTimeout: 30_000,
   projects: [
-    { displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'], transform, testEnvironment: 'node', modulePathIgnorePatterns },
+    { displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'], transform, testEnvironment: 'node', modulePathIgnorePatterns, moduleNameMapper },
     {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
@@ -25,6 +28,7 @@ module.exports = {
       transform,
       testEnvironment: 'node',
       modulePathIgnorePatterns,
+      moduleNameMapper,
       slowTestThreshold: 60,
       globalTeardown,
     },

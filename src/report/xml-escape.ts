@@ -7,6 +7,11 @@
 /** Everything outside XML 1.0's Char production. The `u` flag makes lone surrogates match too. */
 const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
+/** Text with the characters XML 1.0 cannot carry replaced by U+FFFD, for XML builders that escape the rest themselves. */
+export function xmlChars(text: string): string {
+  return text.replace(NOT_XML_CHAR, '\uFFFD');
+}
+
 /** For element content: &, < and > (the last so that `]]>` can never appear). */
 export function escapeXmlText(text: string): string {
   return text.replace(NOT_XML_CHAR, '\uFFFD').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -10,6 +10,7 @@ import { createAlcorPlugin } from '../../plugin/alcor/plugin';
 import { alcorEndpointsAt, createAlcorRest, withEndpointOverrides } from '../../plugin/alcor/rest';
 import { serveNetworkPlugin } from '../../plugin/sdk';
 import type { GetStateResponse__Output } from '../../plugin/types';
+import { registerConformance } from './plugin-conformance';
 
 // `merak plugin serve`: run a network plugin (reference, Mizar, OVN with its central, or Alcor); `merak plugin state`: show what a plugin holds.
 
@@ -47,13 +48,13 @@ function port(raw: string): number {
   return Number(raw);
 }
 
-function millis(raw: string): number {
+export function millis(raw: string): number {
   if (!/^[1-9]\d*$/.test(raw)) throw new InvalidArgumentError(`must be a whole number of milliseconds above 0, got ${JSON.stringify(raw)}`);
   return Number(raw);
 }
 
 /** HOST:PORT or [IPv6]:PORT; checked here so a typo is named before any connection attempt. */
-function address(raw: string): string {
+export function address(raw: string): string {
   const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(raw);
   if (m === null || Number(m[2]) < 1 || Number(m[2]) > 65535) {
     throw new InvalidArgumentError(`--address must be HOST:PORT (e.g. 127.0.0.1:50051), got ${JSON.stringify(raw)}`);
@@ -209,4 +210,6 @@ export function register(program: Command): void {
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('--timeout <ms>', 'deadline of the call in milliseconds', millis, 10_000)
     .action(showState);
+
+  registerConformance(plugin, address, millis);
 }
