@@ -52,6 +52,12 @@ export interface ScenarioCarryOver {
    * started before identities existed, which keep the names, addresses and MACs they were built with.
    */
   identity?: ScenarioIdentity;
+  /**
+   * The network plugin's node configuration (GetState `node_config`), read once before the first
+   * Create and given to every node's ensureNode; absent when the plugin had none, and in runs
+   * started before it was read.
+   */
+  providerConfig?: Record<string, string>;
 }
 
 /** The endpoint plugin a node uses: an executable's name, else the dataplane's built-in. */
@@ -148,6 +154,8 @@ export class ScenarioState {
   readonly measured: Measurements;
   /** Scenario number and underlay; see {@link ScenarioCarryOver.identity}. */
   identity: ScenarioIdentity | undefined;
+  /** The plugin's node configuration; see {@link ScenarioCarryOver.providerConfig}. */
+  providerConfig: Record<string, string> | undefined;
   /** VMs created or deleted by the reconcile in progress, out of how many. */
   readonly progress = { done: 0, total: 0, unit: 'VMs' };
 
@@ -176,6 +184,7 @@ export class ScenarioState {
     this.testsPending = carry.testsPending;
     this.measured = new Measurements(carry.measured);
     this.identity = carry.identity;
+    this.providerConfig = carry.providerConfig;
   }
 
   /** What the next run starts from: this run's records, generation + 1. */
@@ -193,6 +202,7 @@ export class ScenarioState {
       testsPending: this.testsPending,
       measured: this.measured.state(),
       ...(this.identity ? { identity: this.identity } : {}),
+      ...(this.providerConfig ? { providerConfig: this.providerConfig } : {}),
     };
   }
 

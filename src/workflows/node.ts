@@ -53,6 +53,8 @@ export interface NodeWorkflowInput {
   removeNode: boolean;
   /** How long one agent activity may take, retries included, before the node counts as gone. */
   activityTimeoutMs: number;
+  /** The network plugin's node configuration for ensureNode (GetState node_config); absent when it has none. */
+  providerConfig?: Record<string, string>;
   /** Which new endpoints the agent probes for time to reachable (model/sla.ts); none when absent. */
   reachability?: ReachabilityPlan;
 }
@@ -134,13 +136,20 @@ export async function nodeWorkflow(input: NodeWorkflowInput): Promise<NodeWorkfl
       underlayCidr: input.underlayCidr,
       ...(input.underlayIp !== undefined ? { underlayIp: input.underlayIp } : {}),
       ...(input.underlayMtu !== undefined ? { underlayMtu: input.underlayMtu } : {}),
+      ...(input.providerConfig ? { providerConfig: input.providerConfig } : {}),
     });
   }
   phase = input.desired >= vms ? 'creating' : 'deleting';
   while (vms < input.desired) {
     const count = Math.min(input.batchSize, input.desired - vms);
     if (batched) {
-      const r = await agent.createBatch({ ...endpointBatch(vms, count), ensureNode: vms === input.current, ...(input.reachability ? { reachability: input.reachability } : {}) });
+      const ensure = vms === input.current;
+      const r = await agent.createBatch({
+        ...endpointBatch(vms, count),
+        ensureNode: ensure,
+        ...(ensure && input.providerConfig ? { providerConfig: input.providerConfig } : {}),
+        ...(input.reachability ? { reachability: input.reachability } : {}),
+      });
       // Histories recorded before issue 12 have no metrics in their results.
       if (r?.metrics) {
         try {

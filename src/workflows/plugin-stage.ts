@@ -37,6 +37,14 @@ export const NODE_BATCH_DELETE_PATCH = 'merak-node-batch-delete';
  */
 export const IDENTITY_PATCH = 'merak-scenario-identity';
 
+/**
+ * Patch marker: a scenario started from here on reads the network plugin's node configuration
+ * (GetState `node_config`, the pluginNodeConfig activity) once after the preflight and gives it
+ * to every node's ensureNode as `providerConfig`; when there is one, each new node is ensured
+ * before its CreateNode (VmStage.ensureNodes). Histories recorded before replay without it.
+ */
+export const NODE_CONFIG_PATCH = 'merak-provider-node-config';
+
 /** A subnet with the VPC it belongs to. */
 export interface SubnetOfVpc {
   vpc: string;
@@ -81,6 +89,16 @@ export class PluginStage {
   async preflight(): Promise<void> {
     if (!patched(IDENTITY_PATCH)) return;
     this.state.identity = await this.plugin().preflightScenario(this.target(), { input: this.state.input, slots: this.state.slots });
+  }
+
+  /**
+   * Reads the plugin's node configuration once (a scenario started before NODE_CONFIG_PATCH has
+   * none). Kept only when the plugin hands one out: a provider with a node side (OVN).
+   */
+  async fetchNodeConfig(): Promise<void> {
+    if (!patched(NODE_CONFIG_PATCH)) return;
+    const config = await this.plugin().pluginNodeConfig(this.target());
+    this.state.providerConfig = Object.keys(config).length > 0 ? config : undefined;
   }
 
   /** Frees the scenario number once nothing of the scenario is left at the plugin; a failure goes to cleanupErrors. */

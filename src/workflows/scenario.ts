@@ -173,6 +173,7 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
     await plugin.updateSubnets(d.subnets.update);
     await plugin.createSubnets(d.subnets.create.map((s) => ({ vpc: s.vpc, subnet: s })));
     await plugin.updateNodes(d.nodes.update);
+    await nodes.ensureNodes(d.nodes.create);
     await plugin.createNodes(d.nodes.create);
     // An updated node may have a new underlay address: its peers must learn it.
     if (d.nodes.create.length > 0 || d.nodes.delete.length > 0 || (checked && d.nodes.update.length > 0)) await nodes.syncPeers();
@@ -247,8 +248,11 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
       }
       const spec = state.spec;
       await plugin.preflight();
+      await plugin.fetchNodeConfig();
       await plugin.createVpcs(spec.vpcs);
       await plugin.createSubnets(spec.vpcs.flatMap((vpc) => vpc.subnets.map((subnet) => ({ vpc: vpc.id, subnet }))));
+      // A provider with a node side confirms in CreateNode what ensureNode started.
+      await nodes.ensureNodes(spec.nodes);
       await plugin.createNodes(spec.nodes);
       await nodes.reconcileAll();
       if (spec.tests.kinds.length > 0) state.testsPending = spec.tests.kinds;

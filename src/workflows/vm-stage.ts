@@ -92,11 +92,24 @@ export class VmStage {
           removeNode: remove,
           activityTimeoutMs: AGENT_ACTIVITY_TIMEOUT_MS,
           ...(reachability && want > have ? { reachability } : {}),
+          ...(state.providerConfig ? { providerConfig: state.providerConfig } : {}),
         },
       ],
     });
     state.endNode(node.name, have, result);
     state.measured.addNode(node.name, result.measured);
+  }
+
+  /**
+   * Ensures the given nodes without VMs (one nodeWorkflow each, which runs only ensureNode) when
+   * the plugin handed out a node configuration: such a provider's node side starts with the node
+   * (OVN: the node's chassis) and its CreateNode confirms what started (the chassis registered in
+   * the southbound database), so it comes before CreateNode. The node then has dataplane state
+   * and is removed like any other. A no-op without a node configuration.
+   */
+  async ensureNodes(list: readonly NodeSpec[]): Promise<void> {
+    if (!this.state.providerConfig || list.length === 0) return;
+    await this.watchPollers(forEachBounded(list, this.childFanOut(), (n) => this.reconcileNode(n, this.state.vms[n.name] ?? 0)));
   }
 
   /** Brings every node to its desired count. */

@@ -12,6 +12,7 @@
 import { forEachBounded } from '../../model/concurrency';
 import { MetricsRecorder, type Metrics } from '../../model/metrics';
 import { pluginCallFailure, withFailurePolicy } from '../failure';
+import { classifyPluginError } from '../../plugin/errors';
 import type { NetworkPluginClient } from '../../plugin/client';
 import type { Node__Output, Subnet__Output, Vpc__Output } from '../../plugin/types';
 import { createPreflightActivities, type PreflightDeps } from './preflight';
@@ -159,6 +160,23 @@ export function createComputeActivities(deps: ComputeActivityDeps) {
       const t0 = Date.now();
       await call(`delete node ${name}`, () => client(target).deleteNode({ name, ...owner(scenario ?? '') }));
       return { ms: Date.now() - t0 };
+    },
+    /**
+     * The provider's node configuration: GetState's `node_config` (proto field 5), what every node
+     * agent needs to make the node's side of the provider (the OVN plugin: where its central is).
+     * Only that map is returned, so the workflow's history does not carry the plugin's objects.
+     * @returns the map; `{}` when the plugin has none or does not implement the state service
+     *   (UNIMPLEMENTED)
+     * @throws ApplicationFailure `Plugin<STATUS>` for any other error, retried as the status says.
+     */
+    async pluginNodeConfig(target: PluginTarget): Promise<Record<string, string>> {
+      try {
+        const state = await client(target).getState();
+        return { ...(state.node_config ?? {}) };
+      } catch (err) {
+        if (classifyPluginError(err).code === 'UNIMPLEMENTED') return {};
+        throw pluginCallFailure(`read the node configuration of the network plugin at ${target.address}`, err);
+      }
     },
   });
 }
