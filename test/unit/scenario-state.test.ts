@@ -591,6 +591,14 @@ describe('continue-as-new carry-over', () => {
     expect(new ScenarioState(next.carryOver(), next.spec).generation).toBe(2);
   });
 
+  test("the plugin's node configuration is carried when there is one, for the nodes a later run adds", () => {
+    const s = built();
+    expect(Object.keys(s.carryOver())).not.toContain('providerConfig');
+    s.providerConfig = { 'ovn-central-netns': 'mk-ovn-default' };
+    const carry: ScenarioCarryOver = JSON.parse(JSON.stringify(s.carryOver()));
+    expect(new ScenarioState(carry, parseSpec(carry.input)).providerConfig).toEqual({ 'ovn-central-netns': 'mk-ovn-default' });
+  });
+
   test('the carry-over holds the applied input, not the first one', () => {
     const s = built();
     const next = input({ vmsPerNode: 1 });
