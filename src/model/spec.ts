@@ -140,6 +140,12 @@ function defineSchemas(z: typeof Z) {
       deadlineMs: positive(600_000).default(10_000),
       /** How long a plugin call is retried while the plugin is unavailable, in ms. Default 120000. */
       retryWindowMs: positive(86_400_000).default(120_000),
+      /**
+       * Which network plugin `merak up` starts on a loopback `address` where nothing answers:
+       * `reference` (Merak's own, the default) or `ovn` (`merak plugin serve --provider ovn`, with
+       * its OVN central). The workflow itself never reads it.
+       */
+      provider: z.enum(['reference', 'ovn']).optional(),
     }),
     /** Endpoint dataplane: built-in `reference` (VXLAN), `cni`, or `none`. Default `reference`. */
     dataplane: z.enum(DATAPLANES).default('reference'),
@@ -429,6 +435,10 @@ function semanticIssues(parsed: ScenarioParsed, spec: ScenarioSpec): SpecIssue[]
 
   if (parsed.agentPool && (parsed.dataplane !== 'none' || parsed.endpointPlugin !== undefined)) {
     add('agentPool', parsed.agentPool, `is only for dataplane "none" (this spec has ${parsed.endpointPlugin !== undefined ? `endpointPlugin "${parsed.endpointPlugin}"` : `dataplane "${parsed.dataplane}"`}): kernel dataplanes need each node's own agent`);
+  }
+
+  if (parsed.plugin.provider === 'ovn' && parsed.endpointPlugin !== 'ovn') {
+    add('plugin.provider', 'ovn', `needs endpointPlugin "ovn" (every node an OVN chassis; this spec has ${parsed.endpointPlugin !== undefined ? `endpointPlugin "${parsed.endpointPlugin}"` : `dataplane "${parsed.dataplane}"`})`);
   }
 
   // Unusable ranges (IANA special-purpose registry) and node identities: see address-rules.ts.

@@ -136,6 +136,7 @@ describe('parseSpec: valid input', () => {
     for (const dataplane of ['reference', 'cni', 'none']) expect(parseSpec({ ...baseline(), dataplane }).dataplane).toBe(dataplane);
     expect(parseSpec({ ...baseline(), endpointPlugin: 'my-plugin_2' }).endpointPlugin).toBe('my-plugin_2');
     expect(parseSpec({ ...baseline(), dataplane: 'none', agentPool: true }).agentPool).toBe(true);
+    expect(parseSpec({ ...baseline(), plugin: { address: '127.0.0.1:50053', provider: 'ovn' }, endpointPlugin: 'ovn' }).plugin.provider).toBe('ovn');
   });
 
   it('accepts the boundaries: VNI 1 and 2^24-1, a /30 subnet with one host, a 32-char name, port 65535', () => {
@@ -323,6 +324,9 @@ const badCases: BadCase[] = [
   ['bad dataplane', (s) => (s.dataplane = 'ovs'), 'dataplane', 'ovs', /one of "reference", "cni", "none"/],
   ['agentPool with the reference dataplane', (s) => (s.agentPool = true), 'agentPool', true, /only for dataplane "none" \(this spec has dataplane "reference"\)/],
   ['agentPool with an endpoint plugin', (s) => ((s.dataplane = 'none'), (s.endpointPlugin = 'mine'), (s.agentPool = true)), 'agentPool', true, /endpointPlugin "mine"/],
+  ['plugin.provider ovn with the reference dataplane', (s) => (s.plugin.provider = 'ovn'), 'plugin.provider', 'ovn', /needs endpointPlugin "ovn" .*dataplane "reference"/],
+  ['plugin.provider ovn with another endpoint plugin', (s) => ((s.plugin.provider = 'ovn'), (s.endpointPlugin = 'mizar')), 'plugin.provider', 'ovn', /needs endpointPlugin "ovn" .*endpointPlugin "mizar"/],
+  ['plugin.provider mizar', (s) => (s.plugin.provider = 'mizar'), 'plugin.provider', 'mizar', /one of "reference", "ovn"/],
   ['agentPool not a boolean', (s) => ((s.dataplane = 'none'), (s.agentPool = 'yes')), 'agentPool', 'yes', /boolean/],
   // plugins
   ['endpointPlugin ../bin/sh', (s) => (s.endpointPlugin = '../bin/sh'), 'endpointPlugin', '../bin/sh', /never a path/],

@@ -75,7 +75,7 @@ interface Acquire {
   join(registry: Registry, daemon: Daemon): void;
 }
 
-/** Starts what a local scenario needs and is not running yet: dev server, reference plugin, workers. */
+/** Starts what a local scenario needs and is not running yet: dev server, the network plugin (reference, or OVN with plugin.provider: ovn), workers. */
 async function ensureLocal(spec: ScenarioSpec, flags: UpFlags, external: boolean, acquire: Acquire): Promise<void> {
   if (!external) {
     if (!(await answers('127.0.0.1:7233'))) {
@@ -98,15 +98,18 @@ async function ensureDaemons(spec: ScenarioSpec, flags: UpFlags, acquire: Acquir
   const pluginAnswers = await answers(spec.plugin.address);
   await withRegistry((registry) => {
     const port = spec.plugin.address.slice(spec.plugin.address.lastIndexOf(':') + 1);
-    const pluginName = `plugin-${port}`;
+    const provider = spec.plugin.provider ?? 'reference';
+    const pluginName = provider === 'ovn' ? `plugin-ovn-${port}` : `plugin-${port}`;
     const ours = registry.live().find((d) => d.name === pluginName);
     if (ours && isLoopback(spec.plugin.address)) acquire.join(registry, ours);
     else if (!pluginAnswers) {
       if (!isLoopback(spec.plugin.address)) {
         throw new Error(`the network plugin at ${spec.plugin.address} does not answer; start it, or point plugin.address at 127.0.0.1:<port> to let merak run the reference plugin`);
       }
-      log(`starting the reference network plugin on 127.0.0.1:${port}`);
-      acquire.use(registry, { name: pluginName, kind: 'plugin', args: ['plugin', 'serve', '--port', port, '--state-file', join(localStateDir(), `plugin-${port}.json`)] });
+      log(`starting the ${provider} network plugin on 127.0.0.1:${port}`);
+      // The OVN plugin keeps its state in its central's databases; a central per port, so two such plugins never share one.
+      const args = provider === 'ovn' ? ['plugin', 'serve', '--provider', 'ovn', '--port', port, '--central', `port-${port}`] : ['plugin', 'serve', '--port', port, '--state-file', join(localStateDir(), `plugin-${port}.json`)];
+      acquire.use(registry, { name: pluginName, kind: 'plugin', args });
     }
     if (!flags.local) return;
     const compute = acquire.use(registry, { name: `compute${suffix}`, kind: 'compute', args: ['worker', 'compute', ...temporal], temporal });
