@@ -1,6 +1,6 @@
 /**
  * What a scenario test in local mode runs on: a real Temporal dev server, the reference network
- * plugin on loopback, the compute worker and one agent Worker per node (with the testing
+ * plugin on loopback (or the plugin the test starts, e.g. the OVN plugin), the compute worker and one agent Worker per node (with the testing
  * activities), all in the test's process; and the checks every such test ends with.
  */
 import { execFileSync } from 'node:child_process';
@@ -19,9 +19,15 @@ import { statusQuery } from '../../src/workflows/messages';
 import type { ScenarioStatus } from '../../src/model/status';
 import { bundleWorkflows, createTestEnv, type CreateTestEnvOptions } from './temporal';
 
-export interface LocalCloud {
+/** What the harness needs of a network plugin: where it answers, and how to stop it. */
+export interface LocalPlugin {
+  address: string;
+  close(): Promise<void>;
+}
+
+export interface LocalCloud<P extends LocalPlugin = RunningReferencePlugin> {
   env: TestWorkflowEnvironment;
-  plugin: RunningReferencePlugin;
+  plugin: P;
   /**
    * Stops the workers, the plugin and the server, then asserts that no namespace whose name holds
    * `marker` was left (read before the owner-record cleanup that removes them, as `merak clean
@@ -36,11 +42,20 @@ export const rootNet = (): string =>
 /** `ip netns list`, as text. */
 export const netnsList = (): string => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
 
-/** Starts the local cloud for `nodes`, whose agents keep their state in `stateDir` (removed by stop); `server` goes to createTestEnv. */
-export async function startLocalCloud(o: { nodes: string[]; stateDir: string; server?: CreateTestEnvOptions }): Promise<LocalCloud> {
+/**
+ * Starts the local cloud for `nodes`, whose agents keep their state in `stateDir` (removed by
+ * stop); `server` goes to createTestEnv; `startPlugin` starts the network plugin (default: the
+ * reference plugin on a free loopback port), which stop() closes.
+ */
+export async function startLocalCloud<P extends LocalPlugin = RunningReferencePlugin>(o: {
+  nodes: string[];
+  stateDir: string;
+  server?: CreateTestEnvOptions;
+  startPlugin?: () => Promise<P>;
+}): Promise<LocalCloud<P>> {
   const rootBefore = rootNet();
   const env = await createTestEnv(o.server);
-  const plugin = await startReferencePlugin({ port: 0 });
+  const plugin = (o.startPlugin ? await o.startPlugin() : await startReferencePlugin({ port: 0 })) as P;
   const compute = await createComputeWorker({ connection: env.nativeConnection, workflowBundle: await bundleWorkflows() });
   const workers: Worker[] = [
     compute.worker,

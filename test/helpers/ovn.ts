@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { centralFiles } from '../../src/dataplane/ovn/paths';
 
 /** Whether the OVN and OVS tools are installed (Debian ovn-central, ovn-host, openvswitch-switch). */
 export const hasOvn = ['/usr/bin/ovn-nbctl', '/usr/sbin/ovs-vswitchd', '/usr/bin/ovn-controller', '/usr/bin/ovn-northd'].every((p) => existsSync(p));
@@ -48,4 +49,92 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
     await new Promise((r) => setTimeout(r, everyMs));
   }
   return Date.now() - t0;
+}
+
+/** A free TCP port on loopback (bound, read, released: the plugin binds it right after). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** `merak plugin serve --provider ovn` as a real process of the built CLI, restartable on its port and central. */
+export interface OvnPluginProcess {
+  readonly address: string;
+  readonly central: string;
+  readonly nbSocket: string;
+  readonly sbSocket: string;
+  /** The running process's pid. */
+  pid(): number;
+  /** Everything every run of it wrote on stderr. */
+  log(): string;
+  /** kill -9: the central keeps running (a crash). */
+  kill9(): Promise<void>;
+  /** Starts it again on the same port and central (after kill9). */
+  start(): Promise<void>;
+  /** SIGTERM: the plugin stops and removes its central. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the built CLI's OVN plugin (`node bin/merak.js plugin serve --provider ovn`) on a free
+ * port with central `central`, its owner records in `stateDir` (MERAK_STATE_DIR), and waits
+ * (bounded, 90 s: the central starts first) until it listens.
+ * @throws Error with its stderr when it exits or does not listen in time
+ */
+export async function spawnOvnPlugin(o: { central: string; stateDir: string; root: string }): Promise<OvnPluginProcess> {
+  const { spawn } = await import('node:child_process');
+  const port = await freePort();
+  let text = '';
+  let child: import('node:child_process').ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  const start = async (): Promise<void> => {
+    const runStart = text.length;
+    const c = spawn(process.execPath, [`${o.root}/bin/merak.js`, 'plugin', 'serve', '--provider', 'ovn', '--port', String(port), '--central', o.central], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, MERAK_STATE_DIR: o.stateDir },
+    });
+    child = c;
+    c.stderr!.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    exited = new Promise((resolve) => c.once('exit', () => resolve()));
+    await waitFor(`the OVN plugin listening on 127.0.0.1:${port}`, () => {
+      if (c.exitCode !== null || c.signalCode !== null) throw new Error(`merak plugin serve --provider ovn exited: ${text.slice(runStart)}`);
+      return text.slice(runStart).includes(`listening on 127.0.0.1:${port}`);
+    }, 90_000, 100);
+  };
+  const stopWith = async (signal: NodeJS.Signals, graceMs: number): Promise<void> => {
+    const c = child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    c.kill(signal);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), graceMs)));
+    const r = await Promise.race([exited.then(() => 'exited' as const), late]);
+    clearTimeout(timer);
+    if (r === 'late') {
+      c.kill('SIGKILL');
+      await exited;
+      throw new Error(`the OVN plugin did not stop within ${graceMs} ms of ${signal}: ${text}`);
+    }
+  };
+  await start();
+  const { nbSocket, sbSocket } = centralFiles(o.central);
+  const files = { nbSocket, sbSocket };
+  return {
+    address: `127.0.0.1:${port}`,
+    central: o.central,
+    ...files,
+    pid: () => child!.pid!,
+    log: () => text,
+    kill9: () => stopWith('SIGKILL', 10_000),
+    start,
+    close: () => stopWith('SIGTERM', 60_000),
+  };
 }
