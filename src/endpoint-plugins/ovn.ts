@@ -20,7 +20,8 @@
 import { existsSync } from 'node:fs';
 import { runChecked } from '../dataplane/command';
 import { ctl, kv, OvsdbUnreachableError } from '../dataplane/ovn/ctl';
-import { chassisDb, ensureChassis } from '../dataplane/ovn/chassis';
+import { chassisDb, ensureChassis, unwatchChassis, watchChassis, type ChassisConfig } from '../dataplane/ovn/chassis';
+import { Supervisor } from '../dataplane/supervisor';
 import { joinCentralToFabric } from '../dataplane/ovn/fabric';
 import { INTEGRATION_BRIDGE, chassisDir, chassisFiles } from '../dataplane/ovn/paths';
 import { underlayNodeEnd } from '../dataplane/names';
@@ -68,8 +69,23 @@ function localNode(ctx: PluginContext, command: string): string {
   return ctx.nodeNetns;
 }
 
-/** Creates the `ovn` endpoint plugin. */
-export function createOvnPlugin(): EndpointPlugin {
+/** Options of {@link createOvnPlugin}. */
+export interface OvnEndpointPluginOptions {
+  /** How often the chassis supervisor checks the daemons. @default 1000 ms */
+  superviseEveryMs?: number;
+  /** One line per supervisor event (a daemon restarted, a restart failed). @default stderr, prefixed `merak agent: ovn:` */
+  log?: (line: string) => void;
+}
+
+/**
+ * Creates the `ovn` endpoint plugin. Its supervisor (one per agent process) watches the daemons of
+ * every chassis this agent ensured: one that is gone (a crash, kill -9) is started again by a
+ * re-run of ensureChassis, and the event logged; deleteNode releases the node first.
+ */
+export function createOvnPlugin(options: OvnEndpointPluginOptions = {}): EndpointPlugin {
+  const supervisor = new Supervisor({ intervalMs: options.superviseEveryMs, log: options.log ?? ((line) => process.stderr.write(`merak agent: ovn: ${line}\n`)) });
+  /** Chassis folder of each watched node, by `scenario/node`. */
+  const watched = new Map<string, string>();
   const add = async (ctx: PluginContext, eps: readonly Endpoint[], command: string): Promise<void> => {
     if (eps.length === 0) return;
     localNode(ctx, command);
@@ -108,23 +124,30 @@ export function createOvnPlugin(): EndpointPlugin {
         const sbPort = need(config, CONFIG_KEYS.sbPort, 'NODE_ADD');
         if (!/^\d{1,5}$/.test(sbPort)) fail('NODE_ADD', 'CONFIG', `provider config ${CONFIG_KEYS.sbPort}=${JSON.stringify(sbPort)} must be a TCP port`);
         const sbAddress = await joinCentralToFabric(ctx.runner, { centralNetns, tag: ctx.tag, underlayCidr: n.underlayCidr });
-        await ensureChassis(
-          { runner: ctx.runner, records: n.records },
-          {
-            scenario: ctx.scenario,
-            node: ctx.node,
-            tag: ctx.tag,
-            netns: ns,
-            // The chassis is the network plugin's node: CreateNode waits for a chassis of the
-            // name the scenario gives the plugin, <node>.<scenario> (model/identity.ts).
-            systemId: pluginNodeName(ctx.scenario, ctx.node),
-            encapIp: n.underlay,
-            underlayPrefix: n.prefix,
-            underlayDevice: underlayNodeEnd(ctx.tag),
-            sbRemote: `tcp:${sbAddress}:${sbPort}`,
-            sbSocket,
-          },
-        );
+        const chassis: ChassisConfig = {
+          scenario: ctx.scenario,
+          node: ctx.node,
+          tag: ctx.tag,
+          netns: ns,
+          // The chassis is the network plugin's node: CreateNode waits for a chassis of the
+          // name the scenario gives the plugin, <node>.<scenario> (model/identity.ts).
+          systemId: pluginNodeName(ctx.scenario, ctx.node),
+          encapIp: n.underlay,
+          underlayPrefix: n.prefix,
+          underlayDevice: underlayNodeEnd(ctx.tag),
+          sbRemote: `tcp:${sbAddress}:${sbPort}`,
+          sbSocket,
+        };
+        const deps = { runner: ctx.runner, records: n.records };
+        await ensureChassis(deps, chassis);
+        watchChassis(supervisor, deps, chassis);
+        watched.set(`${ctx.scenario}/${ctx.node}`, chassisDir(ctx.tag, ctx.node));
+      },
+      release(scenario, node) {
+        const dir = watched.get(`${scenario}/${node}`);
+        if (dir === undefined) return;
+        unwatchChassis(supervisor, dir);
+        watched.delete(`${scenario}/${node}`);
       },
     },
     version: () => Promise.resolve({ name: 'ovn', protocol: 'builtin', bridge: INTEGRATION_BRIDGE }),

@@ -128,6 +128,12 @@ export interface EndpointPlugin {
     /** Whether the underlay address goes on the node's veth (false: the setup puts it elsewhere). */
     readonly addressOnVeth: boolean;
     ensure(ctx: PluginContext, node: NodeSetupInfo): Promise<void>;
+    /**
+     * Stops watching what `ensure` started for the node (the `ovn` plugin's chassis supervisor),
+     * before deleteNode removes it on purpose: a watcher would otherwise restart the daemons the
+     * clean stops. Safe for a node never ensured.
+     */
+    release?(scenario: string, node: string): void;
   };
   version(): Promise<Record<string, unknown>>;
   vmAdd(ctx: PluginContext, vms: readonly VmRef[]): Promise<void>;

@@ -127,6 +127,8 @@ export function createAgentActivities(deps: AgentDeps) {
    */
   async function deleteNode(input: NodeRef): Promise<{ netns: number; links: number }> {
     const ref = parsePayload(NodeRefSchema, input, 'node');
+    // What the plugin watches on the node (OVN's chassis daemons) must not come back while the clean stops it.
+    (await deps.plugins.get(ref.plugin).catch(() => undefined))?.nodeSetup?.release?.(ref.scenario, ref.node);
     // Everything this node recorded, whatever the plugin: VM namespaces, the node namespace,
     // pod-mode bridges; then the node's state files.
     const r = await cleanWriter(deps, ref.scenario, ref.node);
