@@ -11,14 +11,22 @@
  * (the scale update, and an apply that adds a node and one that removes it), and teardown leaves
  * nothing: no NB/SB row, daemon, socket folder or namespace; the plugin's SIGTERM removes its
  * central.
+ *
+ * Faults (issue 11): an ovn-controller killed with SIGKILL mid-build is restarted by the agent's
+ * supervisor and the scenario completes with every endpoint; the plugin killed with SIGKILL
+ * mid-build and started again carries on from NB; the northbound database not answering (its
+ * ovsdb-server stopped with SIGSTOP) makes the plugin calls fail UNAVAILABLE, which are retried
+ * for the spec's window, then the build fails and is compensated, leaving nothing.
  */
 import { readFileSync, readdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { findTag } from '../../src/dataplane/tags';
-import { OVN_RUN_ROOT } from '../../src/dataplane/ovn/paths';
-import { applyUpdate, resultsQuery, scaleUpdate, teardownSignal, testSignal } from '../../src/workflows/messages';
+import { OVN_RUN_ROOT, chassisDir } from '../../src/dataplane/ovn/paths';
+import { centralDaemons } from '../../src/dataplane/ovn/daemons';
+import { daemonPid } from '../../src/dataplane/daemon';
+import { applyUpdate, resultsQuery, scaleUpdate, statusQuery, teardownSignal, testSignal } from '../../src/workflows/messages';
 import { COMPUTE_TASK_QUEUE, scenarioWorkflowId } from '../../src/model/queues';
 import { pluginNodeName } from '../../src/model/identity';
 import type { ScenarioInput } from '../../src/model/spec';
@@ -26,7 +34,7 @@ import type { TestResult } from '../../src/model/status';
 import type { scenarioWorkflow } from '../../src/workflows';
 import { renderTable } from '../../src/report/table';
 import { netnsList, startLocalCloud, waitForStatus, type LocalCloud } from '../helpers/local-cloud';
-import { chassisNames, hasOvn, nbCount, processesMentioning, spawnOvnPlugin, type OvnPluginProcess } from '../helpers/ovn';
+import { chassisNames, hasOvn, nbCount, ovsdb, processesMentioning, spawnOvnPlugin, waitFor, type OvnPluginProcess } from '../helpers/ovn';
 
 const isRoot = process.getuid?.() === 0;
 const describeOvn = isRoot && hasOvn ? describe : describe.skip;
@@ -75,6 +83,11 @@ describeOvn('examples/ovn.yaml through Temporal on a real OVN (issue 11)', () =>
   const central = `t${process.pid % 100000}`;
   let cloud: LocalCloud<OvnPluginProcess>;
   const nb = (table: string) => nbCount(cloud.plugin.nbSocket, table);
+  /** Southbound VIF port bindings (the endpoints') that a chassis has claimed. */
+  const boundVifs = (): number => {
+    const out = JSON.parse(ovsdb('ovn-sbctl', cloud.plugin.sbSocket, '--format=json', '--columns=chassis', 'find', 'Port_Binding', 'type=""')) as { data: Array<[unknown]> };
+    return out.data.filter(([c]) => Array.isArray(c) && c[0] === 'uuid').length;
+  };
   /** Logical switch ports of endpoints (router ports of the subnets excluded). */
   const endpointPorts = () => nb('Logical_Switch_Port') - 4;
 
@@ -108,6 +121,7 @@ describeOvn('examples/ovn.yaml through Temporal on a real OVN (issue 11)', () =>
       expect(nb('Logical_Router')).toBe(2);
       expect(nb('Logical_Switch')).toBe(4);
       expect(endpointPorts()).toBe(12);
+      expect(boundVifs()).toBe(12);
       expect(chassisLeft(tag).folders.sort()).toEqual(NODES.map((n) => `${tag}-${n}`));
       expectExampleResults(await handle.query(resultsQuery));
 
@@ -156,6 +170,124 @@ describeOvn('examples/ovn.yaml through Temporal on a real OVN (issue 11)', () =>
         await handle.signal(teardownSignal);
         await handle.result().catch(() => undefined);
       }
+    }
+  });
+  /** Starts a scenario of the example; returns its handle and a teardown check. */
+  async function startScenario(name: string, overrides: Partial<ScenarioInput> = {}) {
+    const spec = input(cloud.plugin.address, name, overrides);
+    const handle = await cloud.env.client.workflow.start<typeof scenarioWorkflow>('scenarioWorkflow', { taskQueue: COMPUTE_TASK_QUEUE, workflowId: scenarioWorkflowId(name), args: [spec] });
+    return handle;
+  }
+
+  /** After a scenario's end: no NB/SB row, chassis daemon or folder, namespace or tag left. */
+  async function expectNothingLeft(name: string, tag: string | undefined): Promise<void> {
+    expect([nb('Logical_Router'), nb('Logical_Switch'), nb('Logical_Switch_Port'), nb('Logical_Router_Port')]).toEqual([0, 0, 0, 0]);
+    expect(chassisNames(cloud.plugin.sbSocket)).toEqual([]);
+    if (tag !== undefined) {
+      expect(chassisLeft(tag)).toEqual({ processes: [], folders: [] });
+      expect(netnsList()).not.toContain(`mk-${tag}`);
+    }
+    expect(await findTag(stateDir, name)).toBeUndefined();
+  }
+
+  /** Ends a scenario that a failed assertion left running. */
+  async function finish(handle: Awaited<ReturnType<typeof startScenario>>): Promise<void> {
+    if ((await handle.describe()).status.name === 'RUNNING') {
+      await handle.signal(teardownSignal);
+      await handle.result().catch(() => undefined);
+    }
+  }
+
+  test('fault: ovn-controller killed (SIGKILL) mid-build is restarted by the supervisor; the scenario completes with every endpoint', async () => {
+    const name = 'ovn-kill';
+    const handle = await startScenario(name);
+    try {
+      // As soon as node ovn-b's chassis has registered (before any VM is made), kill its ovn-controller.
+      let tag: string | undefined;
+      await waitFor('ovn-b registered', async () => {
+        tag ??= await findTag(stateDir, name);
+        return tag !== undefined && chassisNames(cloud.plugin.sbSocket).includes(pluginNodeName(name, 'ovn-b'));
+      }, 240_000, 100);
+      const pidfile = `${chassisDir(tag!, 'ovn-b')}/ovn-controller.pid`;
+      const killed = (await daemonPid(pidfile))!;
+      process.kill(killed, 'SIGKILL');
+      const status = await waitForStatus(handle, (s) => s.phase === 'ready', 'ready after the kill', { timeoutMs: 420_000, context: () => cloud.plugin.log().slice(-3000) });
+      expect(status.nodes.map((n) => [n.name, n.vms])).toEqual(NODES.map((n) => [n, 4]));
+      const now = await daemonPid(pidfile);
+      expect(now).toBeDefined();
+      expect(now).not.toBe(killed);
+      expect(endpointPorts()).toBe(12);
+      // Every endpoint's port claimed in SB by a chassis (ovn-b's by its restarted ovn-controller).
+      expect(boundVifs()).toBe(12);
+      expectExampleResults(await handle.query(resultsQuery));
+      await handle.signal(teardownSignal);
+      expect(await handle.result()).toMatchObject({ phase: 'deleted', cleanupErrors: [] });
+      await expectNothingLeft(name, tag);
+    } finally {
+      await finish(handle);
+    }
+  });
+
+  test('fault: the plugin killed (SIGKILL) mid-build and started again carries on from NB', async () => {
+    const name = 'ovn-restart';
+    const handle = await startScenario(name);
+    let tag: string | undefined;
+    try {
+      // Killed once the VPCs exist in NB, while subnets and nodes are being made.
+      await waitFor('the VPCs in NB', () => nb('Logical_Router') === 2, 120_000, 50);
+      const before = cloud.plugin.pid();
+      await cloud.plugin.kill9();
+      await new Promise((r) => setTimeout(r, 3_000));
+      await cloud.plugin.start();
+      expect(cloud.plugin.pid()).not.toBe(before);
+      const status = await waitForStatus(handle, (s) => s.phase === 'ready', 'ready after the plugin restart', { timeoutMs: 420_000, context: () => cloud.plugin.log().slice(-3000) });
+      tag = await findTag(stateDir, name);
+      expect(status.nodes.map((n) => [n.name, n.vms])).toEqual(NODES.map((n) => [n, 4]));
+      // Nothing was made twice: one router per VPC, one switch per subnet, one port per endpoint.
+      expect([nb('Logical_Router'), nb('Logical_Switch'), endpointPorts()]).toEqual([2, 4, 12]);
+      expectExampleResults(await handle.query(resultsQuery));
+      // And it keeps going: a scale-up through the restarted plugin.
+      await handle.executeUpdate(scaleUpdate, { args: [{ vmsPerNode: 5 }] });
+      expect(endpointPorts()).toBe(15);
+      await handle.signal(teardownSignal);
+      expect(await handle.result()).toMatchObject({ phase: 'deleted', cleanupErrors: [] });
+      await expectNothingLeft(name, tag);
+    } finally {
+      await finish(handle);
+    }
+  });
+
+  test('fault: NB not answering (SIGSTOP) → UNAVAILABLE retried for the window, then the build fails and is compensated; nothing left', async () => {
+    const name = 'ovn-nbdown';
+    const handle = await startScenario(name, { plugin: { ...example.plugin, address: cloud.plugin.address, retryWindowMs: 25_000 } });
+    const nbd = centralDaemons(central, `mk-ovn-${central}`).find((d) => d.role === 'ovsdb-server-nb')!;
+    const pid = (await daemonPid(nbd.pidfile))!;
+    let stopped = false;
+    try {
+      await waitFor('the first VPC in NB', () => nb('Logical_Router') >= 1, 120_000, 20);
+      process.kill(pid, 'SIGSTOP');
+      stopped = true;
+      // The build gives up once a call has been retried for the window; the compensation then needs NB again.
+      await waitForStatus(handle, (s) => s.phase === 'failed', 'failed', { timeoutMs: 180_000 }).catch(() => undefined);
+      const failedStatus = await handle.query(statusQuery);
+      expect(failedStatus.phase).toBe('failed');
+      process.kill(pid, 'SIGCONT');
+      stopped = false;
+      const err = await handle.result().then(
+        () => undefined,
+        (e: unknown) => e as { cause?: { type?: string; message?: string } },
+      );
+      expect(err?.cause?.type).toBe('ScenarioBuildFailed');
+      expect(err?.cause?.message).toMatch(/UNAVAILABLE|did not answer/);
+      // The plugin call was retried before the build gave up.
+      const history = await handle.fetchHistory();
+      const attempts = (history.events ?? []).map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 0);
+      expect(Math.max(...attempts)).toBeGreaterThan(1);
+      await expectNothingLeft(name, undefined);
+      expect(netnsList()).not.toMatch(/mk-[a-z0-9]+-ovn-[abc]/);
+    } finally {
+      if (stopped) process.kill(pid, 'SIGCONT');
+      await finish(handle);
     }
   });
 });
