@@ -122,7 +122,16 @@ export class FileOwnerRecords implements OwnerRecordStore {
     for (const name of names.sort()) {
       if (!name.endsWith('.rec')) continue;
       const file = path.join(dir, name);
-      result.set(name.slice(0, -4), parseRecords(await fs.readFile(file, 'utf8'), file));
+      let text: string;
+      try {
+        text = await fs.readFile(file, 'utf8');
+      } catch (e) {
+        // Another node's clean removed its records between the listing and the read (two
+        // deleteNodes of one scenario at once): that writer holds nothing any more.
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw e;
+      }
+      result.set(name.slice(0, -4), parseRecords(text, file));
     }
     return result;
   }

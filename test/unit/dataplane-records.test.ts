@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
+import { promises as fsp, mkdtempSync, rmSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { formatRecord, parseRecords, RecordParseError } from '../../src/dataplane/owner-record-format';
@@ -80,6 +80,25 @@ describe('state directory', () => {
     await b.drop('s1');
     expect(await b.scenarios()).toEqual([]);
     await expect(b.intend('Bad', 'node-0', [{ kind: 'netns', name: 'x' }])).rejects.toThrow(/invalid scenario/);
+  });
+
+  test("a writer's records removed between the listing and the read (another node's clean) count as none", async () => {
+    const a = new FileOwnerRecords(dir);
+    await a.intend('s1', 'node-0', [{ kind: 'netns', name: 'x' }]);
+    await a.intend('s1', 'node-1', [{ kind: 'netns', name: 'y' }]);
+    const real = fsp.readFile;
+    const spy = jest.spyOn(fsp, 'readFile').mockImplementation((async (file: string, ...rest: unknown[]) => {
+      if (String(file).endsWith('node-0.rec')) {
+        rmSync(String(file));
+        throw Object.assign(new Error(`ENOENT: no such file or directory, open '${String(file)}'`), { code: 'ENOENT' });
+      }
+      return (real as (...a: unknown[]) => Promise<unknown>)(file, ...rest);
+    }) as typeof fsp.readFile);
+    try {
+      expect(Object.fromEntries(await a.live('s1'))).toEqual({ 'node-1': [{ kind: 'netns', name: 'y' }] });
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   test('take moves records aside atomically: intents written meanwhile start a fresh directory; an unfinished clean is found again', async () => {
