@@ -38,5 +38,7 @@ export function planScenario(
   if (!desired) return sent ? [{ kind: 'teardown' }] : [];
   if (!sent) return [{ kind: 'start', input: desired.input }];
   if (canonicalJson(withoutNodes(sent)) !== canonicalJson(withoutNodes(desired.spec))) return [{ kind: 'apply', input: desired.input }];
-  return splitNodeChanges(diffNodes(sent.nodes, desired.spec.nodes), limits.maxEntries, limits.maxBytes).map((changes) => ({ kind: 'nodes' as const, changes }));
+  // Added nodes go as the pods' entries (only what their annotations set), not with the defaults the spec fills in.
+  const entries = new Map(typeof desired.input.nodes === 'number' ? [] : desired.input.nodes.flatMap((n) => (typeof n === 'string' ? [] : [[n.name, n] as const])));
+  return splitNodeChanges(diffNodes(sent.nodes, desired.spec.nodes, (n) => entries.get(n.name) ?? n), limits.maxEntries, limits.maxBytes).map((changes) => ({ kind: 'nodes' as const, changes }));
 }

@@ -349,7 +349,9 @@ export class ScenarioReconciler {
       this.stats.nodeMessageBytes += bytes;
       log.info('nodes changed', { scenario: name, added: changes.add?.length ?? 0, removed: changes.remove?.length ?? 0, scaled: changes.scale?.length ?? 0, bytes, nodes: named.slice(0, 5).join(',') + (named.length > 5 ? ',…' : '') });
       for (const n of named) s.refused.delete(n);
-      s.sent = applyNodeChanges(s.sent!, changes);
+      // What the workflow now holds, as the spec reads it (the entries sent leave defaults out).
+      const asSpec = new Map(desired.spec.nodes.map((n) => [n.name, n]));
+      s.sent = applyNodeChanges(s.sent!, changes.add ? { ...changes, add: changes.add.map((n) => asSpec.get(n.name) ?? n) } : changes) as ScenarioSpec;
       return;
     }
     if (named.length > 1) {

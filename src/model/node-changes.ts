@@ -11,6 +11,9 @@
 import { canonicalJson } from './diff';
 import { defaultNodeName, type NodeSpec, type ScenarioInput } from './spec';
 
+/** A node object as a scenario file's `nodes` list holds it: `{ name, ip?, mac?, vms?, endpointsPerVm?, tests?, optional? }`. */
+export type NodeEntry = Exclude<Exclude<ScenarioInput['nodes'], number>[number], string>;
+
 /** A new VM count for one node. */
 export interface NodeScale {
   node: string;
@@ -28,7 +31,7 @@ export interface NodeChanges {
    * endpointsPerVm?, tests?, optional? }`). A node of the same name is replaced in place, so
    * sending the same node twice changes nothing.
    */
-  add?: NodeSpec[];
+  add?: NodeEntry[];
   /** Names of nodes to remove; a name the scenario does not have is ignored (already removed). */
   remove?: string[];
   /** VM counts to set on nodes the scenario has (placement `assign`, as the controller's scenarios). */
@@ -126,13 +129,11 @@ export function checkNodeChanges(value: unknown): NodeChanges {
   return changes;
 }
 
-type NodeEntryInput = Exclude<ScenarioInput['nodes'], number>[number];
-
 /**
  * The nodes list of a scenario input as node objects: `nodes: N` becomes node-1 … node-N and a
  * bare name `{ name }`, which a spec reads the same way.
  */
-function nodeObjects(nodes: ScenarioInput['nodes']): Array<Exclude<NodeEntryInput, string>> {
+function nodeObjects(nodes: ScenarioInput['nodes']): NodeEntry[] {
   if (typeof nodes === 'number') return Array.from({ length: nodes }, (_, i) => ({ name: defaultNodeName(i) }));
   return nodes.map((n) => (typeof n === 'string' ? { name: n } : n));
 }
@@ -169,16 +170,18 @@ export function applyNodeChanges<T extends { nodes: ScenarioInput['nodes'] }>(in
  * What changed between two node lists, as one nodes message (possibly too large for one: see
  * {@link splitNodeChanges}); empty when nothing did. Order does not count. A node whose VM count
  * alone changed is a `scale` entry; any other change (IP, endpoints, tests …) re-adds the node.
+ * @param entryOf the entry an added node is sent as (default: the node as it is); the
+ *   controller sends the pod's entry as written, without the defaults a spec fills in
  */
-export function diffNodes(before: readonly NodeSpec[], after: readonly NodeSpec[]): NodeChanges {
+export function diffNodes(before: readonly NodeSpec[], after: readonly NodeSpec[], entryOf: (node: NodeSpec) => NodeEntry = (n) => n): NodeChanges {
   const old = new Map(before.map((n) => [n.name, n]));
   const now = new Set(after.map((n) => n.name));
-  const add: NodeSpec[] = [];
+  const add: NodeEntry[] = [];
   const scale: NodeScale[] = [];
   for (const node of after) {
     const was = old.get(node.name);
-    if (!was) add.push(node);
-    else if (canonicalJson({ ...was, vms: 0 }) !== canonicalJson({ ...node, vms: 0 })) add.push(node);
+    if (!was) add.push(entryOf(node));
+    else if (canonicalJson({ ...was, vms: 0 }) !== canonicalJson({ ...node, vms: 0 })) add.push(entryOf(node));
     else if (was.vms !== node.vms) scale.push({ node: node.name, vms: node.vms });
   }
   const remove = before.filter((n) => !now.has(n.name)).map((n) => n.name);

@@ -144,7 +144,7 @@ test('nodes messages for num_vms and for new or deleted pods, teardown for the l
   expect(driver.calls).toEqual([
     { op: 'start', name: 'lab', nodes: ['agent-a'], namespace: 'lab' },
     { op: 'nodes', name: 'lab', changes: { scale: [{ node: 'agent-a', vms: 5 }] } },
-    { op: 'nodes', name: 'lab', changes: { add: [{ name: 'agent-b', ip: ips.get('agent-b'), vms: 1, endpointsPerVm: 1, tests: ['icmp'] }] } },
+    { op: 'nodes', name: 'lab', changes: { add: [{ name: 'agent-b', ip: ips.get('agent-b'), tests: ['icmp'] }] } },
     { op: 'nodes', name: 'lab', changes: { remove: ['agent-a'] } },
     { op: 'teardown', name: 'lab' },
   ]);
