@@ -351,7 +351,7 @@ export class ScenarioReconciler {
       for (const n of named) s.refused.delete(n);
       // What the workflow now holds, as the spec reads it (the entries sent leave defaults out).
       const asSpec = new Map(desired.spec.nodes.map((n) => [n.name, n]));
-      s.sent = applyNodeChanges(s.sent!, changes.add ? { ...changes, add: changes.add.map((n) => asSpec.get(n.name) ?? n) } : changes) as ScenarioSpec;
+      s.sent = applyNodeChanges(s.sent!, changes.add ? { ...changes, add: changes.add.map((n) => asSpec.get(n.name) ?? n) } : changes, { bounded: false }) as ScenarioSpec;
       return;
     }
     if (named.length > 1) {

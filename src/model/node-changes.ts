@@ -89,9 +89,11 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
  * entry, at most {@link MAX_NODE_CHANGES} entries and {@link MAX_NODE_CHANGES_BYTES} bytes, each
  * node at most once. The node objects' fields are checked with the whole spec afterwards
  * (parseSpec), as a scenario file's are.
+ * @param options.bounded false: skip the size limits (for the sender's own bookkeeping of what
+ *   it sent, whose node objects may be larger than the entries it sent). Default true.
  * @throws NodeChangesError naming the first field at fault
  */
-export function checkNodeChanges(value: unknown): NodeChanges {
+export function checkNodeChanges(value: unknown, options: { bounded?: boolean } = {}): NodeChanges {
   if (!isObject(value)) throw new NodeChangesError('(message)', value, 'must be an object { add?, remove?, scale? }');
   for (const key of Object.keys(value)) {
     if (!['add', 'remove', 'scale'].includes(key)) throw new NodeChangesError(key, value[key], 'is not a field of a nodes message (add, remove, scale)');
@@ -123,6 +125,7 @@ export function checkNodeChanges(value: unknown): NodeChanges {
   const changes = value as NodeChanges;
   const count = changeCount(changes);
   if (count === 0) throw new NodeChangesError('(message)', value, 'changes nothing: give at least one of add, remove, scale');
+  if (options.bounded === false) return changes;
   if (count > MAX_NODE_CHANGES) throw new NodeChangesError('(message)', `${count} entries`, `has more than ${MAX_NODE_CHANGES} node entries; send them as several messages`);
   const bytes = jsonBytes(changes);
   if (bytes > MAX_NODE_CHANGES_BYTES) throw new NodeChangesError('(message)', `${bytes} bytes`, `is larger than ${MAX_NODE_CHANGES_BYTES} bytes; send it as several messages`);
@@ -143,11 +146,12 @@ function nodeObjects(nodes: ScenarioInput['nodes']): NodeEntry[] {
  * leave the list, added ones replace the node of their name in place or are appended, scaled
  * ones get their new `vms`. Works on specs too (their nodes are node objects), which is how the
  * controller keeps what it believes the workflow holds.
+ * @param options passed to {@link checkNodeChanges}
  * @throws NodeChangesError when `changes` is malformed ({@link checkNodeChanges}) or scales a
  *   node the result does not have
  */
-export function applyNodeChanges<T extends { nodes: ScenarioInput['nodes'] }>(input: T, changes: NodeChanges): T {
-  checkNodeChanges(changes);
+export function applyNodeChanges<T extends { nodes: ScenarioInput['nodes'] }>(input: T, changes: NodeChanges, options: { bounded?: boolean } = {}): T {
+  checkNodeChanges(changes, options);
   const removed = new Set(changes.remove ?? []);
   const nodes = nodeObjects(input.nodes).filter((n) => !removed.has(n.name));
   const index = new Map(nodes.map((n, i) => [n.name, i]));

@@ -89,6 +89,13 @@ describe('applyNodeChanges', () => {
     expect(refusal(() => applyNodeChanges(input, { remove: ['b'], scale: [{ node: 'b', vms: 1 }] })).field).toBe('scale[0].node');
     expect(refusal(() => applyNodeChanges(input, {})).field).toBe('(message)');
   });
+
+  it('keeps the size limits unless told otherwise (for a sender\'s own bookkeeping)', () => {
+    const many = { remove: Array.from({ length: MAX_NODE_CHANGES + 1 }, (_, i) => `n${i}`) };
+    expect(refusal(() => applyNodeChanges(input, many)).message).toContain(`more than ${MAX_NODE_CHANGES}`);
+    expect(applyNodeChanges(input, { ...many, remove: [...many.remove, 'b'] }, { bounded: false }).nodes.map((n) => (n as NodeSpec).name)).toEqual(['a', 'c']);
+    expect(refusal(() => applyNodeChanges(input, { remove: ['a', 'a'] }, { bounded: false })).field).toBe('remove[1]');
+  });
 });
 
 describe('diffNodes', () => {
