@@ -38,6 +38,14 @@ export interface NodeChanges {
   scale?: NodeScale[];
 }
 
+/** The answer to a `nodes` update: the change is queued as the scenario's next spec. */
+export interface NodeChangesResult {
+  /** The number of the apply it became in this workflow run (a later one may replace it before it runs). */
+  apply: number;
+  /** Nodes the scenario has once it is applied. */
+  nodes: number;
+}
+
 /**
  * Most node entries (added, removed and scaled together) in one message. With the controller's
  * node objects (about 90 bytes each) a full message is about 23 KB, far below Temporal's 2 MB

@@ -1,16 +1,21 @@
 /**
  * The scenario workflow's `nodes` update (src/model/node-changes.ts): a message that names only
  * the nodes that changed becomes the next spec to apply, and from there it is an `apply` like any
- * other (checked whole, reconciled by diff, answered once the scenario is ready again). Kept in
- * its own file so the scenario workflow only registers it.
+ * other (checked whole, reconciled by diff). Kept in its own file so the scenario workflow only
+ * registers it.
+ *
+ * The update is answered as soon as its spec is queued, not when it is built: a ramp sends many
+ * of them, and the server keeps only a few updates in flight per workflow (10 by default), so
+ * handlers that waited for the build would have later messages refused. The validator has
+ * already checked the spec whole, as the main loop will; a failure while building lands in
+ * `cleanupErrors`, as for an `apply` signal.
  *
  * Registering a handler adds no command: runs recorded before it replay unchanged.
  */
-import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
-import { applyNodeChanges, nameNodeInPath, type NodeChanges } from '../model/node-changes';
-import type { ApplyOutcome, ScenarioState } from '../model/scenario-state';
+import { setHandler } from '@temporalio/workflow';
+import { applyNodeChanges, nameNodeInPath, type NodeChanges, type NodeChangesResult } from '../model/node-changes';
+import type { ScenarioState } from '../model/scenario-state';
 import { formatIssue, SpecError, type ScenarioInput } from '../model/spec';
-import type { ApplyResult } from '../model/status';
 import { nodesUpdate } from './messages';
 
 /**
@@ -37,13 +42,10 @@ function checkedInput(state: ScenarioState, changes: NodeChanges): ScenarioInput
 export function registerNodeChanges(state: ScenarioState): void {
   setHandler(
     nodesUpdate,
-    async (changes): Promise<ApplyResult> => {
-      const seq = state.requestApply(applyNodeChanges(state.latestInput(), changes));
-      let answer: ApplyOutcome | undefined;
-      await condition(() => (answer = state.applyAnswer(seq)) !== undefined || state.teardownRequested);
-      if (!answer) throw ApplicationFailure.nonRetryable(`scenario "${state.name}" is being torn down: the node changes were dropped`, 'ApplyDropped');
-      if (answer.error !== undefined) throw ApplicationFailure.nonRetryable(answer.error, 'ApplyFailed');
-      return answer.result!;
+    (changes): NodeChangesResult => {
+      const input = applyNodeChanges(state.latestInput(), changes);
+      const seq = state.requestApply(input);
+      return { apply: seq, nodes: typeof input.nodes === 'number' ? input.nodes : input.nodes.length };
     },
     { validator: (changes) => void checkedInput(state, changes) },
   );
