@@ -24,6 +24,8 @@ export interface ControllerOptions {
   log?: Logger;
   /** Backoff of watch restarts after errors. Default 500 ms doubling to 30 s. */
   watchBackoff?: BackoffOptions;
+  /** Seconds after which the API server ends each watch (then resumed from its resourceVersion). Default 290. */
+  watchTimeoutSeconds?: number;
   /** Overrides for tests; default: Temporal through `client`, Events through the API server. */
   driver?: ScenarioDriver;
   events?: EventRecorder;
@@ -70,6 +72,7 @@ export function startController(options: ControllerOptions): RunningController {
         onDelete: (pod) => reconciler.deletePod(podView(pod)),
         log,
         ...(options.watchBackoff ? { backoff: options.watchBackoff } : {}),
+        ...(options.watchTimeoutSeconds ? { watchTimeoutSeconds: options.watchTimeoutSeconds } : {}),
       }),
       watchResource<V1ConfigMap>({
         kubeConfig: kc,
@@ -79,6 +82,7 @@ export function startController(options: ControllerOptions): RunningController {
         onDelete: (cm) => reconciler.deleteConfigMap(configMapView(cm)),
         log,
         ...(options.watchBackoff ? { backoff: options.watchBackoff } : {}),
+        ...(options.watchTimeoutSeconds ? { watchTimeoutSeconds: options.watchTimeoutSeconds } : {}),
       }),
     );
   }

@@ -1,4 +1,4 @@
-import { makeInformer, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { describeError, type Logger } from './log';
 
 // A list+watch that never stops on its own. client-node's informer lists, then watches from the
@@ -13,6 +13,36 @@ import { describeError, type Logger } from './log';
 
 /** Seconds after which the API server ends a watch (it then resumes from the last resourceVersion). */
 export const WATCH_TIMEOUT_SECONDS = 290;
+
+/**
+ * A Watch that tells when the API server answered "410 Gone" (the watch's resourceVersion is
+ * older than etcd's compaction, or than the watch cache holds): as an ERROR event in the stream
+ * (code 410) or as the HTTP status. client-node's ListWatch then re-lists by itself; this only
+ * reports it, so the log shows why a re-list happened.
+ */
+class GoneReportingWatch extends Watch {
+  constructor(
+    config: KubeConfig,
+    private readonly onGone: () => void,
+  ) {
+    super(config);
+  }
+
+  override watch(path: string, queryParams: Record<string, string | number | boolean | undefined>, callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void, done: (err: unknown) => void): Promise<AbortController> {
+    return super.watch(
+      path,
+      queryParams,
+      (phase, obj, raw) => {
+        if (phase === 'ERROR' && (obj as { code?: unknown } | undefined)?.code === 410) this.onGone();
+        callback(phase, obj, raw);
+      },
+      (err) => {
+        if ((err as { statusCode?: unknown } | null)?.statusCode === 410) this.onGone();
+        done(err);
+      },
+    );
+  }
+}
 
 export interface BackoffOptions {
   /** First delay after an error. Default 500 ms. */
@@ -32,13 +62,15 @@ export interface ResourceWatchOptions<T extends KubernetesObject> {
   onDelete: (obj: T) => void;
   log: Logger;
   backoff?: BackoffOptions;
+  /** Seconds after which the API server ends each watch. Default {@link WATCH_TIMEOUT_SECONDS}. */
+  watchTimeoutSeconds?: number;
 }
 
 export interface ResourceWatch {
   /** Resolves after the first successful list (the cache is filled). */
   readonly synced: Promise<void>;
-  /** Errors seen and restarts made so far (for status and tests). */
-  readonly stats: { errors: number; restarts: number; lists: number };
+  /** Errors seen, restarts made, lists done and 410 Gone answers so far (for status and tests). */
+  readonly stats: { errors: number; restarts: number; lists: number; gone: number };
   stop(): Promise<void>;
 }
 
@@ -46,7 +78,7 @@ export interface ResourceWatch {
 export function watchResource<T extends KubernetesObject>(options: ResourceWatchOptions<T>): ResourceWatch {
   const initialMs = options.backoff?.initialMs ?? 500;
   const maxMs = options.backoff?.maxMs ?? 30_000;
-  const stats = { errors: 0, restarts: 0, lists: 0 };
+  const stats = { errors: 0, restarts: 0, lists: 0, gone: 0 };
   let delay = initialMs;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -57,11 +89,17 @@ export function watchResource<T extends KubernetesObject>(options: ResourceWatch
     const result = await options.list();
     stats.lists += 1;
     delay = initialMs;
+    // The first list fills the cache; any later one follows a 410 Gone or a restart after an error.
+    if (stats.lists > 1) options.log.info('re-listed', { path: options.path, items: result.items.length, resourceVersion: result.metadata?.resourceVersion, lists: stats.lists, gone: stats.gone });
     return result;
   };
   const separator = options.path.includes('?') ? '&' : '?';
-  const watchPath = `${options.path}${separator}allowWatchBookmarks=true&timeoutSeconds=${WATCH_TIMEOUT_SECONDS}`;
-  const informer = makeInformer<T>(options.kubeConfig, watchPath, list, options.labelSelector);
+  const watchPath = `${options.path}${separator}allowWatchBookmarks=true&timeoutSeconds=${options.watchTimeoutSeconds ?? WATCH_TIMEOUT_SECONDS}`;
+  const onGone = () => {
+    stats.gone += 1;
+    options.log.warn('watch resourceVersion too old (410 Gone); re-listing', { path: options.path, gone: stats.gone });
+  };
+  const informer = new ListWatch<T>(watchPath, new GoneReportingWatch(options.kubeConfig, onGone), list, false, options.labelSelector);
 
   // client-node swallows exceptions thrown by handlers (they run inside its line parser's
   // try/catch); say so in the log instead of losing them.

@@ -1,3 +1,4 @@
+import { applyNodeChanges, changeCount, jsonBytes, nodesNamed, splitNodeChanges, type NodeChanges } from '../model/node-changes';
 import type { ScenarioSpec } from '../model/spec';
 import { hasMerakAnnotations, type NodeAnnotations } from './annotations';
 import type { ScenarioMappingError } from './errors';
@@ -44,7 +45,7 @@ interface ScenarioState {
   retryMs: number;
   /** Last mapping problem reported, so the same one is not reported on every pass. */
   reported?: string;
-  /** Scale requests the workflow refused, by node, so they are reported once. */
+  /** Node changes the workflow refused, by node (the change and the reason), so they are reported once. */
   refused: Map<string, string>;
   /** A controller started this workflow and it is running; if no node is left now, tear it down. */
   orphanCheck?: boolean;
@@ -53,6 +54,9 @@ interface ScenarioState {
 export interface ReconcilerStats {
   actions: number;
   failures: number;
+  /** `nodes` messages the workflow accepted, and their bytes of JSON (what its history stores of them). */
+  nodeMessages: number;
+  nodeMessageBytes: number;
 }
 
 export class ScenarioReconciler {
@@ -66,7 +70,7 @@ export class ScenarioReconciler {
   private readonly maxRetryMs: number;
   private active = false;
   private stopped = false;
-  readonly stats: ReconcilerStats = { actions: 0, failures: 0 };
+  readonly stats: ReconcilerStats = { actions: 0, failures: 0, nodeMessages: 0, nodeMessageBytes: 0 };
 
   constructor(private readonly options: ReconcilerOptions) {
     this.settleMs = options.settleMs ?? 200;
@@ -309,28 +313,9 @@ export class ScenarioReconciler {
         s.refused.clear();
         return;
       }
-      case 'scale': {
+      case 'nodes': {
         if (!desired || !s.sent) return;
-        const r = await driver.scale(name, action.node, action.vmsPerNode);
-        if (r.kind === 'not-running') {
-          log.warn('scenario workflow is not running; starting it again', { scenario: name });
-          s.sent = undefined;
-          s.dirty = true;
-          return;
-        }
-        if (r.kind === 'rejected') {
-          const key = `${action.vmsPerNode}: ${r.reason}`;
-          if (s.refused.get(action.node) !== key) {
-            s.refused.set(action.node, key);
-            log.warn('scale refused by the scenario workflow; nothing changed', { scenario: name, node: action.node, vms: action.vmsPerNode, reason: r.reason });
-            const pod = desired.pods.get(action.node);
-            if (pod) this.emit({ kind: 'Pod', namespace: pod.namespace, name: pod.name, uid: pod.uid }, 'ScaleRefused', `meraksim.com/num_vms=${action.vmsPerNode}: ${r.reason}`);
-          }
-          return;
-        }
-        log.info('node scaled', { scenario: name, node: action.node, vms: action.vmsPerNode });
-        s.refused.delete(action.node);
-        s.sent = { ...s.sent, nodes: s.sent.nodes.map((n) => (n.name === action.node ? { ...n, vms: action.vmsPerNode } : n)) };
+        await this.sendNodes(name, s, action.changes, desired);
         return;
       }
       case 'teardown': {
@@ -341,5 +326,51 @@ export class ScenarioReconciler {
         return;
       }
     }
+  }
+
+  /**
+   * Sends one nodes message. A refused message of several nodes is sent again in halves, so the
+   * others go through and the refusal lands on the node at fault (a refused update is not
+   * stored in the history: the retries cost round trips only).
+   */
+  private async sendNodes(name: string, s: ScenarioState, changes: NodeChanges, desired: DesiredScenario): Promise<void> {
+    const { driver, log } = this.options;
+    const r = await driver.nodes(name, changes);
+    if (r.kind === 'not-running') {
+      log.warn('scenario workflow is not running; starting it again', { scenario: name });
+      s.sent = undefined;
+      s.dirty = true;
+      return;
+    }
+    const named = nodesNamed(changes);
+    if (r.kind === 'accepted') {
+      const bytes = jsonBytes(changes);
+      this.stats.nodeMessages += 1;
+      this.stats.nodeMessageBytes += bytes;
+      log.info('nodes changed', { scenario: name, added: changes.add?.length ?? 0, removed: changes.remove?.length ?? 0, scaled: changes.scale?.length ?? 0, bytes, nodes: named.slice(0, 5).join(',') + (named.length > 5 ? ',…' : '') });
+      for (const n of named) s.refused.delete(n);
+      // What the workflow now holds, as the spec reads it (the entries sent leave defaults out).
+      const asSpec = new Map(desired.spec.nodes.map((n) => [n.name, n]));
+      s.sent = applyNodeChanges(s.sent!, changes.add ? { ...changes, add: changes.add.map((n) => asSpec.get(n.name) ?? n) } : changes, { bounded: false }) as ScenarioSpec;
+      return;
+    }
+    if (named.length > 1) {
+      for (const half of splitNodeChanges(changes, Math.ceil(changeCount(changes) / 2), Number.MAX_SAFE_INTEGER)) {
+        if (!s.sent) return;
+        await this.sendNodes(name, s, half, desired);
+      }
+      return;
+    }
+    const node = named[0]!;
+    const key = `${JSON.stringify(changes)}: ${r.reason}`;
+    if (s.refused.get(node) === key) return;
+    s.refused.set(node, key);
+    const scaled = changes.scale?.[0];
+    log.warn('node change refused by the scenario workflow; nothing changed', { scenario: name, node, change: scaled ? `vms=${scaled.vms}` : changes.add ? 'add' : 'remove', reason: r.reason });
+    const pod = desired.pods.get(node);
+    if (!pod) return;
+    const subject = { kind: 'Pod' as const, namespace: pod.namespace, name: pod.name, uid: pod.uid };
+    if (scaled) this.emit(subject, 'ScaleRefused', `meraksim.com/num_vms=${scaled.vms}: ${r.reason}`);
+    else this.emit(subject, 'NodeRefused', r.reason);
   }
 }

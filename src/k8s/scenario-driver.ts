@@ -8,11 +8,12 @@ import {
   type Client,
 } from '@temporalio/client';
 import { MERAK_SCENARIO } from '../temporal/search-attributes';
-import { applySignal, scaleUpdate, teardownSignal } from '../workflows/messages';
+import { applySignal, nodesUpdate, teardownSignal } from '../workflows/messages';
+import type { NodeChanges } from '../model/node-changes';
 import { COMPUTE_TASK_QUEUE, scenarioWorkflowId } from '../model/queues';
 import type { ScenarioInput } from '../model/spec';
 
-// The controller's only way to Temporal: start, apply, scale, tear down a scenario workflow,
+// The controller's only way to Temporal: start, apply, change nodes, tear down a scenario workflow,
 // and find the ones a controller started. An interface so the controller's bookkeeping can be
 // exercised against a recording driver in unit tests; the real one talks to Temporal.
 
@@ -20,14 +21,15 @@ import type { ScenarioInput } from '../model/spec';
 export const CONTROLLER_MEMO_KEY = 'merakK8sNamespace';
 
 export type SendOutcome = 'sent' | 'not-running';
-export type ScaleOutcome = { kind: 'accepted' } | { kind: 'rejected'; reason: string } | { kind: 'not-running' };
+/** How the workflow answered an update: accepted (it will act on it), refused by its validator (nothing changed, nothing stored), or no workflow runs. */
+export type UpdateOutcome = { kind: 'accepted' } | { kind: 'rejected'; reason: string } | { kind: 'not-running' };
 
 export interface ScenarioDriver {
   /** Starts `merak-<name>`; a run already going is not an error (another controller, or this one before a restart). */
   start(name: string, input: ScenarioInput, namespace: string): Promise<'started' | 'already-running'>;
   apply(name: string, input: ScenarioInput): Promise<SendOutcome>;
-  /** Sends the `scale` update and waits until the workflow accepted or refused it (not until VMs exist). */
-  scale(name: string, node: string, vms: number): Promise<ScaleOutcome>;
+  /** Sends a `nodes` update and waits until the workflow accepted or refused it (not until the nodes are built). */
+  nodes(name: string, changes: NodeChanges): Promise<UpdateOutcome>;
   teardown(name: string): Promise<SendOutcome>;
   /** Running scenario workflows a controller started, with the namespace of their pods. */
   listManaged(): Promise<{ name: string; namespace: string }[]>;
@@ -37,7 +39,7 @@ export interface TemporalDriverOptions {
   client: Client;
   /** Task queue of the scenario workflows. Default `merak-compute`. */
   taskQueue?: string;
-  /** Longest wait for a workflow to accept or refuse a scale update. Default 30 s. */
+  /** Longest wait for a workflow to accept or refuse a nodes update. Default 30 s. */
   updateTimeoutMs?: number;
   /** Most running workflows read by {@link ScenarioDriver.listManaged}. Default 10000. */
   listLimit?: number;
@@ -89,10 +91,10 @@ export function createTemporalDriver(options: TemporalDriverOptions): ScenarioDr
         throw err;
       }
     },
-    async scale(name, node, vms) {
+    async nodes(name, changes) {
       try {
         await client.withDeadline(Date.now() + updateTimeoutMs, () =>
-          handle(name).startUpdate(scaleUpdate, { args: [{ vmsPerNode: vms, node }], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+          handle(name).startUpdate(nodesUpdate, { args: [changes], waitForStage: WorkflowUpdateStage.ACCEPTED }),
         );
         return { kind: 'accepted' };
       } catch (err) {

@@ -19,6 +19,21 @@ export function checkControllerOptions(namespaces: readonly string[], labelSelec
   }
 }
 
+/** Longest watch the controller asks for, in seconds (the API server's own default upper bound is 30 minutes). */
+export const MAX_WATCH_TIMEOUT_SECONDS = 1800;
+
+/**
+ * Parses `--watch-timeout` (seconds the API server keeps one watch open).
+ * @throws ControllerOptionError unless a whole number of seconds from 1 to {@link MAX_WATCH_TIMEOUT_SECONDS}
+ */
+export function parseWatchTimeout(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 1 || n > MAX_WATCH_TIMEOUT_SECONDS) {
+    throw new ControllerOptionError('--watch-timeout', value, `must be a whole number of seconds from 1 to ${MAX_WATCH_TIMEOUT_SECONDS}`);
+  }
+  return n;
+}
+
 export function podView(pod: V1Pod): PodView {
   const view: PodView = {
     namespace: pod.metadata?.namespace ?? '',

@@ -3,6 +3,7 @@
  * Kubernetes controller and tests, so names and payload types cannot drift apart.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { NodeChanges, NodeChangesResult } from '../model/node-changes';
 import type { ScenarioInput } from '../model/spec';
 import type { ReportData } from '../model/measurements';
 import type { ApplyResult, ScaleRequest, ScaleResult, ScenarioStatus, TestRequest, TestResult } from '../model/status';
@@ -25,6 +26,14 @@ export const applySignal = defineSignal<[ScenarioInput]>('apply');
  * apply failed half-way.
  */
 export const applyUpdate = defineUpdate<ApplyResult, [ScenarioInput]>('apply');
+/**
+ * Nodes added, removed or scaled (src/model/node-changes.ts), instead of a whole spec: what the
+ * Kubernetes controller sends as pods come and go, so each change stores only its own bytes in
+ * the history. Validated first like the `apply` update (the spec it makes, checked whole): a
+ * refusal names the node, changes nothing and is not stored. Answered as soon as the change is
+ * queued (src/workflows/node-changes.ts says why); then built like an `apply` signal.
+ */
+export const nodesUpdate = defineUpdate<NodeChangesResult, [NodeChanges]>('nodes');
 /** The spec the scenario is asked to run: the last applied one, or the one waiting to be. */
 export const specQuery = defineQuery<ScenarioInput>('spec');
 export const testSignal = defineSignal<[TestRequest?]>('test');

@@ -38,6 +38,7 @@ import { ScenarioState, endpointPluginOf, type ApplyOutcome, type ApplyPlan, typ
 import { parseSpec, SpecError, type ScenarioInput, type ScenarioSpec } from '../model/spec';
 import type { ApplyResult, ScenarioPhase, TestRequest } from '../model/status';
 import { applySignal, applyUpdate, reportQuery, resultsQuery, scaleSignal, scaleUpdate, specQuery, statusQuery, teardownSignal, testSignal } from './messages';
+import { registerNodeChanges } from './node-changes';
 import { PluginStage } from './plugin-stage';
 import { VmStage } from './vm-stage';
 
@@ -64,6 +65,13 @@ export type ScenarioWorkflowArg = ScenarioInput | { resume: ScenarioCarryOver };
  * hold nothing (and which has thousands of them: one node workflow each instead of two).
  */
 const NETWORKS_BEFORE_NODES_PATCH = 'merak-teardown-networks-before-nodes';
+
+/**
+ * Patch marker: an `apply` that adds or removes nodes of a `none` scenario pushes no peer lists
+ * (one activity per node, each with every node's address, for a dataplane that uses none). Runs
+ * recorded before it replay with them.
+ */
+const NO_PEERS_WITHOUT_OVERLAY_PATCH = 'merak-none-no-peer-sync';
 
 export interface ScenarioOutcome {
   name: string;
@@ -143,6 +151,7 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
       },
     },
   );
+  registerNodeChanges(state);
   setHandler(specQuery, () => state.latestInput());
   setHandler(testSignal, (req?: TestRequest) => state.requestTests(req));
 
@@ -176,7 +185,11 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
     await nodes.ensureNodes(d.nodes.create);
     await plugin.createNodes(d.nodes.create);
     // An updated node may have a new underlay address: its peers must learn it.
-    if (d.nodes.create.length > 0 || d.nodes.delete.length > 0 || (checked && d.nodes.update.length > 0)) await nodes.syncPeers();
+    if (d.nodes.create.length > 0 || d.nodes.delete.length > 0 || (checked && d.nodes.update.length > 0)) {
+      // The none dataplane has no overlay: a peer list to every node on every node change would
+      // store O(nodes²) bytes per change in the history.
+      if (!(endpointPluginOf(state.spec) === 'none' && patched(NO_PEERS_WITHOUT_OVERLAY_PATCH))) await nodes.syncPeers();
+    }
     if (d.layoutChanged) state.resetAddressBook();
     // The new spec is the desired state: its counts replace earlier scale requests.
     state.placeDesired();

@@ -98,11 +98,24 @@ async function stopProcess(child: ChildProcess | undefined, graceMs = 10_000): P
 
 /** GET over TLS with the admin certificate; resolves with status and body, never rejects on HTTP status. */
 function httpsGet(url: string, pki: TestPki, timeoutMs: number): Promise<{ status: number; body: string }> {
+  return httpsRequest('GET', url, pki, timeoutMs);
+}
+
+/** A request over TLS with the admin certificate; resolves with status and body, never rejects on HTTP status. */
+function httpsRequest(method: string, url: string, pki: TestPki, timeoutMs: number, body?: string, contentType = 'application/json'): Promise<{ status: number; body: string }> {
   return new Promise((resolveGet, reject) => {
     const req = request(
       url,
       // No keep-alive agent: an idle pooled socket would outlive the test and hold jest open.
-      { ca: readFileSync(pki.caCert), cert: readFileSync(pki.adminCert), key: readFileSync(pki.adminKey), timeout: timeoutMs, agent: false },
+      {
+        method,
+        ca: readFileSync(pki.caCert),
+        cert: readFileSync(pki.adminCert),
+        key: readFileSync(pki.adminKey),
+        timeout: timeoutMs,
+        agent: false,
+        ...(body !== undefined ? { headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } } : {}),
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -112,7 +125,23 @@ function httpsGet(url: string, pki: TestPki, timeoutMs: number): Promise<{ statu
     );
     req.on('timeout', () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
     req.on('error', reject);
-    req.end();
+    req.end(body);
+  });
+}
+
+/** POST JSON to etcd's v3 gateway on loopback (no keep-alive). */
+function etcdPost(url: string, body: unknown): Promise<{ status: number; body: string }> {
+  return new Promise((resolvePost, reject) => {
+    const text = JSON.stringify(body);
+    const req = httpRequest(url, { method: 'POST', agent: false, timeout: 10_000, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } }, (res) => {
+      let out = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (out += c));
+      res.on('end', () => resolvePost({ status: res.statusCode ?? 0, body: out }));
+    });
+    req.on('timeout', () => req.destroy(new Error('etcd request timed out')));
+    req.on('error', reject);
+    req.end(text);
   });
 }
 
@@ -141,6 +170,8 @@ function etcdHealthy(url: string): Promise<boolean> {
 export interface ApiServerOptions {
   /** How long to wait for etcd health and for /readyz. Default 120 s (a busy two-core machine needs ~20 s). */
   readyTimeoutMs?: number;
+  /** More kube-apiserver flags, e.g. `--watch-cache=false` so watches go to etcd and meet its compaction. */
+  extraApiServerArgs?: string[];
 }
 
 /** A running etcd + kube-apiserver pair on loopback. */
@@ -153,6 +184,16 @@ export interface TestApiServer {
   readonly binaries: KubeBinaries;
   /** Temporary folder holding certificates, etcd data and logs. */
   readonly dir: string;
+  /** etcd's client URL (plain HTTP on loopback). */
+  readonly etcdUrl: string;
+  /**
+   * Compacts etcd up to its current revision (etcd's v3 JSON gateway, `POST /v3/kv/compaction`,
+   * what `etcdctl compact` does): every older revision is gone, and a watch from one gets 410 Gone.
+   * @returns the revision compacted to
+   */
+  compactEtcd(): Promise<number>;
+  /** One API request with the admin certificate (JSON body); resolves with status and body, never rejects on HTTP status. */
+  rest(method: string, path: string, body?: unknown, contentType?: string): Promise<{ status: number; body: string }>;
   /** Writes a kubeconfig for another identity (CN = user, O = groups) and returns its path. */
   kubeconfigFor(name: string, user: string, groups: string[]): Promise<string>;
   /** Runs the project's kubectl with the admin kubeconfig (argv, no shell). */
@@ -265,6 +306,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
       '--endpoint-reconciler-type', 'none',
       '--profiling=false',
       '--v', '1',
+      ...(options.extraApiServerArgs ?? []),
     ];
     const url = `https://127.0.0.1:${securePort}`;
 
@@ -312,6 +354,19 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Te
       pki,
       binaries,
       dir,
+      etcdUrl,
+      async compactEtcd() {
+        // Any key read returns the store's current revision in its header.
+        const range = await etcdPost(`${etcdUrl}/v3/kv/range`, { key: Buffer.from('/').toString('base64'), limit: 1 });
+        const revision = Number((JSON.parse(range.body) as { header?: { revision?: string } }).header?.revision);
+        if (range.status !== 200 || !Number.isInteger(revision)) throw new Error(`etcd range failed: HTTP ${range.status} ${range.body.slice(0, 300)}`);
+        const done = await etcdPost(`${etcdUrl}/v3/kv/compaction`, { revision: String(revision), physical: true });
+        if (done.status !== 200) throw new Error(`etcd compaction to ${revision} failed: HTTP ${done.status} ${done.body.slice(0, 300)}`);
+        return revision;
+      },
+      rest(method, path, body, contentType) {
+        return httpsRequest(method, `${url}${path}`, pki, 30_000, body === undefined ? undefined : JSON.stringify(body), contentType);
+      },
       async kubeconfigFor(name, user, groups) {
         const cert = await makeClientCert(dir, pki, name, user, groups);
         const path = join(dir, `${name}.kubeconfig`);

@@ -8,7 +8,7 @@
  * missing from the Role fails this test.
  *
  * The cases run in order on one scenario: started with the annotated pods' nodes; a changed
- * num_vms reaches the workflow as a scale update; a bad annotation gives an Event and changes
+ * num_vms reaches the workflow as a nodes update naming that node only; a bad annotation gives an Event and changes
  * nothing; a deleted pod removes its node; a controller killed mid-way is replaced without a
  * second workflow and without missing what changed meanwhile; an API-server restart is
  * survived by the watch; the last pod gone tears everything down, nothing left in the plugin
@@ -218,13 +218,17 @@ test('annotated running pods start the scenario with those nodes (two controller
   expect(scenarioNetns().length).toBeGreaterThan(0);
 });
 
-test('a changed num_vms reaches the workflow as a scale update for that node', async () => {
+test('a changed num_vms reaches the workflow as a nodes update scaling only that node', async () => {
   await annotate('k8s-a-0', 'num_vms', '3');
   await waitForStatus(readyWith({ 'k8s-a-0': 3, 'k8s-a-1': 1 }), 'k8s-a-0 scaled to 3');
   const events = await historyEvents();
   const accepted = events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes !== undefined && e.workflowExecutionUpdateAcceptedEventAttributes !== null);
   expect(accepted.length).toBeGreaterThanOrEqual(1);
-  expect(JSON.stringify(accepted.at(-1))).toContain('"name":"scale"');
+  const attrs = accepted.at(-1)!.workflowExecutionUpdateAcceptedEventAttributes as { acceptedRequest?: { input?: { name?: string; args?: { payloads?: { data?: Uint8Array }[] } } } };
+  expect(attrs.acceptedRequest?.input?.name).toBe('nodes');
+  // The message names that node only, not the whole scenario.
+  const data = attrs.acceptedRequest?.input?.args?.payloads?.[0]?.data;
+  expect(JSON.parse(Buffer.from(data ?? []).toString('utf8'))).toEqual({ scale: [{ node: 'k8s-a-0', vms: 3 }] });
 });
 
 test('a bad annotation gives an Event naming pod, key and value, and changes nothing', async () => {

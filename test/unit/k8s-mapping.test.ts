@@ -146,26 +146,45 @@ describe('planScenario', () => {
     expect(planScenario(d.spec, desired([a, b]))).toEqual([]);
   });
 
+  /** The pod's entry as the mapping writes it (only what its annotations set). */
+  const node = (d: ReturnType<typeof desired>, name: string) => (d.input.nodes as { name: string }[]).find((n) => n.name === name)!;
+
   it('scales only the nodes whose VM count changed', () => {
     const before = desired([a, b]);
     const after = desired([a, { ...b, annotations: { 'meraksim.com/num_vms': '7' } }]);
-    expect(planScenario(before.spec, after)).toEqual([{ kind: 'scale', node: 'agent-b', vmsPerNode: 7 }]);
+    expect(planScenario(before.spec, after)).toEqual([{ kind: 'nodes', changes: { scale: [{ node: 'agent-b', vms: 7 }] } }]);
   });
 
   it('scales to the scenario default when num_vms is removed', () => {
     const before = desired([a]);
-    expect(planScenario(before.spec, desired([{ ...a, annotations: {} }]))).toEqual([{ kind: 'scale', node: 'agent-a', vmsPerNode: 2 }]);
+    expect(planScenario(before.spec, desired([{ ...a, annotations: {} }]))).toEqual([{ kind: 'nodes', changes: { scale: [{ node: 'agent-a', vms: 2 }] } }]);
   });
 
-  it('applies the whole spec when nodes come or go or anything else changes', () => {
+  it('sends only the nodes that came, went or changed; the whole spec only when the network changed', () => {
     const one = desired([a]);
     const two = desired([a, b]);
-    expect(planScenario(one.spec, two)).toEqual([{ kind: 'apply', input: two.input }]);
-    expect(planScenario(two.spec, one)).toEqual([{ kind: 'apply', input: one.input }]);
+    expect(planScenario(one.spec, two)).toEqual([{ kind: 'nodes', changes: { add: [node(two, 'agent-b')] } }]);
+    expect(planScenario(two.spec, one)).toEqual([{ kind: 'nodes', changes: { remove: ['agent-b'] } }]);
     const moved = desired([{ ...a, podIP: '10.244.9.9' }, b]);
-    expect(planScenario(two.spec, moved)).toEqual([{ kind: 'apply', input: moved.input }]);
+    expect(planScenario(two.spec, moved)).toEqual([{ kind: 'nodes', changes: { add: [node(moved, 'agent-a')] } }]);
     const endpoints = desired([{ ...a, annotations: { ...a.annotations, 'meraksim.com/endpoints_per_vm': '2' } }, b]);
-    expect(planScenario(two.spec, endpoints)).toEqual([{ kind: 'apply', input: endpoints.input }]);
+    expect(planScenario(two.spec, endpoints)).toEqual([{ kind: 'nodes', changes: { add: [node(endpoints, 'agent-a')] } }]);
+    // Order does not count: the workflow appends added nodes, the mapping sorts by name.
+    expect(planScenario({ ...two.spec, nodes: [...two.spec.nodes].reverse() }, two)).toEqual([]);
+    const r = build([a, b], cm({ ...network, vmsPerNode: 3 }));
+    if (!r.ok) throw r.error;
+    expect(planScenario(two.spec, r.desired)).toEqual([{ kind: 'apply', input: r.desired.input }]);
+  });
+
+  it('splits a burst into bounded messages', () => {
+    const many = Array.from({ length: 9 }, (_, i) => pod(`agent-${i}`, {}));
+    const d = desired(many);
+    const actions = planScenario(desired([many[0]!]).spec, d, { maxEntries: 3 });
+    expect(actions.map((x) => (x.kind === 'nodes' ? x.changes.add?.map((n) => n.name) : x.kind))).toEqual([
+      ['agent-1', 'agent-2', 'agent-3'],
+      ['agent-4', 'agent-5', 'agent-6'],
+      ['agent-7', 'agent-8'],
+    ]);
   });
 
   it('tears down when no node is left, and only if something was sent', () => {

@@ -3,7 +3,8 @@ import type { EventRecord, EventRecorder } from '../../src/k8s/events';
 import type { Logger } from '../../src/k8s/log';
 import { CONFIGMAP_KEY, type PodView } from '../../src/k8s/mapping';
 import { ScenarioReconciler } from '../../src/k8s/reconciler';
-import type { ScaleOutcome, ScenarioDriver } from '../../src/k8s/scenario-driver';
+import type { ScenarioDriver, UpdateOutcome } from '../../src/k8s/scenario-driver';
+import type { NodeChanges } from '../../src/model/node-changes';
 import type { ScenarioInput } from '../../src/model/spec';
 
 // The reconciler's bookkeeping against a recording driver (a mock of Temporal, named so): which
@@ -13,7 +14,7 @@ import type { ScenarioInput } from '../../src/model/spec';
 type Call =
   | { op: 'start'; name: string; nodes: string[]; namespace: string }
   | { op: 'apply'; name: string; nodes: string[] }
-  | { op: 'scale'; name: string; node: string; vms: number }
+  | { op: 'nodes'; name: string; changes: NodeChanges }
   | { op: 'teardown'; name: string };
 
 function nodesOf(input: ScenarioInput): string[] {
@@ -24,7 +25,8 @@ class RecordingDriverMock implements ScenarioDriver {
   calls: Call[] = [];
   running = new Set<string>();
   managed: { name: string; namespace: string }[] = [];
-  scaleAnswer: ScaleOutcome = { kind: 'accepted' };
+  /** The answer to a nodes update, by the changes it carries (default: accepted). */
+  nodesAnswer: (changes: NodeChanges) => UpdateOutcome = () => ({ kind: 'accepted' });
   failNext = 0;
   private maybeFail(): void {
     if (this.failNext > 0) {
@@ -44,10 +46,10 @@ class RecordingDriverMock implements ScenarioDriver {
     this.calls.push({ op: 'apply', name, nodes: nodesOf(input) });
     return this.running.has(name) ? ('sent' as const) : ('not-running' as const);
   }
-  async scale(name: string, node: string, vms: number) {
+  async nodes(name: string, changes: NodeChanges) {
     this.maybeFail();
-    this.calls.push({ op: 'scale', name, node, vms });
-    return this.scaleAnswer;
+    this.calls.push({ op: 'nodes', name, changes });
+    return this.running.has(name) ? this.nodesAnswer(changes) : { kind: 'not-running' as const };
   }
   async teardown(name: string) {
     this.maybeFail();
@@ -86,7 +88,7 @@ const ANN = { 'meraksim.com/test_icmp': '' };
 /** Each pod name keeps one IP, as a pod keeps its IP for its life. */
 const ips = new Map<string, string>();
 function pod(name: string, annotations: Record<string, string>, over: Partial<PodView> = {}): PodView {
-  if (!ips.has(name)) ips.set(name, `10.244.0.${ips.size + 1}`);
+  if (!ips.has(name)) ips.set(name, `10.244.${Math.floor(ips.size / 250)}.${(ips.size % 250) + 1}`);
   return { namespace: 'lab', name, uid: `uid-${name}`, annotations, phase: 'Running', podIP: ips.get(name), deleting: false, ...over };
 }
 
@@ -122,7 +124,7 @@ test('does nothing before activation, then starts the scenario with the listed n
   expect(driver.calls).toEqual([{ op: 'start', name: 'lab', nodes: ['agent-a', 'agent-b'], namespace: 'lab' }]);
 });
 
-test('scale for num_vms, apply for a new or deleted pod, teardown for the last one', async () => {
+test('nodes messages for num_vms and for new or deleted pods, teardown for the last one', async () => {
   r.upsertConfigMap(configMap);
   r.upsertPod(pod('agent-a', { 'meraksim.com/num_vms': '2' }));
   await r.activate();
@@ -141,12 +143,27 @@ test('scale for num_vms, apply for a new or deleted pod, teardown for the last o
   await settle(r);
   expect(driver.calls).toEqual([
     { op: 'start', name: 'lab', nodes: ['agent-a'], namespace: 'lab' },
-    { op: 'scale', name: 'lab', node: 'agent-a', vms: 5 },
-    { op: 'apply', name: 'lab', nodes: ['agent-a', 'agent-b'] },
-    { op: 'apply', name: 'lab', nodes: ['agent-b'] },
+    { op: 'nodes', name: 'lab', changes: { scale: [{ node: 'agent-a', vms: 5 }] } },
+    { op: 'nodes', name: 'lab', changes: { add: [{ name: 'agent-b', ip: ips.get('agent-b'), tests: ['icmp'] }] } },
+    { op: 'nodes', name: 'lab', changes: { remove: ['agent-a'] } },
     { op: 'teardown', name: 'lab' },
   ]);
   expect(events.events).toEqual([]);
+  expect(r.stats.nodeMessages).toBe(3);
+});
+
+test('a burst of pods goes as few bounded messages, and the controller then holds what the pods say', async () => {
+  r.upsertConfigMap(configMap);
+  r.upsertPod(pod('agent-000', ANN));
+  await r.activate();
+  await settle(r);
+  // 600 pods at once (a StatefulSet scaled up): folded into one pass, sent in messages of at most 256 nodes.
+  for (let i = 1; i <= 600; i++) r.upsertPod(pod(`agent-${String(i).padStart(3, '0')}`, { 'meraksim.com/num_vms': '0' }));
+  await settle(r);
+  const sent = driver.calls.filter((c): c is Extract<Call, { op: 'nodes' }> => c.op === 'nodes');
+  expect(sent.map((c) => c.changes.add?.length)).toEqual([256, 256, 88]);
+  expect(r.sentSpec('lab')?.nodes).toHaveLength(601);
+  expect(r.stats.nodeMessageBytes / 600).toBeLessThan(100);
 });
 
 test('bad annotations: an Event naming pod, key and value, a log line, and nothing changes', async () => {
@@ -168,7 +185,7 @@ test('bad annotations: an Event naming pod, key and value, a log line, and nothi
   // Fixed: the new value takes effect.
   r.upsertPod(pod('agent-a', { 'meraksim.com/num_vms': '4' }));
   await settle(r);
-  expect(driver.calls.at(-1)).toEqual({ op: 'scale', name: 'lab', node: 'agent-a', vms: 4 });
+  expect(driver.calls.at(-1)).toEqual({ op: 'nodes', name: 'lab', changes: { scale: [{ node: 'agent-a', vms: 4 }] } });
 });
 
 test('a missing ConfigMap is an Event on the pods; creating it starts the scenario', async () => {
@@ -246,16 +263,30 @@ test('a scale the workflow refuses is reported once on the pod, and nothing else
   r.upsertPod(pod('agent-a', { 'meraksim.com/num_vms': '1' }));
   await r.activate();
   await settle(r);
-  driver.scaleAnswer = { kind: 'rejected', reason: 'scenario is tearing down (mock)' };
+  driver.nodesAnswer = () => ({ kind: 'rejected', reason: 'scenario is tearing down (mock)' });
   r.upsertPod(pod('agent-a', { 'meraksim.com/num_vms': '3' }));
   await settle(r);
-  // A resync of the same pod: the scale is asked again, but not reported again.
+  // A resync of the same pod: the change is asked again, but not reported again.
   r.upsertPod(pod('agent-a', { 'meraksim.com/num_vms': '3', 'example.com/note': 'resync' }));
   await settle(r);
-  expect(driver.calls.map((c) => c.op)).toEqual(['start', 'scale', 'scale']);
+  expect(driver.calls.map((c) => c.op)).toEqual(['start', 'nodes', 'nodes']);
   expect(events.events.map((e) => [e.subject.name, e.reason])).toEqual([['agent-a', 'ScaleRefused']]);
   expect(events.events[0].message).toBe('meraksim.com/num_vms=3: scenario is tearing down (mock)');
   expect(r.sentSpec('lab')?.nodes[0].vms).toBe(1);
+});
+
+test('a refused message of several nodes is halved until the refusal lands on the node at fault; the others go through', async () => {
+  r.upsertConfigMap(configMap);
+  r.upsertPod(pod('agent-a', ANN));
+  await r.activate();
+  await settle(r);
+  driver.nodesAnswer = (c) => (c.add?.some((n) => n.name === 'agent-f') ? { kind: 'rejected', reason: 'no room for agent-f (mock)' } : { kind: 'accepted' });
+  for (const n of ['agent-b', 'agent-c', 'agent-d', 'agent-e', 'agent-f', 'agent-g']) r.upsertPod(pod(n, ANN));
+  await settle(r);
+  const adds = driver.calls.flatMap((c) => (c.op === 'nodes' ? [c.changes.add!.map((n) => n.name).join(',')] : []));
+  expect(adds).toEqual(['agent-b,agent-c,agent-d,agent-e,agent-f,agent-g', 'agent-b,agent-c,agent-d', 'agent-e,agent-f,agent-g', 'agent-e,agent-f', 'agent-e', 'agent-f', 'agent-g']);
+  expect(events.events.map((e) => [e.subject.name, e.reason, e.message])).toEqual([['agent-f', 'NodeRefused', 'no room for agent-f (mock)']]);
+  expect(r.sentSpec('lab')?.nodes.map((n) => n.name).sort()).toEqual(['agent-a', 'agent-b', 'agent-c', 'agent-d', 'agent-e', 'agent-g']);
 });
 
 test('Temporal errors are retried with backoff until they pass', async () => {
@@ -276,6 +307,6 @@ test('a workflow that ended on its own is started again on the next change', asy
   driver.running.clear();
   r.upsertPod(pod('agent-b', ANN));
   await settle(r);
-  expect(driver.calls.map((c) => c.op)).toEqual(['start', 'apply', 'start']);
+  expect(driver.calls.map((c) => c.op)).toEqual(['start', 'nodes', 'start']);
   expect(driver.calls.at(-1)).toMatchObject({ op: 'start', nodes: ['agent-a', 'agent-b'] });
 });

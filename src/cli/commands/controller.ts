@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { checkControllerOptions } from '../../k8s/views';
+import { checkControllerOptions, parseWatchTimeout } from '../../k8s/views';
 import { addTemporalOptions, connectClient, resolveTemporalOptions, type TemporalFlagValues } from '../../temporal/connection';
 
 // `merak controller`: the Kubernetes pod watcher (src/k8s/controller.ts, docs/kubernetes.md).
@@ -11,6 +11,7 @@ interface ControllerFlags extends TemporalFlagValues {
   watchNamespace: string[];
   selector?: string;
   taskQueue: string;
+  watchTimeout?: string;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -35,12 +36,14 @@ export function register(program: Command): void {
     .option('--kubeconfig <file>', 'kubeconfig file (default: in-cluster service account, else $KUBECONFIG, else ~/.kube/config)')
     .option('--watch-namespace <ns>', 'namespace to watch; repeat or comma-separate for more (env MERAK_WATCH_NAMESPACES; default: $POD_NAMESPACE)', collect, [])
     .option('-l, --selector <selector>', 'only pods matching this label selector, e.g. app=merak-agent (env MERAK_POD_SELECTOR; default: all pods)')
-    .option('--task-queue <name>', 'task queue of the scenario workflows', 'merak-compute');
+    .option('--task-queue <name>', 'task queue of the scenario workflows', 'merak-compute')
+    .option('--watch-timeout <seconds>', 'seconds the API server keeps one watch open before the controller resumes it from its resourceVersion (1-1800)', '290');
   addTemporalOptions(cmd).action(async (flags: ControllerFlags) => {
     const namespaces = resolveWatchNamespaces(flags.watchNamespace, process.env);
     const selector = flags.selector ?? (process.env.MERAK_POD_SELECTOR || undefined);
     // Bad options are refused before anything connects.
     checkControllerOptions(namespaces, selector);
+    const watchTimeoutSeconds = parseWatchTimeout(flags.watchTimeout ?? '290');
     const temporal = resolveTemporalOptions(flags, process.env);
     const { startController } = await import('../../k8s/controller');
     const { client, connection } = await connectClient(temporal);
@@ -48,6 +51,7 @@ export function register(program: Command): void {
       namespaces,
       client,
       taskQueue: flags.taskQueue,
+      watchTimeoutSeconds,
       ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
       ...(selector ? { labelSelector: selector } : {}),
     });
