@@ -17,10 +17,16 @@ import { listLinks } from '../src/dataplane/netns';
 import { nodeNetns } from '../src/dataplane/names';
 import { createPluginRegistry } from '../src/endpoint-plugins/registry';
 import { packageRoot } from '../src/install/paths';
+import { summarizeHistogram } from '../src/model/metrics';
+import { REACHABILITY_DEFAULT_TIMEOUT_MS } from '../src/model/sla';
 import { baselineCreate, baselineDelete, type BaselineVm } from './dataplane-baseline';
 
 const SIZES = (process.env.MERAK_BENCH_SIZES ?? '100,500,1000').split(',').map(Number);
 const BASELINE_VMS = Number(process.env.MERAK_BENCH_BASELINE_VMS ?? 100);
+/** Time-to-reachable pass after each size, MERAK_BENCH_REACHABILITY=0 to skip it. */
+const REACHABILITY = process.env.MERAK_BENCH_REACHABILITY !== '0';
+/** How long each probe waits for its first reply (the scenario default, model/sla.ts). */
+const REACH_TIMEOUT_MS = REACHABILITY_DEFAULT_TIMEOUT_MS;
 const repoRoot = packageRoot();
 
 function meminfo(): Record<string, number> {
@@ -64,6 +70,12 @@ interface SizeResult {
   kernelUsedBytesPerVm: number;
   agentHeapBytesPerVm: number;
   agentRssBytesPerVm: number;
+  /**
+   * Time to reachable of every endpoint (ms from the batch's create request to the first echo
+   * reply from its peer), from a second build of the same size through createBatch with Merak's
+   * probing on (src/activities/agent/measure.ts), so the timed build above carries no probes.
+   */
+  reachability?: { probed: number; reached: number; p50: number; p95: number; max: number; never: string[]; buildMs: number };
 }
 
 async function measureSize(n: number, stateDir: string): Promise<SizeResult> {
@@ -101,6 +113,16 @@ async function measureSize(n: number, stateDir: string): Promise<SizeResult> {
     // deleteVms returns once the kernel has torn the namespaces down (their veths are gone).
     await agent.deleteVms({ scenario, node: 'node-0', from: 0, count: n });
     const deleteMs = performance.now() - t1;
+    let reachability: SizeResult['reachability'];
+    if (REACHABILITY) {
+      const t2 = performance.now();
+      const r = await agent.createBatch({ ...warmEndpoints(0, n), reachability: { every: 1, offset: 0, timeoutMs: REACH_TIMEOUT_MS } });
+      const buildMs = Math.round(performance.now() - t2);
+      const m = r.metrics?.reachability;
+      const t = summarizeHistogram(m?.histogram ?? '');
+      reachability = { probed: m?.probed ?? 0, reached: m?.reachable ?? 0, p50: t.p50, p95: t.p95, max: t.max, never: m?.unreachable.slice(0, 10) ?? [], buildMs };
+      await agent.deleteVms({ scenario, node: 'node-0', from: 0, count: n });
+    }
     return {
       vms: n,
       createMs: Math.round(createMs),
@@ -112,6 +134,7 @@ async function measureSize(n: number, stateDir: string): Promise<SizeResult> {
       kernelUsedBytesPerVm: Math.round((k0.MemAvailable - k1.MemAvailable) / n),
       agentHeapBytesPerVm: Math.round((a1.heap - a0.heap) / n),
       agentRssBytesPerVm: Math.round((a1.rss - a0.rss) / n),
+      ...(reachability ? { reachability } : {}),
     };
   } finally {
     await cleanScenario({ runner: spawnRunner, records }, scenario);
@@ -155,11 +178,16 @@ async function measureBaseline(n: number, stateDir: string): Promise<Summary['ba
   }
 }
 
+function reachCell(r: SizeResult['reachability']): string {
+  if (!r) return '-';
+  return `${r.p50} / ${r.p95} / ${r.max} (${r.reached}/${r.probed}${r.never.length ? `; never: ${r.never.join(', ')}` : ''})`;
+}
+
 function markdown(summary: Summary): string {
   const rows = summary.sizes
     .map(
       (s) =>
-        `| ${s.vms} | ${s.createMsPerVm} | ${s.createCpuMsPerVm} | ${s.createMs} | ${s.deleteMsPerVm} | ${s.deleteMs} | ${s.kernelSlabBytesPerVm} | ${s.kernelUsedBytesPerVm} | ${s.agentHeapBytesPerVm} | ${s.agentRssBytesPerVm} |`,
+        `| ${s.vms} | ${s.createMsPerVm} | ${s.createCpuMsPerVm} | ${s.createMs} | ${s.deleteMsPerVm} | ${s.deleteMs} | ${s.kernelSlabBytesPerVm} | ${s.kernelUsedBytesPerVm} | ${s.agentHeapBytesPerVm} | ${s.agentRssBytesPerVm} | ${reachCell(s.reachability)} |`,
     )
     .join('\n');
   return [
@@ -172,8 +200,10 @@ function markdown(summary: Summary): string {
     '"create CPU" is the CPU time of the agent and its child processes (ip, the namespace helper), which depends less on how busy the machine is than wall-clock time; kernel work done in kernel threads is not in it.',
     '"kernel used" is the change of MemAvailable and moves with everything else on the machine; Slab is the steadier kernel figure.',
     '',
-    '| VMs | create ms/VM | create CPU ms/VM | create total ms | delete ms/VM | delete total ms | kernel Slab B/VM | kernel used B/VM | agent heap B/VM | agent RSS B/VM |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '"time to reachable" comes from a second build of each size through `createBatch` with Merak\'s probing on every endpoint (src/activities/agent/measure.ts: from the batch\'s create request to the first echo reply from the nearest other VM of its VPC, a request every 50 ms, at most 16 probes at once), so the timed build carries no probes: ms p50 / p95 / max (reached/probed). The eBPF collector\'s cost on such a node is in the collector section (`npm run bench:collector`).',
+    '',
+    '| VMs | create ms/VM | create CPU ms/VM | create total ms | delete ms/VM | delete total ms | kernel Slab B/VM | kernel used B/VM | agent heap B/VM | agent RSS B/VM | time to reachable ms |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     rows,
     '',
     `Baseline in the same run (${summary.baseline.vms} VMs, one \`ip\` process per step, veth created on the node then moved into the VM, the original Go agent's pattern): ` +

@@ -51,6 +51,12 @@ export const NONE_BATCH = Number(env.MERAK_BENCH_NONE_BATCH ?? 1000);
 export const KERNEL_CONCURRENCY = env.MERAK_BENCH_KERNEL_CONCURRENCY ? Number(env.MERAK_BENCH_KERNEL_CONCURRENCY) : undefined;
 /** Log the overhead case's workflow events with their times, MERAK_BENCH_TIMELINE=1. */
 export const TIMELINE = env.MERAK_BENCH_TIMELINE === '1';
+/**
+ * The nodes' eBPF collectors in reference cases, MERAK_BENCH_COLLECTOR: off (default, as the
+ * earlier runs), on (every node gets one; a node whose collector cannot start fails). With them
+ * on, each case reports their CPU time (/proc/<pid>/stat) from start to ready.
+ */
+export const COLLECTOR: 'on' | 'off' = env.MERAK_BENCH_COLLECTOR === 'on' ? 'on' : 'off';
 /** Agent activity executions per node Worker (createAgentWorkers' default is 4). */
 export const AGENT_EXEC = 4;
 export const COMPUTE_WF_EXEC = 64;

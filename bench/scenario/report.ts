@@ -32,6 +32,8 @@ export interface CaseResult {
   tests?: { total: number; passed: number; negative: number; failed: string[] };
   /** Time to reachable of the probed endpoints (the report query; docs/report.md), ms. */
   reachability?: { probed: number; reachable: number; p50: number; p95: number; max: number };
+  /** The nodes' eBPF collectors (MERAK_BENCH_COLLECTOR=on): running at ready, CPU ms from start to ready (sum, largest), largest as % of one core over start → ready. */
+  collector?: { nodes: number; cpuMsSum: number; cpuMsMax: number; maxPctOfCore: number };
   history?: { scenarioBuildRun: number; scenarioLatestRunAtEnd?: number; continuedAsNew?: boolean; nodeRunsChecked: number; nodeRunMax: number; nodeRunMin: number; allBelow10k: boolean };
   leftInKernel?: string[];
   leftInPlugin?: number;
@@ -88,7 +90,8 @@ function kb(n: number | undefined): string {
 
 function row(r: CaseResult): string {
   const reach = r.reachability ? `; reachable ${r.reachability.reachable}/${r.reachability.probed}, p50/p95/max ${r.reachability.p50}/${r.reachability.p95}/${r.reachability.max} ms` : '';
-  const tests = r.tests ? `${r.tests.passed}/${r.tests.total} (${r.tests.negative} neg.)${reach}` : '-';
+  const col = r.collector ? `; collectors CPU ${r.collector.cpuMsSum} ms (${r.collector.nodes} nodes, at most ${r.collector.maxPctOfCore} % of a core each)` : '';
+  const tests = r.tests ? `${r.tests.passed}/${r.tests.total} (${r.tests.negative} neg.)${reach}${col}` : '-';
   const hist = r.history
     ? `${r.history.scenarioBuildRun} / ${r.history.nodeRunMax} / ${r.history.scenarioLatestRunAtEnd ?? '-'}${r.history.continuedAsNew ? ' (continued as new)' : ' (same run)'}`
     : '-';

@@ -2,6 +2,9 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { createAgentActivities } from '../../src/activities/agent/activities';
+import { createNodeCollectors } from '../../src/activities/agent/collectors';
+import { collectorFiles } from '../../src/dataplane/collector';
+import { daemonPid } from '../../src/dataplane/daemon';
 import { createTestingActivities } from '../../src/activities/testing/activities';
 import { spawnRunner } from '../../src/dataplane/command';
 import { cleanScenario } from '../../src/dataplane/clean';
@@ -16,7 +19,7 @@ import { COMPUTE_TASK_QUEUE, nodeWorkflowId, scenarioWorkflowId } from '../../sr
 import type { scenarioWorkflow } from '../../src/workflows';
 import type { ScenarioInput } from '../../src/model/spec';
 import { load, meminfo, netnsNames, procCpuMs, procMem, resetPeakRss, sampleMax } from '../scenario-probe';
-import { AGENT_EXEC, BATCH, KERNEL_CONCURRENCY, NONE_BATCH, OVERHEAD_ROUNDS, OVERHEAD_VMS, READY_TIMEOUT_MS, SETTLE_MS, TIMELINE } from './config';
+import { AGENT_EXEC, BATCH, COLLECTOR, KERNEL_CONCURRENCY, NONE_BATCH, OVERHEAD_ROUNDS, OVERHEAD_VMS, READY_TIMEOUT_MS, SETTLE_MS, TIMELINE } from './config';
 import { log } from './log';
 import type { CaseResult, OverheadResult } from './report';
 import type { Server } from './server';
@@ -117,6 +120,7 @@ export async function scenarioCase(
     maxConcurrentActivityTaskExecutions: AGENT_EXEC,
     ...(typeof o.polls === 'number' ? { maxConcurrentActivityTaskPolls: o.polls } : {}),
     extraActivities: createTestingActivities({ stateDir }),
+    ...(COLLECTOR === 'on' && o.dataplane === 'reference' ? { collectors: createNodeCollectors({ mode: 'on', runner: spawnRunner, records: new FileOwnerRecords(stateDir), nodeMode: 'local' }) } : {}),
   });
   const agentsRun = Promise.all(agents.map((w) => w.run()));
   result.workersStartMs = Math.round(performance.now() - tw);
@@ -156,6 +160,13 @@ export async function scenarioCase(
         failed: res.filter((r) => !r.pass).slice(0, 5).map((r) => `${r.kind} ${r.source} -> ${r.destination}: ${r.error ?? 'failed'}`),
       };
       log(`  tests: ${result.tests.passed}/${result.tests.total} passed (${result.tests.negative} negative)`);
+      if (COLLECTOR === 'on') {
+        // Each collector's whole life is this build (started by ensureNode): its CPU so far is the build's.
+        const cpu = await Promise.all(nodeNames.map(async (n) => { const p = await daemonPid(collectorFiles(tag!, n).pidfile); return p === undefined ? undefined : procCpuMs(p); }));
+        const known = cpu.filter((x): x is number => x !== undefined);
+        result.collector = { nodes: known.length, cpuMsSum: known.reduce((a, b) => a + b, 0), cpuMsMax: Math.max(0, ...known), maxPctOfCore: +((Math.max(0, ...known) / result.readyMs) * 100).toFixed(2) };
+        log(`  collectors: ${known.length}/${nodeNames.length} running, CPU ${result.collector.cpuMsSum} ms together, at most ${result.collector.maxPctOfCore} % of a core per node`);
+      }
       const reach = (await handle.query(reportQuery)).metrics.reachability;
       if (reach) {
         const t = summarizeHistogram(reach.histogram);

@@ -1,0 +1,535 @@
+/**
+ * OVN benchmark (`npm run bench:ovn -- --chassis 10,50 --vms 5`, as root): Merak driving a real
+ * OVN (docs/providers/ovn.md) with every emulated node a real chassis, without Temporal: the OVN
+ * network plugin over gRPC (its own central: NB, SB, northd) and Merak's agent activities with
+ * the `ovn` endpoint plugin, as test/integration/ovn-endpoint.test.ts drives them.
+ *
+ * For each chassis count C (one run each, everything removed before the next):
+ * 1. C nodes, each ensured by the agent (namespace, fabric, chassis: ovsdb-server, ovs-vswitchd on
+ *    the userspace datapath, ovn-controller) and created at the plugin (CreateNode waits for the
+ *    chassis in the southbound database); one VPC with one subnet;
+ * 2. an anchor VM (VM 0) per chassis, the ping source for the next chassis; the run waits until
+ *    every anchor answers the anchor of the chassis before it (tunnels up everywhere);
+ * 3. then, chassis after chassis, N VMs (1..N) in one `createBatch` with Merak's time-to-reachable
+ *    probing on (every endpoint; src/activities/agent/measure.ts: the nearest peer of the batch,
+ *    on the same chassis). From the moment each batch is requested, for every endpoint of it:
+ *    - OVN's own `ovn-installed`: the OVS Interface's external_ids:ovn-installed=true that
+ *      ovn-controller sets once the port's flows are in, seen by an `ovsdb-client monitor` per
+ *      chassis (no polling);
+ *    - the first reply to a ping from the anchor of the next chassis (Geneve across chassis),
+ *      by Merak's own probe (measure.ts probeOnce: an echo request every 50 ms). The anchors
+ *      resend ARP every 50 ms as well (their neighbour retrans_time_ms), so the measure is when
+ *      OVN forwards, not the kernel's 1 s ARP retry;
+ *    the next chassis starts once all three are known for this one (ovn-heater's way: each port's
+ *    wait is its own, not a queue's).
+ * 4. per chassis: memory (RSS of its three daemons) and CPU (utime + stime from /proc, over the
+ *    build and over an idle window after it); the central's daemons the same.
+ *
+ * Arguments: --chassis LIST (comma-separated counts, each ≥ 2; default 3), --vms N (measured VMs
+ * per chassis, default 2), --timeout-ms T (per probe, default 30000), --idle-s S (idle window,
+ * default 10), --no-docs (write only bench/results/ovn.json). Writes bench/results/ovn.json and
+ * the OVN section of docs/BENCHMARKS.md; everything it started is stopped and removed at the end,
+ * and on Ctrl-C.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, promises as fs, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { createAgentActivities } from '../src/activities/agent/activities';
+import { probeOnce } from '../src/activities/agent/measure';
+import type { EndpointBatch, SubnetRef } from '../src/activities/agent/types';
+import { cleanScenario } from '../src/dataplane/clean';
+import { spawnRunner, runChecked } from '../src/dataplane/command';
+import { daemonPid } from '../src/dataplane/daemon';
+import { hostVeth, vmNetns } from '../src/dataplane/names';
+import { centralDaemons, chassisDaemons } from '../src/dataplane/ovn/daemons';
+import { centralDir, chassisDir, chassisFiles } from '../src/dataplane/ovn/paths';
+import { FileOwnerRecords } from '../src/dataplane/owner-records';
+import { findTag } from '../src/dataplane/tags';
+import { createPluginRegistry } from '../src/endpoint-plugins/registry';
+import { packageRoot } from '../src/install/paths';
+import { forEachBounded } from '../src/model/concurrency';
+import { pluginNodeName } from '../src/model/identity';
+import { gateway, hostAddress } from '../src/model/ipam';
+import { mergeMetrics, MetricsRecorder, summarizeHistogram, type Metrics } from '../src/model/metrics';
+import { createNetworkPluginClient, type NetworkPluginClient } from '../src/plugin/client';
+import { startOvnPlugin, type RunningOvnPlugin } from '../src/plugin/ovn/server';
+import { procCpuMs, procMem } from './scenario-probe';
+
+interface Args {
+  chassis: number[];
+  vms: number;
+  timeoutMs: number;
+  idleS: number;
+  docs: boolean;
+}
+
+/** Parses the command line; a bad value is refused naming the flag, the value and the rule. */
+export function parseArgs(argv: readonly string[]): Args {
+  const out: Args = { chassis: [3], vms: 2, timeoutMs: 30_000, idleS: 10, docs: true };
+  const whole = (flag: string, v: string | undefined, min: number, max: number): number => {
+    const n = Number(v);
+    if (v === undefined || !Number.isInteger(n) || n < min || n > max) throw new Error(`${flag} ${JSON.stringify(v ?? '')}: must be a whole number from ${min} to ${max}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = (): string | undefined => inline ?? argv[++i];
+    if (flag === '--chassis') {
+      const v = value();
+      out.chassis = (v ?? '').split(',').map((c) => whole('--chassis', c, 2, 300));
+    } else if (flag === '--vms') out.vms = whole('--vms', value(), 1, 200);
+    else if (flag === '--timeout-ms') out.timeoutMs = whole('--timeout-ms', value(), 1000, 600_000);
+    else if (flag === '--idle-s') out.idleS = whole('--idle-s', value(), 1, 600);
+    else if (flag === '--no-docs') out.docs = false;
+    else throw new Error(`unknown argument ${JSON.stringify(a)} (--chassis LIST, --vms N, --timeout-ms T, --idle-s S, --no-docs)`);
+  }
+  return out;
+}
+
+const log = (line: string): void => void process.stderr.write(`bench:ovn: ${line}\n`);
+const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+const UNDERLAY = '100.72.0.0/16';
+const SUBNET = { ip: '10.80.0.0', prefix: 16 };
+const CHASSIS_AT_ONCE = 4;
+/** ARP resend interval of the anchors, ms: the same as the probe's echo requests. */
+const ANCHOR_ARP_MS = 50;
+
+interface Dist {
+  probed: number;
+  reached: number;
+  p50: number;
+  p95: number;
+  max: number;
+  never: string[];
+}
+
+function dist(m: Metrics | undefined): Dist {
+  const r = m?.reachability;
+  if (!r) return { probed: 0, reached: 0, p50: 0, p95: 0, max: 0, never: [] };
+  const s = summarizeHistogram(r.histogram);
+  return { probed: r.probed, reached: r.reachable, p50: s.p50, p95: s.p95, max: s.max, never: r.unreachable };
+}
+
+interface ProcStats {
+  rssBytes: number;
+  cpuMs: number;
+}
+
+interface RunResult {
+  chassis: number;
+  vmsPerChassis: number;
+  date: string;
+  loadBefore: string;
+  loadAfter: string;
+  chassisUpMs?: number;
+  anchorsMs?: number;
+  buildMs?: number;
+  /** Per endpoint, from its batch's request: OVN's ovn-installed, the first ping from the next chassis, Merak's own probe (peer on the same chassis). */
+  ovnInstalled?: Dist;
+  pingOtherChassis?: Dist;
+  merakProbe?: Dist;
+  /** (Merak − ovn-installed) / ovn-installed, %, at p50 and p95: for the cross-chassis ping and for Merak's own probe. */
+  vsInstalledPct?: { pingOtherChassis: { p50: number; p95: number }; merakProbe: { p50: number; p95: number } };
+  ops?: Record<string, { count: number; failed: number; p50: number; p95: number; p99: number; max: number }>;
+  perChassis?: {
+    rssMeanBytes: number;
+    rssMaxBytes: number;
+    /** CPU of a chassis's three daemons from start to the end of the build, ms (mean, max). */
+    cpuToBuiltMeanMs: number;
+    cpuToBuiltMaxMs: number;
+    /** Over the idle window after the build: % of one core per chassis (mean, max) and all chassis together. */
+    idleCpuPctMean: number;
+    idleCpuPctMax: number;
+    idleCpuPctAll: number;
+  };
+  central?: Record<string, ProcStats & { idleCpuPct: number }>;
+  left?: { processes: number; namespaces: string[] };
+  error?: string;
+}
+
+interface Summary {
+  date: string;
+  machine: string;
+  versions: Record<string, string>;
+  runs: RunResult[];
+}
+
+/** Lines of `ovsdb-client monitor` (JSON format) → interface name → first time ovn-installed=true. */
+class InstalledWatcher {
+  private readonly child: ChildProcess;
+  private readonly seen = new Map<string, number>();
+  private readonly waiting = new Map<string, Array<(t: number) => void>>();
+
+  constructor(dbSocket: string) {
+    this.child = spawn('ovsdb-client', ['--format=json', 'monitor', `unix:${dbSocket}`, 'Open_vSwitch', 'Interface', 'name,external_ids'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    readline.createInterface({ input: this.child.stdout! }).on('line', (line) => this.onLine(line));
+  }
+
+  private onLine(line: string): void {
+    const now = Date.now();
+    let t: { headings?: string[]; data?: unknown[][] };
+    try {
+      t = JSON.parse(line) as typeof t;
+    } catch {
+      return;
+    }
+    const iName = t.headings?.indexOf('name') ?? -1;
+    const iExt = t.headings?.indexOf('external_ids') ?? -1;
+    for (const row of t.data ?? []) {
+      const name = row[iName];
+      const ext = row[iExt] as [string, Array<[string, string]>] | undefined;
+      if (typeof name !== 'string' || !Array.isArray(ext?.[1])) continue;
+      if (!ext[1].some(([k, v]) => k === 'ovn-installed' && v === 'true') || this.seen.has(name)) continue;
+      this.seen.set(name, now);
+      for (const w of this.waiting.get(name) ?? []) w(now);
+      this.waiting.delete(name);
+    }
+  }
+
+  /** Forgets `name` (its next ovn-installed counts), e.g. before the interface is made. */
+  reset(name: string): void {
+    this.seen.delete(name);
+  }
+
+  /** When `name` got ovn-installed=true, waiting at most `timeoutMs`; undefined when it did not. */
+  when(name: string, timeoutMs: number): Promise<number | undefined> {
+    const at = this.seen.get(name);
+    if (at !== undefined) return Promise.resolve(at);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), timeoutMs);
+      const list = this.waiting.get(name) ?? [];
+      list.push((t) => {
+        clearTimeout(timer);
+        resolve(t);
+      });
+      this.waiting.set(name, list);
+    });
+  }
+
+  stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
+    return new Promise((r) => {
+      this.child.once('exit', () => r());
+      this.child.kill('SIGTERM');
+    });
+  }
+}
+
+/** Sum of RSS and CPU of live pids. */
+function procStats(pids: readonly number[]): ProcStats {
+  return { rssBytes: pids.reduce((s, p) => s + procMem(p, 'VmRSS'), 0), cpuMs: pids.reduce((s, p) => s + procCpuMs(p), 0) };
+}
+
+async function pidsOf(pidfiles: readonly string[]): Promise<number[]> {
+  return (await Promise.all(pidfiles.map((f) => daemonPid(f)))).filter((p): p is number => p !== undefined);
+}
+
+/** Pids whose command line mentions `needle`. */
+function processesMentioning(needle: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(needle)) out.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+const pct = (a: number, b: number): number => (b > 0 ? +(((a - b) / b) * 100).toFixed(1) : 0);
+
+/** One run at C chassis; `stop` is set by Ctrl-C and makes it skip to its teardown. */
+async function run(c: number, a: Args, state: { stop: boolean; cleanups: Set<() => Promise<void>> }): Promise<RunResult> {
+  const result: RunResult = { chassis: c, vmsPerChassis: a.vms, date: new Date().toISOString(), loadBefore: load(), loadAfter: '' };
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'merak-bench-ovn-'));
+  const central = `b${process.pid % 100000}c${c}`;
+  const scenario = `bovn-${process.pid % 100000}-${c}`;
+  const records = new FileOwnerRecords(stateDir);
+  const agent = createAgentActivities({ mode: 'local', runner: spawnRunner, records, plugins: createPluginRegistry({ runner: spawnRunner, dirs: [] }) });
+  const nodes = Array.from({ length: c }, (_, i) => `n${i}`);
+  const rec = new MetricsRecorder();
+  const installed = new MetricsRecorder();
+  const cross = new MetricsRecorder();
+  let merakMetrics: Metrics | undefined;
+  let plugin: RunningOvnPlugin | undefined;
+  let client: NetworkPluginClient | undefined;
+  let tag = '';
+  const watchers: InstalledWatcher[] = [];
+  let subnet: SubnetRef | undefined;
+  const batchOf = (i: number, from: number, count: number): EndpointBatch => ({
+    scenario,
+    node: nodes[i]!,
+    nodeSlot: i,
+    from,
+    count,
+    endpointsPerVm: 1,
+    plugin: 'ovn',
+    underlayCidr: UNDERLAY,
+    segments: [{ vmFrom: from, vmCount: count, endpoint: 0, subnet: subnet!, ipIndexFrom: i * (a.vms + 1) + from }],
+  });
+  const ipOf = (i: number, vm: number): string => hostAddress(`${SUBNET.ip}/${SUBNET.prefix}`, i * (a.vms + 1) + vm);
+  const chassisPids = (i: number): Promise<number[]> => pidsOf(chassisDaemons(chassisDir(tag, nodes[i]!), '').map((d) => d.pidfile));
+  const centralPids = async (): Promise<Record<string, number>> => {
+    const out: Record<string, number> = {};
+    for (const d of centralDaemons(central, '')) {
+      const p = await daemonPid(d.pidfile);
+      if (p !== undefined) out[d.role] = p;
+    }
+    return out;
+  };
+  let tornDown = false;
+  const teardown = async (): Promise<void> => {
+    if (tornDown) return;
+    tornDown = true;
+    await Promise.all(watchers.map((w) => w.stop()));
+    if (client && subnet) {
+      // As a scenario's teardown: endpoints, VMs and nodes, then the plugin's objects. Errors are
+      // collected, not thrown: the records and the central's removal below take what is left.
+      await forEachBounded(nodes, CHASSIS_AT_ONCE, async (node, i) => {
+        await agent.deleteEndpoints(batchOf(i, 0, a.vms + 1)).catch((e: unknown) => log(`deleteEndpoints ${node}: ${String(e)}`));
+      });
+    }
+    await forEachBounded(nodes, CHASSIS_AT_ONCE, async (node) => {
+      await agent.deleteVms({ scenario, node, from: 0, count: a.vms + 1, plugin: 'ovn' }).catch((e: unknown) => log(`deleteVms ${node}: ${String(e)}`));
+      await client?.deleteNode({ name: pluginNodeName(scenario, node), scenario }).catch((e: unknown) => log(`DeleteNode ${node}: ${String(e)}`));
+      await agent.deleteNode({ scenario, node, plugin: 'ovn' }).catch((e: unknown) => log(`deleteNode ${node}: ${String(e)}`));
+    });
+    if (client && subnet) {
+      await client.deleteSubnet({ id: subnet.id }).catch((e: unknown) => log(`DeleteSubnet: ${String(e)}`));
+      await client.deleteVpc({ id: subnet.vpc }).catch((e: unknown) => log(`DeleteVpc: ${String(e)}`));
+    }
+    client?.close();
+    await plugin?.close().catch((e: unknown) => log(`closing the plugin: ${String(e)}`));
+    await cleanScenario({ runner: spawnRunner, records }, scenario).catch((e: unknown) => log(`clean: ${String(e)}`));
+    const netns = existsNetns().filter((n) => (tag !== '' && n.startsWith(`mk-${tag}`)) || n === `mk-ovn-${central}`);
+    const procs = [...(tag ? nodes.flatMap((n) => processesMentioning(chassisDir(tag, n))) : []), ...processesMentioning(centralDir(central))];
+    result.left = { processes: procs.length, namespaces: netns };
+    rmSync(stateDir, { recursive: true, force: true });
+  };
+  state.cleanups.add(teardown);
+  const checkStop = (): void => {
+    if (state.stop) throw new Error('interrupted');
+  };
+  try {
+    log(`C=${c} chassis × ${a.vms} VMs: starting the central (${central})`);
+    plugin = await startOvnPlugin({ port: 0, central, stateDir, registrationWaitMs: 120_000, dbTimeoutSec: 60 });
+    client = createNetworkPluginClient(plugin.address, { deadlineMs: 180_000 });
+    const cl = client;
+    const config = (await cl.getState()).node_config;
+    const tUp = performance.now();
+    await forEachBounded(nodes, CHASSIS_AT_ONCE, async (node, i) => {
+      checkStop();
+      const r = await rec.time('agent.ensureNode (chassis start)', performance.now.bind(performance), () => agent.ensureNode({ scenario, node, nodeSlot: i, plugin: 'ovn', underlayCidr: UNDERLAY, providerConfig: config }));
+      const mac = `02:4d:00:00:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+      await rec.time('plugin.CreateNode', performance.now.bind(performance), () => cl.createNode({ node: { name: pluginNodeName(scenario, node), ip: r.underlay, mac, scenario } }));
+    });
+    result.chassisUpMs = Math.round(performance.now() - tUp);
+    tag = (await findTag(stateDir, scenario))!;
+    log(`  ${c} chassis registered in ${result.chassisUpMs} ms`);
+    const vpc = `${scenario}-vpc`;
+    await rec.time('plugin.CreateVpc', performance.now.bind(performance), () => cl.createVpc({ vpc: { id: vpc, vni: 1, ip: SUBNET.ip, prefix: SUBNET.prefix } }));
+    const s = (await rec.time('plugin.CreateSubnet', performance.now.bind(performance), () => cl.createSubnet({ subnet: { id: `${scenario}-s1`, vpc, vni: 0, ip: SUBNET.ip, prefix: SUBNET.prefix } }))).subnet;
+    const cidr = `${SUBNET.ip}/${SUBNET.prefix}`;
+    subnet = { id: `${scenario}-s1`, vpc, cidr, gateway: gateway(cidr), vni: s.vni };
+    for (const node of nodes) watchers.push(new InstalledWatcher(chassisFiles(chassisDir(tag, node)).dbSocket));
+    // Anchors: VM 0 of every chassis, then each must answer the anchor of the chassis before it.
+    const tA = performance.now();
+    await forEachBounded(nodes, CHASSIS_AT_ONCE, async (_n, i) => {
+      checkStop();
+      await agent.createBatch({ ...batchOf(i, 0, 1) });
+      const anchor = vmNetns(tag, nodes[i]!, 0);
+      await runChecked(spawnRunner, ['ip', 'netns', 'exec', anchor, 'sysctl', '-q', '-w', `net.ipv4.neigh.eth0.retrans_time_ms=${ANCHOR_ARP_MS}`]);
+    });
+    await forEachBounded(nodes, 8, async (_n, i) => {
+      checkStop();
+      const from = vmNetns(tag, nodes[(i + c - 1) % c]!, 0);
+      const at = await probeOnce(spawnRunner, { fromNs: from, ip: ipOf(i, 0), name: `anchor ${i}` }, 180_000, Date.now);
+      if (at === undefined) throw new Error(`the anchor of chassis ${nodes[i]} does not answer the anchor of ${nodes[(i + c - 1) % c]} within 180 s`);
+    });
+    result.anchorsMs = Math.round(performance.now() - tA);
+    log(`  anchors answer across chassis after ${result.anchorsMs} ms`);
+    // The measured batches, chassis after chassis.
+    const before = await Promise.all(nodes.map((_n, i) => chassisPids(i)));
+    const cpuStart = before.map((p) => procStats(p).cpuMs);
+    const tB = performance.now();
+    for (let i = 0; i < c; i++) {
+      checkStop();
+      const next = (i + 1) % c;
+      const fromNs = vmNetns(tag, nodes[next]!, 0);
+      const eps = Array.from({ length: a.vms }, (_, k) => ({ vm: k + 1, ip: ipOf(i, k + 1), ifname: hostVeth(tag, k + 1, 0) }));
+      for (const ep of eps) watchers[i]!.reset(ep.ifname);
+      const t0 = Date.now();
+      const probes = eps.map(async (ep) => {
+        const name = `${nodes[i]}/vm${ep.vm}/eth0 ${ep.ip}`;
+        const [ping, inst] = await Promise.all([
+          probeOnce(spawnRunner, { fromNs, ip: ep.ip, name }, a.timeoutMs, Date.now).catch(() => undefined),
+          watchers[i]!.when(ep.ifname, a.timeoutMs),
+        ]);
+        cross.probe(name, ping === undefined ? undefined : ping - t0);
+        installed.probe(name, inst === undefined ? undefined : inst - t0);
+      });
+      const r = await agent.createBatch({ ...batchOf(i, 1, a.vms), reachability: { every: 1, offset: 0, timeoutMs: a.timeoutMs } });
+      merakMetrics = mergeMetrics(merakMetrics, r.metrics);
+      await Promise.all(probes);
+    }
+    result.buildMs = Math.round(performance.now() - tB);
+    const pidsNow = await Promise.all(nodes.map((_n, i) => chassisPids(i)));
+    const built = pidsNow.map((p) => procStats(p));
+    const cpuToBuilt = built.map((b, i) => b.cpuMs - cpuStart[i]!);
+    // Idle window: nothing asked of OVN.
+    const cp = await centralPids();
+    const idle0 = pidsNow.map((p) => procStats(p).cpuMs);
+    const central0 = Object.fromEntries(Object.entries(cp).map(([r, p]) => [r, procCpuMs(p)]));
+    const tI = performance.now();
+    await new Promise((r) => setTimeout(r, a.idleS * 1000));
+    const idleMs = performance.now() - tI;
+    const idlePct = pidsNow.map((p, i) => ((procStats(p).cpuMs - idle0[i]!) / idleMs) * 100);
+    result.perChassis = {
+      rssMeanBytes: Math.round(built.reduce((x, b) => x + b.rssBytes, 0) / c),
+      rssMaxBytes: Math.max(...built.map((b) => b.rssBytes)),
+      cpuToBuiltMeanMs: Math.round(cpuToBuilt.reduce((x, y) => x + y, 0) / c),
+      cpuToBuiltMaxMs: Math.max(...cpuToBuilt),
+      idleCpuPctMean: +(idlePct.reduce((x, y) => x + y, 0) / c).toFixed(2),
+      idleCpuPctMax: +Math.max(...idlePct).toFixed(2),
+      idleCpuPctAll: +idlePct.reduce((x, y) => x + y, 0).toFixed(1),
+    };
+    result.central = Object.fromEntries(
+      Object.entries(cp).map(([role, p]) => [role, { rssBytes: procMem(p, 'VmRSS'), cpuMs: procCpuMs(p), idleCpuPct: +(((procCpuMs(p) - central0[role]!) / idleMs) * 100).toFixed(2) }]),
+    );
+    const all = mergeMetrics(rec.metrics(), merakMetrics);
+    result.ops = Object.fromEntries(
+      Object.entries(all.ops).map(([k, o]) => {
+        const t = summarizeHistogram(o!.histogram);
+        return [k, { count: o!.count, failed: o!.failed, p50: t.p50, p95: t.p95, p99: t.p99, max: t.max }];
+      }),
+    );
+    result.ovnInstalled = dist(installed.metrics());
+    result.pingOtherChassis = dist(cross.metrics());
+    result.merakProbe = dist(merakMetrics);
+    const inst = result.ovnInstalled;
+    result.vsInstalledPct = {
+      pingOtherChassis: { p50: pct(result.pingOtherChassis.p50, inst.p50), p95: pct(result.pingOtherChassis.p95, inst.p95) },
+      merakProbe: { p50: pct(result.merakProbe.p50, inst.p50), p95: pct(result.merakProbe.p95, inst.p95) },
+    };
+    log(
+      `  ovn-installed p50/p95/max ${inst.p50}/${inst.p95}/${inst.max} ms (${inst.reached}/${inst.probed}); ping from the next chassis ${result.pingOtherChassis.p50}/${result.pingOtherChassis.p95}/${result.pingOtherChassis.max} ms (${result.pingOtherChassis.reached}/${result.pingOtherChassis.probed}); Merak's probe ${result.merakProbe.p50}/${result.merakProbe.p95}/${result.merakProbe.max} ms (${result.merakProbe.reached}/${result.merakProbe.probed})`,
+    );
+  } catch (err) {
+    result.error = err instanceof Error ? err.message : String(err);
+    log(`  FAILED: ${result.error}`);
+  } finally {
+    result.loadAfter = load();
+    await teardown();
+    state.cleanups.delete(teardown);
+    log(`  removed; left: ${result.left?.processes ?? '?'} processes, ${result.left?.namespaces.length ?? '?'} namespaces`);
+  }
+  return result;
+}
+
+function existsNetns(): string[] {
+  try {
+    return readdirSync('/run/netns');
+  } catch {
+    return [];
+  }
+}
+
+const mbText = (b: number): string => `${(b / 1024 / 1024).toFixed(1)} MB`;
+
+function distCell(d: Dist | undefined): string {
+  if (!d) return '-';
+  return `${d.p50} / ${d.p95} / ${d.max} (${d.reached}/${d.probed}${d.never.length ? `; never: ${d.never.slice(0, 3).join(', ')}${d.never.length > 3 ? ' …' : ''}` : ''})`;
+}
+
+function markdown(s: Summary): string {
+  const rows = s.runs.map((r) => {
+    const v = r.vsInstalledPct;
+    const pc = r.perChassis;
+    return `| ${r.chassis}×${r.vmsPerChassis} | ${r.chassisUpMs ?? '-'} | ${distCell(r.ovnInstalled)} | ${distCell(r.pingOtherChassis)} | ${distCell(r.merakProbe)} | ${v ? `${v.pingOtherChassis.p50} / ${v.pingOtherChassis.p95}` : '-'} | ${v ? `${v.merakProbe.p50} / ${v.merakProbe.p95}` : '-'} | ${pc ? `${mbText(pc.rssMeanBytes)} / ${mbText(pc.rssMaxBytes)}` : '-'} | ${pc ? `${pc.cpuToBuiltMeanMs} / ${pc.cpuToBuiltMaxMs}` : '-'} | ${pc ? `${pc.idleCpuPctMean} / ${pc.idleCpuPctMax} / ${pc.idleCpuPctAll}` : '-'} | ${r.left ? `${r.left.processes} proc., ${r.left.namespaces.length} ns` : '-'} | ${r.loadBefore} → ${r.loadAfter} |${r.error ? ` failed: ${r.error}` : ''}`;
+  });
+  const opRows = s.runs.flatMap((r) =>
+    Object.entries(r.ops ?? {})
+      .sort(([x], [y]) => (x < y ? -1 : 1))
+      .map(([k, o]) => `| ${r.chassis}×${r.vmsPerChassis} | ${k} | ${o.count} | ${o.failed} | ${o.p50} | ${o.p95} | ${o.p99} | ${o.max} |`),
+  );
+  const centralRows = s.runs.flatMap((r) => Object.entries(r.central ?? {}).map(([role, x]) => `${r.chassis}×${r.vmsPerChassis} ${role} ${mbText(x.rssBytes)}, ${x.cpuMs} ms CPU, ${x.idleCpuPct} % idle`));
+  return [
+    '<!-- ovn:start -->',
+    '## OVN provider (real OVN chassis)',
+    '',
+    `Measured by \`npm run bench:ovn\` on ${s.machine}, ${s.date}; ${Object.entries(s.versions).map(([k, v]) => `${k} ${v}`).join(', ')}. ` +
+      'Without Temporal: the OVN network plugin (its own central: NB, SB, northd) over gRPC and the agent activities with the `ovn` endpoint plugin in the benchmark\'s process; every node a chassis (ovsdb-server, ovs-vswitchd on the userspace datapath, ovn-controller) in its own namespace, one VPC with one subnet. ' +
+      'An anchor VM per chassis first (the ping source of the next chassis), then, chassis after chassis, the measured VMs in one `createBatch` each with Merak\'s time-to-reachable probing on; the next chassis starts when all of its endpoints are known.',
+    'Per endpoint, from its batch\'s create request: **ovn-installed** = OVN\'s own `external_ids:ovn-installed=true` on the OVS Interface (ovn-controller sets it once the port\'s flows are in; seen by `ovsdb-client monitor`); **ping from the next chassis** = first echo reply to the anchor of the next chassis (Merak\'s probe function, a request every 50 ms, the anchor resending ARP every 50 ms); **Merak\'s probe** = Merak\'s time to reachable as a scenario measures it (the nearest peer of the batch, on the same chassis, with the VM\'s default ARP timers). Times in ms: p50 / p95 / max (reached/probed; endpoints never reached by name).',
+    'Per chassis: RSS of its three daemons after the build (mean / max), their CPU from start to built (ms, mean / max), and over an idle window after the build (% of one core: mean / max / all chassis together).',
+    'The machine was shared with other jobs while this ran (load averages in the table); OVN\'s times grow with that load.',
+    '',
+    '| chassis×VMs | chassis up ms | ovn-installed | ping from the next chassis | Merak\'s probe (same chassis) | ping vs ovn-installed, % at p50 / p95 | Merak\'s probe vs ovn-installed, % at p50 / p95 | RSS per chassis | CPU ms per chassis to built | idle CPU % per chassis (mean / max / all) | left | load before → after |',
+    '| --- | ---: | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+    'Operations (ms): plugin calls as the benchmark made them over gRPC, agent.ensureNode (the chassis start), and what the agent measured in its batches (VM, endpoint, endpoint-plugin calls).',
+    '',
+    '| chassis×VMs | operation | count | failed | p50 | p95 | p99 | max |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...opRows,
+    '',
+    `Central (RSS, CPU since start, idle): ${centralRows.join('; ') || '-'}.`,
+    'Goal: Merak\'s time to reachable within 10 % of OVN\'s own ovn-installed time in the same run. Raw numbers: bench/results/ovn.json.',
+    '<!-- ovn:end -->',
+  ].join('\n');
+}
+
+async function versions(): Promise<Record<string, string>> {
+  const first = async (argv: string[]): Promise<string> => {
+    const r = await spawnRunner.run(argv);
+    return /(\d+\.\d+\.\d+)/.exec(r.stdout)?.[1] ?? 'unknown';
+  };
+  return { OVN: await first(['ovn-controller', '--version']), OVS: await first(['ovs-vswitchd', '--version']) };
+}
+
+async function main(): Promise<void> {
+  const a = parseArgs(process.argv.slice(2));
+  if (process.getuid?.() !== 0) throw new Error('the OVN benchmark creates namespaces and daemons: run it as root');
+  const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin']);
+  for (const tool of ['ovn-nbctl', 'ovn-northd', 'ovs-vswitchd', 'ovn-controller', 'ovsdb-client', 'ethtool']) {
+    if (!dirs.some((d) => d !== '' && existsSync(path.join(d, tool)))) throw new Error(`${tool} is missing: install Debian's ovn-central ovn-host openvswitch-switch ethtool (.ci/apt-packages.txt)`);
+  }
+  const state = { stop: false, cleanups: new Set<() => Promise<void>>() };
+  const onSignal = (): void => {
+    if (state.stop) return;
+    state.stop = true;
+    log('interrupted: stopping and removing what the benchmark started');
+    void Promise.all([...state.cleanups].map((f) => f().catch(() => undefined))).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const summary: Summary = { date: new Date().toISOString(), machine: `${cpus().length} CPU (${cpus()[0]?.model ?? 'unknown'})`, versions: await versions(), runs: [] };
+  const root = packageRoot();
+  for (const c of a.chassis) {
+    summary.runs.push(await run(c, a, state));
+    await fs.mkdir(path.join(root, 'bench', 'results'), { recursive: true });
+    await fs.writeFile(path.join(root, 'bench', 'results', 'ovn.json'), JSON.stringify(summary, null, 2) + '\n');
+    if (state.stop) return;
+  }
+  if (a.docs) {
+    const docs = path.join(root, 'docs', 'BENCHMARKS.md');
+    let text = await fs.readFile(docs, 'utf8');
+    const section = markdown(summary);
+    const re = /<!-- ovn:start -->[\s\S]*?<!-- ovn:end -->/;
+    text = re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}\n`;
+    await fs.writeFile(docs, text);
+  }
+  process.stdout.write(JSON.stringify(summary) + '\n');
+  if (summary.runs.some((r) => r.error)) process.exitCode = 1;
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench:ovn: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exitCode = 1;
+});
