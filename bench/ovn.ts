@@ -55,39 +55,8 @@ import { gateway, hostAddress } from '../src/model/ipam';
 import { mergeMetrics, MetricsRecorder, summarizeHistogram, type Metrics } from '../src/model/metrics';
 import { createNetworkPluginClient, type NetworkPluginClient } from '../src/plugin/client';
 import { startOvnPlugin, type RunningOvnPlugin } from '../src/plugin/ovn/server';
+import { installedInterfaces, parseArgs, type Args } from './ovn-parts';
 import { procCpuMs, procMem } from './scenario-probe';
-
-interface Args {
-  chassis: number[];
-  vms: number;
-  timeoutMs: number;
-  idleS: number;
-  docs: boolean;
-}
-
-/** Parses the command line; a bad value is refused naming the flag, the value and the rule. */
-export function parseArgs(argv: readonly string[]): Args {
-  const out: Args = { chassis: [3], vms: 2, timeoutMs: 30_000, idleS: 10, docs: true };
-  const whole = (flag: string, v: string | undefined, min: number, max: number): number => {
-    const n = Number(v);
-    if (v === undefined || !Number.isInteger(n) || n < min || n > max) throw new Error(`${flag} ${JSON.stringify(v ?? '')}: must be a whole number from ${min} to ${max}`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string | undefined => inline ?? argv[++i];
-    if (flag === '--chassis') {
-      const v = value();
-      out.chassis = (v ?? '').split(',').map((c) => whole('--chassis', c, 2, 300));
-    } else if (flag === '--vms') out.vms = whole('--vms', value(), 1, 200);
-    else if (flag === '--timeout-ms') out.timeoutMs = whole('--timeout-ms', value(), 1000, 600_000);
-    else if (flag === '--idle-s') out.idleS = whole('--idle-s', value(), 1, 600);
-    else if (flag === '--no-docs') out.docs = false;
-    else throw new Error(`unknown argument ${JSON.stringify(a)} (--chassis LIST, --vms N, --timeout-ms T, --idle-s S, --no-docs)`);
-  }
-  return out;
-}
 
 const log = (line: string): void => void process.stderr.write(`bench:ovn: ${line}\n`);
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
@@ -170,19 +139,8 @@ class InstalledWatcher {
 
   private onLine(line: string): void {
     const now = Date.now();
-    let t: { headings?: string[]; data?: unknown[][] };
-    try {
-      t = JSON.parse(line) as typeof t;
-    } catch {
-      return;
-    }
-    const iName = t.headings?.indexOf('name') ?? -1;
-    const iExt = t.headings?.indexOf('external_ids') ?? -1;
-    for (const row of t.data ?? []) {
-      const name = row[iName];
-      const ext = row[iExt] as [string, Array<[string, string]>] | undefined;
-      if (typeof name !== 'string' || !Array.isArray(ext?.[1])) continue;
-      if (!ext[1].some(([k, v]) => k === 'ovn-installed' && v === 'true') || this.seen.has(name)) continue;
+    for (const name of installedInterfaces(line)) {
+      if (this.seen.has(name)) continue;
       this.seen.set(name, now);
       for (const w of this.waiting.get(name) ?? []) w(now);
       this.waiting.delete(name);
