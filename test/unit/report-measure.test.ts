@@ -6,7 +6,7 @@
  */
 import type { CommandRunner, RunResult } from '../../src/dataplane/command';
 import type { Endpoint, EndpointPlugin } from '../../src/endpoint-plugins/types';
-import { probeTargets, ReachabilityProber, timedPlugin } from '../../src/activities/agent/measure';
+import { probeOnce, probeTargets, ReachabilityProber, timedPlugin } from '../../src/activities/agent/measure';
 import { MetricsRecorder, summarizeHistogram } from '../../src/model/metrics';
 import { Measurements } from '../../src/model/measurements';
 import { buildReport, reportText, type ReportEnvironment } from '../../src/report/scenario-report';
@@ -80,6 +80,37 @@ describe('ReachabilityProber', () => {
     expect(reach).toMatchObject({ probed: 2, reachable: 1, unreachable: ['n/vm1/eth0 10.0.0.3'] });
     expect(summarizeHistogram(reach.histogram).max).toBeGreaterThanOrEqual(40);
     expect(calls[0]).toEqual(['ip', 'netns', 'exec', 'mk-t-n_1', 'ping', '-n', '-q', '-c', '1', '-i', '0.05', '-w', '3', '10.0.0.2']);
+  });
+
+  test('a ping that ends at an error before the timeout (a neighbour not resolved yet) is run again with the time left, until a reply', async () => {
+    let now = 0;
+    const waits: string[] = [];
+    const runner: CommandRunner = {
+      async run(argv): Promise<RunResult> {
+        waits.push(argv[argv.indexOf('-w') + 1]!);
+        now += 3000; // iputils gives up after the kernel's three ARP tries
+        return { code: waits.length < 3 ? 1 : 0, signal: null, stdout: '', stderr: '' };
+      },
+    };
+    expect(await probeOnce(runner, { fromNs: 'a', ip: '10.0.0.9', name: 'x' }, 10_000, () => now)).toBe(9000);
+    expect(waits).toEqual(['10', '7', '4']);
+  });
+
+  test('a probe that never gets a reply ends at its timeout, bounded even when no time passes', async () => {
+    let now = 0;
+    let runs = 0;
+    const failing = (step: number): CommandRunner => ({
+      async run(): Promise<RunResult> {
+        runs++;
+        now += step;
+        return { code: 1, signal: null, stdout: '', stderr: '' };
+      },
+    });
+    expect(await probeOnce(failing(4000), { fromNs: 'a', ip: '10.0.0.9', name: 'x' }, 10_000, () => now)).toBeUndefined();
+    expect(runs).toBe(3);
+    runs = 0;
+    expect(await probeOnce(failing(0), { fromNs: 'a', ip: '10.0.0.9', name: 'x' }, 200, () => now)).toBeUndefined();
+    expect(runs).toBe(5); // 200 ms / 50 ms + 1
   });
 
   test('the plan picks every k-th endpoint by its ordinal on the node', () => {

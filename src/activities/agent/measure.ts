@@ -67,14 +67,29 @@ export function probeTargets(node: string, all: readonly Endpoint[], probed: (ep
 }
 
 /**
- * One probe: `ip netns exec NS ping -n -q -c 1 -i 0.05 -w S IP` exits at the first reply.
+ * One probe: `ip netns exec NS ping -n -q -c 1 -i 0.05 -w S IP` exits at the first reply. ping
+ * with a deadline also exits at its first error (iputils: a neighbour that does not resolve gives
+ * "Destination Host Unreachable" after the kernel's ARP retries, about 3 s by default), long
+ * before `timeoutMs` when the endpoint is not there yet: it is run again with the time that is
+ * left, at most one run per probe interval, until a reply or the timeout.
  * @returns when the reply came (clock value), or undefined when none came within `timeoutMs`
  */
 export async function probeOnce(runner: CommandRunner, t: ProbeTarget, timeoutMs: number, clock: () => number): Promise<number | undefined> {
-  const waitS = Math.max(1, Math.ceil(timeoutMs / 1000));
-  const argv = ['ip', 'netns', 'exec', t.fromNs, 'ping', '-n', '-q', '-c', '1', '-i', String(REACHABILITY_PROBE_INTERVAL_MS / 1000), '-w', String(waitS), t.ip];
-  const r = await runner.run(argv, { timeoutMs: waitS * 1000 + 2000 });
-  return r.code === 0 ? clock() : undefined;
+  const deadline = clock() + timeoutMs;
+  // Bounded even if the clock stood still: one run per interval of the timeout, and one more.
+  const maxRuns = Math.ceil(timeoutMs / REACHABILITY_PROBE_INTERVAL_MS) + 1;
+  for (let run = 0; run < maxRuns; run++) {
+    const left = deadline - clock();
+    if (left <= 0) return undefined;
+    const waitS = Math.max(1, Math.ceil(left / 1000));
+    const argv = ['ip', 'netns', 'exec', t.fromNs, 'ping', '-n', '-q', '-c', '1', '-i', String(REACHABILITY_PROBE_INTERVAL_MS / 1000), '-w', String(waitS), t.ip];
+    const started = clock();
+    const r = await runner.run(argv, { timeoutMs: waitS * 1000 + 2000 });
+    if (r.code === 0) return clock();
+    const took = clock() - started;
+    if (took < REACHABILITY_PROBE_INTERVAL_MS) await new Promise((res) => setTimeout(res, REACHABILITY_PROBE_INTERVAL_MS - took));
+  }
+  return undefined;
 }
 
 /**
