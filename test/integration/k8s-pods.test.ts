@@ -32,6 +32,7 @@ import { scenarioWorkflowId } from '../../src/model/queues';
 import type { ScenarioStatus, TestResult } from '../../src/model/status';
 import { startReferencePlugin, type RunningReferencePlugin } from '../../src/plugin/reference/server';
 import { createComputeWorker } from '../../src/workers/compute';
+import { renderTable } from '../../src/report/table';
 import { resultsQuery, statusQuery } from '../../src/workflows/messages';
 import { startApiServer, type TestApiServer } from '../helpers/apiserver';
 import { startControllerProcess, type ControllerProcess } from '../helpers/controller-process';
@@ -307,6 +308,8 @@ describeRoot('Kubernetes mode: agents in pods of their own', () => {
       if (new Set(results.map((r) => endOf(r.source).node)).size === 3 || Date.now() > until) break;
       await sleep(1000);
     }
+    // What `merak test merak` prints for this state (docs/kubernetes.md shows it).
+    process.stderr.write(renderTable(results));
     const failed = results.filter((r) => !r.pass);
     if (failed.length > 0) process.stderr.write(`${JSON.stringify(failed, null, 1)}\n${context()}\n`);
     expect(failed).toEqual([]);
