@@ -228,7 +228,7 @@ export function createTestingActivities(deps: TestingDeps = {}) {
       void session.close();
     });
     sessions.set(key, session);
-    session.result = session.serve(req.kinds, ends, forEachBounded);
+    session.result = session.serve(req.kinds, ends);
     try {
       return await session.result;
     } catch (err) {

@@ -10,6 +10,7 @@
  * closes the session at the deadline if no stop came; and a stop closes it at once.
  */
 import type { ChildProcess } from 'node:child_process';
+import { forEachBounded } from '../../model/concurrency';
 import { endKey, type RemoteEnd, type ServedEnd } from '../../model/test-servers';
 import type { TestKind } from '../../model/spec';
 import type { IperfChecker } from './iperf';
@@ -53,14 +54,14 @@ export class ServerSession {
    * Proves and serves `ends` for `kinds`, up to {@link SERVE_CONCURRENCY} at once, then ends the
    * prober (the servers go on). An end that cannot be proven or served gets a problem; the others
    * are served.
-   * @param forEach - bounded parallel loop (model/concurrency's forEachBounded).
+   * @throws HelperStartError, CommandFailedError when the socket helper could not start; HelperTimeoutError when it did not answer.
    */
-  async serve(kinds: readonly TestKind[], ends: readonly SessionEnd[], forEach: <T>(items: readonly T[], n: number, fn: (item: T, i: number) => Promise<void>) => Promise<void>): Promise<RemoteEnd[]> {
+  async serve(kinds: readonly TestKind[], ends: readonly SessionEnd[]): Promise<RemoteEnd[]> {
     const echo = kinds.includes('tcp') || kinds.includes('udp');
     await this.sockets.start(echo);
     const out: RemoteEnd[] = new Array(ends.length);
     try {
-      await forEach(ends, SERVE_CONCURRENCY, async (e, i) => {
+      await forEachBounded(ends, SERVE_CONCURRENCY, async (e, i) => {
         const r: RemoteEnd = { node: this.node, vmIndex: e.vmIndex, ip: e.ip };
         out[i] = r;
         if (e.problem || !e.nsPath || !e.ns) {
