@@ -68,12 +68,12 @@ export class ServerSession {
           r.problem = e.problem ?? `VM namespace of ${endKey({ node: this.node, ...e })} is unknown`;
           return;
         }
-        const owned = await this.sockets.owns(e.nsPath, e.ip);
-        if (owned) {
-          r.problem = `address ${e.ip} is not configured in VM namespace ${e.ns} on node ${this.node} (${owned})`;
-          return;
-        }
         try {
+          const owned = await this.sockets.owns(e.nsPath, e.ip);
+          if (owned) {
+            r.problem = `address ${e.ip} is not configured in VM namespace ${e.ns} on node ${this.node} (${owned})`;
+            return;
+          }
           if (echo) {
             const ports = await this.sockets.serve(e.nsPath, e.ip);
             if (kinds.includes('tcp')) r.tcp = ports.tcp;
