@@ -289,7 +289,8 @@ describeRoot('Kubernetes mode: agents in pods of their own', () => {
       await kubectlJson({
         apiVersion: 'v1',
         kind: 'Pod',
-        metadata: { name: pod.name, namespace: NS, labels: { 'app.kubernetes.io/name': 'merak-agent' } },
+        // A meraksim.com/ annotation makes the pod an emulated node (here its VM count).
+        metadata: { name: pod.name, namespace: NS, labels: { 'app.kubernetes.io/name': 'merak-agent' }, annotations: { 'meraksim.com/num_vms': '3' } },
         spec: { containers: [{ name: 'agent', image: 'merak:test' }] },
       });
       // The kubelet's part: the pod runs and has its IP.
