@@ -54,13 +54,34 @@ export function agentActivities(spec: ScenarioSpec, node: string) {
   });
 }
 
+/** How long one node's connectivity tests may take, both attempts included. */
+export const TESTING_ACTIVITY_TIMEOUT_MS = 5 * 60_000;
+
 /** Connectivity tests from one node's VMs: they heartbeat, and run at most twice. */
 export function testingActivities(spec: ScenarioSpec, node: string) {
   return proxyActivities<TestingActivities>({
     taskQueue: agentQueueOf(spec, node),
-    scheduleToCloseTimeout: 5 * 60_000,
+    scheduleToCloseTimeout: TESTING_ACTIVITY_TIMEOUT_MS,
     startToCloseTimeout: 5 * 60_000,
     heartbeatTimeout: 60_000,
+    retry: { maximumAttempts: 2, nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] },
+  });
+}
+
+/** How long starting a node's test servers may take, both attempts included (a node with no agent fails it after this). */
+export const TEST_SERVERS_START_TIMEOUT_MS = 2 * 60_000;
+
+/**
+ * Test servers on the destination node for another node's checks (startTestServers,
+ * stopTestServers): short calls, tried twice at most; a node with no agent fails the start
+ * after {@link TEST_SERVERS_START_TIMEOUT_MS} and the stop after 30 s.
+ */
+export function testServerActivities(spec: ScenarioSpec, node: string, op: 'start' | 'stop') {
+  const timeoutMs = op === 'start' ? TEST_SERVERS_START_TIMEOUT_MS : 30_000;
+  return proxyActivities<TestingActivities>({
+    taskQueue: agentQueueOf(spec, node),
+    scheduleToCloseTimeout: timeoutMs,
+    startToCloseTimeout: timeoutMs,
     retry: { maximumAttempts: 2, nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] },
   });
 }

@@ -15,6 +15,7 @@ import { totalEndpoints, type NodeSpec, type TestKind } from '../model/spec';
 import { reachabilityPlan } from '../model/sla';
 import type { TestResult } from '../model/status';
 import { nodeWorkflow } from './node';
+import { testFromNode } from './node-tests';
 import { AGENT_ACTIVITY_TIMEOUT_MS, agentActivities, queueActivities, testingActivities } from './scenario-activities';
 
 /** Node workflows (and per-node activities) in flight at once. */
@@ -33,6 +34,12 @@ export const POLLER_CHECK_EVERY_MS = 30_000;
  * after 15 s, an activity every 30 s). Runs recorded before it replay without.
  */
 export const POLLER_WATCH_PATCH = 'merak-poller-watch';
+/**
+ * Patch marker: a check whose destination is on another node has its server side run by that
+ * node's agent (node-tests.ts: startTestServers and stopTestServers around the source's
+ * runTests). Runs recorded before it replay with runTests alone.
+ */
+export const CROSS_NODE_SERVERS_PATCH = 'merak-cross-node-test-servers';
 /** How long one connectivity check waits for its answer, in milliseconds. */
 const TEST_TIMEOUT_MS = 2_000;
 
@@ -212,12 +219,17 @@ export class VmStage {
     state.phase = 'testing';
     const { nodes, selection } = state.testPlan();
     const out: TestResult[] = [];
+    const serveAcross = patched(CROSS_NODE_SERVERS_PATCH);
     await forEachBounded(selection.byNode, CHILD_FAN_OUT, async ({ node, pairs }) => {
       const mine = nodes.find((n) => n.name === node);
       const nodeKinds = kinds.filter((k) => mine?.kinds.includes(k));
       if (nodeKinds.length === 0 || pairs.length === 0) return;
       try {
-        out.push(...(await testingActivities(state.spec, node).runTests({ scenario: state.name, node, kinds: nodeKinds, pairs, timeoutMs: TEST_TIMEOUT_MS })));
+        out.push(
+          ...(serveAcross
+            ? await testFromNode(state.spec, state.name, node, nodeKinds, pairs, TEST_TIMEOUT_MS)
+            : await testingActivities(state.spec, node).runTests({ scenario: state.name, node, kinds: nodeKinds, pairs, timeoutMs: TEST_TIMEOUT_MS })),
+        );
       } catch (err) {
         out.push({ kind: nodeKinds[0]!, source: node, destination: '*', negative: false, pass: false, error: `tests on node ${node} could not run: ${errorText(err)}` });
       }

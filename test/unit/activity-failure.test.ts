@@ -156,6 +156,27 @@ describe('testing activities', () => {
     const unbuilt = asFailure(await thrown(() => env.run(t.runTests, { scenario: 'never-built', node: 'n1', kinds: ['icmp' as const], pairs: [] })));
     expect(unbuilt).toMatchObject({ type: 'ScenarioNotBuiltError', nonRetryable: true });
   });
+
+  it('test servers: a malformed payload, a scenario never built here are final; an unknown session stops as nothing to do', async () => {
+    const t = createTestingActivities({ stateDir });
+    const env = mockEnv();
+    const ends = [{ vmIndex: 0, ip: '10.0.0.2' }];
+    const good = { scenario: 'never-built', node: 'n1', session: 'merak-x/n0/1', kinds: ['tcp' as const], ends, deadlineS: 480 };
+    for (const [field, value, re] of [
+      ['session', 'a b', /invalid servers\.session/],
+      ['deadlineS', 5, /invalid servers\.deadlineS/],
+      ['ends', [], /invalid servers\.ends/],
+      ['ends', [{ vmIndex: 0, ip: '127.0.0.1' }], /invalid servers\.ends\.0\.ip/],
+    ] as const) {
+      const bad = asFailure(await thrown(() => env.run(t.startTestServers, { ...good, [field]: value })));
+      expect({ field, type: bad.type, nonRetryable: bad.nonRetryable, named: re.test(bad.message) }).toEqual({ field, type: 'InvalidInputError', nonRetryable: true, named: true });
+    }
+    const unbuilt = asFailure(await thrown(() => env.run(t.startTestServers, good)));
+    expect(unbuilt).toMatchObject({ type: 'ScenarioNotBuiltError', nonRetryable: true });
+    await expect(env.run(t.stopTestServers, { node: 'n1', session: 'merak-x/n0/1' })).resolves.toEqual({ stopped: false });
+    const badRemote = asFailure(await thrown(() => env.run(t.runTests, { scenario: 'never-built', node: 'n1', kinds: ['tcp' as const], pairs: [], remote: [{ node: 'n2', vmIndex: 0, ip: '10.0.0.3', tcp: 70000 }] })));
+    expect(badRemote.message).toMatch(/invalid tests\.remote\.0\.tcp/);
+  });
 });
 
 describe('agent activities', () => {

@@ -21,8 +21,13 @@
  * their own, far longer, supervision times, and running out of one is `not tested` with the
  * reason. The socket helpers start once per call (per node), together, before the first check.
  *
- * Destinations must be on this host: true in the local emulated cloud, where every node is a
- * namespace of one machine. Pairs whose destination namespace is elsewhere fail with a message.
+ * A destination on another node is served by that node's own agent (startTestServers and
+ * stopTestServers on its queue, called by the workflow before and after this node's runTests;
+ * src/model/test-servers.ts): it proves the address is its VM's and opens the echo and iperf3
+ * servers there, and runTests is given their ports (`remote`). So every kind works the same
+ * whether the destination's namespace is on this host (local mode) or in another pod. Without
+ * `remote` (runs from before it), every destination must be on this host; one that is not is
+ * `not tested`, with the reason.
  */
 import { spawnRunner, type CommandRunner } from '../../dataplane/command';
 import { listMountedNetns, netnsPath } from '../../dataplane/netns';
@@ -43,7 +48,9 @@ import type { ProcessWatcher } from './line-process';
 import type { CheckOutcome } from './outcome';
 import { pingCheck } from './ping';
 import { SocketHelpers } from './socket-checks';
-import { DEFAULT_TIMEOUT_MS, RunTestsSchema, type RunTestsInput } from './types';
+import { ServerSession, type SessionEnd } from './servers';
+import { endKey, type RemoteEnd } from '../../model/test-servers';
+import { DEFAULT_TIMEOUT_MS, RunTestsSchema, StartTestServersSchema, StopTestServersSchema, type RunTestsInput, type StartTestServersInput, type StopTestServersInput } from './types';
 
 export interface TestingDeps {
   /** Runs ping, iperf3 clients and python. Default: spawnRunner. */
@@ -78,6 +85,8 @@ export function createTestingActivities(deps: TestingDeps = {}) {
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new InvalidInputError('concurrency', concurrency, 'must be an integer from 1 to 64');
   const iperfPorts = deps.iperfPorts ?? { from: 5201, count: 100 };
   const tags = new Map<string, string>();
+  /** Open server sessions for other nodes' checks, by node and session id. */
+  const sessions = new Map<string, ServerSession>();
 
   async function tagOf(scenario: string): Promise<string> {
     let t = tags.get(scenario);
@@ -114,6 +123,10 @@ export function createTestingActivities(deps: TestingDeps = {}) {
     if (pairs.length === 0) return [];
 
     const nsOf = (e: TestPair['source']) => vmNetns(tag, e.node, e.vmIndex);
+    // Served by the destination node's agent (only when the workflow started servers there).
+    const remote = req.remote ? new Map(req.remote.map((r) => [endKey(r), r as RemoteEnd])) : undefined;
+    const remoteOf = (p: TestPair): RemoteEnd | undefined => (remote && p.destination.node !== req.node ? remote.get(endKey(p.destination)) : undefined);
+    const isRemote = (p: TestPair): boolean => remote !== undefined && p.destination.node !== req.node;
     // Upper bound of the whole call, so the helpers end on their own if this process dies.
     const deadlineS = helperDeadlineS({ pairs: pairs.length, kinds: kinds.length, concurrency, timeoutMs, extraPerCheckMs: IPERF_SECONDS * 1000 });
     const sockets = new SocketHelpers({ python: await pythonBinary(runner), deadlineS, workers: concurrency, watcher: deps.watcher, startTimeoutMs: deps.helperStartMs });
@@ -130,7 +143,7 @@ export function createTestingActivities(deps: TestingDeps = {}) {
     }, HEARTBEAT_EVERY_MS);
     try {
       // 0. The socket helpers, once for the whole call, both at once; a helper that cannot start fails the call (retried).
-      await sockets.start(kinds.includes('tcp') || kinds.includes('udp'));
+      await sockets.start((kinds.includes('tcp') || kinds.includes('udp')) && pairs.some((p) => !isRemote(p)));
 
       // 1. Both ends of every pair must be this scenario's VMs, on this host, holding the address.
       const mounted = await listMountedNetns();
@@ -149,7 +162,12 @@ export function createTestingActivities(deps: TestingDeps = {}) {
       };
       const problems: Array<string | undefined> = new Array(pairs.length);
       await forEachBounded(pairs, concurrency, async (p, i) => {
-        problems[i] = (await endProblem(p.source, 'source')) ?? (await endProblem(p.destination, 'destination'));
+        const source = await endProblem(p.source, 'source');
+        if (source || !isRemote(p)) problems[i] = source ?? (await endProblem(p.destination, 'destination'));
+        else {
+          const r = remoteOf(p);
+          problems[i] = r ? r.problem && `destination ${r.problem}` : `destination ${endKey(p.destination)} was not served by node ${p.destination.node}`;
+        }
       });
 
       // 2. The checks, kind by kind.
@@ -162,9 +180,12 @@ export function createTestingActivities(deps: TestingDeps = {}) {
             const src = nsOf(pair.source);
             const dst = nsOf(pair.destination);
             const ip = pair.destination.ip;
+            const far = remoteOf(pair);
+            const farPort = kind === 'icmp' ? undefined : far?.[kind];
             if (kind === 'icmp') outcome = await pingCheck(runner, src, ip, timeoutMs);
-            else if (kind === 'iperf') outcome = await iperf.check(src, dst, ip, timeoutMs);
-            else outcome = await sockets.check(kind, netnsPath(src), netnsPath(dst), ip, timeoutMs);
+            else if (far && farPort === undefined) outcome = { reached: false, inconclusive: true, detail: `node ${far.node} started no ${kind} server on ${ip}` };
+            else if (kind === 'iperf') outcome = far ? await iperf.client(src, ip, farPort!, timeoutMs) : await iperf.check(src, dst, ip, timeoutMs);
+            else outcome = far ? await sockets.probe(kind, netnsPath(src), ip, farPort!, timeoutMs) : await sockets.check(kind, netnsPath(src), netnsPath(dst), ip, timeoutMs);
           }
           results[k * pairs.length + i] = judge(kind, pair, outcome);
           beat(++done);
@@ -177,8 +198,60 @@ export function createTestingActivities(deps: TestingDeps = {}) {
     return results;
   }
 
-  // What runTests throws is mapped once, here, to retryable or final failures (../failure.ts).
-  return withFailurePolicy({ runTests });
+  const sessionKey = (node: string, session: string) => `${node} ${session}`;
+
+  /**
+   * Serves this node's VM addresses for another node's checks until stopTestServers (or the
+   * deadline): proves each address is configured in its VM namespace, and opens TCP/UDP echo
+   * servers (kinds tcp, udp) and an iperf3 server (kind iperf) bound to it. Idempotent per
+   * session: a retried start answers what the first one served.
+   * @returns one entry per end, in order: its ports, or the problem that kept it from being served.
+   * @throws InvalidInputError (final) when the payload breaks a rule.
+   * @throws ScenarioNotBuiltError (final) when the scenario was never built on this host.
+   * @throws HelperStartError, CommandFailedError (retried) when the socket helper could not start.
+   */
+  async function startTestServers(input: StartTestServersInput): Promise<RemoteEnd[]> {
+    const req = parsePayload(StartTestServersSchema, input, 'servers');
+    const key = sessionKey(req.node, req.session);
+    const open = sessions.get(key);
+    if (open?.result) return open.result;
+    const tag = await tagOf(req.scenario);
+    const mounted = await listMountedNetns();
+    const ends: SessionEnd[] = req.ends.map((e) => {
+      const ns = vmNetns(tag, req.node, e.vmIndex);
+      return mounted.has(ns) ? { ...e, ns, nsPath: netnsPath(ns) } : { ...e, problem: `VM namespace ${ns} does not exist on node ${req.node}` };
+    });
+    const sockets = new SocketHelpers({ python: await pythonBinary(runner), deadlineS: req.deadlineS, workers: concurrency, watcher: deps.watcher, startTimeoutMs: deps.helperStartMs });
+    const iperf = new IperfChecker(runner, iperfPorts, deps.watcher, deps.helperStartMs);
+    const session = new ServerSession(req.node, sockets, iperf, req.deadlineS, () => {
+      if (sessions.get(key) === session) sessions.delete(key);
+      void session.close();
+    });
+    sessions.set(key, session);
+    session.result = session.serve(req.kinds, ends);
+    try {
+      return await session.result;
+    } catch (err) {
+      // Nothing half-started stays: a retry starts afresh.
+      sessions.delete(key);
+      await session.close();
+      throw err;
+    }
+  }
+
+  /** Ends a session's servers and waits for them. A session unknown here (never started, already stopped, expired) is nothing to do. */
+  async function stopTestServers(input: StopTestServersInput): Promise<{ stopped: boolean }> {
+    const req = parsePayload(StopTestServersSchema, input, 'servers');
+    const key = sessionKey(req.node, req.session);
+    const session = sessions.get(key);
+    if (!session) return { stopped: false };
+    sessions.delete(key);
+    await session.close();
+    return { stopped: true };
+  }
+
+  // What the activities throw is mapped once, here, to retryable or final failures (../failure.ts).
+  return withFailurePolicy({ runTests, startTestServers, stopTestServers });
 }
 
 export type TestingActivities = ReturnType<typeof createTestingActivities>;

@@ -73,26 +73,51 @@ export class IperfChecker {
     return this.ports.from + (this.next++ % this.ports.count);
   }
 
+  /** One check with a one-off server (`-s -1`) in `dstNs`, started before the client and stopped after. */
   async check(srcNs: string, dstNs: string, ip: string, timeoutMs: number): Promise<CheckOutcome> {
     for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
-      const port = String(this.port());
-      const server = spawnWatched(['ip', 'netns', 'exec', dstNs, 'iperf3', '-s', '-1', '-B', ip, '-p', port, '--forceflush'], this.watcher);
+      const port = this.port();
+      const server = spawnWatched(['ip', 'netns', 'exec', dstNs, 'iperf3', '-s', '-1', '-B', ip, '-p', String(port), '--forceflush'], this.watcher);
       try {
         const start = await waitListening(server, this.startMs);
         if (start.state === 'busy') continue;
         if (start.state === 'failed') return { reached: false, inconclusive: true, detail: `iperf3 server on ${ip}: ${start.detail}` };
-        const client = ['ip', 'netns', 'exec', srcNs, 'iperf3', '-c', ip, '-p', port, '-t', String(IPERF_SECONDS), '-J', '--connect-timeout', String(timeoutMs)];
-        const limitMs = supervisionMs(IPERF_SECONDS * 1000 + timeoutMs);
-        const r = await this.runner.run(client, { timeoutMs: limitMs });
-        const parsed = parseIperf3Json(r.stdout);
-        if (parsed.ok) return { reached: true, throughputBps: parsed.bitsPerSecond };
-        // Killed by the supervision time: the client never finished, so nothing was measured either way.
-        if (r.signal) return { reached: false, inconclusive: true, detail: `iperf3 client killed by ${r.signal} after ${limitMs} ms, although its connect timeout is ${timeoutMs} ms: the machine did not run it in time` };
-        return { reached: false, detail: parsed.error };
+        return await this.client(srcNs, ip, port, timeoutMs);
       } finally {
         await stopChild(server, 2000);
       }
     }
     return { reached: false, inconclusive: true, detail: `iperf3 server on ${ip}: ${PORT_ATTEMPTS} ports in a row were taken` };
+  }
+
+  /** The one-second iperf3 client from `srcNs` to `ip`:`port`, whoever serves it (this process, or the destination node's agent). */
+  async client(srcNs: string, ip: string, port: number, timeoutMs: number): Promise<CheckOutcome> {
+    const client = ['ip', 'netns', 'exec', srcNs, 'iperf3', '-c', ip, '-p', String(port), '-t', String(IPERF_SECONDS), '-J', '--connect-timeout', String(timeoutMs)];
+    const limitMs = supervisionMs(IPERF_SECONDS * 1000 + timeoutMs);
+    const r = await this.runner.run(client, { timeoutMs: limitMs });
+    const parsed = parseIperf3Json(r.stdout);
+    if (parsed.ok) return { reached: true, throughputBps: parsed.bitsPerSecond };
+    // Killed by the supervision time: the client never finished, so nothing was measured either way.
+    if (r.signal) return { reached: false, inconclusive: true, detail: `iperf3 client killed by ${r.signal} after ${limitMs} ms, although its connect timeout is ${timeoutMs} ms: the machine did not run it in time` };
+    return { reached: false, detail: parsed.error };
+  }
+
+  /**
+   * A server in `dstNs` bound to `ip` for the checks of another node's agent, which runs its
+   * clients one at a time: it serves one test after another (no `-1`) until stopped, and ends
+   * on its own after `deadlineS` seconds whatever happens (coreutils `timeout` sends SIGKILL;
+   * a SIGTERM to it is passed on to iperf3), even if this process dies first.
+   * @returns the port and the running process (stop it with stopChild), or why it did not start.
+   */
+  async serve(dstNs: string, ip: string, deadlineS: number): Promise<{ port: number; child: ChildProcess } | { problem: string }> {
+    for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
+      const port = this.port();
+      const child = spawnWatched(['timeout', '--signal=KILL', String(deadlineS), 'ip', 'netns', 'exec', dstNs, 'iperf3', '-s', '-B', ip, '-p', String(port), '--forceflush'], this.watcher);
+      const start = await waitListening(child, this.startMs);
+      if (start.state === 'ready') return { port, child };
+      await stopChild(child, 2000);
+      if (start.state === 'failed') return { problem: `iperf3 server on ${ip}: ${start.detail}` };
+    }
+    return { problem: `iperf3 server on ${ip}: ${PORT_ATTEMPTS} ports in a row were taken` };
   }
 }

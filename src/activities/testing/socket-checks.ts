@@ -77,8 +77,12 @@ export class SocketHelpers {
     return r.ok === true ? undefined : String(r.error);
   }
 
-  /** The echo ports serving `ip` in `nsPath`, opened on first use (no network wait: supervision time only). */
-  private echoPorts(nsPath: string, ip: string): Promise<{ tcp: number; udp: number }> {
+  /**
+   * The echo ports serving `ip` in namespace file `nsPath`, opened on first use (no network
+   * wait: supervision time only). Binding them also proves the address is configured there.
+   * @throws Error when the echo server could not open them; HelperTimeoutError when it did not answer.
+   */
+  serve(nsPath: string, ip: string): Promise<{ tcp: number; udp: number }> {
     const key = `${nsPath} ${ip}`;
     let p = this.ports.get(key);
     if (!p) {
@@ -93,24 +97,39 @@ export class SocketHelpers {
     return p;
   }
 
-  /** A TCP connect-and-echo or a UDP datagram echo from the source namespace to the destination. */
+  /** A TCP connect-and-echo or a UDP datagram echo from the source namespace to the destination, served by this process's echo server. */
   async check(kind: 'tcp' | 'udp', srcNsPath: string, dstNsPath: string, ip: string, timeoutMs: number): Promise<CheckOutcome> {
     let ports: { tcp: number; udp: number };
     try {
-      ports = await this.echoPorts(dstNsPath, ip);
+      ports = await this.serve(dstNsPath, ip);
     } catch (e) {
       return notTested(e, timeoutMs);
     }
+    return this.probe(kind, srcNsPath, ip, ports[kind], timeoutMs);
+  }
+
+  /**
+   * A TCP connect-and-echo or a UDP datagram echo from the source namespace to `ip`:`port`,
+   * whoever serves it (this process, or the destination node's agent).
+   */
+  async probe(kind: 'tcp' | 'udp', srcNsPath: string, ip: string, port: number, timeoutMs: number): Promise<CheckOutcome> {
     let r: Record<string, unknown>;
     try {
       // The helper bounds the network wait by timeoutMs, counted from its send; the agent waits
       // the supervision time on top, so a helper not scheduled for a while is never a verdict.
-      r = await this.probeProcess().request({ op: kind, ns: srcNsPath, ip, port: ports[kind], bytes: ECHO_PAYLOAD_BYTES, timeoutMs }, supervisionMs(timeoutMs));
+      r = await this.probeProcess().request({ op: kind, ns: srcNsPath, ip, port, bytes: ECHO_PAYLOAD_BYTES, timeoutMs }, supervisionMs(timeoutMs));
     } catch (e) {
       return notTested(e, timeoutMs);
     }
     if (r.ok === true) return { reached: true, latencyMs: Number(r.rttMs) };
     return { reached: false, detail: String(r.error) };
+  }
+
+  /** Ends the prober only (the echo server keeps serving until close() or its deadline). */
+  async closeProber(): Promise<void> {
+    const p = this.prober;
+    this.prober = undefined;
+    await p?.close();
   }
 
   /** Ends both helpers (stdin closed, SIGKILL after the grace period) and waits for them. */
