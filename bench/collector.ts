@@ -17,6 +17,7 @@
  * the process's own times. Writes bench/results/collector.json and the collector section of
  * docs/BENCHMARKS.md; everything it made is removed at the end, and on Ctrl-C.
  */
+import { writeDocsSection } from './docs-section';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -256,11 +257,7 @@ async function main(): Promise<void> {
     await fs.mkdir(path.join(repoRoot, 'bench', 'results'), { recursive: true });
     await fs.writeFile(path.join(repoRoot, 'bench', 'results', 'collector.json'), JSON.stringify(summary, null, 2) + '\n');
     const docs = path.join(repoRoot, 'docs', 'BENCHMARKS.md');
-    let text = await fs.readFile(docs, 'utf8');
-    const section = markdown(summary);
-    const re = /<!-- collector:start -->[\s\S]*?<!-- collector:end -->/;
-    text = re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}\n`;
-    await fs.writeFile(docs, text);
+    await writeDocsSection(docs, 'collector', markdown(summary));
     process.stdout.write(JSON.stringify(summary) + '\n');
   } finally {
     await cleanup();

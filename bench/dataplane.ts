@@ -5,6 +5,7 @@
  * moved between namespaces). Writes bench/results/dataplane.json and the dataplane section of
  * docs/BENCHMARKS.md; prints the summary as JSON on its last line.
  */
+import { writeDocsSection } from './docs-section';
 import { promises as fs, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import * as path from 'node:path';
@@ -264,16 +265,7 @@ async function main(): Promise<void> {
     await fs.mkdir(path.join(repoRoot, 'bench', 'results'), { recursive: true });
     await fs.writeFile(path.join(repoRoot, 'bench', 'results', 'dataplane.json'), JSON.stringify(summary, null, 2) + '\n');
     const docs = path.join(repoRoot, 'docs', 'BENCHMARKS.md');
-    let text = '';
-    try {
-      text = await fs.readFile(docs, 'utf8');
-    } catch {
-      text = '# Benchmarks\n\nEach section is written by its benchmark script; do not edit by hand between the markers.\n';
-    }
-    const section = markdown(summary);
-    const re = /<!-- dataplane:start -->[\s\S]*?<!-- dataplane:end -->/;
-    text = re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}\n`;
-    await fs.writeFile(docs, text);
+    await writeDocsSection(docs, 'dataplane', markdown(summary));
     process.stdout.write(JSON.stringify(summary) + '\n');
   } finally {
     rmSync(stateDir, { recursive: true, force: true });

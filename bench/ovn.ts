@@ -31,6 +31,7 @@
  * the OVN section of docs/BENCHMARKS.md; everything it started is stopped and removed at the end,
  * and on Ctrl-C.
  */
+import { writeDocsSection } from './docs-section';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, promises as fs, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -477,11 +478,7 @@ async function main(): Promise<void> {
   }
   if (a.docs) {
     const docs = path.join(root, 'docs', 'BENCHMARKS.md');
-    let text = await fs.readFile(docs, 'utf8');
-    const section = markdown(summary);
-    const re = /<!-- ovn:start -->[\s\S]*?<!-- ovn:end -->/;
-    text = re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}\n`;
-    await fs.writeFile(docs, text);
+    await writeDocsSection(docs, 'ovn', markdown(summary));
   }
   process.stdout.write(JSON.stringify(summary) + '\n');
   if (summary.runs.some((r) => r.error)) process.exitCode = 1;

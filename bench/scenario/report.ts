@@ -1,4 +1,5 @@
 /** What the benchmark measured: result records, the verdicts against the targets, and the docs section. */
+import { writeDocsSection } from '../docs-section';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { packageRoot } from '../../src/install/paths';
@@ -146,10 +147,6 @@ export async function write(sum: Summary): Promise<void> {
   await fs.mkdir(path.join(packageRoot(), 'bench', 'results'), { recursive: true });
   await fs.writeFile(path.join(packageRoot(), 'bench', 'results', 'scenario.json'), JSON.stringify(sum, null, 2) + '\n');
   const docs = path.join(packageRoot(), 'docs', 'BENCHMARKS.md');
-  let text = await fs.readFile(docs, 'utf8');
-  const section = markdown(sum);
-  const re = /<!-- scenario:start -->[\s\S]*?<!-- scenario:end -->/;
-  text = re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}\n`;
-  await fs.writeFile(docs, text);
+  await writeDocsSection(docs, 'scenario', markdown(sum));
 }
 
