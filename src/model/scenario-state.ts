@@ -19,7 +19,7 @@ import { numberedNodeMac, pluginNodeName, type ScenarioIdentity } from './identi
 import { pairOptionsFromSpec, selectPairs, type PairSelection } from './pairs';
 import { addressInVpc, chooseBlockSize, endpointAddress, nodeUnderlayIp, placeVms, planSubnets, reserveAddressesInto, type AddressBook, type PlanSubnet, type RangeList } from './plan';
 import { agentQueueOf } from './queues';
-import { MAX_VMS_PER_NODE, parseSpec, type NodeSpec, type ScenarioInput, type ScenarioSpec, type SubnetSpec, type TestKind, type VpcSpec } from './spec';
+import { MAX_VMS_PER_NODE, parseSpec, totalEndpoints, type NodeSpec, type ScenarioInput, type ScenarioSpec, type SubnetSpec, type TestKind, type VpcSpec } from './spec';
 import { Measurements, type MeasuredState } from './measurements';
 import type { ApplyResult, BuiltObject, ScaleRequest, ScaleResult, ScenarioPhase, ScenarioStatus, TestRequest, TestResult } from './status';
 
@@ -165,6 +165,8 @@ export class ScenarioState {
   private nodeIndex = new Map<string, NodeSpec>();
   /** Spec nodes whose VM count differs from the desired one (or have no desired count): what a reconcile has to do. */
   private readonly offTarget = new Set<string>();
+  /** totalEndpoints(spec), once per spec: it is read for every node the reference dataplane starts. */
+  private specEndpoints = 0;
   /** Refused messages, failed compensations and deletes, in the order they happened. */
   readonly cleanupErrors: string[];
   /** Node name → slot (MACs, local underlay address); see {@link slotOf}. */
@@ -235,6 +237,7 @@ export class ScenarioState {
   /** Rebuilds what is derived from the spec's node list: the name index and the off-target set. O(nodes), once per spec. */
   private indexSpec(): void {
     this.nodeIndex = new Map(this.spec.nodes.map((n) => [n.name, n]));
+    this.specEndpoints = totalEndpoints(this.spec);
     this.offTarget.clear();
     for (const n of this.spec.nodes) this.checkTarget(n.name);
   }
@@ -249,6 +252,11 @@ export class ScenarioState {
   private setDesired(node: string, count: number): void {
     this.desired[node] = count;
     this.checkTarget(node);
+  }
+
+  /** Endpoints the spec asks for over all nodes (its counts, before any scale): {@link totalEndpoints} of the spec. */
+  endpointsInSpec(): number {
+    return this.specEndpoints;
   }
 
   /** A node of the spec the scenario runs now, by name. */
