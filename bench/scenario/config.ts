@@ -27,7 +27,7 @@ export const REF_SIZES = sizes(env.MERAK_BENCH_REF_SIZES ?? '2x500,10x200,10x100
  * `pool` (the spec's agentPool: one pooled Worker on merak-agent-pool) or a number (one Worker
  * per node with that many activity polls).
  */
-export const NONE_CASES = (env.MERAK_BENCH_NONE ?? '100x1000@wal/pool,100x1000@wal/1,1000x1000@wal/pool,1000x1000@memory/pool').split(',').map((c) => {
+export const NONE_CASES = (env.MERAK_BENCH_NONE ?? '100x1000@wal/pool,100x1000@wal/1,1000x1000@wal/pool,1000x1000@memory/pool,10000x100@wal/pool').split(',').map((c) => {
   const [size, variant] = c.split('@');
   const [server, polls] = (variant ?? 'wal/1').split('/');
   if (server !== 'wal' && server !== 'memory') throw new Error(`none case ${c}: server must be wal or memory`);
@@ -73,6 +73,8 @@ const DYNAMIC_CONFIG = [
   // Experiments, MERAK_BENCH_DYNAMIC_CONFIG: more dev-server settings, space-separated (e.g. matching.numTaskqueueReadPartitions=1).
   ...(env.MERAK_BENCH_DYNAMIC_CONFIG ?? '').split(' ').filter((v) => v !== '').flatMap((v) => ['--dynamic-config-value', v]),
 ];
+/** Where to save each case's scenario build-run history as JSON for replay and profiling (MERAK_BENCH_SAVE_HISTORY_DIR); nowhere when unset. */
+export const SAVE_HISTORY_DIR = env.MERAK_BENCH_SAVE_HISTORY_DIR;
 /** Experiments write elsewhere (MERAK_BENCH_RESULTS_FILE) and leave docs/BENCHMARKS.md alone. @default bench/results/scenario.json */
 export const RESULTS_FILE = env.MERAK_BENCH_RESULTS_FILE;
 

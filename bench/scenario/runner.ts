@@ -1,6 +1,9 @@
 /** The cases: one scenario end to end through the workflows, and the Temporal overhead comparison. */
 import type { WorkflowHandle } from '@temporalio/client';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { createAgentActivities } from '../../src/activities/agent/activities';
 import { createNodeCollectors } from '../../src/activities/agent/collectors';
 import { collectorFiles } from '../../src/dataplane/collector';
@@ -19,7 +22,7 @@ import { COMPUTE_TASK_QUEUE, nodeWorkflowId, scenarioWorkflowId } from '../../sr
 import type { scenarioWorkflow } from '../../src/workflows';
 import type { ScenarioInput } from '../../src/model/spec';
 import { load, meminfo, netnsNames, procCpuMs, procMem, resetPeakRss, sampleMax } from '../scenario-probe';
-import { AGENT_EXEC, BATCH, COLLECTOR, KERNEL_CONCURRENCY, NONE_BATCH, OVERHEAD_ROUNDS, OVERHEAD_VMS, READY_TIMEOUT_MS, SETTLE_MS, TIMELINE } from './config';
+import { AGENT_EXEC, BATCH, COLLECTOR, KERNEL_CONCURRENCY, NONE_BATCH, OVERHEAD_ROUNDS, OVERHEAD_VMS, READY_TIMEOUT_MS, SAVE_HISTORY_DIR, SETTLE_MS, TIMELINE } from './config';
 import { log } from './log';
 import type { CaseResult, OverheadResult } from './report';
 import type { Server } from './server';
@@ -48,7 +51,11 @@ function spec(name: string, address: string, nodes: string[], vmsPerNode: number
   } as ScenarioInput;
 }
 
-async function waitReady(handle: WorkflowHandle<typeof scenarioWorkflow>, timeoutMs: number, stage2: () => void): Promise<ScenarioStatus> {
+/**
+ * Polls the status query until `ready`, every `pollMs` (200 ms, more for thousands of nodes: the
+ * status lists every node, about 120 bytes each, and each query is an activation of the scenario).
+ */
+async function waitReady(handle: WorkflowHandle<typeof scenarioWorkflow>, timeoutMs: number, pollMs: number, stage2: () => void): Promise<ScenarioStatus> {
   const deadline = Date.now() + timeoutMs;
   let last: ScenarioStatus | undefined;
   let lastLog = 0;
@@ -66,22 +73,90 @@ async function waitReady(handle: WorkflowHandle<typeof scenarioWorkflow>, timeou
       lastLog = Date.now();
       log(`  ${last.phase}: ${last.progress.done}/${last.progress.total} ${last.progress.unit}`);
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
   throw new Error(`not ready after ${timeoutMs} ms; last status phase ${last?.phase}, progress ${JSON.stringify(last?.progress)}`);
 }
 
-/** History length of every node run (bounded concurrency) and of the scenario's first run. */
+/** Node runs whose workflow tasks are timed (fetching every history of 10,000 nodes would take minutes). */
+const TIMED_NODE_RUNS = 100;
+
+/**
+ * Workflow task durations of one run, from its history: each task's started event to its
+ * completed (or failed, timed-out) event, as the server recorded them. The longest task is the
+ * longest activation (plus the round trip), what the SDK's deadlock and task timeouts judge.
+ */
+async function taskTimes(s: Server, workflowId: string, runId?: string): Promise<{ events: number; tasks: number; maxMs: number; totalMs: number; failed: number }> {
+  const events = (await s.env.client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
+  const ms = (e: (typeof events)[number]): number => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+  let started: number | undefined;
+  const out = { events: events.length, tasks: 0, maxMs: 0, totalMs: 0, failed: 0 };
+  for (const e of events) {
+    if (e.workflowTaskStartedEventAttributes) started = ms(e);
+    const end = e.workflowTaskCompletedEventAttributes ?? e.workflowTaskFailedEventAttributes ?? e.workflowTaskTimedOutEventAttributes;
+    if (end && started !== undefined) {
+      const d = ms(e) - started;
+      out.tasks++;
+      out.totalMs += d;
+      out.maxMs = Math.max(out.maxMs, d);
+      if (!e.workflowTaskCompletedEventAttributes) out.failed++;
+      started = undefined;
+    }
+  }
+  out.maxMs = Math.round(out.maxMs);
+  out.totalMs = Math.round(out.totalMs);
+  return out;
+}
+
+/** Ids of the node group workflows a scenario run started (src/workflows/node-group.ts), read from its history. */
+async function groupIds(s: Server, workflowId: string, runId: string): Promise<string[]> {
+  const events = (await s.env.client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
+  return events
+    .map((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)
+    .filter((a) => a?.workflowType?.name === 'nodeGroupWorkflow')
+    .map((a) => a!.workflowId!);
+}
+
+/** Runs `fn` over `items`, `width` at a time. */
+async function inParts<T, R>(items: T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += width) out.push(...(await Promise.all(items.slice(i, i + width).map(fn))));
+  return out;
+}
+
+/**
+ * History length of every node run (bounded concurrency), of the node groups and of the
+ * scenario's first run; workflow task durations of the scenario's build run, of every group and
+ * of up to TIMED_NODE_RUNS node runs spread over the nodes.
+ */
 async function histories(s: Server, name: string, nodes: string[], firstRunId: string): Promise<NonNullable<CaseResult['history']>> {
   const client = s.env.client;
-  const scenarioBuildRun = (await client.workflow.getHandle(scenarioWorkflowId(name), firstRunId).describe()).historyLength;
-  const lengths: number[] = [];
-  for (let i = 0; i < nodes.length; i += 20) {
-    const part = nodes.slice(i, i + 20);
-    lengths.push(...(await Promise.all(part.map(async (n) => (await client.workflow.getHandle(nodeWorkflowId(name, n)).describe()).historyLength))));
-  }
+  const scenario = await taskTimes(s, scenarioWorkflowId(name), firstRunId);
+  const lengths = await inParts(nodes, 20, async (n) => (await client.workflow.getHandle(nodeWorkflowId(name, n)).describe()).historyLength);
+  const groups = await inParts(await groupIds(s, scenarioWorkflowId(name), firstRunId), 10, (id) => taskTimes(s, id));
+  const step = Math.max(1, Math.floor(nodes.length / TIMED_NODE_RUNS));
+  const timedNodes = await inParts(
+    nodes.filter((_, i) => i % step === 0),
+    10,
+    (n) => taskTimes(s, nodeWorkflowId(name, n)),
+  );
   const nodeRunMax = Math.max(...lengths);
-  return { scenarioBuildRun, nodeRunsChecked: lengths.length, nodeRunMax, nodeRunMin: Math.min(...lengths), allBelow10k: scenarioBuildRun < 10_000 && nodeRunMax < 10_000 };
+  const groupRunMax = Math.max(0, ...groups.map((g) => g.events));
+  return {
+    scenarioBuildRun: scenario.events,
+    nodeRunsChecked: lengths.length,
+    nodeRunMax,
+    nodeRunMin: Math.min(...lengths),
+    groupRuns: groups.length,
+    groupRunMax,
+    allBelow10k: scenario.events < 10_000 && nodeRunMax < 10_000 && groupRunMax < 10_000,
+    workflowTasks: {
+      scenarioBuildRun: { tasks: scenario.tasks, maxMs: scenario.maxMs, totalMs: scenario.totalMs, failed: scenario.failed },
+      groups: { tasks: groups.reduce((a, g) => a + g.tasks, 0), maxMs: Math.max(0, ...groups.map((g) => g.maxMs)), totalMs: groups.reduce((a, g) => a + g.totalMs, 0), failed: groups.reduce((a, g) => a + g.failed, 0) },
+      nodeRunsTimed: timedNodes.length,
+      nodes: { tasks: timedNodes.reduce((a, g) => a + g.tasks, 0), maxMs: Math.max(0, ...timedNodes.map((g) => g.maxMs)), totalMs: timedNodes.reduce((a, g) => a + g.totalMs, 0), failed: timedNodes.reduce((a, g) => a + g.failed, 0) },
+    },
+  };
 }
 
 export async function scenarioCase(
@@ -142,7 +217,7 @@ export async function scenarioCase(
     });
     handle = started;
     firstRunId = started.firstExecutionRunId;
-    await waitReady(handle, READY_TIMEOUT_MS, () => (result.stage1Ms ??= Math.round(performance.now() - t0)));
+    await waitReady(handle, READY_TIMEOUT_MS, statusPollMs(o.nodes), () => (result.stage1Ms ??= Math.round(performance.now() - t0)));
     result.readyMs = Math.round(performance.now() - t0);
     result.cpuMsToReady = { bench: procCpuMs('self') - c0.bench, devServer: s.pid ? procCpuMs(s.pid) - c0.devServer : 0 };
     log(`  ready in ${result.readyMs} ms`);
@@ -175,8 +250,17 @@ export async function scenarioCase(
       }
     }
     result.history = await histories(s, o.name, nodeNames, firstRunId);
+    if (SAVE_HISTORY_DIR !== undefined) {
+      const file = path.join(SAVE_HISTORY_DIR, `${scenarioWorkflowId(o.name)}.${o.nodes}x${o.vmsPerNode}.json`);
+      await fs.writeFile(file, historyToJSON(await handle.fetchHistory()));
+      log(`  build-run history saved to ${file}`);
+    }
     await o.atReady?.();
-    log(`  history: scenario build run ${result.history.scenarioBuildRun} events, node runs max ${result.history.nodeRunMax}`);
+    const wt = result.history.workflowTasks;
+    log(
+      `  history: scenario build run ${result.history.scenarioBuildRun} events, ${result.history.groupRuns} node groups (max ${result.history.groupRunMax} events), node runs max ${result.history.nodeRunMax}; ` +
+        `longest workflow task: scenario ${wt?.scenarioBuildRun.maxMs} ms (${wt?.scenarioBuildRun.tasks} tasks, ${wt?.scenarioBuildRun.totalMs} ms in all), groups ${wt?.groups.maxMs} ms, ${wt?.nodeRunsTimed} node runs ${wt?.nodes.maxMs} ms`,
+    );
   } catch (err) {
     result.error = err instanceof Error ? err.message : String(err);
     log(`  FAILED: ${result.error}`);
@@ -222,6 +306,11 @@ export async function scenarioCase(
     log(`  left in kernel: ${result.leftInKernel.length}, in plugin: ${result.leftInPlugin}`);
   }
   return result;
+}
+
+/** Status polling interval for a scenario of `nodes` nodes: 200 ms up to 1000 nodes, then 0.2 ms per node (2 s at 10,000). */
+export function statusPollMs(nodes: number): number {
+  return Math.max(200, Math.round(nodes / 5));
 }
 
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, SETTLE_MS));

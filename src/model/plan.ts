@@ -83,6 +83,8 @@ function rangeTotal(ranges: RangeList): number {
 /**
  * Makes sure `node` owns enough addresses in every subnet for `vms` VMs; appends ranges as needed.
  * Returns a new book (the input is not changed). Throws AddressSpaceError when a subnet is full.
+ * Copies the book's node map: O(nodes). Loops over many nodes use {@link reserveAddressesInto}
+ * on one copy instead.
  */
 export function reserveAddresses(
   book: AddressBook,
@@ -92,6 +94,25 @@ export function reserveAddresses(
   vms: number,
   endpointsPerVm: number,
 ): AddressBook {
+  const copy: AddressBook = { blockSize: book.blockSize, next: [...book.next], nodes: { ...book.nodes } };
+  reserveAddressesInto(copy, subnets, node, slot, vms, endpointsPerVm);
+  return copy;
+}
+
+/**
+ * {@link reserveAddresses} in place: `book.next` is updated and `book.nodes[node]` replaced by a
+ * new list (the node's old lists are not changed, so a shallow copy of the book is a safe trial).
+ * O(subnets + the node's ranges), whatever the number of nodes. Nothing changes when it throws.
+ * @throws AddressSpaceError when a subnet has no room, naming the subnet, the node and the numbers
+ */
+export function reserveAddressesInto(
+  book: AddressBook,
+  subnets: readonly PlanSubnet[],
+  node: string,
+  slot: number,
+  vms: number,
+  endpointsPerVm: number,
+): void {
   const needs = addressNeeds(slot, vms, endpointsPerVm, book.blockSize, subnets.length);
   const next = [...book.next];
   const current = book.nodes[node] ?? subnets.map(() => [] as RangeList);
@@ -110,7 +131,8 @@ export function reserveAddresses(
     else ranges[s]!.push([next[s]!, missing]);
     next[s]! += missing;
   });
-  return { blockSize: book.blockSize, next, nodes: { ...book.nodes, [node]: ranges } };
+  book.next = next;
+  book.nodes[node] = ranges;
 }
 
 /** Position of a block-unit (block b, endpoint e) among the node's units in its subnet. */

@@ -16,6 +16,15 @@ export function nodeWorkflowId(scenario: string, node: string): string {
   return `merak-${scenario}-node-${node}`;
 }
 
+/**
+ * Workflow id of a group of node workflows (src/workflows/node-group.ts): the scenario run's
+ * generation and the group's number in that run, so no two groups of a scenario share an id. The
+ * `.` is in no scenario or node name, so no scenario or node workflow can have a group's id.
+ */
+export function nodeGroupWorkflowId(scenario: string, generation: number, group: number): string {
+  return `merak-${scenario}-group-${generation}.${group}`;
+}
+
 /** Task queue of a node's agent. */
 export function agentTaskQueue(node: string): string {
   return `merak-agent-${node}`;

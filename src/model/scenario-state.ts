@@ -17,9 +17,9 @@ import { formatIpv4, parseCidr } from './ipv4';
 import { nodeMac } from './mac';
 import { numberedNodeMac, pluginNodeName, type ScenarioIdentity } from './identity';
 import { pairOptionsFromSpec, selectPairs, type PairSelection } from './pairs';
-import { addressInVpc, chooseBlockSize, endpointAddress, nodeUnderlayIp, placeVms, planSubnets, reserveAddresses, type AddressBook, type PlanSubnet, type RangeList } from './plan';
+import { addressInVpc, chooseBlockSize, endpointAddress, nodeUnderlayIp, placeVms, planSubnets, reserveAddressesInto, type AddressBook, type PlanSubnet, type RangeList } from './plan';
 import { agentQueueOf } from './queues';
-import { MAX_VMS_PER_NODE, parseSpec, type NodeSpec, type ScenarioInput, type ScenarioSpec, type SubnetSpec, type TestKind, type VpcSpec } from './spec';
+import { MAX_VMS_PER_NODE, parseSpec, totalEndpoints, type NodeSpec, type ScenarioInput, type ScenarioSpec, type SubnetSpec, type TestKind, type VpcSpec } from './spec';
 import { Measurements, type MeasuredState } from './measurements';
 import type { ApplyResult, BuiltObject, ScaleRequest, ScaleResult, ScenarioPhase, ScenarioStatus, TestRequest, TestResult } from './status';
 
@@ -103,6 +103,23 @@ export interface ApplyOutcome {
   error?: string;
 }
 
+/** A copy of a book to try reservations on ({@link reserveAddressesInto}): the original is not changed. */
+function trialBook(book: AddressBook): AddressBook {
+  return { blockSize: book.blockSize, next: [...book.next], nodes: { ...book.nodes } };
+}
+
+/** Key of a plugin object in {@link ScenarioState}'s index. */
+function builtKey(kind: BuiltObject['kind'], id: string): string {
+  return `${kind}\u0000${id}`;
+}
+
+/** The lowest slot `used` does not hold, searching from `from` (every slot below it is taken). */
+function lowestFreeSlot(used: ReadonlySet<number>, from: number): number {
+  let slot = from;
+  while (used.has(slot)) slot++;
+  return slot;
+}
+
 /** An empty address book for a spec's subnet layout, its block size chosen for the spec's largest node. */
 function freshBook(spec: ScenarioSpec, subnetCount: number): AddressBook {
   const maxVms = Math.max(0, ...spec.nodes.map((n) => n.vms));
@@ -121,8 +138,35 @@ export class ScenarioState {
   phase: ScenarioPhase = 'building';
   /** The failure that stopped the build (see {@link fail}). */
   failure: string | undefined;
-  /** Plugin objects that exist (or may: recorded before their Create is sent), in creation order. */
-  readonly built: BuiltObject[];
+  /**
+   * Plugin objects that exist (or may: recorded before their Create is sent), in creation order.
+   * Read it, never change it: {@link record} and {@link forget} keep it and its index.
+   */
+  get built(): BuiltObject[] {
+    if (this.forgotten.size > 0) {
+      // Forgotten objects leave the list here, in one pass, rather than one search each.
+      let w = 0;
+      for (const b of this.builtList) if (!this.forgotten.has(b)) this.builtList[w++] = b;
+      this.builtList.length = w;
+      this.forgotten.clear();
+    }
+    return this.builtList;
+  }
+  private readonly builtList: BuiltObject[];
+  /** kind + id → the recorded object: record, forget and VNI lookups without a scan of `built`. */
+  private readonly builtIndex = new Map<string, BuiltObject>();
+  /** Objects forgotten since `built` was last read (taken out of the list on the next read). */
+  private readonly forgotten = new Set<BuiltObject>();
+  /** Slots held by some node (the values of `slots`). */
+  private readonly usedSlots: Set<number>;
+  /** Every slot below this one is held: where the search for a free slot starts. */
+  private freeSlotFrom = 0;
+  /** Node name → its spec, for the spec the scenario runs now (rebuilt by {@link adopt}). */
+  private nodeIndex = new Map<string, NodeSpec>();
+  /** Spec nodes whose VM count differs from the desired one (or have no desired count): what a reconcile has to do. */
+  private readonly offTarget = new Set<string>();
+  /** totalEndpoints(spec), once per spec: it is read for every node the reference dataplane starts. */
+  private specEndpoints = 0;
   /** Refused messages, failed compensations and deletes, in the order they happened. */
   readonly cleanupErrors: string[];
   /** Node name → slot (MACs, local underlay address); see {@link slotOf}. */
@@ -174,9 +218,11 @@ export class ScenarioState {
     this.input = carry.input;
     this.name = spec.name;
     this.generation = carry.generation;
-    this.built = carry.built;
+    this.builtList = carry.built;
+    for (const b of carry.built) this.builtIndex.set(builtKey(b.kind, b.id), b);
     this.cleanupErrors = carry.cleanupErrors;
     this.slots = carry.slots;
+    this.usedSlots = new Set(Object.values(carry.slots));
     this.vms = carry.vms;
     this.desired = carry.desired;
     this.book = carry.book;
@@ -185,6 +231,37 @@ export class ScenarioState {
     this.measured = new Measurements(carry.measured);
     this.identity = carry.identity;
     this.providerConfig = carry.providerConfig;
+    this.indexSpec();
+  }
+
+  /** Rebuilds what is derived from the spec's node list: the name index and the off-target set. O(nodes), once per spec. */
+  private indexSpec(): void {
+    this.nodeIndex = new Map(this.spec.nodes.map((n) => [n.name, n]));
+    this.specEndpoints = totalEndpoints(this.spec);
+    this.offTarget.clear();
+    for (const n of this.spec.nodes) this.checkTarget(n.name);
+  }
+
+  /** Re-reads whether one node is off its desired count (after its count or desired count changed). */
+  private checkTarget(node: string): void {
+    if (this.nodeIndex.has(node) && (this.vms[node] ?? 0) !== this.desired[node]) this.offTarget.add(node);
+    else this.offTarget.delete(node);
+  }
+
+  /** Sets a node's desired VM count. */
+  private setDesired(node: string, count: number): void {
+    this.desired[node] = count;
+    this.checkTarget(node);
+  }
+
+  /** Endpoints the spec asks for over all nodes (its counts, before any scale): {@link totalEndpoints} of the spec. */
+  endpointsInSpec(): number {
+    return this.specEndpoints;
+  }
+
+  /** A node of the spec the scenario runs now, by name. */
+  nodeNamed(name: string): NodeSpec | undefined {
+    return this.nodeIndex.get(name);
   }
 
   /** What the next run starts from: this run's records, generation + 1. */
@@ -208,8 +285,6 @@ export class ScenarioState {
 
   /** The answer to the `status` query (copies: a caller cannot change the state through it). */
   status(): ScenarioStatus {
-    // One pass over `built`, not one per node: the status is polled while thousands of nodes build.
-    const registered = this.registeredNodes();
     return {
       name: this.name,
       phase: this.phase,
@@ -222,7 +297,7 @@ export class ScenarioState {
           desiredVms: want,
           vms: have,
           endpoints: have * n.endpointsPerVm,
-          phase: !registered.has(n.name) ? 'pending' : have === want ? 'ready' : 'reconciling',
+          phase: !this.isRegistered(n.name) ? 'pending' : have === want ? 'ready' : 'reconciling',
           // Only on the few nodes they concern, so the status of 10,000 nodes stays small.
           ...(this.running.has(n.name) ? { running: true as const } : {}),
           ...(this.noPoller[n.name] !== undefined ? { noPoller: this.noPoller[n.name] } : {}),
@@ -240,21 +315,25 @@ export class ScenarioState {
 
   /** Records a plugin object (before its Create is sent); an object already recorded is returned as it is. */
   record(obj: BuiltObject): BuiltObject {
-    const found = this.built.find((b) => b.kind === obj.kind && b.id === obj.id);
+    const key = builtKey(obj.kind, obj.id);
+    const found = this.builtIndex.get(key);
     if (found) return found;
-    this.built.push(obj);
+    this.builtIndex.set(key, obj);
+    this.builtList.push(obj);
     return obj;
   }
 
   /** Drops a deleted (or given up) object from the record; an object not recorded is ignored. */
   forget(obj: BuiltObject): void {
-    const at = this.built.indexOf(obj);
-    if (at >= 0) this.built.splice(at, 1);
+    const key = builtKey(obj.kind, obj.id);
+    if (this.builtIndex.get(key) !== obj) return;
+    this.builtIndex.delete(key);
+    this.forgotten.add(obj);
   }
 
   /** The VNI the provider gave a recorded VPC or subnet, if any. */
   assignedVni(kind: 'vpc' | 'subnet', id: string): number | undefined {
-    return this.built.find((b) => b.kind === kind && b.id === id)?.vni;
+    return this.builtIndex.get(builtKey(kind, id))?.vni;
   }
 
   /** The spec's subnets in plan order, with the VNIs the provider assigned. */
@@ -322,24 +401,27 @@ export class ScenarioState {
     return new Set(this.built.filter((b) => b.kind === 'node').map((b) => b.id));
   }
 
+  /** Whether the plugin holds (may hold) a node: it is recorded. */
+  isRegistered(node: string): boolean {
+    return this.builtIndex.has(builtKey('node', node));
+  }
+
   // ---------------------------------------------------------------- nodes and VMs
 
   /** A node's slot, given on first use: the lowest slot no node holds. It never changes while the node exists. */
   slotOf(node: string): number {
-    if (this.slots[node] === undefined) {
-      const used = new Set(Object.values(this.slots));
-      let slot = 0;
-      while (used.has(slot)) slot++;
-      this.slots[node] = slot;
-    }
-    return this.slots[node]!;
+    const held = this.slots[node];
+    if (held !== undefined) return held;
+    const slot = lowestFreeSlot(this.usedSlots, this.freeSlotFrom);
+    this.slots[node] = slot;
+    this.usedSlots.add(slot);
+    this.freeSlotFrom = slot + 1;
+    return slot;
   }
 
   /** Underlay addresses of the other nodes the plugin holds (VXLAN head-end replication). */
   peersOf(node: string): string[] {
-    // One pass over `built` per call, not one per node: it is called for every node.
-    const registered = this.registeredNodes();
-    return this.spec.nodes.filter((n) => n.name !== node && registered.has(n.name)).map((n) => this.nodeIp(n));
+    return this.spec.nodes.filter((n) => n.name !== node && this.isRegistered(n.name)).map((n) => this.nodeIp(n));
   }
 
   /** VMs wanted on a node: the desired count, else the spec's count. */
@@ -349,7 +431,8 @@ export class ScenarioState {
 
   /** True when some node of the spec has not the VMs it should. */
   needsReconcile(): boolean {
-    return this.spec.nodes.some((n) => (this.vms[n.name] ?? 0) !== this.desired[n.name]);
+    // Kept as counts change: the main loop asks after every activation while it waits.
+    return this.offTarget.size > 0;
   }
 
   /** Nodes of the spec that have VMs. */
@@ -364,7 +447,7 @@ export class ScenarioState {
 
   /** The spec of a node, or a stand-in for one an `apply` removed (enough to delete its VMs). */
   nodeOrRemoved(name: string): NodeSpec {
-    return this.spec.nodes.find((n) => n.name === name) ?? { name, vms: 0, endpointsPerVm: 1, tests: [] };
+    return this.nodeIndex.get(name) ?? { name, vms: 0, endpointsPerVm: 1, tests: [] };
   }
 
   /** Starts a reconcile: the nodes whose VM count is off, with the progress counters reset to them. */
@@ -383,7 +466,7 @@ export class ScenarioState {
    */
   beginNode(node: NodeSpec, want: number): { slot: number; have: number } {
     const slot = this.slotOf(node.name);
-    if (want > 0) this.book = reserveAddresses(this.book, this.subnets(), node.name, slot, want, node.endpointsPerVm);
+    if (want > 0) reserveAddressesInto(this.book, this.subnets(), node.name, slot, want, node.endpointsPerVm);
     const have = this.vms[node.name] ?? 0;
     this.vms[node.name] = have;
     this.running.add(node.name);
@@ -429,6 +512,7 @@ export class ScenarioState {
     this.progress.done += Math.abs(result.vms - have);
     this.vms[node] = result.vms;
     if (result.removed) delete this.vms[node];
+    this.checkTarget(node);
   }
 
   /** A node's host-index ranges per subnet (empty ones before its first reservation). */
@@ -446,12 +530,13 @@ export class ScenarioState {
     const placed = placeVms(spec.placement, spec.nodes, spec.vmsPerNode, spec.seed);
     spec.nodes.forEach((n, i) => {
       this.slotOf(n.name);
-      this.desired[n.name] = placed[i]!;
+      this.setDesired(n.name, placed[i]!);
     });
     const subnetCount = spec.vpcs.reduce((s, v) => s + v.subnets.length, 0);
-    this.book = { blockSize: chooseBlockSize(Math.max(...placed), subnetCount), next: new Array<number>(subnetCount).fill(0), nodes: {} };
-    let trial = this.book;
-    spec.nodes.forEach((n) => (trial = reserveAddresses(trial, this.subnets(), n.name, this.slotOf(n.name), this.desired[n.name]!, n.endpointsPerVm)));
+    this.book = { blockSize: chooseBlockSize(placed.reduce((a, b) => Math.max(a, b), 0), subnetCount), next: new Array<number>(subnetCount).fill(0), nodes: {} };
+    const trial = trialBook(this.book);
+    const subnets = this.subnets();
+    spec.nodes.forEach((n) => reserveAddressesInto(trial, subnets, n.name, this.slotOf(n.name), this.desired[n.name]!, n.endpointsPerVm));
   }
 
   // ---------------------------------------------------------------- messages
@@ -463,7 +548,7 @@ export class ScenarioState {
   applyScale(req: ScaleRequest): ScaleResult {
     const targets = req.node !== undefined ? [req.node] : this.spec.nodes.map((n) => n.name);
     const changed = targets.filter((n) => this.desired[n] !== req.vmsPerNode);
-    for (const n of targets) this.desired[n] = req.vmsPerNode;
+    for (const n of targets) this.setDesired(n, req.vmsPerNode);
     return { nodes: changed, vmsPerNode: req.vmsPerNode };
   }
 
@@ -490,9 +575,10 @@ export class ScenarioState {
   checkScale(req: ScaleRequest): void {
     const problem = scaleProblem(this.spec, req);
     if (problem) throw new Error(problem);
-    const targets = req.node !== undefined ? this.spec.nodes.filter((n) => n.name === req.node) : this.spec.nodes;
-    let trial = this.book;
-    for (const n of targets) trial = reserveAddresses(trial, this.subnets(), n.name, this.slots[n.name] ?? 0, req.vmsPerNode, n.endpointsPerVm);
+    const targets = req.node !== undefined ? [this.nodeIndex.get(req.node)!] : this.spec.nodes;
+    const trial = trialBook(this.book);
+    const subnets = this.subnets();
+    for (const n of targets) reserveAddressesInto(trial, subnets, n.name, this.slots[n.name] ?? 0, req.vmsPerNode, n.endpointsPerVm);
   }
 
   /** True once a scale update can be answered: its nodes have their VMs, or the scenario is going away. */
@@ -580,7 +666,7 @@ export class ScenarioState {
     const subnets = this.subnets();
     const nodes: TestNode[] = this.nodesWithVms().map((n) => ({ name: n.name, vms: this.vms[n.name]!, endpointsPerVm: n.endpointsPerVm, kinds: n.tests }));
     const endpointAt = (node: string, vmIndex: number, endpoint: number) => {
-      const a = endpointAddress(this.name, subnets, this.book.nodes[node]!, this.slotOf(node), vmIndex, endpoint, nodes.find((n) => n.name === node)!.endpointsPerVm, this.book.blockSize);
+      const a = endpointAddress(this.name, subnets, this.book.nodes[node]!, this.slotOf(node), vmIndex, endpoint, this.nodeIndex.get(node)!.endpointsPerVm, this.book.blockSize);
       return { vpc: a.subnet.vpc, subnet: a.subnet.id, ip: a.ip };
     };
     // VPCs may overlap: a negative pair never aims at an address the source's own VPC uses.
@@ -637,35 +723,45 @@ export class ScenarioState {
     const removed = new Set(diff.nodes.delete.map((n) => n.name));
     const slots: Record<string, number> = {};
     for (const [n, slot] of Object.entries(this.slots)) if (!removed.has(n)) slots[n] = slot;
+    const used = new Set(Object.values(slots));
+    let free = 0;
     for (const n of diff.nodes.create) {
-      const used = new Set(Object.values(slots));
-      let slot = 0;
-      while (used.has(slot)) slot++;
-      slots[n.name] = slot;
+      free = lowestFreeSlot(used, free);
+      slots[n.name] = free;
+      used.add(free);
     }
     const subnets = planSubnets(next, (kind, id) => this.assignedVni(kind, id));
-    let book: AddressBook = diff.layoutChanged
+    const book: AddressBook = diff.layoutChanged
       ? freshBook(next, subnets.length)
-      : { ...this.book, nodes: Object.fromEntries(Object.entries(this.book.nodes).filter(([n]) => !removed.has(n))) };
+      : { blockSize: this.book.blockSize, next: [...this.book.next], nodes: Object.fromEntries(Object.entries(this.book.nodes).filter(([n]) => !removed.has(n))) };
     const placed = placeVms(next.placement, next.nodes, next.vmsPerNode, next.seed);
-    next.nodes.forEach((n, i) => (book = reserveAddresses(book, subnets, n.name, slots[n.name] ?? 0, placed[i]!, n.endpointsPerVm)));
+    next.nodes.forEach((n, i) => reserveAddressesInto(book, subnets, n.name, slots[n.name] ?? 0, placed[i]!, n.endpointsPerVm));
     return { next, diff };
   }
 
   /** Forgets nodes an `apply` removed: their desired counts, slots (free for new nodes) and ranges. */
   forgetNodes(names: readonly string[]): void {
+    if (names.length === 0) return;
+    const gone = new Set(names);
     for (const n of names) {
       delete this.desired[n];
-      delete this.slots[n];
-      const { [n]: _gone, ...rest } = this.book.nodes;
-      this.book = { ...this.book, nodes: rest };
+      const slot = this.slots[n];
+      if (slot !== undefined) {
+        delete this.slots[n];
+        this.usedSlots.delete(slot);
+        this.freeSlotFrom = Math.min(this.freeSlotFrom, slot);
+      }
+      this.checkTarget(n);
     }
+    // One copy of the node map for the whole list, not one per node.
+    this.book = { ...this.book, nodes: Object.fromEntries(Object.entries(this.book.nodes).filter(([n]) => !gone.has(n))) };
   }
 
   /** Makes an applied spec the one the scenario runs (and hands on at continue-as-new). */
   adopt(next: ScenarioSpec, input: ScenarioInput): void {
     this.spec = next;
     this.input = input;
+    this.indexSpec();
   }
 
   /** A new, empty address book for a new subnet layout (every VM is rebuilt). */
@@ -676,7 +772,7 @@ export class ScenarioState {
   /** The spec's placement becomes the desired state: its counts replace earlier scale requests. */
   placeDesired(): void {
     const placed = placeVms(this.spec.placement, this.spec.nodes, this.spec.vmsPerNode, this.spec.seed);
-    this.spec.nodes.forEach((n, i) => (this.desired[n.name] = placed[i]!));
+    this.spec.nodes.forEach((n, i) => this.setDesired(n.name, placed[i]!));
   }
 
   /**
@@ -684,7 +780,7 @@ export class ScenarioState {
    * scenario rests as it is instead of retrying the failed step at once.
    */
   keepCurrentCounts(): void {
-    for (const n of this.spec.nodes) this.desired[n.name] = this.vms[n.name] ?? 0;
+    for (const n of this.spec.nodes) this.setDesired(n.name, this.vms[n.name] ?? 0);
   }
 
   /** The build failed: phase `failed`, and the cause kept for the status. */

@@ -41,7 +41,8 @@ export interface NodeStatus {
   /**
    * Present (true) while the node's child workflow runs: its VM count moves during the run, and
    * its own `progress` query (nodeProgressQuery) has the live count; `vms` here is updated when
-   * the run ends.
+   * the run ends. For more than 100 nodes at once the node runs in a node group workflow: then
+   * it is running (and `vms` updated) from its group's start to its group's end.
    */
   running?: true;
   /**

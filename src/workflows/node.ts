@@ -21,6 +21,13 @@ import type { ReachabilityPlan } from '../model/sla';
  */
 export const CREATE_BATCH_PATCH = 'merak-create-batch';
 
+/**
+ * Patch marker: a `none` node that is removed goes straight to deleteNode, which removes its
+ * state files (the VM and endpoint ranges with them), instead of deleting its VMs batch by batch
+ * first: a teardown of thousands of `none` nodes is one agent activity per node, not three.
+ */
+export const NONE_REMOVE_PATCH = 'merak-none-remove';
+
 export interface NodeWorkflowInput {
   scenario: string;
   node: string;
@@ -170,6 +177,8 @@ export async function nodeWorkflow(input: NodeWorkflowInput): Promise<NodeWorkfl
     const pause = pauseMs(input.rate, count);
     if (pause > 0 && vms < input.desired) await sleep(pause);
   }
+  // A none node owns nothing but its state files, which deleteNode removes whole.
+  if (input.removeNode && input.plugin === 'none' && vms > input.desired && patched(NONE_REMOVE_PATCH)) vms = input.desired;
   while (vms > input.desired) {
     // Shrinking deletes the highest-index VMs first.
     const count = Math.min(input.batchSize, vms - input.desired);

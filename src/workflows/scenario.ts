@@ -172,7 +172,8 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
     if (d.layoutChanged) await nodes.removeDataplane(state.nodesWithVms().map((n) => n.name));
     const removedNodes = d.nodes.delete.map((n) => n.name);
     await nodes.removeDataplane(removedNodes.filter((n) => state.vms[n] !== undefined));
-    await plugin.unwind((b) => b.kind === 'node' && removedNodes.includes(b.id));
+    const removedSet = new Set(removedNodes);
+    await plugin.unwind((b) => b.kind === 'node' && removedSet.has(b.id));
     state.forgetNodes(removedNodes);
     await plugin.unwind((b) => b.kind === 'subnet' && d.subnets.delete.some((s) => s.id === b.id));
     await plugin.unwind((b) => b.kind === 'vpc' && d.vpcs.delete.some((v) => v.id === b.id));

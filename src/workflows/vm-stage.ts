@@ -3,19 +3,24 @@
  * nodeWorkflow per node brings it to its VM count (or deletes its dataplane), the peer list is
  * pushed to every node with VMs, and the connectivity tests run from each node's VMs.
  *
+ * More than NODE_GROUP_SIZE nodes at once go through node group workflows (node-group.ts), each
+ * starting the node workflows of NODE_GROUP_SIZE nodes: the scenario's history and each of its
+ * activations then grow with the number of groups, not of nodes.
+ *
  * The order of the child workflows and activities here is part of the workflow's history: replay
  * tests over test/histories guard it, and a change of order needs a `patched()` marker.
  */
-import { ParentClosePolicy, condition, executeChild, log, patched } from '@temporalio/workflow';
+import { ApplicationFailure, ParentClosePolicy, condition, executeChild, log, patched } from '@temporalio/workflow';
 import { forEachBounded } from '../model/concurrency';
 import { errorText } from '../model/error-text';
-import { COMPUTE_TASK_QUEUE, agentQueueOf, nodeWorkflowId } from '../model/queues';
+import { COMPUTE_TASK_QUEUE, agentQueueOf, nodeGroupWorkflowId, nodeWorkflowId } from '../model/queues';
 import { endpointPluginOf, type ScenarioState } from '../model/scenario-state';
-import { totalEndpoints, type NodeSpec, type TestKind } from '../model/spec';
+import type { NodeSpec, TestKind } from '../model/spec';
 import { reachabilityPlan } from '../model/sla';
 import type { TestResult } from '../model/status';
-import { nodeWorkflow } from './node';
+import { nodeWorkflow, type NodeWorkflowInput } from './node';
 import { testFromNode } from './node-tests';
+import { nodeGroupWorkflow } from './node-group';
 import { AGENT_ACTIVITY_TIMEOUT_MS, agentActivities, queueActivities, testingActivities } from './scenario-activities';
 
 /** Node workflows (and per-node activities) in flight at once. */
@@ -40,10 +45,39 @@ export const POLLER_WATCH_PATCH = 'merak-poller-watch';
  * runTests). Runs recorded before it replay with runTests alone.
  */
 export const CROSS_NODE_SERVERS_PATCH = 'merak-cross-node-test-servers';
+/**
+ * Nodes per node group workflow, and the most nodes one reconcile or removal runs as direct
+ * children: a group's history holds about 5 events per node (start, started, completed and its
+ * share of workflow tasks), ~600 for 100 nodes, and 10,000 nodes are 100 groups.
+ */
+export const NODE_GROUP_SIZE = 100;
+/**
+ * Node groups in flight at once; each runs its share of the scenario's child fan-out. Fewer
+ * groups with more nodes each in flight make fewer workflow tasks: at 1000 nodes, 4 groups of 32
+ * made 541 group tasks, 8 of 16 made 1064 (and the dev server spent 30 % more CPU). Like every
+ * fan-out here, changing it changes the order of commands: it needs a patch marker.
+ */
+export const GROUP_FAN_OUT = 4;
+/**
+ * Patch marker: more than NODE_GROUP_SIZE nodes at once run through node group workflows instead
+ * of one child each. Runs recorded before it (and every run of fewer nodes) replay without.
+ */
+export const NODE_GROUPS_PATCH = 'merak-node-groups';
 /** How long one connectivity check waits for its answer, in milliseconds. */
 const TEST_TIMEOUT_MS = 2_000;
 
+/** One node's share of a reconcile or removal: the VMs it should have, and whether the node itself goes. */
+interface NodeJob {
+  node: NodeSpec;
+  /** Read when the node's turn comes (a scale meanwhile is honoured). */
+  want: () => number;
+  remove: boolean;
+}
+
 export class VmStage {
+  /** Node groups started by this run (their ids). */
+  private groups = 0;
+
   constructor(private readonly state: ScenarioState) {}
 
   private childFanOut(): number {
@@ -65,43 +99,11 @@ export class VmStage {
 
   private async runNode(node: NodeSpec, want: number, remove: boolean, slot: number, have: number): Promise<void> {
     const state = this.state;
-    const spec = state.spec;
-    const subnets = state.subnets();
-    // Time to reachable needs kernel endpoints: the none dataplane has nothing to ping.
-    const reachability = endpointPluginOf(spec) === 'none' ? undefined : reachabilityPlan(spec.tests.reachability, totalEndpoints(spec), slot, spec.tests.reachabilityTimeoutMs);
     const result = await executeChild(nodeWorkflow, {
       workflowId: nodeWorkflowId(state.name, node.name),
       taskQueue: COMPUTE_TASK_QUEUE,
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-      args: [
-        {
-          scenario: state.name,
-          node: node.name,
-          ...(spec.agentPool ? { taskQueue: agentQueueOf(spec, node.name) } : {}),
-          slot,
-          plugin: endpointPluginOf(spec),
-          underlayCidr: state.underlayCidr(),
-          underlayMtu: spec.underlay.mtu,
-          ...(spec.mtu !== undefined ? { mtu: spec.mtu } : {}),
-          // A node's own address, when the spec gives one, is its underlay address (local mode).
-          ...(node.ip !== undefined ? { underlayIp: node.ip } : {}),
-          // The none dataplane has no overlay: a thousand-node peer list per child would only
-          // swell the histories (about 15 KB per node at 1000 nodes).
-          peers: endpointPluginOf(spec) === 'none' ? [] : state.peersOf(node.name),
-          current: have,
-          desired: want,
-          endpointsPerVm: node.endpointsPerVm,
-          blockSize: state.book.blockSize,
-          subnets,
-          ranges: state.rangesOf(node.name),
-          batchSize: spec.batchSize,
-          rate: spec.rate,
-          removeNode: remove,
-          activityTimeoutMs: AGENT_ACTIVITY_TIMEOUT_MS,
-          ...(reachability && want > have ? { reachability } : {}),
-          ...(state.providerConfig ? { providerConfig: state.providerConfig } : {}),
-        },
-      ],
+      args: [this.nodeInput(node, want, remove, slot, have, endpointPluginOf(state.spec) === 'none' ? [] : state.peersOf(node.name))],
     });
     state.endNode(node.name, have, result);
     state.measured.addNode(node.name, result.measured);
@@ -116,7 +118,112 @@ export class VmStage {
    */
   async ensureNodes(list: readonly NodeSpec[]): Promise<void> {
     if (!this.state.providerConfig || list.length === 0) return;
-    await this.watchPollers(forEachBounded(list, this.childFanOut(), (n) => this.reconcileNode(n, this.state.vms[n.name] ?? 0)));
+    await this.watchPollers(this.runJobs(list.map((node) => ({ node, want: () => this.state.vms[node.name] ?? 0, remove: false }))));
+  }
+
+  /** The node workflow's input: bring `node` from `have` to `want` VMs (and remove it when `remove`). */
+  private nodeInput(node: NodeSpec, want: number, remove: boolean, slot: number, have: number, peers: string[]): NodeWorkflowInput {
+    const state = this.state;
+    const spec = state.spec;
+    // Time to reachable needs kernel endpoints: the none dataplane has nothing to ping.
+    const reachability = endpointPluginOf(spec) === 'none' ? undefined : reachabilityPlan(spec.tests.reachability, state.endpointsInSpec(), slot, spec.tests.reachabilityTimeoutMs);
+    return {
+      scenario: state.name,
+      node: node.name,
+      ...(spec.agentPool ? { taskQueue: agentQueueOf(spec, node.name) } : {}),
+      slot,
+      plugin: endpointPluginOf(spec),
+      underlayCidr: state.underlayCidr(),
+      underlayMtu: spec.underlay.mtu,
+      ...(spec.mtu !== undefined ? { mtu: spec.mtu } : {}),
+      // A node's own address, when the spec gives one, is its underlay address (local mode).
+      ...(node.ip !== undefined ? { underlayIp: node.ip } : {}),
+      // The none dataplane has no overlay: a thousand-node peer list per child would only
+      // swell the histories (about 15 KB per node at 1000 nodes).
+      peers,
+      current: have,
+      desired: want,
+      endpointsPerVm: node.endpointsPerVm,
+      blockSize: state.book.blockSize,
+      subnets: state.subnets(),
+      ranges: state.rangesOf(node.name),
+      batchSize: spec.batchSize,
+      rate: spec.rate,
+      removeNode: remove,
+      activityTimeoutMs: AGENT_ACTIVITY_TIMEOUT_MS,
+      ...(reachability && want > have ? { reachability } : {}),
+      ...(state.providerConfig ? { providerConfig: state.providerConfig } : {}),
+    };
+  }
+
+  /**
+   * Runs `jobs` as node workflows, at most the child fan-out at once: directly as children, or,
+   * for more than NODE_GROUP_SIZE, through node group workflows ({@link runGroup}).
+   * @param onError with it, a node that fails is handed to it and the others go on; without, the
+   *   first failure stops new nodes from starting and is thrown once those in flight have ended
+   */
+  private async runJobs(jobs: NodeJob[], onError?: (node: string, err: unknown) => void): Promise<void> {
+    if (jobs.length > NODE_GROUP_SIZE && patched(NODE_GROUPS_PATCH)) {
+      const groups: NodeJob[][] = [];
+      for (let i = 0; i < jobs.length; i += NODE_GROUP_SIZE) groups.push(jobs.slice(i, i + NODE_GROUP_SIZE));
+      return forEachBounded(groups, GROUP_FAN_OUT, (group) => this.runGroup(group, onError));
+    }
+    return forEachBounded(jobs, this.childFanOut(), async (job) => {
+      try {
+        await this.reconcileNode(job.node, job.want(), job.remove);
+      } catch (err) {
+        if (!onError) throw err;
+        onError(job.node.name, err);
+      }
+    });
+  }
+
+  /**
+   * Runs one group of node workflows through a nodeGroupWorkflow: every node is begun here (its
+   * addresses reserved, marked as having state and running), the group runs their workflows, and
+   * its answer settles each node as reconcileNode would. A group that fails as a whole (cancelled,
+   * say) settles all of its nodes as failed, with their counts as they were.
+   */
+  private async runGroup(jobs: NodeJob[], onError?: (node: string, err: unknown) => void): Promise<void> {
+    const state = this.state;
+    const none = endpointPluginOf(state.spec) === 'none';
+    const begun: Array<{ job: NodeJob; have: number; input: NodeWorkflowInput }> = [];
+    let result;
+    try {
+      for (const job of jobs) {
+        const want = job.want();
+        const { slot, have } = state.beginNode(job.node, want);
+        begun.push({ job, have, input: this.nodeInput(job.node, want, job.remove, slot, have, []) });
+      }
+      // Peers once per group (the group gives each node all but its own), not once per node.
+      const peers = none ? undefined : state.spec.nodes.filter((n) => state.isRegistered(n.name)).map((n): [string, string] => [n.name, state.nodeIp(n)]);
+      result = await executeChild(nodeGroupWorkflow, {
+        workflowId: nodeGroupWorkflowId(state.name, state.generation, ++this.groups),
+        taskQueue: COMPUTE_TASK_QUEUE,
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        args: [{ scenario: state.name, nodes: begun.map((b) => b.input), ...(peers ? { peers } : {}), fanOut: Math.max(1, Math.ceil(this.childFanOut() / GROUP_FAN_OUT)), keepGoing: onError !== undefined }],
+      });
+    } catch (err) {
+      for (const b of begun) state.settleNode(b.job.node.name, false);
+      if (!onError) throw err;
+      for (const b of begun) onError(b.job.node.name, err);
+      return;
+    }
+    state.measured.addMetrics(result.metrics);
+    let failure: string | undefined;
+    result.nodes.forEach((out, i) => {
+      const { job, have } = begun[i]!;
+      const name = job.node.name;
+      if (out.result) {
+        state.endNode(name, have, out.result);
+        state.measured.addNode(name, out.result.measured);
+      } else if (out.error !== undefined) {
+        failure ??= `node ${name}: ${out.error}`;
+        onError?.(name, new Error(out.error));
+      }
+      state.settleNode(name, out.result !== undefined);
+    });
+    if (failure !== undefined && !onError) throw ApplicationFailure.nonRetryable(failure, 'NodeFailed');
   }
 
   /** Brings every node to its desired count. */
@@ -124,7 +231,7 @@ export class VmStage {
     const todo = this.state.startReconcile();
     if (todo.length === 0) return;
     // The desired count is read when a node's turn comes: a scale signal meanwhile is honoured.
-    await this.watchPollers(forEachBounded(todo, this.childFanOut(), (n) => this.reconcileNode(n, this.state.wantOf(n))));
+    await this.watchPollers(this.runJobs(todo.map((node) => ({ node, want: () => this.state.wantOf(node), remove: false }))));
   }
 
   /**
@@ -163,17 +270,8 @@ export class VmStage {
   async removeDataplane(names?: string[]): Promise<void> {
     const list = names ?? this.state.nodesWithState();
     if (list.length === 0) return;
-    const work = forEachBounded(list, this.childFanOut(), async (nodeName) => {
-      const node = this.state.nodeOrRemoved(nodeName);
-      try {
-        await this.reconcileNode(node, 0, true);
-      } catch (err) {
-        const text = `remove node ${nodeName}'s VMs: ${errorText(err)}`;
-        log.error('node cleanup failed', { scenario: this.state.name, node: nodeName, error: text });
-        this.state.cleanupErrors.push(text);
-      }
-    });
-    await this.watchPollers(work);
+    const jobs = list.map((name) => ({ node: this.state.nodeOrRemoved(name), want: () => 0, remove: true }));
+    await this.watchPollers(this.runJobs(jobs, (node, err) => this.cleanupFailed(node, err)));
   }
 
   /**
@@ -181,15 +279,15 @@ export class VmStage {
    * A node that fails is logged and listed in cleanupErrors; the others go on.
    */
   async emptyNodes(): Promise<void> {
-    await forEachBounded(this.state.nodesWithVms(), this.childFanOut(), async (node) => {
-      try {
-        await this.reconcileNode(node, 0, false);
-      } catch (err) {
-        const text = `remove node ${node.name}'s VMs: ${errorText(err)}`;
-        log.error('node cleanup failed', { scenario: this.state.name, node: node.name, error: text });
-        this.state.cleanupErrors.push(text);
-      }
-    });
+    const jobs = this.state.nodesWithVms().map((node) => ({ node, want: () => 0, remove: false }));
+    await this.runJobs(jobs, (node, err) => this.cleanupFailed(node, err));
+  }
+
+  /** A node whose VMs could not be removed: logged and listed in cleanupErrors; the others go on. */
+  private cleanupFailed(node: string, err: unknown): void {
+    const text = `remove node ${node}'s VMs: ${errorText(err)}`;
+    log.error('node cleanup failed', { scenario: this.state.name, node, error: text });
+    this.state.cleanupErrors.push(text);
   }
 
   /** Tells every node with VMs the current peer list (VXLAN head-end replication). */
@@ -218,10 +316,11 @@ export class VmStage {
     const state = this.state;
     state.phase = 'testing';
     const { nodes, selection } = state.testPlan();
+    const byName = new Map(nodes.map((n) => [n.name, n]));
     const out: TestResult[] = [];
     const serveAcross = patched(CROSS_NODE_SERVERS_PATCH);
     await forEachBounded(selection.byNode, CHILD_FAN_OUT, async ({ node, pairs }) => {
-      const mine = nodes.find((n) => n.name === node);
+      const mine = byName.get(node);
       const nodeKinds = kinds.filter((k) => mine?.kinds.includes(k));
       if (nodeKinds.length === 0 || pairs.length === 0) return;
       try {

@@ -7,6 +7,7 @@ import {
   hostIndexOf,
   placeVms,
   reserveAddresses,
+  reserveAddressesInto,
   segmentsFor,
   subnetOf,
   AddressSpaceError,
@@ -135,5 +136,31 @@ describe('placement', () => {
     expect(r1.reduce((a, b) => a + b, 0)).toBe(100);
     expect(placeVms('random', nodes, 25, 9)).toEqual(r1);
     expect(placeVms('random', nodes, 25, 10)).not.toEqual(r1);
+  });
+});
+
+describe('reserveAddressesInto', () => {
+  const subs = subnets(['10.0.0.0/28', '10.1.0.0/28']);
+  test('gives the same book as reserveAddresses, in place, without changing the lists a copy shares', () => {
+    let copied: AddressBook = { blockSize: 2, next: [0, 0], nodes: {} };
+    const inPlace: AddressBook = { blockSize: 2, next: [0, 0], nodes: {} };
+    for (const [n, vms] of [['a', 4], ['b', 3], ['a', 8]] as const) {
+      copied = reserveAddresses(copied, subs, n, n === 'a' ? 0 : 1, vms, 1);
+      const trial: AddressBook = { blockSize: 2, next: [...inPlace.next], nodes: { ...inPlace.nodes } };
+      const before = JSON.stringify(inPlace);
+      reserveAddressesInto(trial, subs, n, n === 'a' ? 0 : 1, vms, 1);
+      expect(JSON.stringify(inPlace)).toBe(before);
+      reserveAddressesInto(inPlace, subs, n, n === 'a' ? 0 : 1, vms, 1);
+      expect(inPlace).toEqual(copied);
+      expect(trial).toEqual(copied);
+    }
+  });
+
+  test('changes nothing when a subnet has no room', () => {
+    const book: AddressBook = { blockSize: 1, next: [0, 10], nodes: {} };
+    const before = JSON.stringify(book);
+    // The first subnet has room; the second (4 of 14 left) does not: neither is touched.
+    expect(() => reserveAddressesInto(book, subs, 'n', 0, 12, 1)).toThrow('subnet s1 (10.1.0.0/28) has no room for node n');
+    expect(JSON.stringify(book)).toBe(before);
   });
 });

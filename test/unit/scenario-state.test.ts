@@ -173,6 +173,77 @@ describe('slots', () => {
   });
 });
 
+describe('indexes kept as the state changes (no per-node scan per call)', () => {
+  test('a forgotten object leaves built and its VNI lookup; recorded again, it is new and last', () => {
+    const s = fresh();
+    const vpc = s.record({ kind: 'vpc', id: 'blue' });
+    vpc.vni = 5000;
+    s.record({ kind: 'node', id: 'n1' });
+    s.forget(vpc);
+    expect(s.assignedVni('vpc', 'blue')).toBeUndefined();
+    // Forgetting a look-alike (same kind and id, another object) does nothing.
+    const node = s.record({ kind: 'node', id: 'n1' });
+    s.forget({ kind: 'node', id: 'n1' });
+    expect(s.isRegistered('n1')).toBe(true);
+    const again = s.record({ kind: 'vpc', id: 'blue' });
+    expect(again).not.toBe(vpc);
+    expect(s.built).toEqual([node, again]);
+    s.forget(node);
+    expect(s.isRegistered('n1')).toBe(false);
+    expect(s.status().built).toEqual([{ kind: 'vpc', id: 'blue' }]);
+  });
+
+  test('a resumed run finds the carried objects and slots: the lowest free slot is still the one given', () => {
+    const s = built();
+    s.forgetNodes(['n2']);
+    const next = new ScenarioState(JSON.parse(JSON.stringify(s.carryOver())) as ScenarioCarryOver, s.spec);
+    expect(next.assignedVni('vpc', 'blue')).toBe(101);
+    expect(next.isRegistered('n3')).toBe(true);
+    expect(next.slotOf('n9')).toBe(1);
+    expect(next.slotOf('n10')).toBe(3);
+  });
+
+  test('needsReconcile follows every change of a count, a desired count and the spec', () => {
+    const s = built();
+    expect(s.needsReconcile()).toBe(false);
+    s.applyScale({ vmsPerNode: 3, node: 'n2' });
+    expect(s.needsReconcile()).toBe(true);
+    settle(s, 'n2', 3);
+    expect(s.needsReconcile()).toBe(false);
+    s.applyScale({ vmsPerNode: 2, node: 'n2' });
+    s.keepCurrentCounts();
+    expect(s.needsReconcile()).toBe(false);
+    // A node the new spec no longer has is not the reconcile's work, whatever its counts.
+    const smaller = input({ nodes: ['n1', 'n3'] });
+    s.adopt(parseSpec(smaller), smaller);
+    expect(s.needsReconcile()).toBe(false);
+    s.forgetNodes(['n2']);
+    expect(s.needsReconcile()).toBe(false);
+    const bigger = input({ nodes: ['n1', 'n3', 'n4'] });
+    s.adopt(parseSpec(bigger), bigger);
+    expect(s.needsReconcile()).toBe(true);
+    s.placeDesired();
+    expect(s.startReconcile().map((n) => n.name)).toEqual(['n4']);
+    settle(s, 'n4', 2);
+    expect(s.needsReconcile()).toBe(false);
+  });
+
+  test('a 10,000-node plan and build keep one reservation per node and the lowest slots in spec order', () => {
+    const nodes = Array.from({ length: 10_000 }, (_, i) => `n${i}`);
+    const big = input({ nodes, vmsPerNode: 3, vpcs: [{ id: 'v', vni: 7, cidr: '10.0.0.0/8', subnets: [{ id: 'v-1', cidr: '10.0.0.0/9' }, { id: 'v-2', cidr: '10.128.0.0/9' }] }] });
+    const s = new ScenarioState(ScenarioState.initial(big), parseSpec(big));
+    s.planBuild();
+    for (const n of s.spec.nodes) s.record({ kind: 'node', id: n.name });
+    for (const n of s.startReconcile()) settle(s, n.name, s.wantOf(n));
+    expect(s.slotOf('n9999')).toBe(9999);
+    expect(s.needsReconcile()).toBe(false);
+    // Blocks of 1 VM alternate subnets per node slot: 3 VMs take 2 + 1 addresses, 15,000 in each subnet.
+    expect(s.book.next).toEqual([15_000, 15_000]);
+    expect(Object.keys(s.book.nodes)).toHaveLength(10_000);
+    expect(s.status().nodes.every((n) => n.phase === 'ready')).toBe(true);
+  });
+});
+
 describe('plugin objects', () => {
   test('record keeps one entry per kind and id and returns the one already there', () => {
     const s = fresh();

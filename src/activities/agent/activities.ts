@@ -140,8 +140,7 @@ export function createAgentActivities(deps: AgentDeps) {
     const others = [...live].filter(([writer, objects]) => writer !== LOCAL_WRITER && objects.length > 0);
     // Nodes of the `none` dataplane own no kernel object, only state files: they count as well,
     // or the first of them to go would take the others' state with the scenario's directory.
-    const otherNodes = (await files.nodes(ref.scenario)).filter((n) => n !== ref.node);
-    if (others.length === 0 && otherNodes.length === 0) {
+    if (others.length === 0 && !(await files.hasOtherNode(ref.scenario, ref.node))) {
       const rest = await cleanScenario(deps, ref.scenario);
       tags.delete(ref.scenario);
       return { netns: r.netns + rest.netns, links: r.links + rest.links };

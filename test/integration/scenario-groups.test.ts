@@ -1,0 +1,179 @@
+/**
+ * More nodes than NODE_GROUP_SIZE at once (`none`, one pooled agent Worker) against the real dev
+ * server, compute worker and reference plugin: the scenario starts node group workflows, never
+ * a node workflow of its own, and each group's history holds its nodes' children only. Built,
+ * scaled by update, torn down through groups; a node that fails inside a group fails the build,
+ * naming it, and everything made is undone. Records histories for the replay test.
+ */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import type { WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { createAgentActivities } from '../../src/activities/agent/activities';
+import { spawnRunner } from '../../src/dataplane/command';
+import { FileOwnerRecords } from '../../src/dataplane/owner-records';
+import { createPluginRegistry, pluginDirsFromEnv } from '../../src/endpoint-plugins/registry';
+import { createComputeWorker } from '../../src/workers/compute';
+import { createAgentWorkers } from '../../src/workers/agent';
+import { startReferencePlugin, type RunningReferencePlugin } from '../../src/plugin/reference/server';
+import { scaleUpdate, statusQuery, teardownSignal } from '../../src/workflows/messages';
+import { NODE_GROUP_SIZE, NODE_GROUPS_PATCH } from '../../src/workflows/vm-stage';
+import type { ScenarioStatus } from '../../src/model/status';
+import { COMPUTE_TASK_QUEUE, nodeGroupWorkflowId, scenarioWorkflowId } from '../../src/model/queues';
+import type { scenarioWorkflow } from '../../src/workflows';
+import type { ScenarioInput } from '../../src/model/spec';
+import { bundleWorkflows, createTestEnv } from '../helpers/temporal';
+
+jest.setTimeout(300_000);
+
+/** Two full groups and a part one. */
+const NODES = 2 * NODE_GROUP_SIZE + 30;
+const stateDir = mkdtempSync(join(tmpdir(), 'merak-groups-'));
+let env: TestWorkflowEnvironment;
+let plugin: RunningReferencePlugin;
+const workers: Worker[] = [];
+const runs: Promise<void>[] = [];
+let closeCompute: () => void;
+/** The node whose createBatch fails, not retried (the failure test); none when empty. */
+let failingNode = '';
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  plugin = await startReferencePlugin({ port: 0 });
+  const compute = await createComputeWorker({ connection: env.nativeConnection, workflowBundle: await bundleWorkflows() });
+  closeCompute = compute.close;
+  // The real agent activities, but one node's createBatch fails when a test names it.
+  const real = createAgentActivities({ mode: 'local', runner: spawnRunner, records: new FileOwnerRecords(stateDir), plugins: createPluginRegistry({ runner: spawnRunner, dirs: pluginDirsFromEnv() }) });
+  const createBatch = async (input: Parameters<typeof real.createBatch>[0]) => {
+    if (input.node === failingNode) throw ApplicationFailure.nonRetryable(`injected failure on ${input.node}`, 'InjectedFailure');
+    return real.createBatch(input);
+  };
+  const agents = await createAgentWorkers({ connection: env.nativeConnection, nodes: [], pool: true, stateDir, extraActivities: { createBatch } });
+  workers.push(compute.worker, ...agents);
+  for (const w of workers) runs.push(w.run());
+});
+
+afterAll(async () => {
+  for (const w of workers) w.shutdown();
+  await Promise.all(runs);
+  closeCompute?.();
+  await plugin?.close();
+  await env?.teardown();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+/** Each test's scenario has its own VNI and CIDR: one left running by a failed test must not refuse the next at preflight. */
+function spec(name: string, nodes: number, vni: number): ScenarioInput {
+  return {
+    name,
+    plugin: { address: plugin.address, deadlineMs: 5_000, retryWindowMs: 60_000 },
+    dataplane: 'none',
+    agentPool: true,
+    vpcs: [{ id: `${name}-vpc`, vni, cidr: `10.${vni - 4020}.0.0/16`, subnets: [{ id: `${name}-s1`, cidr: `10.${vni - 4020}.0.0/16` }] }],
+    nodes: Array.from({ length: nodes }, (_, i) => `${name}-n${i}`),
+    vmsPerNode: 3,
+    batchSize: 2,
+  };
+}
+
+async function waitFor(handle: WorkflowHandle, ok: (s: ScenarioStatus) => boolean, what: string, timeoutMs = 180_000): Promise<ScenarioStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last: ScenarioStatus | undefined;
+  while (Date.now() < deadline) {
+    last = await handle.query(statusQuery);
+    if (ok(last)) return last;
+    if (last.phase === 'failed') throw new Error(`scenario failed: ${last.error}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${what} not reached in ${timeoutMs} ms; last phase ${last?.phase}`);
+}
+
+const pluginNodes = (prefix: string) => plugin.state.snapshot().nodes.filter((n) => n.name.startsWith(prefix)).length;
+const stateFiles = (name: string) => readdirSync(stateDir, { recursive: true }).map(String).filter((f) => f.includes(`${name}-n`));
+
+/** Child workflow types a history started, in order. */
+async function childTypes(handle: WorkflowHandle): Promise<string[]> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  return events.map((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name).filter((t): t is string => t !== undefined && t !== null);
+}
+
+test(`${NODES} none nodes: built, scaled and torn down through node groups of ${NODE_GROUP_SIZE}, no node workflow in the scenario's history`, async () => {
+  const name = 'groups';
+  const handle = await env.client.workflow.start<typeof scenarioWorkflow>('scenarioWorkflow', {
+    taskQueue: COMPUTE_TASK_QUEUE,
+    workflowId: scenarioWorkflowId(name),
+    args: [spec(name, NODES, 4101)],
+  });
+  const ready = await waitFor(handle, (s) => s.phase === 'ready', 'ready');
+  expect(ready.nodes).toHaveLength(NODES);
+  expect(ready.nodes.every((n) => n.vms === 3 && n.phase === 'ready' && !n.running)).toBe(true);
+  expect(ready.progress).toEqual({ done: 3 * NODES, total: 3 * NODES, unit: 'VMs' });
+  expect(pluginNodes(`${name}-`)).toBe(NODES);
+
+  // The scenario started three groups and no node workflow; the patch marker is in its history.
+  expect(await childTypes(handle)).toEqual(['nodeGroupWorkflow', 'nodeGroupWorkflow', 'nodeGroupWorkflow']);
+  const markers = ((await handle.fetchHistory()).events ?? []).map((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]).filter((p) => p !== null && p !== undefined);
+  expect(markers.map((p) => defaultPayloadConverter.fromPayload<{ id: string }>(p).id)).toContain(NODE_GROUPS_PATCH);
+  // Each group started its share of the nodes, in spec order, and its history stays small.
+  const sizes: number[] = [];
+  for (let g = 1; g <= 3; g++) {
+    const group = env.client.workflow.getHandle(nodeGroupWorkflowId(name, 0, g));
+    const types = await childTypes(group);
+    expect(new Set(types)).toEqual(new Set(['nodeWorkflow']));
+    sizes.push(types.length);
+    expect((await group.describe()).historyLength).toBeLessThan(8 * NODE_GROUP_SIZE);
+  }
+  expect(sizes).toEqual([NODE_GROUP_SIZE, NODE_GROUP_SIZE, NODES - 2 * NODE_GROUP_SIZE]);
+
+  // Scale every node by update: answered once each has its VMs, again through groups.
+  const result = await handle.executeUpdate(scaleUpdate, { args: [{ vmsPerNode: 1 }] });
+  expect(result.nodes).toHaveLength(NODES);
+  const scaled = await handle.query(statusQuery);
+  expect(scaled.nodes.every((n) => n.vms === 1 && n.phase === 'ready')).toBe(true);
+  expect(await childTypes(handle)).toEqual(Array.from({ length: 6 }, () => 'nodeGroupWorkflow'));
+
+  if (process.env.MERAK_RECORD_HISTORIES === '1') {
+    await writeFile(join(__dirname, '..', 'histories', `${scenarioWorkflowId(name)}.json`), historyToJSON(await handle.fetchHistory()));
+    const group = env.client.workflow.getHandle(nodeGroupWorkflowId(name, 0, 3));
+    await writeFile(join(__dirname, '..', 'histories', `${nodeGroupWorkflowId(name, 0, 3)}.json`), historyToJSON(await group.fetchHistory()));
+  }
+
+  await handle.signal(teardownSignal);
+  const outcome = await handle.result();
+  expect(outcome).toMatchObject({ phase: 'deleted', cleanupErrors: [] });
+  expect(pluginNodes(`${name}-`)).toBe(0);
+  expect(stateFiles(name)).toEqual([]);
+  // Teardown removed the nodes through groups too: 3 more.
+  expect(await childTypes(handle)).toEqual(Array.from({ length: 9 }, () => 'nodeGroupWorkflow'));
+});
+
+test('a node that fails inside a group fails the build, naming the node and the cause, and everything is undone', async () => {
+  const name = 'groupfail';
+  failingNode = `${name}-n${NODE_GROUP_SIZE + 7}`;
+  try {
+    const handle = await env.client.workflow.start<typeof scenarioWorkflow>('scenarioWorkflow', {
+      taskQueue: COMPUTE_TASK_QUEUE,
+      workflowId: scenarioWorkflowId(name),
+      args: [spec(name, NODE_GROUP_SIZE + 20, 4102)],
+    });
+    const err = await handle.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const cause = (err as { cause?: { message?: string; type?: string } }).cause;
+    expect(cause?.type).toBe('ScenarioBuildFailed');
+    expect(cause?.message).toContain(`node ${failingNode}: `);
+    expect(cause?.message).toContain(`injected failure on ${failingNode}`);
+    expect(pluginNodes(`${name}-`)).toBe(0);
+    expect(stateFiles(name)).toEqual([]);
+    const status = await handle.query(statusQuery);
+    expect(status).toMatchObject({ phase: 'failed', cleanupErrors: [] });
+  } finally {
+    failingNode = '';
+  }
+});
