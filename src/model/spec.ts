@@ -470,6 +470,14 @@ export function totalEndpoints(spec: Pick<ScenarioSpec, 'nodes'>): number {
 }
 
 /**
+ * Plugin objects the spec asks for: one per VPC, per subnet and per node (what the status's
+ * `built` list holds once the scenario is ready).
+ */
+export function pluginObjectCount(spec: Pick<ScenarioSpec, 'vpcs' | 'nodes'>): number {
+  return spec.vpcs.reduce((sum, vpc) => sum + 1 + vpc.subnets.length, 0) + spec.nodes.length;
+}
+
+/**
  * Validates a spec document (already parsed from YAML/JSON) and returns it normalized, with
  * defaults filled in. Throws SpecError listing every problem.
  */

@@ -10,6 +10,7 @@ import {
   parseSpec,
   SpecError,
   totalEndpoints,
+  pluginObjectCount,
   type SpecIssue,
 } from '../../src/model/spec';
 
@@ -518,5 +519,21 @@ describe('parseSpec: random valid specs', () => {
     // The generator must exercise both outcomes, or the comparison proves nothing.
     expect(accepted).toBeGreaterThan(20);
     expect(refused).toBeGreaterThan(20);
+  });
+});
+
+describe('pluginObjectCount', () => {
+  test('one per VPC, per subnet and per node', () => {
+    const spec = parseSpec({
+      ...baseline(),
+      vpcs: [
+        { id: 'a', vni: 1, cidr: '10.1.0.0/16', subnets: [{ id: 'a1', cidr: '10.1.1.0/24' }, { id: 'a2', cidr: '10.1.2.0/24' }] },
+        { id: 'b', vni: 2, cidr: '10.2.0.0/16', subnets: [{ id: 'b1', cidr: '10.2.1.0/24' }] },
+      ],
+      nodes: 4,
+      vmsPerNode: 1,
+    });
+    expect(pluginObjectCount(spec)).toBe(2 + 3 + 4);
+    expect(pluginObjectCount({ vpcs: [], nodes: [] })).toBe(0);
   });
 });

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { MultiBar, Presets } from 'cli-progress';
+import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { addTemporalOptions, type TemporalFlagValues } from '../../temporal/connection';
 import { findTemporalCli } from '../../temporal/cli-path';
@@ -14,7 +14,7 @@ import { applyUpdate, specQuery, statusQuery, resultsQuery } from '../../workflo
 import type { ApplyCounts, ApplyResult, ScenarioStatus } from '../../model/status';
 import { COMPUTE_TASK_QUEUE, scenarioWorkflowId } from '../../model/queues';
 import { diffSpecs, sameSpec } from '../../model/diff';
-import { checkSpec, type ScenarioInput, type ScenarioSpec } from '../../model/spec';
+import { checkSpec, pluginObjectCount, type ScenarioInput, type ScenarioSpec } from '../../model/spec';
 import { LiveProgress } from '../live-progress';
 import { readSpecFile } from '../spec-file';
 import { validateFile } from './validate';
@@ -146,6 +146,7 @@ async function follow(
   handle: ReturnType<typeof scenarioHandle>,
   timeoutMs: number,
   onBars: (stop: () => void) => void,
+  expectedObjects: number,
   live?: LiveProgress,
   stop: (s: ScenarioStatus) => boolean = atRest,
 ): Promise<ScenarioStatus | undefined> {
@@ -154,8 +155,8 @@ async function follow(
     Presets.shades_classic,
   );
   onBars(() => bars.stop());
-  const pluginBar = bars.create(1, 0, { label: 'plugin objects', phase: '' });
-  const vmBar = bars.create(1, 0, { label: 'VMs           ', phase: '' });
+  // Made at the first answer, so the first frame shows real totals, not a placeholder 0/1.
+  let shown: { plugin: SingleBar; vms: SingleBar } | undefined;
   const deadline = Date.now() + timeoutMs;
   let status: ScenarioStatus | undefined;
   let unpolled = '';
@@ -171,12 +172,18 @@ async function follow(
       }
       if (status) {
         const objects = status.built.length;
-        pluginBar.setTotal(Math.max(1, objects));
-        pluginBar.update(objects, { phase: status.phase });
+        // While building, the spec's count; while deleting (or after a change), what is held.
+        const objectsTotal = Math.max(1, objects, status.phase === 'tearing-down' ? 0 : expectedObjects);
         const want = status.nodes.reduce((s, n) => s + n.desiredVms, 0);
         const have = status.nodes.reduce((s, n) => s + n.vms, 0);
-        vmBar.setTotal(Math.max(1, want));
-        vmBar.update(have, { phase: status.phase });
+        shown ??= {
+          plugin: bars.create(objectsTotal, objects, { label: 'plugin objects', phase: status.phase }),
+          vms: bars.create(Math.max(1, want), have, { label: 'VMs           ', phase: status.phase }),
+        };
+        shown.plugin.setTotal(objectsTotal);
+        shown.plugin.update(objects, { phase: status.phase });
+        shown.vms.setTotal(Math.max(1, want));
+        shown.vms.update(have, { phase: status.phase });
         const idle = noPollerHint(status);
         if (idle !== unpolled && idle !== '') bars.log(`merak: ${idle}\n`);
         unpolled = idle;
@@ -260,7 +267,7 @@ async function upOnRunning(
   // changes the scenario, and then what this command started serves it.
   await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 200))]);
   if (!settled || (await result.then(() => true, (err: unknown) => refusal(err)?.message.includes('the change was refused') !== true))) hooks.applying();
-  await follow(handle, timeoutMs, hooks.onBars, live, () => settled);
+  await follow(handle, timeoutMs, hooks.onBars, pluginObjectCount(spec), live, () => settled);
   if (!settled) throw new Error(`the apply to scenario ${spec.name} was not finished after ${Math.round(timeoutMs / 1000)} s; see \`merak status ${spec.name}\``);
   let applied: ApplyResult;
   try {
@@ -401,7 +408,7 @@ export function register(program: Command): void {
           });
         }
         stage = 'following';
-        const status = await follow(handle, flags.timeout * 1000, (stop) => (stopBars = stop), live);
+        const status = await follow(handle, flags.timeout * 1000, (stop) => (stopBars = stop), pluginObjectCount(spec), live);
         if (!status || status.phase !== 'ready') {
           const outcome = await handle.result().then(
             () => 'ended',
