@@ -13,6 +13,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createTestingActivities } from '../../src/activities/testing/activities';
 import type { RunTestsInput } from '../../src/activities/testing/types';
 import type { Progress } from '../../src/activities/agent/heartbeat';
+import { spawnRunner, type CommandRunner } from '../../src/dataplane/command';
 import { vmNetns } from '../../src/dataplane/names';
 import { claimTag, releaseTag } from '../../src/dataplane/tags';
 import type { TestResult } from '../../src/model/status';
@@ -216,6 +217,29 @@ describeRoot('connectivity tests over real namespaces', () => {
       squatter.kill('SIGKILL');
       await new Promise((resolve) => squatter.once('close', resolve));
     }
+  });
+
+  test('a retried call keeps the results its last heartbeat carried and measures only the rest', async () => {
+    // What an earlier attempt reported for check 0 (A -> C, which would fail if measured again).
+    const earlier: TestResult = { kind: 'icmp', source: 'earlier', destination: 'attempt', negative: false, pass: true, latencyMs: 42 };
+    const pings: string[][] = [];
+    const runner: CommandRunner = {
+      run(argv, o) {
+        if (argv.includes('ping')) pings.push([...argv]);
+        return spawnRunner.run(argv, o);
+      },
+    };
+    const activities = createTestingActivities({ stateDir, watcher, runner });
+    const env = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: { done: 1, phase: 'checks', results: [[0, earlier]] } });
+    const beats: Array<Progress & { results?: unknown[] }> = [];
+    env.on('heartbeat', (d: Progress & { results?: unknown[] }) => beats.push(d));
+    const results = (await env.run(activities.runTests, { scenario, node: 'n1', kinds: ['icmp'], pairs: [pair(A, C), pair(A, B)], timeoutMs: 1000 } satisfies RunTestsInput)) as TestResult[];
+    expect(results[0]).toEqual(earlier);
+    expect(results[1]).toMatchObject({ kind: 'icmp', destination: `n2/vm-0 (${B.ip})`, pass: true });
+    expect(pings).toHaveLength(1);
+    expect(pings[0]).toContain(B.ip);
+    // The last heartbeat carries both: a further retry would measure nothing again.
+    expect(beats.at(-1)).toMatchObject({ done: 2, phase: 'checks', results: [[0, earlier], [1, results[1]]] });
   });
 
   test('cancellation stops promptly and still ends every process', async () => {
