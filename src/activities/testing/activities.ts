@@ -251,6 +251,15 @@ export function createTestingActivities(deps: TestingDeps = {}) {
         });
       }
       beatNow();
+    } catch (e) {
+      // What the checks in flight measured before the failure, for the retry (best effort:
+      // a cancelled call throws here, and the failure below is what counts).
+      try {
+        beatNow();
+      } catch {
+        // cancelled
+      }
+      throw e;
     } finally {
       clearInterval(ticker);
       await sockets.close();
