@@ -5,7 +5,7 @@
  * reference plugin, all in this process (the same parts as bench:scenario, bench/scenario/server.ts).
  *
  * Measures the test phase alone (status `testing` to `ready`, polled every 200 ms): pairs per
- * second, pairs lost (fewer results than pairs) and failed, the test calls (chunks) the workflow
+ * second, checks lost (fewer results than the calls were given) and failed, the test calls (chunks) the workflow
  * made, the kernel's neighbour-table refusals during the run (/proc/net/stat/arp_cache
  * table_fulls), and the load average before and after (the machine is shared: the number is only
  * comparable with its load). Appends the row to bench/results/pairs.json and prints it as JSON.
@@ -17,6 +17,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { cpus, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createTestingActivities } from '../src/activities/testing/activities';
 import { parseNeighbourStat } from '../src/activities/testing/parse';
@@ -88,15 +89,22 @@ async function main(): Promise<void> {
     const seconds = (performance.now() - t0) / 1000;
     const results = await h.query(resultsQuery);
     const events = (await h.fetchHistory()).events ?? [];
+    const calls = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runTests');
+    // The checks the agents were given (the selection may hold fewer pairs than maxPairs): from the calls' own inputs.
+    const checks = calls.reduce((n, e) => {
+      const call = defaultPayloadConverter.fromPayload<{ kinds: string[]; pairs: unknown[] }>(e.activityTaskScheduledEventAttributes!.input!.payloads![0]!);
+      return n + call.kinds.length * call.pairs.length;
+    }, 0);
     const row = {
       date: new Date().toISOString(),
       machine: `${cpus().length} CPU (${cpus()[0]?.model ?? 'unknown'})`,
       case: `${NODES}x${VMS} icmp pairs all, maxPairs ${PAIRS}`,
-      pairs: PAIRS,
+      maxPairs: PAIRS,
+      checksGiven: checks,
       results: results.length,
-      lost: Math.max(0, PAIRS - results.length),
+      lost: checks - results.length,
       failed: results.filter((r) => !r.pass).length,
-      testCalls: events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runTests').length,
+      testCalls: calls.length,
       testSeconds: Math.round(seconds * 10) / 10,
       pairsPerSecond: Math.round((results.length / seconds) * 10) / 10,
       neighbourTableFulls: tableFulls() - fulls,

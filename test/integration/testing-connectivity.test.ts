@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -240,6 +240,44 @@ describeRoot('connectivity tests over real namespaces', () => {
     expect(pings[0]).toContain(B.ip);
     // The last heartbeat carries both: a further retry would measure nothing again.
     expect(beats.at(-1)).toMatchObject({ done: 2, phase: 'checks', results: [[0, earlier], [1, results[1]]] });
+  });
+
+  test('a check that does not get through while the neighbour table refuses entries is not tested, naming the limit (stand-in counters)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'merak-neigh-'));
+    try {
+      // Stand-in for the kernel's counters, in the format of /proc/net/stat/arp_cache: the table
+      // refuses one entry during every ping (the real kernel refuses only when full, machine-wide).
+      const stat = path.join(dir, 'arp_cache');
+      const gcThresh3 = path.join(dir, 'gc_thresh3');
+      writeFileSync(gcThresh3, '1024\n');
+      let fulls = 0;
+      const write = () => writeFileSync(stat, `entries table_fulls\n00000400 ${fulls.toString(16).padStart(8, '0')}\n00000400 00000000\n`);
+      write();
+      const runner: CommandRunner = {
+        async run(argv, o) {
+          const r = await spawnRunner.run(argv, o);
+          if (argv.includes('ping')) {
+            fulls++;
+            write();
+          }
+          return r;
+        },
+      };
+      const activities = createTestingActivities({ stateDir, watcher, runner, concurrency: 1, neighbourTable: { stat, gcThresh3 } });
+      const pairs = [pair(A, B), pair(A, C), pair(A, C, true)];
+      const results = (await new MockActivityEnvironment().run(activities.runTests, { scenario, node: 'n1', kinds: ['icmp'], pairs, timeoutMs: 1000 } satisfies RunTestsInput)) as TestResult[];
+      // Got through: whatever the table did, the path works.
+      expect(results[0]).toMatchObject({ pass: true });
+      expect(results[0]!.error).toBeUndefined();
+      const full = /^not tested: the kernel's IPv4 neighbour table was full during this check \(net\.ipv4\.neigh\.default\.gc_thresh3 = 1024, 1024 entries, 1 refused meanwhile; one table for every namespace on the machine\): an ARP request or reply needing a new entry was dropped; the check saw: /;
+      expect(results[1]).toMatchObject({ negative: false, pass: false });
+      expect(results[1]!.error).toMatch(full);
+      // A negative pair does not pass on a check the table spoiled.
+      expect(results[2]).toMatchObject({ negative: true, pass: false });
+      expect(results[2]!.error).toMatch(full);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('cancellation stops promptly and still ends every process', async () => {
