@@ -22,9 +22,10 @@
  * reason. The socket helpers start once per call (per node), together, before the first check.
  *
  * A destination on another node is served by that node's own agent (startTestServers and
- * stopTestServers on its queue, called by the workflow before and after this node's runTests;
- * src/model/test-servers.ts): it proves the address is its VM's and opens the echo and iperf3
- * servers there, and runTests is given their ports (`remote`). So every kind works the same
+ * stopTestServers on its queue, called by the workflow before this node's first runTests call
+ * and after its last, when its pairs go in several chunks; src/model/test-servers.ts): it proves
+ * the address is its VM's and opens the echo and iperf3 servers there, and each runTests call
+ * is given the ports of its own pairs' destinations (`remote`). So every kind works the same
  * whether the destination's namespace is on this host (local mode) or in another pod. Without
  * `remote` (runs from before it), every destination must be on this host; one that is not is
  * `not tested`, with the reason.
