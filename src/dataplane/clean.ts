@@ -13,7 +13,7 @@ import { FileOwnerRecords, PROVIDER_RECORDS, type OwnerRecordStore } from './own
 import { findTag, pruneTagClaims, releaseTag, tagOwners } from './tags';
 import { hostVethPrefix, isFabricNetns } from './names';
 import { LOCAL_WRITER } from './node-ns';
-import { restoreBacklog } from './backlog';
+import { restoreLocalLimits } from './kernel-limits';
 import { removeChassisRows, removeScenarioNbRows } from './ovn/rows';
 
 export interface CleanDeps {
@@ -144,15 +144,16 @@ export async function cleanScenario(deps: CleanDeps, scenario: string): Promise<
   if (total.netns > 0) await waitForTeardown(deps.runner, await findTag(deps.records.stateDir, scenario));
   // The tag is freed only when no record of the scenario is left: names still in use keep it.
   if ((await deps.records.live(scenario)).size === 0) await releaseTag(deps.records.stateDir, scenario);
-  await restoreBacklogIfIdle();
+  await restoreLimitsIfIdle();
   return { scenario, ...total };
 }
 
-/** No local cloud (fabric namespace) left on the machine: the receive backlog goes back to what it was. */
-async function restoreBacklogIfIdle(): Promise<void> {
+/** No local cloud (fabric namespace) left on the machine: the kernel limits it raised go back to what they were (src/dataplane/kernel-limits.ts). */
+async function restoreLimitsIfIdle(): Promise<void> {
   if ([...(await listNetns())].some(isFabricNetns)) return;
-  const restored = await restoreBacklog();
-  if (restored) process.stderr.write(`merak: net.core.netdev_max_backlog restored to ${restored.after} (no local scenario left)\n`);
+  const restored = await restoreLocalLimits();
+  for (const c of restored.changed) process.stderr.write(`merak: ${c.name} restored to ${c.after} (no local scenario left)\n`);
+  for (const f of restored.failed) process.stderr.write(`merak: could not restore ${f.name}: ${f.error}\n`);
 }
 
 /** Cleans every scenario that has records in the state directory, and cleans interrupted by a crash. */
@@ -178,6 +179,6 @@ export async function cleanAll(deps: CleanDeps): Promise<CleanSummary[]> {
   // Also when there was nothing to clean here: the scenario that raised it may have kept its
   // records in another state directory that is gone now. The same for machine-wide tag claims.
   await pruneTagClaims();
-  await restoreBacklogIfIdle();
+  await restoreLimitsIfIdle();
   return out;
 }

@@ -11,7 +11,7 @@ import { listLinks, listMountedNetns, listNetns, netnsAddLines, netnsPath } from
 import { fabricNetns, nodeNetns, underlayBridge, underlayFabricEnd, underlayNodeEnd } from './names';
 import type { OwnerRecordStore } from './owner-records';
 import { underlayAddress } from './underlay';
-import { LOCAL_BACKLOG, raiseBacklog } from './backlog';
+import { LOCAL_KERNEL_LIMITS, raiseLocalLimits } from './kernel-limits';
 import { DEFAULT_UNDERLAY_MTU, MAX_MTU } from '../model/limits';
 
 export interface KernelDeps {
@@ -43,12 +43,12 @@ async function createFabric(deps: KernelDeps, scenario: string, tag: string): Pr
   const ns = fabricNetns(tag);
   const mounted = await listMountedNetns();
   const exists = mounted.has(ns);
-  const raised = await raiseBacklog(LOCAL_BACKLOG);
-  if (raised) {
-    process.stderr.write(
-      `merak: raised net.core.netdev_max_backlog from ${raised.before} to ${raised.after}: every emulated host shares this kernel's receive queue, and VPC-wide floods overran it (restored when the last local scenario is gone)\n`,
-    );
+  const limits = await raiseLocalLimits();
+  for (const c of limits.changed) {
+    const why = LOCAL_KERNEL_LIMITS.find((l) => l.name === c.name)?.why ?? '';
+    process.stderr.write(`merak: raised ${c.name} from ${c.before} to ${c.after}: ${why} (restored when the last local scenario is gone)\n`);
   }
+  for (const f of limits.failed) process.stderr.write(`merak: could not raise ${f.name} (${f.error}); connectivity tests name it in the results of the checks it spoils\n`);
   await deps.records.intend(scenario, LOCAL_WRITER, [{ kind: 'netns', name: ns }]);
   await runBatch(deps.runner, netnsAddLines([ns], await listNetns(), mounted));
   const links = new Set((await listLinks(deps.runner, ns)).map((l) => l.ifname));

@@ -103,3 +103,82 @@ export function judge(kind: TestKind, pair: TestPair, o: CheckOutcome): TestResu
   }
   return r;
 }
+
+/** Checks of one kind the agent runs at once for icmp, tcp and udp (iperf3 runs one at a time): the testing activity's default. */
+export const TEST_CONCURRENCY = 4;
+
+/** Seconds an iperf3 check sends for, on top of its timeout. */
+export const IPERF_RUN_MS = 1000;
+
+/**
+ * Network time one activity call (one chunk of a node's pairs) may need at most, ms: the
+ * scenario workflow splits a node's pairs into chunks of at most this much, so no call needs a
+ * timeout that grows with the test's size. Four minutes keeps a call within the five minutes
+ * every test call had before chunks.
+ */
+export const TEST_CALL_BUDGET_MS = 4 * 60_000;
+
+/**
+ * The longest one call's checks can take if every check runs to its own timeout (the network
+ * answers nothing), ms: icmp, tcp and udp `concurrency` at a time, iperf3 one at a time with
+ * its run on top. Starting and supervising the helpers is not in it (see {@link testCallTimeouts}).
+ * @param o.pairs - pairs of the call, ≥ 0.
+ * @param o.kinds - kinds of the call.
+ * @param o.timeoutMs - a check's own timeout, ms.
+ * @param o.concurrency - checks at once. Default {@link TEST_CONCURRENCY}.
+ */
+export function checksWorstMs(o: { pairs: number; kinds: readonly TestKind[]; timeoutMs: number; concurrency?: number }): number {
+  const kinds = new Set(o.kinds);
+  const parallel = [...kinds].filter((k) => k !== 'iperf').length;
+  const c = Math.max(1, o.concurrency ?? TEST_CONCURRENCY);
+  return Math.ceil((o.pairs * parallel) / c) * o.timeoutMs + (kinds.has('iperf') ? o.pairs * (IPERF_RUN_MS + o.timeoutMs) : 0);
+}
+
+/**
+ * Most pairs of one activity call for these kinds: as many as fit {@link TEST_CALL_BUDGET_MS}
+ * in the worst case, at least 1. icmp alone with the 2 s timeout: 480; all four kinds: 53.
+ * @param kinds - the call's kinds, at least one.
+ * @param timeoutMs - a check's own timeout, ms, > 0.
+ * @throws RangeError when `kinds` is empty or `timeoutMs` not a positive number.
+ */
+export function testChunkPairs(kinds: readonly TestKind[], timeoutMs: number, concurrency = TEST_CONCURRENCY): number {
+  if (kinds.length === 0) throw new RangeError('kinds must name at least one test kind');
+  if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) throw new RangeError(`timeoutMs ${timeoutMs} must be a positive number`);
+  let lo = 1;
+  let hi = 1_000_000;
+  // The worst time only grows with the pairs: the largest count within the budget, by bisection.
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (checksWorstMs({ pairs: mid, kinds, timeoutMs, concurrency }) <= TEST_CALL_BUDGET_MS) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** Attempts of one test call: a retry resumes after the checks its last heartbeat reported. */
+export const TEST_CALL_ATTEMPTS = 3;
+/** Longest gap between two heartbeats of a test call before the attempt counts as lost, ms (a check beats when it ends; a ticker every 10 s in between). */
+export const TEST_HEARTBEAT_TIMEOUT_MS = 60_000;
+
+/**
+ * Timeouts of one test call of `pairs` pairs: an attempt may take its helpers' start time, the
+ * supervision margin and its checks' worst network time; the whole call its attempts, each
+ * resuming where the last one's heartbeat left off.
+ * @returns startToCloseMs (one attempt), scheduleToCloseMs (all attempts), heartbeatMs.
+ */
+export function testCallTimeouts(o: { pairs: number; kinds: readonly TestKind[]; timeoutMs: number; concurrency?: number }): { startToCloseMs: number; scheduleToCloseMs: number; heartbeatMs: number } {
+  const startToCloseMs = HELPER_START_MS + SUPERVISION_MARGIN_MS + checksWorstMs(o);
+  return { startToCloseMs, scheduleToCloseMs: TEST_CALL_ATTEMPTS * startToCloseMs + 60_000, heartbeatMs: TEST_HEARTBEAT_TIMEOUT_MS };
+}
+
+/**
+ * Splits a node's pairs into the chunks its test calls take, in order, each at most `size`
+ * pairs (the last may be shorter). Pure: the workflow replays the same chunks.
+ * @throws RangeError when `size` is not a positive integer.
+ */
+export function chunkPairs<T>(pairs: readonly T[], size: number): T[][] {
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(`chunk size ${size} must be a positive integer`);
+  const out: T[][] = [];
+  for (let i = 0; i < pairs.length; i += size) out.push(pairs.slice(i, i + size));
+  return out;
+}

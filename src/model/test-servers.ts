@@ -7,6 +7,7 @@
  * Pure rules of that exchange, shared by the scenario workflow and the testing activities
  * (test/unit/test-servers.test.ts).
  */
+import { MAX_HELPER_DEADLINE_S } from './checks';
 import type { TestPair } from './pairs';
 
 /** A destination VM address the destination node's agent is asked to serve. */
@@ -68,19 +69,35 @@ export function unservedEnds(node: string, ends: readonly ServedEnd[], problem: 
   return ends.map((e) => ({ node, vmIndex: e.vmIndex, ip: e.ip, problem }));
 }
 
+/**
+ * The served ends one test call needs: those of `served` that are the destination of one of
+ * `pairs` on another node than `node`, in `served` order. A node's pairs may go in several
+ * calls (chunks); each carries only its own destinations' servers, so a call's payload grows
+ * with the chunk, not with the node.
+ * @param node - the node the checks run from.
+ * @param pairs - the call's pairs.
+ * @param served - what the destination nodes answered for all of `node`'s pairs.
+ */
+export function remoteFor(node: string, pairs: readonly TestPair[], served: readonly RemoteEnd[]): RemoteEnd[] {
+  const wanted = new Set<string>();
+  for (const { destination: d } of pairs) if (d.node !== node) wanted.add(endKey(d));
+  return served.filter((r) => wanted.has(endKey(r)));
+}
+
 /** Slack on top of the servers' deadline, s: the stop normally comes long before. */
 const SERVER_DEADLINE_SLACK_S = 60;
 
 /**
  * Seconds after which a destination's servers end on their own, even if the stop never comes
  * (the workflow or the agent died): the source's whole test activity, retries included, plus
- * the time the servers had to start, plus a minute.
- * @param testActivityMs - schedule-to-close time of the source's test activity, ms, > 0.
+ * the time the servers had to start, plus a minute; at most {@link MAX_HELPER_DEADLINE_S} (a day).
+ * @param testActivityMs - schedule-to-close time of the source's test calls, ms, > 0: the sum
+ *   over its calls when its pairs go in several (chunks), since the servers live through all of them.
  * @param startMs - schedule-to-close time of the server start, ms, ≥ 0.
  * @throws RangeError when a time is not a finite number in range.
  */
 export function serverDeadlineS(testActivityMs: number, startMs: number): number {
   if (!Number.isFinite(testActivityMs) || testActivityMs <= 0) throw new RangeError(`testActivityMs ${testActivityMs} must be a finite number > 0`);
   if (!Number.isFinite(startMs) || startMs < 0) throw new RangeError(`startMs ${startMs} must be a finite number ≥ 0`);
-  return Math.ceil((testActivityMs + startMs) / 1000) + SERVER_DEADLINE_SLACK_S;
+  return Math.min(MAX_HELPER_DEADLINE_S, Math.ceil((testActivityMs + startMs) / 1000) + SERVER_DEADLINE_SLACK_S);
 }

@@ -8,6 +8,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { AgentActivities } from '../activities/agent/activities';
 import type { ComputeActivities, PluginTarget, QueueActivities } from '../activities/compute';
 import type { TestingActivities } from '../activities/testing/activities';
+import { TEST_CALL_ATTEMPTS } from '../model/checks';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../model/failures';
 import { COMPUTE_TASK_QUEUE, agentQueueOf } from '../model/queues';
 import type { ScenarioSpec } from '../model/spec';
@@ -54,17 +55,22 @@ export function agentActivities(spec: ScenarioSpec, node: string) {
   });
 }
 
-/** How long one node's connectivity tests may take, both attempts included. */
+/** How long one node's connectivity tests may take, both attempts included, when they go in one call (runs from before test calls were split into chunks). */
 export const TESTING_ACTIVITY_TIMEOUT_MS = 5 * 60_000;
 
-/** Connectivity tests from one node's VMs: they heartbeat, and run at most twice. */
-export function testingActivities(spec: ScenarioSpec, node: string) {
+/**
+ * Connectivity tests from one node's VMs. Without `calls` (runs from before test calls were
+ * split into chunks): {@link TESTING_ACTIVITY_TIMEOUT_MS}, at most two attempts. With it
+ * (src/model/checks.ts, testCallTimeouts): the bounds of one chunk, and attempts that each
+ * resume from the results the last heartbeat carried.
+ */
+export function testingActivities(spec: ScenarioSpec, node: string, calls?: { startToCloseMs: number; scheduleToCloseMs: number; heartbeatMs: number }) {
   return proxyActivities<TestingActivities>({
     taskQueue: agentQueueOf(spec, node),
-    scheduleToCloseTimeout: TESTING_ACTIVITY_TIMEOUT_MS,
-    startToCloseTimeout: 5 * 60_000,
-    heartbeatTimeout: 60_000,
-    retry: { maximumAttempts: 2, nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] },
+    scheduleToCloseTimeout: calls?.scheduleToCloseMs ?? TESTING_ACTIVITY_TIMEOUT_MS,
+    startToCloseTimeout: calls?.startToCloseMs ?? 5 * 60_000,
+    heartbeatTimeout: calls?.heartbeatMs ?? 60_000,
+    retry: { maximumAttempts: calls ? TEST_CALL_ATTEMPTS : 2, nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] },
   });
 }
 

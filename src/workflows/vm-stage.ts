@@ -17,11 +17,12 @@ import { COMPUTE_TASK_QUEUE, agentQueueOf, nodeGroupWorkflowId, nodeWorkflowId }
 import { endpointPluginOf, type ScenarioState } from '../model/scenario-state';
 import type { NodeSpec, TestKind } from '../model/spec';
 import { reachabilityPlan } from '../model/sla';
+import { chunkPairs, testChunkPairs } from '../model/checks';
 import type { TestResult } from '../model/status';
 import { nodeWorkflow, type NodeWorkflowInput } from './node';
 import { testFromNode } from './node-tests';
 import { nodeGroupWorkflow } from './node-group';
-import { AGENT_ACTIVITY_TIMEOUT_MS, agentActivities, queueActivities, testingActivities } from './scenario-activities';
+import { AGENT_ACTIVITY_TIMEOUT_MS, agentActivities, queueActivities } from './scenario-activities';
 
 /** Node workflows (and per-node activities) in flight at once. */
 export const CHILD_FAN_OUT = 32;
@@ -40,9 +41,10 @@ export const POLLER_CHECK_EVERY_MS = 30_000;
  */
 export const POLLER_WATCH_PATCH = 'merak-poller-watch';
 /**
+/**
  * Patch marker: a check whose destination is on another node has its server side run by that
  * node's agent (node-tests.ts: startTestServers and stopTestServers around the source's
- * runTests). Runs recorded before it replay with runTests alone.
+ * runTests calls). Runs recorded before it replay with runTests alone.
  */
 export const CROSS_NODE_SERVERS_PATCH = 'merak-cross-node-test-servers';
 /**
@@ -63,6 +65,11 @@ export const GROUP_FAN_OUT = 4;
  * of one child each. Runs recorded before it (and every run of fewer nodes) replay without.
  */
 export const NODE_GROUPS_PATCH = 'merak-node-groups';
+/**
+ * Patch marker: a node's test pairs go to its agent in chunks of bounded time (more than one
+ * call when they do not fit one). Runs recorded before it made one call per node.
+ */
+export const TEST_CHUNKS_PATCH = 'merak-test-chunks';
 /** How long one connectivity check waits for its answer, in milliseconds. */
 const TEST_TIMEOUT_MS = 2_000;
 
@@ -310,7 +317,11 @@ export class VmStage {
 
   /**
    * Runs the given test kinds from every node with VMs (phase `testing`) and keeps the results.
-   * A node whose tests cannot run gets one failed result saying why.
+   * A node's pairs go to its agent in chunks (src/model/checks.ts, testChunkPairs), one at a
+   * time, each call bounded in time and resuming from its last heartbeat when retried; the
+   * destinations on other nodes are served by those nodes' agents, started before the node's
+   * first chunk and stopped after its last (node-tests.ts). A chunk whose call failed, and the
+   * node's chunks after it, get one `not tested` result per check, saying why.
    */
   async runTests(kinds: TestKind[]): Promise<void> {
     const state = this.state;
@@ -323,15 +334,11 @@ export class VmStage {
       const mine = byName.get(node);
       const nodeKinds = kinds.filter((k) => mine?.kinds.includes(k));
       if (nodeKinds.length === 0 || pairs.length === 0) return;
-      try {
-        out.push(
-          ...(serveAcross
-            ? await testFromNode(state.spec, state.name, node, nodeKinds, pairs, TEST_TIMEOUT_MS)
-            : await testingActivities(state.spec, node).runTests({ scenario: state.name, node, kinds: nodeKinds, pairs, timeoutMs: TEST_TIMEOUT_MS })),
-        );
-      } catch (err) {
-        out.push({ kind: nodeKinds[0]!, source: node, destination: '*', negative: false, pass: false, error: `tests on node ${node} could not run: ${errorText(err)}` });
-      }
+      const size = testChunkPairs(nodeKinds, TEST_TIMEOUT_MS);
+      // One call per node before chunks; a history from then replays with its one call.
+      const chunked = pairs.length > size ? patched(TEST_CHUNKS_PATCH) : true;
+      const chunks = chunked ? chunkPairs(pairs, size) : [pairs];
+      out.push(...(await testFromNode(state.spec, state.name, node, nodeKinds, TEST_TIMEOUT_MS, { chunks, chunked, serve: serveAcross })));
     });
     state.setResults(out);
   }

@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { createTestingActivities } from '../../src/activities/testing/activities';
+import { createTestingActivities, type TestingDeps } from '../../src/activities/testing/activities';
 import { spawnRunner } from '../../src/dataplane/command';
 import { cleanAll } from '../../src/dataplane/clean';
 import { FileOwnerRecords } from '../../src/dataplane/owner-records';
@@ -45,13 +45,15 @@ export const netnsList = (): string => execFileSync('ip', ['netns', 'list'], { e
 /**
  * Starts the local cloud for `nodes`, whose agents keep their state in `stateDir` (removed by
  * stop); `server` goes to createTestEnv; `startPlugin` starts the network plugin (default: the
- * reference plugin on a free loopback port), which stop() closes.
+ * reference plugin on a free loopback port), which stop() closes; `testing` goes to the agents'
+ * testing activities (a test's runner wrapper, say).
  */
 export async function startLocalCloud<P extends LocalPlugin = RunningReferencePlugin>(o: {
   nodes: string[];
   stateDir: string;
   server?: CreateTestEnvOptions;
   startPlugin?: () => Promise<P>;
+  testing?: Omit<TestingDeps, 'stateDir'>;
 }): Promise<LocalCloud<P>> {
   const rootBefore = rootNet();
   const env = await createTestEnv(o.server);
@@ -59,7 +61,7 @@ export async function startLocalCloud<P extends LocalPlugin = RunningReferencePl
   const compute = await createComputeWorker({ connection: env.nativeConnection, workflowBundle: await bundleWorkflows() });
   const workers: Worker[] = [
     compute.worker,
-    ...(await createAgentWorkers({ connection: env.nativeConnection, nodes: o.nodes, stateDir: o.stateDir, extraActivities: createTestingActivities({ stateDir: o.stateDir }) })),
+    ...(await createAgentWorkers({ connection: env.nativeConnection, nodes: o.nodes, stateDir: o.stateDir, extraActivities: createTestingActivities({ ...o.testing, stateDir: o.stateDir }) })),
   ];
   const running = Promise.all(workers.map((w) => w.run()));
   return {

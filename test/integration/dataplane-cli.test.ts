@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { register as registerLocal } from '../../src/cli/commands/local';
 import { register as registerClean } from '../../src/cli/commands/clean';
 import { isRoot, netnsNames, pingFrom, rootSnapshot } from './dataplane-fixture';
-import { BACKLOG_RECORD, LOCAL_BACKLOG } from '../../src/dataplane/backlog';
+import { LOCAL_BACKLOG, LOCAL_KERNEL_LIMITS, recordFile, sysctlFile } from '../../src/dataplane/kernel-limits';
 
 /** The tag a scenario claimed in a state directory (tags/<tag> files). */
 function scenarioTagOf(stateDir: string): string {
@@ -86,29 +86,37 @@ describeRoot('merak local up / clean', () => {
     expect(existsSync(stateDir)).toBe(false);
   });
 
-  test('local up raises the receive backlog; clean puts back the value it found, even when its records are gone', async () => {
-    const stateDir = mkdtempSync(path.join(tmpdir(), 'merak-cli-'));
-    const sysctl = '/proc/sys/net/core/netdev_max_backlog';
-    const original = readFileSync(sysctl, 'utf8').trim();
-    const scenario = `t-bl-${process.pid}`;
+  test('local up raises the kernel limits the local cloud needs; they stay while a local scenario is left and go back when the last one goes, even when its records are gone', async () => {
+    const dirs = [mkdtempSync(path.join(tmpdir(), 'merak-cli-')), mkdtempSync(path.join(tmpdir(), 'merak-cli-'))];
+    const read = () => Object.fromEntries(LOCAL_KERNEL_LIMITS.map((l) => [l.name, Number(readFileSync(sysctlFile(l.name), 'utf8'))]));
+    const original = read();
+    const scenarios = [`t-la-${process.pid}`, `t-lb-${process.pid}`];
     try {
-      await merak(['local', 'up', '--scenario', scenario, '--nodes', '1', '--state-dir', stateDir, '-o', 'json']);
-      expect(Number(readFileSync(sysctl, 'utf8'))).toBeGreaterThanOrEqual(LOCAL_BACKLOG);
-      // The scenario's records vanish with their directory (as a test's temporary one does); its
+      for (const [i, s] of scenarios.entries()) await merak(['local', 'up', '--scenario', s, '--nodes', '1', '--state-dir', dirs[i]!, '-o', 'json']);
+      for (const l of LOCAL_KERNEL_LIMITS) expect(read()[l.name]).toBeGreaterThanOrEqual(l.want);
+      expect(read()['net.core.netdev_max_backlog']).toBeGreaterThanOrEqual(LOCAL_BACKLOG);
+      // The first scenario goes: the second still has a local cloud, so nothing is put back.
+      await merak(['clean', '--scenario', scenarios[0]!, '--state-dir', dirs[0]!]);
+      for (const l of LOCAL_KERNEL_LIMITS) expect(read()[l.name]).toBeGreaterThanOrEqual(l.want);
+      // The last one's records vanish with their directory (as a test's temporary one does); its
       // namespaces are removed by hand. `merak clean` on an empty state directory still restores.
-      for (const ns of netnsNames().filter((n) => n.startsWith('mk-') && n.includes(scenarioTagOf(stateDir)))) execFileSync('ip', ['netns', 'del', ns]);
-      rmSync(stateDir, { recursive: true, force: true });
+      for (const ns of netnsNames().filter((n) => n.startsWith('mk-') && n.includes(scenarioTagOf(dirs[1]!)))) execFileSync('ip', ['netns', 'del', ns]);
+      rmSync(dirs[1]!, { recursive: true, force: true });
       const empty = mkdtempSync(path.join(tmpdir(), 'merak-cli-'));
       await merak(['clean', '--all', '--state-dir', empty]);
       rmSync(empty, { recursive: true, force: true });
       // Its machine-wide tag claim, whose state directory is gone, is pruned by that clean too.
       const claims = existsSync('/run/merak/tags') ? readdirSync('/run/merak/tags').map((t) => (t.includes('.') ? '' : readFileSync(path.join('/run/merak/tags', t), 'utf8'))) : [];
-      expect(claims.filter((c) => c.includes(`"${scenario}"`))).toEqual([]);
-      expect(readFileSync(sysctl, 'utf8').trim()).toBe(original);
-      expect(existsSync(BACKLOG_RECORD)).toBe(false);
+      expect(claims.filter((c) => scenarios.some((s) => c.includes(`"${s}"`)))).toEqual([]);
+      expect(read()).toEqual(original);
+      for (const l of LOCAL_KERNEL_LIMITS) expect(existsSync(recordFile(l))).toBe(false);
     } finally {
-      rmSync(stateDir, { recursive: true, force: true });
-      writeFileSync(sysctl, `${original}\n`);
+      for (const d of dirs) {
+        await merak(['clean', '--all', '--state-dir', d]).catch(() => undefined);
+        rmSync(d, { recursive: true, force: true });
+      }
+      // Lowest first, so the neighbour thresholds never cross on the way back.
+      for (const l of [...LOCAL_KERNEL_LIMITS].reverse()) writeFileSync(sysctlFile(l.name), `${original[l.name]}\n`);
     }
   });
 

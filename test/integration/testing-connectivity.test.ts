@@ -6,13 +6,14 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createTestingActivities } from '../../src/activities/testing/activities';
 import type { RunTestsInput } from '../../src/activities/testing/types';
 import type { Progress } from '../../src/activities/agent/heartbeat';
+import { spawnRunner, type CommandRunner } from '../../src/dataplane/command';
 import { vmNetns } from '../../src/dataplane/names';
 import { claimTag, releaseTag } from '../../src/dataplane/tags';
 import type { TestResult } from '../../src/model/status';
@@ -215,6 +216,67 @@ describeRoot('connectivity tests over real namespaces', () => {
     } finally {
       squatter.kill('SIGKILL');
       await new Promise((resolve) => squatter.once('close', resolve));
+    }
+  });
+
+  test('a retried call keeps the results its last heartbeat carried and measures only the rest', async () => {
+    // What an earlier attempt reported for check 0 (A -> C, which would fail if measured again).
+    const earlier: TestResult = { kind: 'icmp', source: 'earlier', destination: 'attempt', negative: false, pass: true, latencyMs: 42 };
+    const pings: string[][] = [];
+    const runner: CommandRunner = {
+      run(argv, o) {
+        if (argv.includes('ping')) pings.push([...argv]);
+        return spawnRunner.run(argv, o);
+      },
+    };
+    const activities = createTestingActivities({ stateDir, watcher, runner });
+    const env = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: { done: 1, phase: 'checks', results: [[0, earlier]] } });
+    const beats: Array<Progress & { results?: unknown[] }> = [];
+    env.on('heartbeat', (d: Progress & { results?: unknown[] }) => beats.push(d));
+    const results = (await env.run(activities.runTests, { scenario, node: 'n1', kinds: ['icmp'], pairs: [pair(A, C), pair(A, B)], timeoutMs: 1000 } satisfies RunTestsInput)) as TestResult[];
+    expect(results[0]).toEqual(earlier);
+    expect(results[1]).toMatchObject({ kind: 'icmp', destination: `n2/vm-0 (${B.ip})`, pass: true });
+    expect(pings).toHaveLength(1);
+    expect(pings[0]).toContain(B.ip);
+    // The last heartbeat carries both: a further retry would measure nothing again.
+    expect(beats.at(-1)).toMatchObject({ done: 2, phase: 'checks', results: [[0, earlier], [1, results[1]]] });
+  });
+
+  test('a check that does not get through while the neighbour table refuses entries is not tested, naming the limit (stand-in counters)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'merak-neigh-'));
+    try {
+      // Stand-in for the kernel's counters, in the format of /proc/net/stat/arp_cache: the table
+      // refuses one entry during every ping (the real kernel refuses only when full, machine-wide).
+      const stat = path.join(dir, 'arp_cache');
+      const gcThresh3 = path.join(dir, 'gc_thresh3');
+      writeFileSync(gcThresh3, '1024\n');
+      let fulls = 0;
+      const write = () => writeFileSync(stat, `entries table_fulls\n00000400 ${fulls.toString(16).padStart(8, '0')}\n00000400 00000000\n`);
+      write();
+      const runner: CommandRunner = {
+        async run(argv, o) {
+          const r = await spawnRunner.run(argv, o);
+          if (argv.includes('ping')) {
+            fulls++;
+            write();
+          }
+          return r;
+        },
+      };
+      const activities = createTestingActivities({ stateDir, watcher, runner, concurrency: 1, neighbourTable: { stat, gcThresh3 } });
+      const pairs = [pair(A, B), pair(A, C), pair(A, C, true)];
+      const results = (await new MockActivityEnvironment().run(activities.runTests, { scenario, node: 'n1', kinds: ['icmp'], pairs, timeoutMs: 1000 } satisfies RunTestsInput)) as TestResult[];
+      // Got through: whatever the table did, the path works.
+      expect(results[0]).toMatchObject({ pass: true });
+      expect(results[0]!.error).toBeUndefined();
+      const full = /^not tested: the kernel's IPv4 neighbour table was full during this check \(net\.ipv4\.neigh\.default\.gc_thresh3 = 1024, 1024 entries, 1 refused meanwhile; one table for every namespace on the machine\): an ARP request or reply needing a new entry was dropped; the check saw: /;
+      expect(results[1]).toMatchObject({ negative: false, pass: false });
+      expect(results[1]!.error).toMatch(full);
+      // A negative pair does not pass on a check the table spoiled.
+      expect(results[2]).toMatchObject({ negative: true, pass: false });
+      expect(results[2]!.error).toMatch(full);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -1,6 +1,7 @@
 /** Checks across nodes: which destinations another node serves, and how long its servers live (src/model/test-servers.ts). */
 import type { TestPair } from '../../src/model/pairs';
-import { endKey, remoteDestinations, serverDeadlineS, unservedEnds } from '../../src/model/test-servers';
+import { MAX_HELPER_DEADLINE_S, chunkPairs } from '../../src/model/checks';
+import { endKey, remoteDestinations, remoteFor, serverDeadlineS, unservedEnds, type RemoteEnd } from '../../src/model/test-servers';
 
 const end = (node: string, vmIndex: number, ip: string) => ({ node, vmIndex, ip });
 const pair = (src: ReturnType<typeof end>, dst: ReturnType<typeof end>, negative = false): TestPair => ({ source: src, destination: dst, negative });
@@ -62,6 +63,58 @@ describe('remoteDestinations', () => {
   });
 });
 
+describe('remoteFor', () => {
+  const a0 = end('a', 0, '10.0.0.2');
+  const a1 = end('a', 1, '10.0.0.3');
+  const b0 = end('b', 0, '10.0.0.12');
+  const b1 = end('b', 1, '10.0.0.13');
+  const c0 = end('c', 0, '10.1.0.22');
+  const served: RemoteEnd[] = [
+    { ...c0, tcp: 40001 },
+    { ...b1, problem: 'not configured' },
+    { ...b0, tcp: 40002, iperf: 5201 },
+  ];
+
+  test("only the chunk's own remote destinations, in the order served, each once", () => {
+    expect(remoteFor('a', [pair(a0, b0), pair(a1, b0), pair(a0, c0, true)], served)).toEqual([served[0], served[2]]);
+    expect(remoteFor('a', [pair(a0, b1)], served)).toEqual([served[1]]);
+  });
+
+  test('a chunk of local destinations only, or no pairs: nothing', () => {
+    expect(remoteFor('a', [pair(a0, a1), pair(a1, a0)], served)).toEqual([]);
+    expect(remoteFor('a', [], served)).toEqual([]);
+  });
+
+  test("an end served under the source node's own name is never a remote destination", () => {
+    expect(remoteFor('a', [pair(a0, a1)], [{ ...a1, tcp: 1 }])).toEqual([]);
+  });
+
+  test('over any split into chunks, the chunks together ask for exactly what the node was served (random pairs)', () => {
+    const nodes = ['a', 'b', 'c'];
+    let seed = 11;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let round = 0; round < 30; round++) {
+      const pairs: TestPair[] = Array.from({ length: 1 + next(40) }, () => {
+        const dn = nodes[next(3)]!;
+        const vm = next(4);
+        return pair(end('a', next(4), '10.9.0.1'), end(dn, vm, `10.9.${nodes.indexOf(dn)}.${vm + 2}`));
+      });
+      const all = remoteDestinations('a', pairs).flatMap((g) => g.ends.map((e) => ({ node: g.node, ...e, tcp: 40000 + e.vmIndex })));
+      const size = 1 + next(10);
+      const asked = chunkPairs(pairs, size).map((part) => remoteFor('a', part, all));
+      for (const [i, part] of chunkPairs(pairs, size).entries()) {
+        const wanted = new Set(part.filter((p) => p.destination.node !== 'a').map((p) => endKey(p.destination)));
+        expect(new Set(asked[i]!.map(endKey))).toEqual(wanted);
+        expect(asked[i]!.length).toBe(wanted.size);
+      }
+      expect(new Set(asked.flat().map(endKey))).toEqual(new Set(all.map(endKey)));
+    }
+  });
+});
+
 test('unservedEnds: every end of the node, with the reason', () => {
   expect(unservedEnds('b', [{ vmIndex: 1, ip: '10.0.0.13' }], 'no agent')).toEqual([{ node: 'b', vmIndex: 1, ip: '10.0.0.13', problem: 'no agent' }]);
   expect(unservedEnds('b', [], 'no agent')).toEqual([]);
@@ -76,6 +129,11 @@ describe('serverDeadlineS', () => {
     expect(serverDeadlineS(300_000, 120_000)).toBe(480);
     expect(serverDeadlineS(1, 0)).toBe(61);
     expect(serverDeadlineS(1500, 1)).toBe(62);
+  });
+  test('the calls of every chunk summed may be long, but the servers never outlive a day (the payload schema accepts no more)', () => {
+    expect(serverDeadlineS(3 * 86_400_000, 120_000)).toBe(MAX_HELPER_DEADLINE_S);
+    expect(serverDeadlineS(86_400_000 - 60_000 - 120_000, 120_000)).toBe(MAX_HELPER_DEADLINE_S);
+    expect(serverDeadlineS(86_400_000 - 60_000 - 121_000, 120_000)).toBe(MAX_HELPER_DEADLINE_S - 1);
   });
   test.each([
     [0, 0],

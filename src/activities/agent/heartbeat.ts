@@ -32,12 +32,31 @@ export function resumePoint(phase?: string): number {
   return Number.isInteger(d.done) && d.done > 0 ? d.done : 0;
 }
 
-/** Reports progress; throws if the activity was cancelled, so long batches stop promptly. */
-export function beat(done: number, phase?: string): void {
+/**
+ * Everything the last heartbeat of an earlier attempt of this activity carried, when it was in
+ * `phase` (progress plus what the activity put there to resume from), else undefined.
+ */
+export function resumeDetails(phase: string): (Progress & Record<string, unknown>) | undefined {
+  const d = current()?.info.heartbeatDetails as (Progress & Record<string, unknown>) | undefined;
+  return d && typeof d === 'object' && d.phase === phase ? d : undefined;
+}
+
+/**
+ * Reports progress, with `extra` details a retry needs to resume (they replace the last
+ * heartbeat's, so send them every time); throws if the activity was cancelled, so long batches
+ * stop promptly.
+ */
+export function beat(done: number, phase?: string, extra?: Record<string, unknown>): void {
   const ctx = current();
   if (!ctx) return;
-  ctx.heartbeat((phase === undefined ? { done } : { done, phase }) satisfies Progress);
-  if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('activity cancelled');
+  ctx.heartbeat({ ...extra, ...(phase === undefined ? { done } : { done, phase }) } satisfies Progress);
+  throwIfCancelled();
+}
+
+/** Throws if the activity was cancelled, without sending a heartbeat (so the last one's details stay). */
+export function throwIfCancelled(): void {
+  const ctx = current();
+  if (ctx?.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('activity cancelled');
 }
 
 /**

@@ -22,9 +22,10 @@
  * reason. The socket helpers start once per call (per node), together, before the first check.
  *
  * A destination on another node is served by that node's own agent (startTestServers and
- * stopTestServers on its queue, called by the workflow before and after this node's runTests;
- * src/model/test-servers.ts): it proves the address is its VM's and opens the echo and iperf3
- * servers there, and runTests is given their ports (`remote`). So every kind works the same
+ * stopTestServers on its queue, called by the workflow before this node's first runTests call
+ * and after its last, when its pairs go in several chunks; src/model/test-servers.ts): it proves
+ * the address is its VM's and opens the echo and iperf3 servers there, and each runTests call
+ * is given the ports of its own pairs' destinations (`remote`). So every kind works the same
  * whether the destination's namespace is on this host (local mode) or in another pod. Without
  * `remote` (runs from before it), every destination must be on this host; one that is not is
  * `not tested`, with the reason.
@@ -38,17 +39,18 @@ import { findTag } from '../../dataplane/tags';
 import { InvalidInputError, PreconditionError } from '../../dataplane/errors';
 import { withFailurePolicy } from '../failure';
 import { parsePayload } from '../agent/types';
-import { beat } from '../agent/heartbeat';
+import { beat, resumeDetails, throwIfCancelled } from '../agent/heartbeat';
 import { forEachBounded } from '../../model/concurrency';
 import type { TestResult } from '../../model/status';
 import type { TestPair } from '../../model/pairs';
-import { helperDeadlineS, judge } from '../../model/checks';
+import { helperDeadlineS, judge, TEST_CONCURRENCY } from '../../model/checks';
 import { IperfChecker, IPERF_SECONDS, type IperfPorts } from './iperf';
 import type { ProcessWatcher } from './line-process';
 import type { CheckOutcome } from './outcome';
 import { pingCheck } from './ping';
 import { SocketHelpers } from './socket-checks';
 import { ServerSession, type SessionEnd } from './servers';
+import { NeighbourTableWatch, type NeighbourTableFiles } from './neighbour-table';
 import { endKey, type RemoteEnd } from '../../model/test-servers';
 import { DEFAULT_TIMEOUT_MS, RunTestsSchema, StartTestServersSchema, StopTestServersSchema, type RunTestsInput, type StartTestServersInput, type StopTestServersInput } from './types';
 
@@ -65,10 +67,23 @@ export interface TestingDeps {
   watcher?: ProcessWatcher;
   /** Time a helper (socket helper, iperf3 server) gets to start, ms. Default HELPER_START_MS (60 s). */
   helperStartMs?: number;
+  /** Where the kernel's neighbour-table counters are read. Default: /proc (src/activities/testing/neighbour-table.ts). */
+  neighbourTable?: NeighbourTableFiles;
 }
 
 /** Heartbeat period while the activity runs, ms: a start or a check may take longer than the heartbeat timeout between two checks. */
 const HEARTBEAT_EVERY_MS = 10_000;
+/**
+ * Shortest gap between two heartbeats sent after checks, ms. Each carries every result measured
+ * so far (a retry resumes from them), so a fast run does not send one after every check; the SDK
+ * would throttle what reaches the server anyway, but not the encoding.
+ */
+const RESULT_BEAT_MIN_MS = 250;
+/** Heartbeat phase of the checks: its details carry the results measured so far. */
+export const CHECKS_PHASE = 'checks';
+
+/** A result measured by an earlier attempt: its index in the call's results (kind-major) and the result. */
+type Measured = [number, TestResult];
 
 /** The scenario has no tag in the state directory: it was never built on this host. A precondition, not retried. */
 export class ScenarioNotBuiltError extends PreconditionError {
@@ -78,10 +93,25 @@ export class ScenarioNotBuiltError extends PreconditionError {
   }
 }
 
+/**
+ * The results an earlier attempt of this call reported in its last heartbeat, checked against
+ * the call's size (a retry gets the same input); anything malformed is measured again.
+ */
+function resumedResults(size: number): Measured[] {
+  const d = resumeDetails(CHECKS_PHASE);
+  const list = d?.results;
+  if (!Array.isArray(list)) return [];
+  return list.filter(
+    (m): m is Measured =>
+      Array.isArray(m) && Number.isInteger(m[0]) && (m[0] as number) >= 0 && (m[0] as number) < size && typeof m[1] === 'object' && m[1] !== null && typeof (m[1] as TestResult).pass === 'boolean',
+  );
+}
+
 export function createTestingActivities(deps: TestingDeps = {}) {
   const runner = deps.runner ?? spawnRunner;
   const stateDir = deps.stateDir ?? stateDirFromEnv();
-  const concurrency = deps.concurrency ?? 4;
+  const concurrency = deps.concurrency ?? TEST_CONCURRENCY;
+  const neighbours = new NeighbourTableWatch(deps.neighbourTable);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new InvalidInputError('concurrency', concurrency, 'must be an integer from 1 to 64');
   const iperfPorts = deps.iperfPorts ?? { from: 5201, count: 100 };
   const tags = new Map<string, string>();
@@ -100,8 +130,11 @@ export function createTestingActivities(deps: TestingDeps = {}) {
 
   /**
    * Runs every kind over every pair and returns one result per (kind, pair), kinds in the order
-   * asked, pairs in the order given. Heartbeats after each check ({ done }). A check that fails
-   * is a result (pass: false), not an error.
+   * asked, pairs in the order given. A check that fails is a result (pass: false), not an error;
+   * one that did not get through while the kernel's neighbour table was full is `not tested`,
+   * naming the limit. Heartbeats carry the results measured so far (`{ done, phase: 'checks',
+   * results: [[index, result], ...] }`, at most four a second, one every 10 s and one at the end): a retried
+   * call keeps those and runs only the checks still missing.
    * @throws InvalidInputError (final) when the payload breaks a rule, or a pair's source is not on `node`.
    * @throws ScenarioNotBuiltError (final) when the scenario was never built on this host.
    * @throws HelperStartError (retried) when a socket helper did not start within its start time.
@@ -131,21 +164,36 @@ export function createTestingActivities(deps: TestingDeps = {}) {
     const deadlineS = helperDeadlineS({ pairs: pairs.length, kinds: kinds.length, concurrency, timeoutMs, extraPerCheckMs: IPERF_SECONDS * 1000 });
     const sockets = new SocketHelpers({ python: await pythonBinary(runner), deadlineS, workers: concurrency, watcher: deps.watcher, startTimeoutMs: deps.helperStartMs });
     const iperf = new IperfChecker(runner, iperfPorts, deps.watcher, deps.helperStartMs);
-    let done = 0;
+    // What an earlier attempt measured (its last heartbeat): kept, not measured again.
+    const measured = new Map<number, TestResult>();
+    for (const [index, result] of resumedResults(results.length)) {
+      measured.set(index, result);
+      results[index] = result;
+    }
+    let done = measured.size;
+    let lastBeat = 0;
+    const details = () => ({ results: [...measured] satisfies Measured[] });
+    const beatNow = () => {
+      lastBeat = Date.now();
+      beat(done, CHECKS_PHASE, details());
+    };
     // Keeps the heartbeat going through a slow helper start or check; cancellation is acted on
-    // by the beat after each check (so no check is left running unobserved).
+    // after each check (so no check is left running unobserved).
     const ticker = setInterval(() => {
       try {
-        beat(done);
+        beatNow();
       } catch {
         // cancelled: the next check's beat throws
       }
     }, HEARTBEAT_EVERY_MS);
     try {
       // 0. The socket helpers, once for the whole call, both at once; a helper that cannot start fails the call (retried).
-      await sockets.start((kinds.includes('tcp') || kinds.includes('udp')) && pairs.some((p) => !isRemote(p)));
+      const missing = (i: number) => kinds.some((_, k) => !measured.has(k * pairs.length + i));
+      // This process's echo server and prober only for the tcp/udp checks still missing whose destination it serves itself.
+      const socketKindsLeft = kinds.some((kind, k) => (kind === 'tcp' || kind === 'udp') && pairs.some((p, i) => !isRemote(p) && !measured.has(k * pairs.length + i)));
+      await sockets.start(socketKindsLeft);
 
-      // 1. Both ends of every pair must be this scenario's VMs, on this host, holding the address.
+      // 1. Both ends of every pair still to check must be this scenario's VMs, on this host, holding the address.
       const mounted = await listMountedNetns();
       const ends = new Map<string, Promise<string | undefined>>();
       const endProblem = (e: TestPair['source'], role: string): Promise<string | undefined> => {
@@ -162,6 +210,7 @@ export function createTestingActivities(deps: TestingDeps = {}) {
       };
       const problems: Array<string | undefined> = new Array(pairs.length);
       await forEachBounded(pairs, concurrency, async (p, i) => {
+        if (!missing(i)) return;
         const source = await endProblem(p.source, 'source');
         if (source || !isRemote(p)) problems[i] = source ?? (await endProblem(p.destination, 'destination'));
         else {
@@ -170,9 +219,11 @@ export function createTestingActivities(deps: TestingDeps = {}) {
         }
       });
 
-      // 2. The checks, kind by kind.
+      // 2. The checks still missing, kind by kind.
       for (const [k, kind] of kinds.entries()) {
         await forEachBounded(pairs, kind === 'iperf' ? 1 : concurrency, async (pair, i) => {
+          const index = k * pairs.length + i;
+          if (measured.has(index)) return;
           const problem = problems[i];
           let outcome: CheckOutcome;
           if (problem) outcome = { reached: false, inconclusive: true, detail: problem };
@@ -182,15 +233,34 @@ export function createTestingActivities(deps: TestingDeps = {}) {
             const ip = pair.destination.ip;
             const far = remoteOf(pair);
             const farPort = kind === 'icmp' ? undefined : far?.[kind];
+            const fullsBefore = await neighbours.fulls();
             if (kind === 'icmp') outcome = await pingCheck(runner, src, ip, timeoutMs);
             else if (far && farPort === undefined) outcome = { reached: false, inconclusive: true, detail: `node ${far.node} started no ${kind} server on ${ip}` };
             else if (kind === 'iperf') outcome = far ? await iperf.client(src, ip, farPort!, timeoutMs) : await iperf.check(src, dst, ip, timeoutMs);
             else outcome = far ? await sockets.probe(kind, netnsPath(src), ip, farPort!, timeoutMs) : await sockets.check(kind, netnsPath(src), netnsPath(dst), ip, timeoutMs);
+            if (!outcome.reached && !outcome.inconclusive) {
+              const full = await neighbours.overflowSince(fullsBefore);
+              if (full) outcome = { reached: false, inconclusive: true, detail: `${full}; the check saw: ${outcome.detail ?? 'no reply'}` };
+            }
           }
-          results[k * pairs.length + i] = judge(kind, pair, outcome);
-          beat(++done);
+          const result = judge(kind, pair, outcome);
+          results[index] = result;
+          measured.set(index, result);
+          done++;
+          if (Date.now() - lastBeat >= RESULT_BEAT_MIN_MS) beatNow();
+          else throwIfCancelled();
         });
       }
+      beatNow();
+    } catch (e) {
+      // What the checks in flight measured before the failure, for the retry (best effort:
+      // a cancelled call throws here, and the failure below is what counts).
+      try {
+        beatNow();
+      } catch {
+        // cancelled
+      }
+      throw e;
     } finally {
       clearInterval(ticker);
       await sockets.close();

@@ -51,3 +51,27 @@ export function parseIperf3Json(stdout: string): IperfOutcome {
 export function iperfPortBusy(output: string): boolean {
   return /Address already in use/i.test(output);
 }
+
+/** What /proc/net/stat/arp_cache says about the kernel's one IPv4 neighbour table. */
+export interface NeighbourStat {
+  /** Entries in the table now (every namespace's). */
+  entries: number;
+  /** Entries refused because the table was at `gc_thresh3` and nothing could be collected, since boot (summed over CPUs). */
+  tableFulls: number;
+}
+
+/**
+ * Reads /proc/net/stat/arp_cache: a header naming the columns, then one line of hexadecimal
+ * counters per CPU (`entries` is the table's, the same on every line; the others are per CPU
+ * and summed). Undefined when the text has no `entries` or `table_fulls` column (an older kernel).
+ */
+export function parseNeighbourStat(text: string): NeighbourStat | undefined {
+  const lines = text.trim().split('\n').map((l) => l.trim().split(/\s+/));
+  const head = lines[0] ?? [];
+  const e = head.indexOf('entries');
+  const f = head.indexOf('table_fulls');
+  if (e < 0 || f < 0 || lines.length < 2) return undefined;
+  let tableFulls = 0;
+  for (const row of lines.slice(1)) tableFulls += parseInt(row[f] ?? '0', 16) || 0;
+  return { entries: parseInt(lines[1]![e] ?? '0', 16) || 0, tableFulls };
+}
