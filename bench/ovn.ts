@@ -56,7 +56,8 @@ import { gateway, hostAddress } from '../src/model/ipam';
 import { mergeMetrics, MetricsRecorder, summarizeHistogram, type Metrics } from '../src/model/metrics';
 import { createNetworkPluginClient, type NetworkPluginClient } from '../src/plugin/client';
 import { startOvnPlugin, type RunningOvnPlugin } from '../src/plugin/ovn/server';
-import { installedInterfaces, parseArgs, type Args } from './ovn-parts';
+import { cpuSnapshot, diagnosePair, logSurvey, ovnLogs, phaseCpu, pidsByRole, type CpuSnapshot, type PhaseCpu } from './ovn-diag';
+import { interfaceRows, parseArgs, type Args } from './ovn-parts';
 import { procCpuMs, procMem } from './scenario-probe';
 
 const log = (line: string): void => void process.stderr.write(`bench:ovn: ${line}\n`);
@@ -117,6 +118,18 @@ interface RunResult {
   };
   central?: Record<string, ProcStats & { idleCpuPct: number }>;
   left?: { processes: number; namespaces: string[] };
+  /** When each chassis had its tunnels to all others (Geneve interfaces with an OpenFlow port), from the first chassis's start. */
+  meshMs?: number;
+  meshTimeline?: Array<{ ms: number; chassisComplete: number; tunnels: number; of: number }>;
+  /** Anchors: making them (ms), and each one's first answer to the anchor of the chassis before it, from when all were made. */
+  anchorsCreateMs?: number;
+  anchorPing?: Dist;
+  /** Per phase: wall time, cores used by each daemon role (all chassis together) and by the whole machine, load average at its end. */
+  cpuByPhase?: Array<PhaseCpu & { load: string }>;
+  /** Slow-loop and disconnect lines in the daemons' logs over the run, by role (bench/ovn-parts.ts logSignals). */
+  logSignals?: Record<string, Record<string, number>>;
+  /** When anchors did not answer: the state of the first three pairs (bench/ovn-diag.ts diagnosePair). */
+  diagnosis?: Array<Record<string, unknown>>;
   error?: string;
 }
 
@@ -127,25 +140,39 @@ interface Summary {
   runs: RunResult[];
 }
 
-/** Lines of `ovsdb-client monitor` (JSON format) → interface name → first time ovn-installed=true. */
-class InstalledWatcher {
+/**
+ * One chassis's OVS Interface table as `ovsdb-client monitor` streams it (no polling): when each
+ * interface first got ovn-installed=true, and its Geneve tunnels that have an OpenFlow port (the
+ * ones ovn-controller made for the other chassis and ovs-vswitchd has added).
+ */
+class ChassisWatcher {
   private readonly child: ChildProcess;
   private readonly seen = new Map<string, number>();
   private readonly waiting = new Map<string, Array<(t: number) => void>>();
+  private readonly tunnelPorts = new Map<string, number>();
 
   constructor(dbSocket: string) {
-    this.child = spawn('ovsdb-client', ['--format=json', 'monitor', `unix:${dbSocket}`, 'Open_vSwitch', 'Interface', 'name,external_ids'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    this.child = spawn('ovsdb-client', ['--format=json', 'monitor', `unix:${dbSocket}`, 'Open_vSwitch', 'Interface', 'name,type,ofport,external_ids'], { stdio: ['ignore', 'pipe', 'ignore'] });
     readline.createInterface({ input: this.child.stdout! }).on('line', (line) => this.onLine(line));
   }
 
   private onLine(line: string): void {
     const now = Date.now();
-    for (const name of installedInterfaces(line)) {
-      if (this.seen.has(name)) continue;
-      this.seen.set(name, now);
-      for (const w of this.waiting.get(name) ?? []) w(now);
-      this.waiting.delete(name);
+    for (const r of interfaceRows(line)) {
+      if (r.type === 'geneve') {
+        if (r.action !== 'delete' && r.ofport !== undefined && r.ofport > 0) this.tunnelPorts.set(r.name, r.ofport);
+        else this.tunnelPorts.delete(r.name);
+      }
+      if (!r.installed || r.action === 'delete' || this.seen.has(r.name)) continue;
+      this.seen.set(r.name, now);
+      for (const w of this.waiting.get(r.name) ?? []) w(now);
+      this.waiting.delete(r.name);
     }
+  }
+
+  /** Geneve tunnels with an OpenFlow port now. */
+  tunnels(): number {
+    return this.tunnelPorts.size;
   }
 
   /** Forgets `name` (its next ovn-installed counts), e.g. before the interface is made. */
@@ -218,7 +245,9 @@ async function run(c: number, a: Args, state: { stop: boolean; cleanups: Set<() 
   let plugin: RunningOvnPlugin | undefined;
   let client: NetworkPluginClient | undefined;
   let tag = '';
-  const watchers: InstalledWatcher[] = [];
+  const watchers: ChassisWatcher[] = [];
+  const underlay: string[] = [];
+  const phases: Array<PhaseCpu & { load: string }> = [];
   let subnet: SubnetRef | undefined;
   const batchOf = (i: number, from: number, count: number): EndpointBatch => ({
     scenario,
@@ -281,21 +310,58 @@ async function run(c: number, a: Args, state: { stop: boolean; cleanups: Set<() 
     const cl = client;
     const config = (await cl.getState()).node_config;
     const tUp = performance.now();
+    // CPU of the chassis phase: its daemons start in it, so it counts from zero.
+    let snap: CpuSnapshot = { ...cpuSnapshot({}), roles: {} };
+    let pids: Record<string, number[]> = {};
+    const phaseEnd = async (phase: string): Promise<void> => {
+      pids = await pidsByRole(tag ? nodes.map((n) => chassisDir(tag, n)) : [], central);
+      const now = cpuSnapshot(pids);
+      phases.push({ ...phaseCpu(phase, snap, now, cpus().length), load: load() });
+      snap = now;
+    };
     await forEachBounded(nodes, CHASSIS_AT_ONCE, async (node, i) => {
       checkStop();
       const r = await rec.time('agent.ensureNode (chassis start)', performance.now.bind(performance), () => agent.ensureNode({ scenario, node, nodeSlot: i, plugin: 'ovn', underlayCidr: UNDERLAY, providerConfig: config }));
+      underlay[i] = r.underlay;
+      tag ||= (await findTag(stateDir, scenario))!;
+      // From its start: the tunnels to the chassis registered after it are seen as they come.
+      watchers[i] = new ChassisWatcher(chassisFiles(chassisDir(tag, node)).dbSocket);
       const mac = `02:4d:00:00:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
       await rec.time('plugin.CreateNode', performance.now.bind(performance), () => cl.createNode({ node: { name: pluginNodeName(scenario, node), ip: r.underlay, mac, scenario } }));
     });
     result.chassisUpMs = Math.round(performance.now() - tUp);
-    tag = (await findTag(stateDir, scenario))!;
     log(`  ${c} chassis registered in ${result.chassisUpMs} ms`);
+    await phaseEnd('chassis up (registered in the southbound database)');
+    // The full mesh: every chassis has a Geneve tunnel with an OpenFlow port to each other one.
+    // Registration is not that: ovn-controller makes the tunnels afterwards, on every chassis for
+    // every new one, and ovs-vswitchd adds them.
+    const meshDeadline = performance.now() + a.meshTimeoutS * 1000;
+    result.meshTimeline = [];
+    let lastMark = 0;
+    for (;;) {
+      checkStop();
+      const counts = watchers.map((w) => w.tunnels());
+      const complete = counts.filter((n) => n >= c - 1).length;
+      const t = performance.now();
+      if (complete === c || t >= meshDeadline || t - lastMark >= 5000) {
+        result.meshTimeline.push({ ms: Math.round(t - tUp), chassisComplete: complete, tunnels: counts.reduce((x, y) => x + y, 0), of: c * (c - 1) });
+        lastMark = t;
+      }
+      if (complete === c) break;
+      if (t >= meshDeadline) {
+        const short = counts.map((n, i) => [nodes[i]!, n] as const).filter(([, n]) => n < c - 1);
+        throw new Error(`the tunnel mesh is not complete ${a.meshTimeoutS} s after the chassis started: ${short.length} chassis lack tunnels (${short.slice(0, 5).map(([n, k]) => `${n}: ${k}/${c - 1}`).join(', ')}${short.length > 5 ? ' …' : ''})`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    result.meshMs = Math.round(performance.now() - tUp);
+    log(`  tunnel mesh complete (${c * (c - 1)} tunnels) ${result.meshMs} ms after the first chassis started`);
+    await phaseEnd('tunnel mesh complete');
     const vpc = `${scenario}-vpc`;
     await rec.time('plugin.CreateVpc', performance.now.bind(performance), () => cl.createVpc({ vpc: { id: vpc, vni: 1, ip: SUBNET.ip, prefix: SUBNET.prefix } }));
     const s = (await rec.time('plugin.CreateSubnet', performance.now.bind(performance), () => cl.createSubnet({ subnet: { id: `${scenario}-s1`, vpc, vni: 0, ip: SUBNET.ip, prefix: SUBNET.prefix } }))).subnet;
     const cidr = `${SUBNET.ip}/${SUBNET.prefix}`;
     subnet = { id: `${scenario}-s1`, vpc, cidr, gateway: gateway(cidr), vni: s.vni };
-    for (const node of nodes) watchers.push(new InstalledWatcher(chassisFiles(chassisDir(tag, node)).dbSocket));
     // Anchors: VM 0 of every chassis, then each must answer the anchor of the chassis before it.
     const tA = performance.now();
     await forEachBounded(nodes, CHASSIS_AT_ONCE, async (_n, i) => {
@@ -304,14 +370,30 @@ async function run(c: number, a: Args, state: { stop: boolean; cleanups: Set<() 
       const anchor = vmNetns(tag, nodes[i]!, 0);
       await runChecked(spawnRunner, ['ip', 'netns', 'exec', anchor, 'sysctl', '-q', '-w', `net.ipv4.neigh.eth0.retrans_time_ms=${ANCHOR_ARP_MS}`]);
     });
-    await forEachBounded(nodes, 8, async (_n, i) => {
-      checkStop();
-      const from = vmNetns(tag, nodes[(i + c - 1) % c]!, 0);
-      const at = await probeOnce(spawnRunner, { fromNs: from, ip: ipOf(i, 0), name: `anchor ${i}` }, 180_000, Date.now);
-      if (at === undefined) throw new Error(`the anchor of chassis ${nodes[i]} does not answer the anchor of ${nodes[(i + c - 1) % c]} within 180 s`);
-    });
+    const anchorsMade = performance.now();
+    // All at once (a ping process each, sleeping between its requests), so the wait is bounded
+    // by one timeout; each anchor's answer time is kept.
+    const tP = Date.now();
+    const answered = await Promise.all(nodes.map((_n, i) => probeOnce(spawnRunner, { fromNs: vmNetns(tag, nodes[(i + c - 1) % c]!, 0), ip: ipOf(i, 0), name: `anchor ${i}` }, a.anchorTimeoutS * 1000, Date.now)));
+    const anchorRec = new MetricsRecorder();
+    answered.forEach((at, i) => anchorRec.probe(nodes[i]!, at === undefined ? undefined : at - tP));
+    result.anchorsCreateMs = Math.round(anchorsMade - tA);
+    result.anchorPing = dist(anchorRec.metrics());
+    const silent = answered.flatMap((at, i) => (at === undefined ? [i] : []));
+    if (silent.length > 0) {
+      await phaseEnd('anchors (failed)');
+      const ref = (i: number) => ({ node: nodes[i]!, dir: chassisDir(tag, nodes[i]!), encapIp: underlay[i]!, tunnels: watchers[i]!.tunnels() });
+      const sbSocket = `${centralDir(central)}/sb.sock`;
+      result.diagnosis = [];
+      for (const i of silent.slice(0, 3)) {
+        const from = (i + c - 1) % c;
+        result.diagnosis.push(await diagnosePair(spawnRunner, { from: ref(from), to: ref(i), anchorIf: hostVeth(tag, 0, 0), anchorIp: ipOf(i, 0), sbSocket }));
+      }
+      throw new Error(`${silent.length} of ${c} anchors do not answer the anchor of the chassis before them within ${a.anchorTimeoutS} s: ${silent.slice(0, 8).map((i) => nodes[i]).join(', ')}${silent.length > 8 ? ' …' : ''}`);
+    }
     result.anchorsMs = Math.round(performance.now() - tA);
-    log(`  anchors answer across chassis after ${result.anchorsMs} ms`);
+    log(`  anchors answer across chassis after ${result.anchorsMs} ms (made in ${result.anchorsCreateMs} ms; ping p50/p95/max ${result.anchorPing.p50}/${result.anchorPing.p95}/${result.anchorPing.max} ms)`);
+    await phaseEnd('anchors');
     // The measured batches, chassis after chassis.
     const before = await Promise.all(nodes.map((_n, i) => chassisPids(i)));
     const cpuStart = before.map((p) => procStats(p).cpuMs);
@@ -337,6 +419,7 @@ async function run(c: number, a: Args, state: { stop: boolean; cleanups: Set<() 
       await Promise.all(probes);
     }
     result.buildMs = Math.round(performance.now() - tB);
+    await phaseEnd('measured VMs, chassis after chassis');
     const pidsNow = await Promise.all(nodes.map((_n, i) => chassisPids(i)));
     const built = pidsNow.map((p) => procStats(p));
     const cpuToBuilt = built.map((b, i) => b.cpuMs - cpuStart[i]!);
@@ -347,6 +430,7 @@ async function run(c: number, a: Args, state: { stop: boolean; cleanups: Set<() 
     const tI = performance.now();
     await new Promise((r) => setTimeout(r, a.idleS * 1000));
     const idleMs = performance.now() - tI;
+    await phaseEnd('idle');
     const idlePct = pidsNow.map((p, i) => ((procStats(p).cpuMs - idle0[i]!) / idleMs) * 100);
     result.perChassis = {
       rssMeanBytes: Math.round(built.reduce((x, b) => x + b.rssBytes, 0) / c),
@@ -383,6 +467,11 @@ async function run(c: number, a: Args, state: { stop: boolean; cleanups: Set<() 
     log(`  FAILED: ${result.error}`);
   } finally {
     result.loadAfter = load();
+    result.cpuByPhase = phases;
+    if (tag) {
+      const logs = ovnLogs(nodes.map((n) => chassisDir(tag, n)), centralDir(central));
+      result.logSignals = Object.fromEntries(Object.entries(logs).map(([role, files]) => [role, logSurvey(files)]));
+    }
     await teardown();
     state.cleanups.delete(teardown);
     log(`  removed; left: ${result.left?.processes ?? '?'} processes, ${result.left?.namespaces.length ?? '?'} namespaces`);
