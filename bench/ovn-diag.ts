@@ -76,9 +76,10 @@ function tail(file: string, lines: number): string[] {
   }
 }
 
-/** Counts of slow/disconnect log lines (ovn-parts logSignals) summed over the given logs. */
-export function logSurvey(files: readonly string[]): Record<string, number> {
+/** Counts of slow/disconnect log lines (ovn-parts logSignals) summed over the given logs, and the first lines of each kind. */
+export function logSurvey(files: readonly string[]): { counts: Record<string, number>; samples: Record<string, string[]> } {
   const sum: Record<string, number> = {};
+  const samples: Record<string, string[]> = {};
   for (const f of files) {
     let text = '';
     try {
@@ -86,9 +87,9 @@ export function logSurvey(files: readonly string[]): Record<string, number> {
     } catch {
       continue;
     }
-    for (const [k, n] of Object.entries(logSignals(text))) sum[k] = (sum[k] ?? 0) + n;
+    for (const [k, n] of Object.entries(logSignals(text, samples))) sum[k] = (sum[k] ?? 0) + n;
   }
-  return sum;
+  return { counts: sum, samples };
 }
 
 /** One chassis as a diagnosis needs it. */

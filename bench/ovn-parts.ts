@@ -115,11 +115,21 @@ const LOG_SIGNALS: Array<[string, RegExp]> = [
   ['err', /\|(ERR|EMER)\|/],
 ];
 
-/** Counts of LOG_SIGNALS kinds in a log's text (a line may count for several kinds). */
-export function logSignals(text: string): Record<string, number> {
+/**
+ * Counts of LOG_SIGNALS kinds in a log's text (a line may count for several kinds). With
+ * `samples`, the first `maxSamples` lines of each kind but "warn" are added to it (kept across calls).
+ */
+export function logSignals(text: string, samples?: Record<string, string[]>, maxSamples = 2): Record<string, number> {
   const out: Record<string, number> = Object.fromEntries(LOG_SIGNALS.map(([k]) => [k, 0]));
   for (const line of text.split('\n')) {
-    for (const [k, re] of LOG_SIGNALS) if (re.test(line)) out[k]! += 1;
+    for (const [k, re] of LOG_SIGNALS) {
+      if (!re.test(line)) continue;
+      out[k]! += 1;
+      if (samples && k !== 'warn') {
+        const list = (samples[k] ??= []);
+        if (list.length < maxSamples) list.push(line);
+      }
+    }
   }
   return out;
 }

@@ -17,9 +17,9 @@
  *      ovn-controller sets once the port's flows are in, seen by an `ovsdb-client monitor` per
  *      chassis (no polling);
  *    - the first reply to a ping from the anchor of the next chassis (Geneve across chassis),
- *      by Merak's own probe (measure.ts probeOnce: an echo request every 50 ms). The anchors
- *      resend ARP every 50 ms as well (their neighbour retrans_time_ms), so the measure is when
- *      OVN forwards, not the kernel's 1 s ARP retry;
+ *      by Merak's own probe (measure.ts probeOnce: an echo request every 50 ms). The anchor has
+ *      the endpoint's MAC as a permanent neighbour (pinNeighbours), so the measure is when OVN
+ *      forwards, with no ARP in it and no ARP flood to every chassis while the port is missing;
  *    the next chassis starts once all three are known for this one (ovn-heater's way: each port's
  *    wait is its own, not a queue's).
  * 4. per chassis: memory (RSS of its three daemons) and CPU (utime + stime from /proc, over the
@@ -41,8 +41,9 @@ import { createAgentActivities } from '../src/activities/agent/activities';
 import { probeOnce } from '../src/activities/agent/measure';
 import type { EndpointBatch, SubnetRef } from '../src/activities/agent/types';
 import { cleanScenario } from '../src/dataplane/clean';
-import { spawnRunner, runChecked } from '../src/dataplane/command';
+import { spawnRunner } from '../src/dataplane/command';
 import { daemonPid } from '../src/dataplane/daemon';
+import { runBatch } from '../src/dataplane/ip-batch';
 import { hostVeth, vmNetns } from '../src/dataplane/names';
 import { centralDaemons, chassisDaemons } from '../src/dataplane/ovn/daemons';
 import { centralDir, chassisDir, chassisFiles } from '../src/dataplane/ovn/paths';
@@ -53,6 +54,7 @@ import { packageRoot } from '../src/install/paths';
 import { forEachBounded } from '../src/model/concurrency';
 import { pluginNodeName } from '../src/model/identity';
 import { gateway, hostAddress } from '../src/model/ipam';
+import { endpointMac } from '../src/model/mac';
 import { mergeMetrics, MetricsRecorder, summarizeHistogram, type Metrics } from '../src/model/metrics';
 import { createNetworkPluginClient, type NetworkPluginClient } from '../src/plugin/client';
 import { startOvnPlugin, type RunningOvnPlugin } from '../src/plugin/ovn/server';
@@ -65,8 +67,21 @@ const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
 const UNDERLAY = '100.72.0.0/16';
 const SUBNET = { ip: '10.80.0.0', prefix: 16 };
 const CHASSIS_AT_ONCE = 4;
-/** ARP resend interval of the anchors, ms: the same as the probe's echo requests. */
-const ANCHOR_ARP_MS = 50;
+/**
+ * A permanent neighbour entry in VM namespace `ns` for each target, so its pings need no ARP.
+ * An ARP request for an address whose logical port does not exist yet is flooded by OVN to every
+ * chassis of the switch (its _MC_flood group: 99 Geneve copies at 100 chassis), and the kernel
+ * repeats it while the ping waits; with a static entry the echo request is a unicast that OVN's
+ * L2 lookup drops until the port exists and is bound, then forwards: the first reply is when OVN
+ * forwards, with no ARP in it and no flood.
+ */
+async function pinNeighbours(ns: string, targets: ReadonlyArray<{ ip: string; mac: string }>): Promise<void> {
+  await runBatch(
+    spawnRunner,
+    targets.map((t) => `neigh replace ${t.ip} lladdr ${t.mac} dev eth0 nud permanent`),
+    { netns: ns },
+  );
+}
 
 interface Dist {
   probed: number;
@@ -127,7 +142,7 @@ interface RunResult {
   /** Per phase: wall time, cores used by each daemon role (all chassis together) and by the whole machine, load average at its end. */
   cpuByPhase?: Array<PhaseCpu & { load: string }>;
   /** Slow-loop and disconnect lines in the daemons' logs over the run, by role (bench/ovn-parts.ts logSignals). */
-  logSignals?: Record<string, Record<string, number>>;
+  logSignals?: Record<string, { counts: Record<string, number>; samples: Record<string, string[]> }>;
   /** When anchors did not answer: the state of the first three pairs (bench/ovn-diag.ts diagnosePair). */
   diagnosis?: Array<Record<string, unknown>>;
   error?: string;
@@ -261,6 +276,8 @@ async function run(c: number, a: Args, state: { stop: boolean; cleanups: Set<() 
     segments: [{ vmFrom: from, vmCount: count, endpoint: 0, subnet: subnet!, ipIndexFrom: i * (a.vms + 1) + from }],
   });
   const ipOf = (i: number, vm: number): string => hostAddress(`${SUBNET.ip}/${SUBNET.prefix}`, i * (a.vms + 1) + vm);
+  // As the agent gives it (src/activities/agent/expand.ts): endpoint 0 of VM `vm` on the node in slot i.
+  const macOf = (i: number, vm: number): string => endpointMac(scenario, i, vm, 0);
   const chassisPids = (i: number): Promise<number[]> => pidsOf(chassisDaemons(chassisDir(tag, nodes[i]!), '').map((d) => d.pidfile));
   const centralPids = async (): Promise<Record<string, number>> => {
     const out: Record<string, number> = {};
@@ -367,8 +384,11 @@ async function run(c: number, a: Args, state: { stop: boolean; cleanups: Set<() 
     await forEachBounded(nodes, CHASSIS_AT_ONCE, async (_n, i) => {
       checkStop();
       await agent.createBatch({ ...batchOf(i, 0, 1) });
-      const anchor = vmNetns(tag, nodes[i]!, 0);
-      await runChecked(spawnRunner, ['ip', 'netns', 'exec', anchor, 'sysctl', '-q', '-w', `net.ipv4.neigh.eth0.retrans_time_ms=${ANCHOR_ARP_MS}`]);
+    });
+    // Each anchor pings the next one's address with its MAC pinned (pinNeighbours).
+    await forEachBounded(nodes, CHASSIS_AT_ONCE, async (_n, i) => {
+      const to = (i + 1) % c;
+      await pinNeighbours(vmNetns(tag, nodes[i]!, 0), [{ ip: ipOf(to, 0), mac: macOf(to, 0) }]);
     });
     const anchorsMade = performance.now();
     // All at once (a ping process each, sleeping between its requests), so the wait is bounded
@@ -402,8 +422,9 @@ async function run(c: number, a: Args, state: { stop: boolean; cleanups: Set<() 
       checkStop();
       const next = (i + 1) % c;
       const fromNs = vmNetns(tag, nodes[next]!, 0);
-      const eps = Array.from({ length: a.vms }, (_, k) => ({ vm: k + 1, ip: ipOf(i, k + 1), ifname: hostVeth(tag, k + 1, 0) }));
+      const eps = Array.from({ length: a.vms }, (_, k) => ({ vm: k + 1, ip: ipOf(i, k + 1), mac: macOf(i, k + 1), ifname: hostVeth(tag, k + 1, 0) }));
       for (const ep of eps) watchers[i]!.reset(ep.ifname);
+      await pinNeighbours(fromNs, eps);
       const t0 = Date.now();
       const probes = eps.map(async (ep) => {
         const name = `${nodes[i]}/vm${ep.vm}/eth0 ${ep.ip}`;
@@ -417,6 +438,11 @@ async function run(c: number, a: Args, state: { stop: boolean; cleanups: Set<() 
       const r = await agent.createBatch({ ...batchOf(i, 1, a.vms), reachability: { every: 1, offset: 0, timeoutMs: a.timeoutMs } });
       merakMetrics = mergeMetrics(merakMetrics, r.metrics);
       await Promise.all(probes);
+      if ((i + 1) % 10 === 0 || i === c - 1) {
+        const d = dist(installed.metrics());
+        const p = dist(cross.metrics());
+        log(`  ${i + 1}/${c} chassis built in ${Math.round(performance.now() - tB)} ms; so far ovn-installed p50/max ${d.p50}/${d.max} ms, ping ${p.p50}/${p.max} ms (${p.reached}/${p.probed}); load ${load()}`);
+      }
     }
     result.buildMs = Math.round(performance.now() - tB);
     await phaseEnd('measured VMs, chassis after chassis');

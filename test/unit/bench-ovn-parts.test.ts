@@ -84,7 +84,10 @@ describe('log signals', () => {
       '2026-11-30T19:50:04.000Z|00046|jsonrpc|WARN|tcp:100.72.255.254:6642: receive error: Connection reset by peer',
       '2026-11-30T19:50:05.000Z|00047|reconnect|WARN|tcp:100.72.255.254:6642: connection dropped (Connection reset by peer)',
     ].join('\n');
-    expect(logSignals(text)).toEqual({ 'inactivity probe': 1, 'connection dropped': 2, 'unreasonably long poll': 1, 'cpu usage': 1, warn: 3, err: 1 });
+    const samples: Record<string, string[]> = {};
+    expect(logSignals(text, samples, 1)).toEqual({ 'inactivity probe': 1, 'connection dropped': 2, 'unreasonably long poll': 1, 'cpu usage': 1, warn: 3, err: 1 });
+    expect(Object.keys(samples).sort()).toEqual(['connection dropped', 'cpu usage', 'err', 'inactivity probe', 'unreasonably long poll']);
+    expect(samples['connection dropped']).toEqual([text.split('\n')[0]]);
   });
 
   test('an empty log has zero of every kind', () => {
