@@ -109,7 +109,10 @@ export interface ChassisRef {
  * last lines of both chassis's ovn-controller and ovs-vswitchd logs. Every command is read-only
  * and bounded (5 s); a failed one is reported as its error text.
  */
-export async function diagnosePair(runner: CommandRunner, o: { from: ChassisRef; to: ChassisRef; anchorIf: string; anchorIp: string; sbSocket: string }): Promise<Record<string, unknown>> {
+export async function diagnosePair(
+  runner: CommandRunner,
+  o: { from: ChassisRef; to: ChassisRef; anchorIf: string; anchorIp: string; sbSocket: string; fromNs: string; fromIp: string; fromMac: string; toMac: string },
+): Promise<Record<string, unknown>> {
   const run = async (argv: string[]): Promise<string> => {
     const r = await runner.run(argv, { timeoutMs: 5_000 });
     return r.code === 0 ? r.stdout.trim() : `(exit ${r.code}) ${r.stderr.trim()}`;
@@ -129,8 +132,31 @@ export async function diagnosePair(runner: CommandRunner, o: { from: ChassisRef;
   const ifaceId = await run(['ovs-vsctl', `--db=${db}`, '--timeout=5', 'get', 'Interface', o.anchorIf, 'external_ids:iface-id']);
   const id = ifaceId.replace(/^"|"$/g, '');
   const tunnelToPeer = await run(['ovs-vsctl', `--db=unix:${o.from.dir}/db.sock`, '--timeout=5', '--format=csv', '--columns=name,ofport', 'find', 'Interface', 'type=geneve', `options:remote_ip=${JSON.stringify(o.to.encapIp)}`]);
+  // A live ping (3 s) while the datapath flows of both sides are read: what each OVS does with it now.
+  const ping = runner.run(['ip', 'netns', 'exec', o.fromNs, 'ping', '-n', '-q', '-c', '60', '-i', '0.05', '-w', '3', o.anchorIp], { timeoutMs: 6_000 });
+  await new Promise((r) => setTimeout(r, 1_000));
   const flows = await run(['ovs-appctl', '-t', `${o.from.dir}/ovs-vswitchd.ctl`, '--timeout=5', 'dpctl/dump-flows']);
+  const toFlows = await run(['ovs-appctl', '-t', `${o.to.dir}/ovs-vswitchd.ctl`, '--timeout=5', 'dpctl/dump-flows']);
+  const pinged = await ping;
+  const ofport = async (dir: string, name: string): Promise<string> => (await run(['ovs-vsctl', `--db=unix:${dir}/db.sock`, '--timeout=5', 'get', 'Interface', name, 'ofport'])).trim();
+  const fromPort = await ofport(o.from.dir, o.anchorIf);
+  // OVN's own pipeline for the echo request on the source chassis (ofproto/trace: which logical
+  // and physical tables it passes and the datapath actions it ends in).
+  const trace = await run([
+    'ovs-appctl', '-t', `${o.from.dir}/ovs-vswitchd.ctl`, '--timeout=5', 'ofproto/trace', 'br-int',
+    `in_port=${fromPort},icmp,dl_src=${o.fromMac},dl_dst=${o.toMac},nw_src=${o.fromIp},nw_dst=${o.anchorIp},nw_ttl=64,icmp_type=8`,
+  ]);
+  // On the target: the physical flows of table 0 for the tunnel from the source (OVN's "from a tunnel" classification).
+  const tunnelOnTo = (await run(['ovs-vsctl', `--db=unix:${o.to.dir}/db.sock`, '--timeout=5', '--format=csv', '--no-headings', '--columns=ofport', 'find', 'Interface', 'type=geneve', `options:remote_ip=${JSON.stringify(o.from.encapIp)}`])).trim();
+  const table0 = await run(['ovs-ofctl', '--timeout=5', 'dump-flows', `unix:${o.to.dir}/br-int.mgmt`, 'table=0']);
   return {
+    livePing: pinged.stdout.split('\n').filter((l) => /transmitted/.test(l)),
+    fromAnchorNeighbours: await run(['ip', '-n', o.fromNs, 'neigh', 'show']),
+    traceOnFrom: trace.split('\n').filter((l) => /^\s*\d+\.|Datapath actions|output|drop|resubmit\(,3[789]\)|set_field:.*->reg15/.test(l)).slice(-25),
+    datapathFlowsOnTo: toFlows.split('\n').filter((l) => l.includes(o.anchorIp) || l.includes(o.from.encapIp)).slice(0, 8),
+    tunnelOnTo,
+    table0OnToForTunnel: table0.split('\n').filter((l) => tunnelOnTo !== '' && l.includes(`in_port=${tunnelOnTo}`)),
+    table0OnToFlows: table0.split('\n').length,
     from: await side(o.from),
     to: await side(o.to),
     tunnelFromTo: tunnelToPeer,

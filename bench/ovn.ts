@@ -407,7 +407,28 @@ async function run(c: number, a: Args, state: { stop: boolean; cleanups: Set<() 
       result.diagnosis = [];
       for (const i of silent.slice(0, 3)) {
         const from = (i + c - 1) % c;
-        result.diagnosis.push(await diagnosePair(spawnRunner, { from: ref(from), to: ref(i), anchorIf: hostVeth(tag, 0, 0), anchorIp: ipOf(i, 0), sbSocket }));
+        const d = await diagnosePair(spawnRunner, {
+          from: ref(from),
+          to: ref(i),
+          anchorIf: hostVeth(tag, 0, 0),
+          anchorIp: ipOf(i, 0),
+          sbSocket,
+          fromNs: vmNetns(tag, nodes[from]!, 0),
+          fromIp: ipOf(from, 0),
+          fromMac: macOf(from, 0),
+          toMac: macOf(i, 0),
+        });
+        // Does a full recompute of either ovn-controller (its incremental processing bypassed) make it answer?
+        for (const side of [i, from]) {
+          const dir = chassisDir(tag, nodes[side]!);
+          const pid = await daemonPid(`${dir}/ovn-controller.pid`);
+          if (pid === undefined) continue;
+          await spawnRunner.run(['ovn-appctl', '-t', `${dir}/ovn-controller.${pid}.ctl`, '--timeout=5', 'recompute'], { timeoutMs: 10_000 });
+          const at = await probeOnce(spawnRunner, { fromNs: vmNetns(tag, nodes[from]!, 0), ip: ipOf(i, 0), name: `anchor ${i}` }, 15_000, Date.now);
+          d[`afterRecomputeOf ${nodes[side]}`] = at === undefined ? 'still silent 15 s later' : 'answers';
+          if (at !== undefined) break;
+        }
+        result.diagnosis.push(d);
       }
       throw new Error(`${silent.length} of ${c} anchors do not answer the anchor of the chassis before them within ${a.anchorTimeoutS} s: ${silent.slice(0, 8).map((i) => nodes[i]).join(', ')}${silent.length > 8 ? ' …' : ''}`);
     }
