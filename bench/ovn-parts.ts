@@ -133,3 +133,20 @@ export function logSignals(text: string, samples?: Record<string, string[]>, max
   }
   return out;
 }
+
+/** What mergeRuns needs of a run. */
+export interface SizedRun {
+  chassis: number;
+  vmsPerChassis: number;
+}
+
+/**
+ * The runs bench/results/ovn.json keeps: this invocation's runs, and the earlier file's runs of
+ * other sizes (chassis × VMs), so the sizes can be measured in separate, shorter runs; ordered by
+ * chassis, then VMs. A size measured again replaces its earlier run.
+ */
+export function mergeRuns<R extends SizedRun>(earlier: readonly R[], fresh: readonly R[]): R[] {
+  const key = (r: SizedRun): string => `${r.chassis}x${r.vmsPerChassis}`;
+  const now = new Set(fresh.map(key));
+  return [...earlier.filter((r) => !now.has(key(r))), ...fresh].sort((x, y) => x.chassis - y.chassis || x.vmsPerChassis - y.vmsPerChassis);
+}

@@ -27,9 +27,11 @@
  *
  * Arguments: --chassis LIST (comma-separated counts, each ≥ 2; default 3), --vms N (measured VMs
  * per chassis, default 2), --timeout-ms T (per probe, default 30000), --idle-s S (idle window,
- * default 10), --no-docs (write only bench/results/ovn.json). Writes bench/results/ovn.json and
- * the OVN section of docs/BENCHMARKS.md; everything it started is stopped and removed at the end,
- * and on Ctrl-C.
+ * default 10), --mesh-timeout-s S (the tunnel mesh's wait, default 600), --anchor-timeout-s S (an
+ * anchor's wait, default 180), --no-docs (write only bench/results/ovn.json). Writes
+ * bench/results/ovn.json (this invocation's runs, and the earlier runs of other sizes: mergeRuns)
+ * and the OVN section of docs/BENCHMARKS.md; everything it started is stopped and removed at the
+ * end, and on Ctrl-C.
  */
 import { writeDocsSection } from './docs-section';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -59,7 +61,7 @@ import { mergeMetrics, MetricsRecorder, summarizeHistogram, type Metrics } from 
 import { createNetworkPluginClient, type NetworkPluginClient } from '../src/plugin/client';
 import { startOvnPlugin, type RunningOvnPlugin } from '../src/plugin/ovn/server';
 import { cpuSnapshot, diagnosePair, logSurvey, ovnLogs, phaseCpu, pidsByRole, type CpuSnapshot, type PhaseCpu } from './ovn-diag';
-import { interfaceRows, parseArgs, type Args } from './ovn-parts';
+import { interfaceRows, mergeRuns, parseArgs, type Args } from './ovn-parts';
 import { procCpuMs, procMem } from './scenario-probe';
 
 const log = (line: string): void => void process.stderr.write(`bench:ovn: ${line}\n`);
@@ -418,8 +420,13 @@ async function run(c: number, a: Args, state: { stop: boolean; cleanups: Set<() 
           fromMac: macOf(from, 0),
           toMac: macOf(i, 0),
         });
+        // A datapath flow in use is never idled out: if the one cached before OVN's flows were in
+        // kept its old actions, the ping answers once it stops for longer than OVS's idle time (10 s).
+        await new Promise((r) => setTimeout(r, 12_000));
+        const quiet = await probeOnce(spawnRunner, { fromNs: vmNetns(tag, nodes[from]!, 0), ip: ipOf(i, 0), name: `anchor ${i}` }, 15_000, Date.now);
+        d['after 12 s without traffic'] = quiet === undefined ? 'still silent 15 s later' : 'answers';
         // Does a full recompute of either ovn-controller (its incremental processing bypassed) make it answer?
-        for (const side of [i, from]) {
+        for (const side of quiet === undefined ? [i, from] : []) {
           const dir = chassisDir(tag, nodes[side]!);
           const pid = await daemonPid(`${dir}/ovn-controller.pid`);
           if (pid === undefined) continue;
@@ -545,12 +552,22 @@ function markdown(s: Summary): string {
   const rows = s.runs.map((r) => {
     const v = r.vsInstalledPct;
     const pc = r.perChassis;
-    return `| ${r.chassis}×${r.vmsPerChassis} | ${r.chassisUpMs ?? '-'} | ${distCell(r.ovnInstalled)} | ${distCell(r.pingOtherChassis)} | ${distCell(r.merakProbe)} | ${v ? `${v.pingOtherChassis.p50} / ${v.pingOtherChassis.p95}` : '-'} | ${v ? `${v.merakProbe.p50} / ${v.merakProbe.p95}` : '-'} | ${pc ? `${mbText(pc.rssMeanBytes)} / ${mbText(pc.rssMaxBytes)}` : '-'} | ${pc ? `${pc.cpuToBuiltMeanMs} / ${pc.cpuToBuiltMaxMs}` : '-'} | ${pc ? `${pc.idleCpuPctMean} / ${pc.idleCpuPctMax} / ${pc.idleCpuPctAll}` : '-'} | ${r.left ? `${r.left.processes} proc., ${r.left.namespaces.length} ns` : '-'} | ${r.loadBefore} → ${r.loadAfter} |${r.error ? ` failed: ${r.error}` : ''}`;
+    return `| ${r.chassis}×${r.vmsPerChassis} | ${r.date.slice(0, 16)} | ${r.chassisUpMs ?? '-'} / ${r.meshMs ?? '-'} | ${r.anchorPing ? `${r.anchorPing.p50} / ${r.anchorPing.max} (${r.anchorPing.reached}/${r.anchorPing.probed})` : '-'} | ${distCell(r.ovnInstalled)} | ${distCell(r.pingOtherChassis)} | ${distCell(r.merakProbe)} | ${v ? `${v.pingOtherChassis.p50} / ${v.pingOtherChassis.p95}` : '-'} | ${v ? `${v.merakProbe.p50} / ${v.merakProbe.p95}` : '-'} | ${pc ? `${mbText(pc.rssMeanBytes)} / ${mbText(pc.rssMaxBytes)}` : '-'} | ${pc ? `${pc.cpuToBuiltMeanMs} / ${pc.cpuToBuiltMaxMs}` : '-'} | ${pc ? `${pc.idleCpuPctMean} / ${pc.idleCpuPctMax} / ${pc.idleCpuPctAll}` : '-'} | ${r.left ? `${r.left.processes} proc., ${r.left.namespaces.length} ns` : '-'} | ${r.loadBefore} → ${r.loadAfter} |${r.error ? ` failed: ${r.error}` : ''}`;
   });
   const opRows = s.runs.flatMap((r) =>
     Object.entries(r.ops ?? {})
       .sort(([x], [y]) => (x < y ? -1 : 1))
       .map(([k, o]) => `| ${r.chassis}×${r.vmsPerChassis} | ${k} | ${o.count} | ${o.failed} | ${o.p50} | ${o.p95} | ${o.p99} | ${o.max} |`),
+  );
+  const phaseRows = s.runs.flatMap((r) =>
+    (r.cpuByPhase ?? []).map((p) => {
+      const c = p.cores;
+      const sum = (role: string): number => c[role] ?? 0;
+      const central = Object.entries(c)
+        .filter(([k]) => k.startsWith('central '))
+        .reduce((x, [, v]) => x + v, 0);
+      return `| ${r.chassis}×${r.vmsPerChassis} | ${p.phase} | ${p.wallMs} | ${sum('ovn-controller')} | ${sum('ovs-vswitchd')} | ${sum('ovsdb-server')} | ${+central.toFixed(2)} | ${p.machineCores} of ${p.of} | ${p.load} |`;
+    }),
   );
   const centralRows = s.runs.flatMap((r) => Object.entries(r.central ?? {}).map(([role, x]) => `${r.chassis}×${r.vmsPerChassis} ${role} ${mbText(x.rssBytes)}, ${x.cpuMs} ms CPU, ${x.idleCpuPct} % idle`));
   return [
@@ -559,13 +576,13 @@ function markdown(s: Summary): string {
     '',
     `Measured by \`npm run bench:ovn\` on ${s.machine}, ${s.date}; ${Object.entries(s.versions).map(([k, v]) => `${k} ${v}`).join(', ')}. ` +
       'Without Temporal: the OVN network plugin (its own central: NB, SB, northd) over gRPC and the agent activities with the `ovn` endpoint plugin in the benchmark\'s process; every node a chassis (ovsdb-server, ovs-vswitchd on the userspace datapath, ovn-controller) in its own namespace, one VPC with one subnet. ' +
-      'An anchor VM per chassis first (the ping source of the next chassis), then, chassis after chassis, the measured VMs in one `createBatch` each with Merak\'s time-to-reachable probing on; the next chassis starts when all of its endpoints are known.',
-    'Per endpoint, from its batch\'s create request: **ovn-installed** = OVN\'s own `external_ids:ovn-installed=true` on the OVS Interface (ovn-controller sets it once the port\'s flows are in; seen by `ovsdb-client monitor`); **ping from the next chassis** = first echo reply to the anchor of the next chassis (Merak\'s probe function, a request every 50 ms, the anchor resending ARP every 50 ms); **Merak\'s probe** = Merak\'s time to reachable as a scenario measures it (the nearest peer of the batch, on the same chassis, with the VM\'s default ARP timers). Times in ms: p50 / p95 / max (reached/probed; endpoints never reached by name).',
+      'The run waits for the full tunnel mesh (every chassis with a Geneve port to each other one), makes an anchor VM per chassis (the ping source of the next chassis) and waits until every anchor answers the one before it, then, chassis after chassis, makes the measured VMs in one `createBatch` each with Merak\'s time-to-reachable probing on; the next chassis starts when all of its endpoints are known.',
+    'Per endpoint, from its batch\'s create request: **ovn-installed** = OVN\'s own `external_ids:ovn-installed=true` on the OVS Interface (ovn-controller sets it once the port\'s flows are in; seen by `ovsdb-client monitor`); **ping from the next chassis** = first echo reply to the anchor of the next chassis (Merak\'s probe function, a request every 50 ms; the anchor has the endpoint\'s MAC as a permanent neighbour, so no ARP is in the measure and none is flooded to every chassis while the port does not exist yet); **Merak\'s probe** = Merak\'s time to reachable as a scenario measures it (the nearest peer of the batch, on the same chassis, with the VM\'s default ARP timers). Times in ms: p50 / p95 / max (reached/probed; endpoints never reached by name).',
     'Per chassis: RSS of its three daemons after the build (mean / max), their CPU from start to built (ms, mean / max), and over an idle window after the build (% of one core: mean / max / all chassis together).',
     'The machine was shared with other jobs while this ran (load averages in the table); OVN\'s times grow with that load.',
     '',
-    '| chassis×VMs | chassis up ms | ovn-installed | ping from the next chassis | Merak\'s probe (same chassis) | ping vs ovn-installed, % at p50 / p95 | Merak\'s probe vs ovn-installed, % at p50 / p95 | RSS per chassis | CPU ms per chassis to built | idle CPU % per chassis (mean / max / all) | left | load before → after |',
-    '| --- | ---: | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| chassis×VMs | run (UTC) | chassis registered / tunnel mesh complete, ms | anchors answer, ms p50 / max | ovn-installed | ping from the next chassis | Merak\'s probe (same chassis) | ping vs ovn-installed, % at p50 / p95 | Merak\'s probe vs ovn-installed, % at p50 / p95 | RSS per chassis | CPU ms per chassis to built | idle CPU % per chassis (mean / max / all) | left | load before → after |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
     'Operations (ms): plugin calls as the benchmark made them over gRPC, agent.ensureNode (the chassis start), and what the agent measured in its batches (VM, endpoint, endpoint-plugin calls).',
@@ -575,6 +592,12 @@ function markdown(s: Summary): string {
     ...opRows,
     '',
     `Central (RSS, CPU since start, idle): ${centralRows.join('; ') || '-'}.`,
+    '',
+    'CPU by phase: cores used on average by all chassis\'s daemons of a role together, by the central\'s daemons, and by the whole machine (other helpers\' jobs included), with the load average at the phase\'s end.',
+    '',
+    '| chassis×VMs | phase | wall ms | ovn-controller | ovs-vswitchd | ovsdb-server (chassis) | central | machine | load |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+    ...phaseRows,
     'Goal: Merak\'s time to reachable within 10 % of OVN\'s own ovn-installed time in the same run. Raw numbers: bench/results/ovn.json.',
     '<!-- ovn:end -->',
   ].join('\n');
@@ -606,10 +629,17 @@ async function main(): Promise<void> {
   process.once('SIGTERM', onSignal);
   const summary: Summary = { date: new Date().toISOString(), machine: `${cpus().length} CPU (${cpus()[0]?.model ?? 'unknown'})`, versions: await versions(), runs: [] };
   const root = packageRoot();
+  const file = path.join(root, 'bench', 'results', 'ovn.json');
+  const earlier = await fs
+    .readFile(file, 'utf8')
+    .then((t) => (JSON.parse(t) as Summary).runs ?? [])
+    .catch(() => [] as RunResult[]);
+  const fresh: RunResult[] = [];
   for (const c of a.chassis) {
-    summary.runs.push(await run(c, a, state));
-    await fs.mkdir(path.join(root, 'bench', 'results'), { recursive: true });
-    await fs.writeFile(path.join(root, 'bench', 'results', 'ovn.json'), JSON.stringify(summary, null, 2) + '\n');
+    fresh.push(await run(c, a, state));
+    summary.runs = mergeRuns(earlier, fresh);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, JSON.stringify(summary, null, 2) + '\n');
     if (state.stop) return;
   }
   if (a.docs) {
@@ -617,7 +647,7 @@ async function main(): Promise<void> {
     await writeDocsSection(docs, 'ovn', markdown(summary));
   }
   process.stdout.write(JSON.stringify(summary) + '\n');
-  if (summary.runs.some((r) => r.error)) process.exitCode = 1;
+  if (fresh.some((r) => r.error)) process.exitCode = 1;
 }
 
 main().catch((e: unknown) => {

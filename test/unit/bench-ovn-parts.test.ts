@@ -1,5 +1,5 @@
 /** The OVN benchmark's command line and its reading of `ovsdb-client monitor` lines (bench/ovn-parts.ts). */
-import { installedInterfaces, interfaceRows, logSignals, parseArgs } from '../../bench/ovn-parts';
+import { installedInterfaces, interfaceRows, logSignals, mergeRuns, parseArgs } from '../../bench/ovn-parts';
 
 describe('bench:ovn arguments', () => {
   test('defaults are a small run', () => {
@@ -92,5 +92,17 @@ describe('log signals', () => {
 
   test('an empty log has zero of every kind', () => {
     expect(Object.values(logSignals(''))).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+});
+
+describe('results of several invocations', () => {
+  const run = (chassis: number, vmsPerChassis: number, date: string) => ({ chassis, vmsPerChassis, date });
+  test('a size measured again replaces its earlier run; other sizes stay; ordered by chassis, then VMs', () => {
+    const earlier = [run(10, 5, 'a'), run(50, 5, 'a'), run(100, 10, 'a')];
+    expect(mergeRuns(earlier, [run(100, 10, 'b'), run(10, 10, 'b')])).toEqual([run(10, 5, 'a'), run(10, 10, 'b'), run(50, 5, 'a'), run(100, 10, 'b')]);
+  });
+
+  test('no earlier file: just the fresh runs', () => {
+    expect(mergeRuns([], [run(3, 2, 'x')])).toEqual([run(3, 2, 'x')]);
   });
 });
