@@ -13,11 +13,13 @@ export interface Args {
   /** Seconds an anchor may take to answer the anchor of the chassis before it. */
   anchorTimeoutS: number;
   docs: boolean;
+  /** Only rewrite the docs section from bench/results/ovn.json; run nothing. */
+  docsOnly: boolean;
 }
 
 /** Parses the command line; a bad value is refused naming the flag, the value and the rule. */
 export function parseArgs(argv: readonly string[]): Args {
-  const out: Args = { chassis: [3], vms: 2, timeoutMs: 30_000, idleS: 10, meshTimeoutS: 600, anchorTimeoutS: 180, docs: true };
+  const out: Args = { chassis: [3], vms: 2, timeoutMs: 30_000, idleS: 10, meshTimeoutS: 600, anchorTimeoutS: 180, docs: true, docsOnly: false };
   const whole = (flag: string, v: string | undefined, min: number, max: number): number => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < min || n > max) throw new Error(`${flag} ${JSON.stringify(v ?? '')}: must be a whole number from ${min} to ${max}`);
@@ -36,7 +38,8 @@ export function parseArgs(argv: readonly string[]): Args {
     else if (flag === '--mesh-timeout-s') out.meshTimeoutS = whole('--mesh-timeout-s', value(), 10, 3600);
     else if (flag === '--anchor-timeout-s') out.anchorTimeoutS = whole('--anchor-timeout-s', value(), 5, 3600);
     else if (flag === '--no-docs') out.docs = false;
-    else throw new Error(`unknown argument ${JSON.stringify(a)} (--chassis LIST, --vms N, --timeout-ms T, --idle-s S, --mesh-timeout-s S, --anchor-timeout-s S, --no-docs)`);
+    else if (flag === '--docs-only') out.docsOnly = true;
+    else throw new Error(`unknown argument ${JSON.stringify(a)} (--chassis LIST, --vms N, --timeout-ms T, --idle-s S, --mesh-timeout-s S, --anchor-timeout-s S, --no-docs, --docs-only)`);
   }
   return out;
 }

@@ -28,7 +28,8 @@
  * Arguments: --chassis LIST (comma-separated counts, each ≥ 2; default 3), --vms N (measured VMs
  * per chassis, default 2), --timeout-ms T (per probe, default 30000), --idle-s S (idle window,
  * default 10), --mesh-timeout-s S (the tunnel mesh's wait, default 600), --anchor-timeout-s S (an
- * anchor's wait, default 180), --no-docs (write only bench/results/ovn.json). Writes
+ * anchor's wait, default 180), --no-docs (write only bench/results/ovn.json), --docs-only (rewrite
+ * the docs section from bench/results/ovn.json, run nothing). Writes
  * bench/results/ovn.json (this invocation's runs, and the earlier runs of other sizes: mergeRuns)
  * and the OVN section of docs/BENCHMARKS.md; everything it started is stopped and removed at the
  * end, and on Ctrl-C.
@@ -598,6 +599,7 @@ function markdown(s: Summary): string {
     '| chassis×VMs | phase | wall ms | ovn-controller | ovs-vswitchd | ovsdb-server (chassis) | central | machine | load |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |',
     ...phaseRows,
+    '',
     'Goal: Merak\'s time to reachable within 10 % of OVN\'s own ovn-installed time in the same run. Raw numbers: bench/results/ovn.json.',
     '<!-- ovn:end -->',
   ].join('\n');
@@ -613,6 +615,12 @@ async function versions(): Promise<Record<string, string>> {
 
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
+  if (a.docsOnly) {
+    const root = packageRoot();
+    const summary = JSON.parse(await fs.readFile(path.join(root, 'bench', 'results', 'ovn.json'), 'utf8')) as Summary;
+    await writeDocsSection(path.join(root, 'docs', 'BENCHMARKS.md'), 'ovn', markdown(summary));
+    return;
+  }
   if (process.getuid?.() !== 0) throw new Error('the OVN benchmark creates namespaces and daemons: run it as root');
   const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin']);
   for (const tool of ['ovn-nbctl', 'ovn-northd', 'ovs-vswitchd', 'ovn-controller', 'ovsdb-client', 'ethtool']) {

@@ -3,7 +3,7 @@ import { installedInterfaces, interfaceRows, logSignals, mergeRuns, parseArgs } 
 
 describe('bench:ovn arguments', () => {
   test('defaults are a small run', () => {
-    expect(parseArgs([])).toEqual({ chassis: [3], vms: 2, timeoutMs: 30_000, idleS: 10, meshTimeoutS: 600, anchorTimeoutS: 180, docs: true });
+    expect(parseArgs([])).toEqual({ chassis: [3], vms: 2, timeoutMs: 30_000, idleS: 10, meshTimeoutS: 600, anchorTimeoutS: 180, docs: true, docsOnly: false });
   });
 
   test('chassis lists, VMs, timeouts, both flag spellings', () => {
@@ -15,7 +15,9 @@ describe('bench:ovn arguments', () => {
       meshTimeoutS: 900,
       anchorTimeoutS: 60,
       docs: false,
+      docsOnly: false,
     });
+    expect(parseArgs(['--docs-only']).docsOnly).toBe(true);
   });
 
   test.each([
