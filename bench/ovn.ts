@@ -17,9 +17,9 @@
  *      ovn-controller sets once the port's flows are in, seen by an `ovsdb-client monitor` per
  *      chassis (no polling);
  *    - the first reply to a ping from the anchor of the next chassis (Geneve across chassis),
- *      by Merak's own probe (measure.ts probeOnce: an echo request every 50 ms). The anchors
- *      resend ARP every 50 ms as well (their neighbour retrans_time_ms), so the measure is when
- *      OVN forwards, not the kernel's 1 s ARP retry;
+ *      by Merak's own probe (measure.ts probeOnce: an echo request every 50 ms). The anchor has
+ *      the endpoint's MAC as a permanent neighbour (pinNeighbours), so the measure is when OVN
+ *      forwards, with no ARP in it and no ARP flood to every chassis while the port is missing;
  *    the next chassis starts once all three are known for this one (ovn-heater's way: each port's
  *    wait is its own, not a queue's).
  * 4. per chassis: memory (RSS of its three daemons) and CPU (utime + stime from /proc, over the
@@ -27,9 +27,12 @@
  *
  * Arguments: --chassis LIST (comma-separated counts, each ≥ 2; default 3), --vms N (measured VMs
  * per chassis, default 2), --timeout-ms T (per probe, default 30000), --idle-s S (idle window,
- * default 10), --no-docs (write only bench/results/ovn.json). Writes bench/results/ovn.json and
- * the OVN section of docs/BENCHMARKS.md; everything it started is stopped and removed at the end,
- * and on Ctrl-C.
+ * default 10), --mesh-timeout-s S (the tunnel mesh's wait, default 600), --anchor-timeout-s S (an
+ * anchor's wait, default 180), --no-docs (write only bench/results/ovn.json), --docs-only (rewrite
+ * the docs section from bench/results/ovn.json, run nothing). Writes
+ * bench/results/ovn.json (this invocation's runs, and the earlier runs of other sizes: mergeRuns)
+ * and the OVN section of docs/BENCHMARKS.md; everything it started is stopped and removed at the
+ * end, and on Ctrl-C.
  */
 import { writeDocsSection } from './docs-section';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -41,8 +44,9 @@ import { createAgentActivities } from '../src/activities/agent/activities';
 import { probeOnce } from '../src/activities/agent/measure';
 import type { EndpointBatch, SubnetRef } from '../src/activities/agent/types';
 import { cleanScenario } from '../src/dataplane/clean';
-import { spawnRunner, runChecked } from '../src/dataplane/command';
+import { spawnRunner } from '../src/dataplane/command';
 import { daemonPid } from '../src/dataplane/daemon';
+import { runBatch } from '../src/dataplane/ip-batch';
 import { hostVeth, vmNetns } from '../src/dataplane/names';
 import { centralDaemons, chassisDaemons } from '../src/dataplane/ovn/daemons';
 import { centralDir, chassisDir, chassisFiles } from '../src/dataplane/ovn/paths';
@@ -53,10 +57,12 @@ import { packageRoot } from '../src/install/paths';
 import { forEachBounded } from '../src/model/concurrency';
 import { pluginNodeName } from '../src/model/identity';
 import { gateway, hostAddress } from '../src/model/ipam';
+import { endpointMac } from '../src/model/mac';
 import { mergeMetrics, MetricsRecorder, summarizeHistogram, type Metrics } from '../src/model/metrics';
 import { createNetworkPluginClient, type NetworkPluginClient } from '../src/plugin/client';
 import { startOvnPlugin, type RunningOvnPlugin } from '../src/plugin/ovn/server';
-import { installedInterfaces, parseArgs, type Args } from './ovn-parts';
+import { cpuSnapshot, diagnosePair, logSurvey, ovnLogs, phaseCpu, pidsByRole, type CpuSnapshot, type PhaseCpu } from './ovn-diag';
+import { interfaceRows, mergeRuns, parseArgs, type Args } from './ovn-parts';
 import { procCpuMs, procMem } from './scenario-probe';
 
 const log = (line: string): void => void process.stderr.write(`bench:ovn: ${line}\n`);
@@ -64,8 +70,21 @@ const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
 const UNDERLAY = '100.72.0.0/16';
 const SUBNET = { ip: '10.80.0.0', prefix: 16 };
 const CHASSIS_AT_ONCE = 4;
-/** ARP resend interval of the anchors, ms: the same as the probe's echo requests. */
-const ANCHOR_ARP_MS = 50;
+/**
+ * A permanent neighbour entry in VM namespace `ns` for each target, so its pings need no ARP.
+ * An ARP request for an address whose logical port does not exist yet is flooded by OVN to every
+ * chassis of the switch (its _MC_flood group: 99 Geneve copies at 100 chassis), and the kernel
+ * repeats it while the ping waits; with a static entry the echo request is a unicast that OVN's
+ * L2 lookup drops until the port exists and is bound, then forwards: the first reply is when OVN
+ * forwards, with no ARP in it and no flood.
+ */
+async function pinNeighbours(ns: string, targets: ReadonlyArray<{ ip: string; mac: string }>): Promise<void> {
+  await runBatch(
+    spawnRunner,
+    targets.map((t) => `neigh replace ${t.ip} lladdr ${t.mac} dev eth0 nud permanent`),
+    { netns: ns },
+  );
+}
 
 interface Dist {
   probed: number;
@@ -117,6 +136,18 @@ interface RunResult {
   };
   central?: Record<string, ProcStats & { idleCpuPct: number }>;
   left?: { processes: number; namespaces: string[] };
+  /** When each chassis had its tunnels to all others (Geneve interfaces with an OpenFlow port), from the first chassis's start. */
+  meshMs?: number;
+  meshTimeline?: Array<{ ms: number; chassisComplete: number; tunnels: number; of: number }>;
+  /** Anchors: making them (ms), and each one's first answer to the anchor of the chassis before it, from when all were made. */
+  anchorsCreateMs?: number;
+  anchorPing?: Dist;
+  /** Per phase: wall time, cores used by each daemon role (all chassis together) and by the whole machine, load average at its end. */
+  cpuByPhase?: Array<PhaseCpu & { load: string }>;
+  /** Slow-loop and disconnect lines in the daemons' logs over the run, by role (bench/ovn-parts.ts logSignals). */
+  logSignals?: Record<string, { counts: Record<string, number>; samples: Record<string, string[]> }>;
+  /** When anchors did not answer: the state of the first three pairs (bench/ovn-diag.ts diagnosePair). */
+  diagnosis?: Array<Record<string, unknown>>;
   error?: string;
 }
 
@@ -127,25 +158,39 @@ interface Summary {
   runs: RunResult[];
 }
 
-/** Lines of `ovsdb-client monitor` (JSON format) → interface name → first time ovn-installed=true. */
-class InstalledWatcher {
+/**
+ * One chassis's OVS Interface table as `ovsdb-client monitor` streams it (no polling): when each
+ * interface first got ovn-installed=true, and its Geneve tunnels that have an OpenFlow port (the
+ * ones ovn-controller made for the other chassis and ovs-vswitchd has added).
+ */
+class ChassisWatcher {
   private readonly child: ChildProcess;
   private readonly seen = new Map<string, number>();
   private readonly waiting = new Map<string, Array<(t: number) => void>>();
+  private readonly tunnelPorts = new Map<string, number>();
 
   constructor(dbSocket: string) {
-    this.child = spawn('ovsdb-client', ['--format=json', 'monitor', `unix:${dbSocket}`, 'Open_vSwitch', 'Interface', 'name,external_ids'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    this.child = spawn('ovsdb-client', ['--format=json', 'monitor', `unix:${dbSocket}`, 'Open_vSwitch', 'Interface', 'name,type,ofport,external_ids'], { stdio: ['ignore', 'pipe', 'ignore'] });
     readline.createInterface({ input: this.child.stdout! }).on('line', (line) => this.onLine(line));
   }
 
   private onLine(line: string): void {
     const now = Date.now();
-    for (const name of installedInterfaces(line)) {
-      if (this.seen.has(name)) continue;
-      this.seen.set(name, now);
-      for (const w of this.waiting.get(name) ?? []) w(now);
-      this.waiting.delete(name);
+    for (const r of interfaceRows(line)) {
+      if (r.type === 'geneve') {
+        if (r.action !== 'delete' && r.ofport !== undefined && r.ofport > 0) this.tunnelPorts.set(r.name, r.ofport);
+        else this.tunnelPorts.delete(r.name);
+      }
+      if (!r.installed || r.action === 'delete' || this.seen.has(r.name)) continue;
+      this.seen.set(r.name, now);
+      for (const w of this.waiting.get(r.name) ?? []) w(now);
+      this.waiting.delete(r.name);
     }
+  }
+
+  /** Geneve tunnels with an OpenFlow port now. */
+  tunnels(): number {
+    return this.tunnelPorts.size;
   }
 
   /** Forgets `name` (its next ovn-installed counts), e.g. before the interface is made. */
@@ -218,7 +263,9 @@ async function run(c: number, a: Args, state: { stop: boolean; cleanups: Set<() 
   let plugin: RunningOvnPlugin | undefined;
   let client: NetworkPluginClient | undefined;
   let tag = '';
-  const watchers: InstalledWatcher[] = [];
+  const watchers: ChassisWatcher[] = [];
+  const underlay: string[] = [];
+  const phases: Array<PhaseCpu & { load: string }> = [];
   let subnet: SubnetRef | undefined;
   const batchOf = (i: number, from: number, count: number): EndpointBatch => ({
     scenario,
@@ -232,6 +279,8 @@ async function run(c: number, a: Args, state: { stop: boolean; cleanups: Set<() 
     segments: [{ vmFrom: from, vmCount: count, endpoint: 0, subnet: subnet!, ipIndexFrom: i * (a.vms + 1) + from }],
   });
   const ipOf = (i: number, vm: number): string => hostAddress(`${SUBNET.ip}/${SUBNET.prefix}`, i * (a.vms + 1) + vm);
+  // As the agent gives it (src/activities/agent/expand.ts): endpoint 0 of VM `vm` on the node in slot i.
+  const macOf = (i: number, vm: number): string => endpointMac(scenario, i, vm, 0);
   const chassisPids = (i: number): Promise<number[]> => pidsOf(chassisDaemons(chassisDir(tag, nodes[i]!), '').map((d) => d.pidfile));
   const centralPids = async (): Promise<Record<string, number>> => {
     const out: Record<string, number> = {};
@@ -281,37 +330,119 @@ async function run(c: number, a: Args, state: { stop: boolean; cleanups: Set<() 
     const cl = client;
     const config = (await cl.getState()).node_config;
     const tUp = performance.now();
+    // CPU of the chassis phase: its daemons start in it, so it counts from zero.
+    let snap: CpuSnapshot = { ...cpuSnapshot({}), roles: {} };
+    let pids: Record<string, number[]> = {};
+    const phaseEnd = async (phase: string): Promise<void> => {
+      pids = await pidsByRole(tag ? nodes.map((n) => chassisDir(tag, n)) : [], central);
+      const now = cpuSnapshot(pids);
+      phases.push({ ...phaseCpu(phase, snap, now, cpus().length), load: load() });
+      snap = now;
+    };
     await forEachBounded(nodes, CHASSIS_AT_ONCE, async (node, i) => {
       checkStop();
       const r = await rec.time('agent.ensureNode (chassis start)', performance.now.bind(performance), () => agent.ensureNode({ scenario, node, nodeSlot: i, plugin: 'ovn', underlayCidr: UNDERLAY, providerConfig: config }));
+      underlay[i] = r.underlay;
+      tag ||= (await findTag(stateDir, scenario))!;
+      // From its start: the tunnels to the chassis registered after it are seen as they come.
+      watchers[i] = new ChassisWatcher(chassisFiles(chassisDir(tag, node)).dbSocket);
       const mac = `02:4d:00:00:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
       await rec.time('plugin.CreateNode', performance.now.bind(performance), () => cl.createNode({ node: { name: pluginNodeName(scenario, node), ip: r.underlay, mac, scenario } }));
     });
     result.chassisUpMs = Math.round(performance.now() - tUp);
-    tag = (await findTag(stateDir, scenario))!;
     log(`  ${c} chassis registered in ${result.chassisUpMs} ms`);
+    await phaseEnd('chassis up (registered in the southbound database)');
+    // The full mesh: every chassis has a Geneve tunnel with an OpenFlow port to each other one.
+    // Registration is not that: ovn-controller makes the tunnels afterwards, on every chassis for
+    // every new one, and ovs-vswitchd adds them.
+    const meshDeadline = performance.now() + a.meshTimeoutS * 1000;
+    result.meshTimeline = [];
+    let lastMark = 0;
+    for (;;) {
+      checkStop();
+      const counts = watchers.map((w) => w.tunnels());
+      const complete = counts.filter((n) => n >= c - 1).length;
+      const t = performance.now();
+      if (complete === c || t >= meshDeadline || t - lastMark >= 5000) {
+        result.meshTimeline.push({ ms: Math.round(t - tUp), chassisComplete: complete, tunnels: counts.reduce((x, y) => x + y, 0), of: c * (c - 1) });
+        lastMark = t;
+      }
+      if (complete === c) break;
+      if (t >= meshDeadline) {
+        const short = counts.map((n, i) => [nodes[i]!, n] as const).filter(([, n]) => n < c - 1);
+        throw new Error(`the tunnel mesh is not complete ${a.meshTimeoutS} s after the chassis started: ${short.length} chassis lack tunnels (${short.slice(0, 5).map(([n, k]) => `${n}: ${k}/${c - 1}`).join(', ')}${short.length > 5 ? ' …' : ''})`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    result.meshMs = Math.round(performance.now() - tUp);
+    log(`  tunnel mesh complete (${c * (c - 1)} tunnels) ${result.meshMs} ms after the first chassis started`);
+    await phaseEnd('tunnel mesh complete');
     const vpc = `${scenario}-vpc`;
     await rec.time('plugin.CreateVpc', performance.now.bind(performance), () => cl.createVpc({ vpc: { id: vpc, vni: 1, ip: SUBNET.ip, prefix: SUBNET.prefix } }));
     const s = (await rec.time('plugin.CreateSubnet', performance.now.bind(performance), () => cl.createSubnet({ subnet: { id: `${scenario}-s1`, vpc, vni: 0, ip: SUBNET.ip, prefix: SUBNET.prefix } }))).subnet;
     const cidr = `${SUBNET.ip}/${SUBNET.prefix}`;
     subnet = { id: `${scenario}-s1`, vpc, cidr, gateway: gateway(cidr), vni: s.vni };
-    for (const node of nodes) watchers.push(new InstalledWatcher(chassisFiles(chassisDir(tag, node)).dbSocket));
     // Anchors: VM 0 of every chassis, then each must answer the anchor of the chassis before it.
     const tA = performance.now();
     await forEachBounded(nodes, CHASSIS_AT_ONCE, async (_n, i) => {
       checkStop();
       await agent.createBatch({ ...batchOf(i, 0, 1) });
-      const anchor = vmNetns(tag, nodes[i]!, 0);
-      await runChecked(spawnRunner, ['ip', 'netns', 'exec', anchor, 'sysctl', '-q', '-w', `net.ipv4.neigh.eth0.retrans_time_ms=${ANCHOR_ARP_MS}`]);
     });
-    await forEachBounded(nodes, 8, async (_n, i) => {
-      checkStop();
-      const from = vmNetns(tag, nodes[(i + c - 1) % c]!, 0);
-      const at = await probeOnce(spawnRunner, { fromNs: from, ip: ipOf(i, 0), name: `anchor ${i}` }, 180_000, Date.now);
-      if (at === undefined) throw new Error(`the anchor of chassis ${nodes[i]} does not answer the anchor of ${nodes[(i + c - 1) % c]} within 180 s`);
+    // Each anchor pings the next one's address with its MAC pinned (pinNeighbours).
+    await forEachBounded(nodes, CHASSIS_AT_ONCE, async (_n, i) => {
+      const to = (i + 1) % c;
+      await pinNeighbours(vmNetns(tag, nodes[i]!, 0), [{ ip: ipOf(to, 0), mac: macOf(to, 0) }]);
     });
+    const anchorsMade = performance.now();
+    // All at once (a ping process each, sleeping between its requests), so the wait is bounded
+    // by one timeout; each anchor's answer time is kept.
+    const tP = Date.now();
+    const answered = await Promise.all(nodes.map((_n, i) => probeOnce(spawnRunner, { fromNs: vmNetns(tag, nodes[(i + c - 1) % c]!, 0), ip: ipOf(i, 0), name: `anchor ${i}` }, a.anchorTimeoutS * 1000, Date.now)));
+    const anchorRec = new MetricsRecorder();
+    answered.forEach((at, i) => anchorRec.probe(nodes[i]!, at === undefined ? undefined : at - tP));
+    result.anchorsCreateMs = Math.round(anchorsMade - tA);
+    result.anchorPing = dist(anchorRec.metrics());
+    const silent = answered.flatMap((at, i) => (at === undefined ? [i] : []));
+    if (silent.length > 0) {
+      await phaseEnd('anchors (failed)');
+      const ref = (i: number) => ({ node: nodes[i]!, dir: chassisDir(tag, nodes[i]!), encapIp: underlay[i]!, tunnels: watchers[i]!.tunnels() });
+      const sbSocket = `${centralDir(central)}/sb.sock`;
+      result.diagnosis = [];
+      for (const i of silent.slice(0, 3)) {
+        const from = (i + c - 1) % c;
+        const d = await diagnosePair(spawnRunner, {
+          from: ref(from),
+          to: ref(i),
+          anchorIf: hostVeth(tag, 0, 0),
+          anchorIp: ipOf(i, 0),
+          sbSocket,
+          fromNs: vmNetns(tag, nodes[from]!, 0),
+          fromIp: ipOf(from, 0),
+          fromMac: macOf(from, 0),
+          toMac: macOf(i, 0),
+        });
+        // A datapath flow in use is never idled out: if the one cached before OVN's flows were in
+        // kept its old actions, the ping answers once it stops for longer than OVS's idle time (10 s).
+        await new Promise((r) => setTimeout(r, 12_000));
+        const quiet = await probeOnce(spawnRunner, { fromNs: vmNetns(tag, nodes[from]!, 0), ip: ipOf(i, 0), name: `anchor ${i}` }, 15_000, Date.now);
+        d['after 12 s without traffic'] = quiet === undefined ? 'still silent 15 s later' : 'answers';
+        // Does a full recompute of either ovn-controller (its incremental processing bypassed) make it answer?
+        for (const side of quiet === undefined ? [i, from] : []) {
+          const dir = chassisDir(tag, nodes[side]!);
+          const pid = await daemonPid(`${dir}/ovn-controller.pid`);
+          if (pid === undefined) continue;
+          await spawnRunner.run(['ovn-appctl', '-t', `${dir}/ovn-controller.${pid}.ctl`, '--timeout=5', 'recompute'], { timeoutMs: 10_000 });
+          const at = await probeOnce(spawnRunner, { fromNs: vmNetns(tag, nodes[from]!, 0), ip: ipOf(i, 0), name: `anchor ${i}` }, 15_000, Date.now);
+          d[`afterRecomputeOf ${nodes[side]}`] = at === undefined ? 'still silent 15 s later' : 'answers';
+          if (at !== undefined) break;
+        }
+        result.diagnosis.push(d);
+      }
+      throw new Error(`${silent.length} of ${c} anchors do not answer the anchor of the chassis before them within ${a.anchorTimeoutS} s: ${silent.slice(0, 8).map((i) => nodes[i]).join(', ')}${silent.length > 8 ? ' …' : ''}`);
+    }
     result.anchorsMs = Math.round(performance.now() - tA);
-    log(`  anchors answer across chassis after ${result.anchorsMs} ms`);
+    log(`  anchors answer across chassis after ${result.anchorsMs} ms (made in ${result.anchorsCreateMs} ms; ping p50/p95/max ${result.anchorPing.p50}/${result.anchorPing.p95}/${result.anchorPing.max} ms)`);
+    await phaseEnd('anchors');
     // The measured batches, chassis after chassis.
     const before = await Promise.all(nodes.map((_n, i) => chassisPids(i)));
     const cpuStart = before.map((p) => procStats(p).cpuMs);
@@ -320,8 +451,9 @@ async function run(c: number, a: Args, state: { stop: boolean; cleanups: Set<() 
       checkStop();
       const next = (i + 1) % c;
       const fromNs = vmNetns(tag, nodes[next]!, 0);
-      const eps = Array.from({ length: a.vms }, (_, k) => ({ vm: k + 1, ip: ipOf(i, k + 1), ifname: hostVeth(tag, k + 1, 0) }));
+      const eps = Array.from({ length: a.vms }, (_, k) => ({ vm: k + 1, ip: ipOf(i, k + 1), mac: macOf(i, k + 1), ifname: hostVeth(tag, k + 1, 0) }));
       for (const ep of eps) watchers[i]!.reset(ep.ifname);
+      await pinNeighbours(fromNs, eps);
       const t0 = Date.now();
       const probes = eps.map(async (ep) => {
         const name = `${nodes[i]}/vm${ep.vm}/eth0 ${ep.ip}`;
@@ -335,8 +467,14 @@ async function run(c: number, a: Args, state: { stop: boolean; cleanups: Set<() 
       const r = await agent.createBatch({ ...batchOf(i, 1, a.vms), reachability: { every: 1, offset: 0, timeoutMs: a.timeoutMs } });
       merakMetrics = mergeMetrics(merakMetrics, r.metrics);
       await Promise.all(probes);
+      if ((i + 1) % 10 === 0 || i === c - 1) {
+        const d = dist(installed.metrics());
+        const p = dist(cross.metrics());
+        log(`  ${i + 1}/${c} chassis built in ${Math.round(performance.now() - tB)} ms; so far ovn-installed p50/max ${d.p50}/${d.max} ms, ping ${p.p50}/${p.max} ms (${p.reached}/${p.probed}); load ${load()}`);
+      }
     }
     result.buildMs = Math.round(performance.now() - tB);
+    await phaseEnd('measured VMs, chassis after chassis');
     const pidsNow = await Promise.all(nodes.map((_n, i) => chassisPids(i)));
     const built = pidsNow.map((p) => procStats(p));
     const cpuToBuilt = built.map((b, i) => b.cpuMs - cpuStart[i]!);
@@ -347,6 +485,7 @@ async function run(c: number, a: Args, state: { stop: boolean; cleanups: Set<() 
     const tI = performance.now();
     await new Promise((r) => setTimeout(r, a.idleS * 1000));
     const idleMs = performance.now() - tI;
+    await phaseEnd('idle');
     const idlePct = pidsNow.map((p, i) => ((procStats(p).cpuMs - idle0[i]!) / idleMs) * 100);
     result.perChassis = {
       rssMeanBytes: Math.round(built.reduce((x, b) => x + b.rssBytes, 0) / c),
@@ -383,6 +522,11 @@ async function run(c: number, a: Args, state: { stop: boolean; cleanups: Set<() 
     log(`  FAILED: ${result.error}`);
   } finally {
     result.loadAfter = load();
+    result.cpuByPhase = phases;
+    if (tag) {
+      const logs = ovnLogs(nodes.map((n) => chassisDir(tag, n)), centralDir(central));
+      result.logSignals = Object.fromEntries(Object.entries(logs).map(([role, files]) => [role, logSurvey(files)]));
+    }
     await teardown();
     state.cleanups.delete(teardown);
     log(`  removed; left: ${result.left?.processes ?? '?'} processes, ${result.left?.namespaces.length ?? '?'} namespaces`);
@@ -409,12 +553,22 @@ function markdown(s: Summary): string {
   const rows = s.runs.map((r) => {
     const v = r.vsInstalledPct;
     const pc = r.perChassis;
-    return `| ${r.chassis}×${r.vmsPerChassis} | ${r.chassisUpMs ?? '-'} | ${distCell(r.ovnInstalled)} | ${distCell(r.pingOtherChassis)} | ${distCell(r.merakProbe)} | ${v ? `${v.pingOtherChassis.p50} / ${v.pingOtherChassis.p95}` : '-'} | ${v ? `${v.merakProbe.p50} / ${v.merakProbe.p95}` : '-'} | ${pc ? `${mbText(pc.rssMeanBytes)} / ${mbText(pc.rssMaxBytes)}` : '-'} | ${pc ? `${pc.cpuToBuiltMeanMs} / ${pc.cpuToBuiltMaxMs}` : '-'} | ${pc ? `${pc.idleCpuPctMean} / ${pc.idleCpuPctMax} / ${pc.idleCpuPctAll}` : '-'} | ${r.left ? `${r.left.processes} proc., ${r.left.namespaces.length} ns` : '-'} | ${r.loadBefore} → ${r.loadAfter} |${r.error ? ` failed: ${r.error}` : ''}`;
+    return `| ${r.chassis}×${r.vmsPerChassis} | ${r.date.slice(0, 16)} | ${r.chassisUpMs ?? '-'} / ${r.meshMs ?? '-'} | ${r.anchorPing ? `${r.anchorPing.p50} / ${r.anchorPing.max} (${r.anchorPing.reached}/${r.anchorPing.probed})` : '-'} | ${distCell(r.ovnInstalled)} | ${distCell(r.pingOtherChassis)} | ${distCell(r.merakProbe)} | ${v ? `${v.pingOtherChassis.p50} / ${v.pingOtherChassis.p95}` : '-'} | ${v ? `${v.merakProbe.p50} / ${v.merakProbe.p95}` : '-'} | ${pc ? `${mbText(pc.rssMeanBytes)} / ${mbText(pc.rssMaxBytes)}` : '-'} | ${pc ? `${pc.cpuToBuiltMeanMs} / ${pc.cpuToBuiltMaxMs}` : '-'} | ${pc ? `${pc.idleCpuPctMean} / ${pc.idleCpuPctMax} / ${pc.idleCpuPctAll}` : '-'} | ${r.left ? `${r.left.processes} proc., ${r.left.namespaces.length} ns` : '-'} | ${r.loadBefore} → ${r.loadAfter} |${r.error ? ` failed: ${r.error}` : ''}`;
   });
   const opRows = s.runs.flatMap((r) =>
     Object.entries(r.ops ?? {})
       .sort(([x], [y]) => (x < y ? -1 : 1))
       .map(([k, o]) => `| ${r.chassis}×${r.vmsPerChassis} | ${k} | ${o.count} | ${o.failed} | ${o.p50} | ${o.p95} | ${o.p99} | ${o.max} |`),
+  );
+  const phaseRows = s.runs.flatMap((r) =>
+    (r.cpuByPhase ?? []).map((p) => {
+      const c = p.cores;
+      const sum = (role: string): number => c[role] ?? 0;
+      const central = Object.entries(c)
+        .filter(([k]) => k.startsWith('central '))
+        .reduce((x, [, v]) => x + v, 0);
+      return `| ${r.chassis}×${r.vmsPerChassis} | ${p.phase} | ${p.wallMs} | ${sum('ovn-controller')} | ${sum('ovs-vswitchd')} | ${sum('ovsdb-server')} | ${+central.toFixed(2)} | ${p.machineCores} of ${p.of} | ${p.load} |`;
+    }),
   );
   const centralRows = s.runs.flatMap((r) => Object.entries(r.central ?? {}).map(([role, x]) => `${r.chassis}×${r.vmsPerChassis} ${role} ${mbText(x.rssBytes)}, ${x.cpuMs} ms CPU, ${x.idleCpuPct} % idle`));
   return [
@@ -423,13 +577,13 @@ function markdown(s: Summary): string {
     '',
     `Measured by \`npm run bench:ovn\` on ${s.machine}, ${s.date}; ${Object.entries(s.versions).map(([k, v]) => `${k} ${v}`).join(', ')}. ` +
       'Without Temporal: the OVN network plugin (its own central: NB, SB, northd) over gRPC and the agent activities with the `ovn` endpoint plugin in the benchmark\'s process; every node a chassis (ovsdb-server, ovs-vswitchd on the userspace datapath, ovn-controller) in its own namespace, one VPC with one subnet. ' +
-      'An anchor VM per chassis first (the ping source of the next chassis), then, chassis after chassis, the measured VMs in one `createBatch` each with Merak\'s time-to-reachable probing on; the next chassis starts when all of its endpoints are known.',
-    'Per endpoint, from its batch\'s create request: **ovn-installed** = OVN\'s own `external_ids:ovn-installed=true` on the OVS Interface (ovn-controller sets it once the port\'s flows are in; seen by `ovsdb-client monitor`); **ping from the next chassis** = first echo reply to the anchor of the next chassis (Merak\'s probe function, a request every 50 ms, the anchor resending ARP every 50 ms); **Merak\'s probe** = Merak\'s time to reachable as a scenario measures it (the nearest peer of the batch, on the same chassis, with the VM\'s default ARP timers). Times in ms: p50 / p95 / max (reached/probed; endpoints never reached by name).',
+      'The run waits for the full tunnel mesh (every chassis with a Geneve port to each other one), makes an anchor VM per chassis (the ping source of the next chassis) and waits until every anchor answers the one before it, then, chassis after chassis, makes the measured VMs in one `createBatch` each with Merak\'s time-to-reachable probing on; the next chassis starts when all of its endpoints are known.',
+    'Per endpoint, from its batch\'s create request: **ovn-installed** = OVN\'s own `external_ids:ovn-installed=true` on the OVS Interface (ovn-controller sets it once the port\'s flows are in; seen by `ovsdb-client monitor`); **ping from the next chassis** = first echo reply to the anchor of the next chassis (Merak\'s probe function, a request every 50 ms; the anchor has the endpoint\'s MAC as a permanent neighbour, so no ARP is in the measure and none is flooded to every chassis while the port does not exist yet); **Merak\'s probe** = Merak\'s time to reachable as a scenario measures it (the nearest peer of the batch, on the same chassis, with the VM\'s default ARP timers). Times in ms: p50 / p95 / max (reached/probed; endpoints never reached by name).',
     'Per chassis: RSS of its three daemons after the build (mean / max), their CPU from start to built (ms, mean / max), and over an idle window after the build (% of one core: mean / max / all chassis together).',
     'The machine was shared with other jobs while this ran (load averages in the table); OVN\'s times grow with that load.',
     '',
-    '| chassis×VMs | chassis up ms | ovn-installed | ping from the next chassis | Merak\'s probe (same chassis) | ping vs ovn-installed, % at p50 / p95 | Merak\'s probe vs ovn-installed, % at p50 / p95 | RSS per chassis | CPU ms per chassis to built | idle CPU % per chassis (mean / max / all) | left | load before → after |',
-    '| --- | ---: | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| chassis×VMs | run (UTC) | chassis registered / tunnel mesh complete, ms | anchors answer, ms p50 / max | ovn-installed | ping from the next chassis | Merak\'s probe (same chassis) | ping vs ovn-installed, % at p50 / p95 | Merak\'s probe vs ovn-installed, % at p50 / p95 | RSS per chassis | CPU ms per chassis to built | idle CPU % per chassis (mean / max / all) | left | load before → after |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
     'Operations (ms): plugin calls as the benchmark made them over gRPC, agent.ensureNode (the chassis start), and what the agent measured in its batches (VM, endpoint, endpoint-plugin calls).',
@@ -439,6 +593,13 @@ function markdown(s: Summary): string {
     ...opRows,
     '',
     `Central (RSS, CPU since start, idle): ${centralRows.join('; ') || '-'}.`,
+    '',
+    'CPU by phase: cores used on average by all chassis\'s daemons of a role together, by the central\'s daemons, and by the whole machine (other helpers\' jobs included), with the load average at the phase\'s end.',
+    '',
+    '| chassis×VMs | phase | wall ms | ovn-controller | ovs-vswitchd | ovsdb-server (chassis) | central | machine | load |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+    ...phaseRows,
+    '',
     'Goal: Merak\'s time to reachable within 10 % of OVN\'s own ovn-installed time in the same run. Raw numbers: bench/results/ovn.json.',
     '<!-- ovn:end -->',
   ].join('\n');
@@ -454,6 +615,12 @@ async function versions(): Promise<Record<string, string>> {
 
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
+  if (a.docsOnly) {
+    const root = packageRoot();
+    const summary = JSON.parse(await fs.readFile(path.join(root, 'bench', 'results', 'ovn.json'), 'utf8')) as Summary;
+    await writeDocsSection(path.join(root, 'docs', 'BENCHMARKS.md'), 'ovn', markdown(summary));
+    return;
+  }
   if (process.getuid?.() !== 0) throw new Error('the OVN benchmark creates namespaces and daemons: run it as root');
   const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin']);
   for (const tool of ['ovn-nbctl', 'ovn-northd', 'ovs-vswitchd', 'ovn-controller', 'ovsdb-client', 'ethtool']) {
@@ -470,10 +637,17 @@ async function main(): Promise<void> {
   process.once('SIGTERM', onSignal);
   const summary: Summary = { date: new Date().toISOString(), machine: `${cpus().length} CPU (${cpus()[0]?.model ?? 'unknown'})`, versions: await versions(), runs: [] };
   const root = packageRoot();
+  const file = path.join(root, 'bench', 'results', 'ovn.json');
+  const earlier = await fs
+    .readFile(file, 'utf8')
+    .then((t) => (JSON.parse(t) as Summary).runs ?? [])
+    .catch(() => [] as RunResult[]);
+  const fresh: RunResult[] = [];
   for (const c of a.chassis) {
-    summary.runs.push(await run(c, a, state));
-    await fs.mkdir(path.join(root, 'bench', 'results'), { recursive: true });
-    await fs.writeFile(path.join(root, 'bench', 'results', 'ovn.json'), JSON.stringify(summary, null, 2) + '\n');
+    fresh.push(await run(c, a, state));
+    summary.runs = mergeRuns(earlier, fresh);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, JSON.stringify(summary, null, 2) + '\n');
     if (state.stop) return;
   }
   if (a.docs) {
@@ -481,7 +655,7 @@ async function main(): Promise<void> {
     await writeDocsSection(docs, 'ovn', markdown(summary));
   }
   process.stdout.write(JSON.stringify(summary) + '\n');
-  if (summary.runs.some((r) => r.error)) process.exitCode = 1;
+  if (fresh.some((r) => r.error)) process.exitCode = 1;
 }
 
 main().catch((e: unknown) => {
