@@ -33,6 +33,17 @@ RUN node -e ' \
   for (const d of fs.readdirSync(releases)) if (path.join(releases, d) !== keep) fs.rmSync(path.join(releases, d), { recursive: true }); \
   console.log("kept", path.relative("/app", keep));'
 
+# The eBPF collector (collector/, docs/observability.md): built here with the tools of
+# scripts/provide-collector.sh, only its binary goes into the image. CO-RE: compiled against the
+# build host's kernel BTF (/sys/kernel/btf/vmlinux), relocated by libbpf at load for the node's.
+FROM ${BASE} AS collector
+RUN apt-get update && apt-get install -y --no-install-recommends clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY collector ./collector
+COPY scripts/provide-collector.sh ./scripts/
+RUN install -m 0755 "$(bash scripts/provide-collector.sh)" /merak-collector
+
 FROM ${BASE}
 # What the agent runs inside its pod (image/runtime-packages.txt says why each is there).
 COPY image/runtime-packages.txt /tmp/runtime-packages.txt
@@ -55,6 +66,8 @@ COPY bin ./bin
 COPY proto ./proto
 COPY plugins ./plugins
 COPY helpers ./helpers
+# Where the agent looks for the collector when MERAK_COLLECTOR is not set (src/dataplane/collector.ts).
+COPY --from=collector /merak-collector ./.tools/collector/merak-collector
 RUN ln -s /app/bin/merak.js /usr/local/bin/merak && mkdir -p /var/lib/merak
 ENTRYPOINT ["/usr/bin/tini", "--", "merak"]
 CMD ["--help"]

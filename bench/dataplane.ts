@@ -76,7 +76,7 @@ interface SizeResult {
    * reply from its peer), from a second build of the same size through createBatch with Merak's
    * probing on (src/activities/agent/measure.ts), so the timed build above carries no probes.
    */
-  reachability?: { probed: number; reached: number; p50: number; p95: number; max: number; never: string[]; buildMs: number };
+  reachability?: { probed: number; reached: number; p50: number; p95: number; max: number; never: string[]; buildMs: number; /** 1-minute load average before and after this pass. */ load: [number, number] };
 }
 
 async function measureSize(n: number, stateDir: string): Promise<SizeResult> {
@@ -116,12 +116,13 @@ async function measureSize(n: number, stateDir: string): Promise<SizeResult> {
     const deleteMs = performance.now() - t1;
     let reachability: SizeResult['reachability'];
     if (REACHABILITY) {
+      const l2 = +loadavg()[0].toFixed(2);
       const t2 = performance.now();
       const r = await agent.createBatch({ ...warmEndpoints(0, n), reachability: { every: 1, offset: 0, timeoutMs: REACH_TIMEOUT_MS } });
       const buildMs = Math.round(performance.now() - t2);
       const m = r.metrics?.reachability;
       const t = summarizeHistogram(m?.histogram ?? '');
-      reachability = { probed: m?.probed ?? 0, reached: m?.reachable ?? 0, p50: t.p50, p95: t.p95, max: t.max, never: m?.unreachable.slice(0, 10) ?? [], buildMs };
+      reachability = { probed: m?.probed ?? 0, reached: m?.reachable ?? 0, p50: t.p50, p95: t.p95, max: t.max, never: m?.unreachable.slice(0, 10) ?? [], buildMs, load: [l2, +loadavg()[0].toFixed(2)] };
       await agent.deleteVms({ scenario, node: 'node-0', from: 0, count: n });
     }
     return {
@@ -181,7 +182,7 @@ async function measureBaseline(n: number, stateDir: string): Promise<Summary['ba
 
 function reachCell(r: SizeResult['reachability']): string {
   if (!r) return '-';
-  return `${r.p50} / ${r.p95} / ${r.max} (${r.reached}/${r.probed}${r.never.length ? `; never: ${r.never.join(', ')}` : ''})`;
+  return `${r.p50} / ${r.p95} / ${r.max} (${r.reached}/${r.probed}${r.never.length ? `; never: ${r.never.join(', ')}` : ''}; build ${r.buildMs} ms; load ${r.load[0]} → ${r.load[1]})`;
 }
 
 function markdown(summary: Summary): string {
@@ -201,7 +202,7 @@ function markdown(summary: Summary): string {
     '"create CPU" is the CPU time of the agent and its child processes (ip, the namespace helper), which depends less on how busy the machine is than wall-clock time; kernel work done in kernel threads is not in it.',
     '"kernel used" is the change of MemAvailable and moves with everything else on the machine; Slab is the steadier kernel figure.',
     '',
-    '"time to reachable" comes from a second build of each size through `createBatch` with Merak\'s probing on every endpoint (src/activities/agent/measure.ts: from the batch\'s create request to the first echo reply from the nearest other VM of its VPC, a request every 50 ms, at most 16 probes at once), so the timed build carries no probes: ms p50 / p95 / max (reached/probed). The eBPF collector\'s cost on such a node is in the collector section (`npm run bench:collector`).',
+    '"time to reachable" comes from a second build of each size through `createBatch` with Merak\'s probing on every endpoint (src/activities/agent/measure.ts: from the batch\'s create request to the first echo reply from the nearest other VM of its VPC, a request every 50 ms from one socket helper process per batch, at most 128 probes at once), so the timed build carries no probes: ms p50 / p95 / max (reached/probed); "build ms" is that build\'s create request to the last probe\'s end. The local cloud raises the IPv4 neighbour table\'s limits (gc_thresh1..3) while it exists (docs/dataplane.md): each probe adds an entry in two VMs. The eBPF collector\'s cost on such a node is in the collector section (`npm run bench:collector`).',
     '',
     '| VMs | create ms/VM | create CPU ms/VM | create total ms | delete ms/VM | delete total ms | kernel Slab B/VM | kernel used B/VM | agent heap B/VM | agent RSS B/VM | time to reachable ms |',
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',

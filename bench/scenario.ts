@@ -28,7 +28,7 @@ import { FileOwnerRecords } from '../src/dataplane/owner-records';
 import { bundleWorkflows } from '../test/helpers/temporal';
 import { AGENT_EXEC, BATCH, CASES, COMPUTE_ACT_EXEC, COMPUTE_WF_EXEC, NONE_BATCH, NONE_CASES, REF_SIZES, serverArgs } from './scenario/config';
 import { log } from './scenario/log';
-import { write, type Summary } from './scenario/report';
+import { CASE_GROUPS, carryOver, readPrevious, write, type Summary } from './scenario/report';
 import { overheadCase, scenarioCase } from './scenario/runner';
 import { startServer, stopServer } from './scenario/server';
 
@@ -50,6 +50,8 @@ async function main(): Promise<void> {
     none: [],
     targets: {},
   };
+  // The groups this run leaves out keep the numbers of the run that measured them last.
+  carryOver(sum, await readPrevious(), CASE_GROUPS.filter((g) => !CASES.has(g)));
   // One line per agent Worker at WARN ("no workflows registered") would bury the report.
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const bundle = await bundleWorkflows(require.resolve('../src/workflows'));

@@ -21,6 +21,12 @@
 #          only ever sent from and to the scenario's own VM addresses
 #     {"id": N, "op": "tcp"|"udp", "ns": SRC, "ip": DST_IP, "port": P, "bytes": B, "timeoutMs": T}
 #       -> {"id": N, "ok": true, "rttMs": F} | {"id": N, "ok": false, "error": "..."}
+#     {"id": N, "op": "icmp", "ns": SRC, "ip": DST_IP, "intervalMs": I, "timeoutMs": T}
+#       -> {"id": N, "ok": true, "rttMs": F, "sent": K} | {"id": N, "ok": false, "error": "...", "sent": K}
+#          ICMP echo requests from SRC every I ms (a raw socket, as ping does) until the first
+#          echo reply from DST_IP or T ms; rttMs is counted from the request that was answered.
+#          A send the kernel refuses (no route, neighbour table full) is retried at the next
+#          interval; the last such error is named when no reply came.
 #     Runs up to WORKERS requests at once; exits when stdin closes and the last reply is out,
 #     or after DEADLINE_S seconds whatever happens.
 import ctypes
@@ -29,6 +35,7 @@ import json
 import os
 import selectors
 import socket
+import struct
 import sys
 import threading
 import time
@@ -37,11 +44,14 @@ from concurrent.futures import ThreadPoolExecutor
 # The version of the request and reply lines above; bump it with any change to them, and
 # HELPER_PROTOCOL in src/install/helpers.ts with it.
 HELPER = 'sockprobe'
-PROTOCOL = 1
+PROTOCOL = 2
 
 CLONE_NEWNET = 0x40000000
 MAX_PAYLOAD = 65536
 MAX_CONNECTIONS = 512
+# Requests the probe role runs at once, whatever the caller asks: each is a thread and a socket
+# (time to reachable keeps up to this many echo probes waiting on endpoints that are not up yet).
+MAX_WORKERS = 256
 CONNECTION_IDLE_S = 5.0
 
 libc = ctypes.CDLL(None, use_errno=True)
@@ -55,7 +65,7 @@ def reply(obj):
         sys.stdout.flush()
 
 
-def socket_in(ns, kind):
+def socket_in(ns, kind, proto=0):
     """A socket created inside namespace file `ns` (setns is per thread; we always come back)."""
     fd = os.open(ns, os.O_RDONLY)
     try:
@@ -63,7 +73,7 @@ def socket_in(ns, kind):
             e = ctypes.get_errno()
             raise OSError(e, 'setns %s: %s' % (ns, os.strerror(e)))
         try:
-            return socket.socket(socket.AF_INET, kind)
+            return socket.socket(socket.AF_INET, kind, proto)
         finally:
             if libc.setns(home, CLONE_NEWNET) != 0:
                 # Never go on acting from the wrong namespace.
@@ -239,6 +249,81 @@ def probe_udp(req, timeout, payload):
         s.close()
 
 
+ICMP_ECHO_REPLY = 0
+ICMP_ECHO_REQUEST = 8
+SOL_RAW = 255
+ICMP_FILTER = 1  # linux/icmp.h: a bit per ICMP type the raw socket does not receive
+MIN_INTERVAL_S = 0.01
+
+
+def icmp_checksum(data):
+    if len(data) % 2:
+        data += b'\0'
+    total = sum(struct.unpack('!%dH' % (len(data) // 2), data))
+    total = (total >> 16) + (total & 0xffff)
+    total += total >> 16
+    return ~total & 0xffff
+
+
+def echo_request(ident, seq):
+    payload = struct.pack('!d', time.monotonic())
+    head = struct.pack('!BBHHH', ICMP_ECHO_REQUEST, 0, 0, ident, seq)
+    return struct.pack('!BBHHH', ICMP_ECHO_REQUEST, 0, icmp_checksum(head + payload), ident, seq) + payload
+
+
+def probe_icmp(req, timeout):
+    """Echo requests every intervalMs until the first reply from req['ip'] (time to reachable)."""
+    interval = max(MIN_INTERVAL_S, float(req.get('intervalMs', 50)) / 1000.0)
+    s = socket_in(req['ns'], socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    try:
+        # A raw ICMP socket gets every ICMP packet of its namespace: only echo replies are let in,
+        # and of those only ours (identifier, source) count.
+        s.setsockopt(SOL_RAW, ICMP_FILTER, struct.pack('I', ~(1 << ICMP_ECHO_REPLY) & 0xffffffff))
+        ident = int(req['id']) & 0xffff
+        end = time.monotonic() + timeout
+        sent = {}
+        last_error = None
+        seq = 0
+        next_send = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if now >= end:
+                break
+            if now >= next_send:
+                seq = (seq + 1) & 0xffff
+                try:
+                    s.sendto(echo_request(ident, seq), (req['ip'], 0))
+                    sent[seq] = now
+                except OSError as e:
+                    last_error = describe(e)
+                next_send += interval
+                if next_send < now:
+                    next_send = now + interval
+            s.settimeout(max(0.0, min(next_send, end) - time.monotonic()))
+            try:
+                data, addr = s.recvfrom(1500)
+            except socket.timeout:
+                continue
+            ihl = (data[0] & 0x0f) * 4
+            if addr[0] != req['ip'] or len(data) < ihl + 8:
+                continue
+            kind, _, _, rid, rseq = struct.unpack('!BBHHH', data[ihl:ihl + 8])
+            if kind == ICMP_ECHO_REPLY and rid == ident and rseq in sent:
+                return {'rttMs': (time.monotonic() - sent[rseq]) * 1000, 'sent': len(sent)}
+        detail = 'no echo reply within %d ms (%d requests sent)' % (timeout * 1000, len(sent))
+        if last_error:
+            detail += '; last send error: %s' % last_error
+        raise ProbeFailed(detail, len(sent))
+    finally:
+        s.close()
+
+
+class ProbeFailed(Exception):
+    def __init__(self, detail, sent):
+        super().__init__(detail)
+        self.sent = sent
+
+
 def run_probe(req):
     try:
         op = req.get('op')
@@ -251,10 +336,14 @@ def run_probe(req):
                 result = probe_tcp(req, timeout, payload)
             elif op == 'udp':
                 result = probe_udp(req, timeout, payload)
+            elif op == 'icmp':
+                result = probe_icmp(req, timeout)
             else:
                 raise ValueError('unknown op %r' % op)
         result.update({'id': req['id'], 'ok': True})
         reply(result)
+    except ProbeFailed as e:
+        reply({'id': req.get('id'), 'ok': False, 'error': str(e), 'sent': e.sent})
     except Exception as e:
         reply({'id': req.get('id'), 'ok': False, 'error': describe(e)})
 
@@ -300,6 +389,6 @@ if __name__ == '__main__':
     if role == 'serve':
         serve(deadline)
     elif role == 'probe':
-        probe(deadline, max(1, min(int(args[2]), 64)))
+        probe(deadline, max(1, min(int(args[2]), MAX_WORKERS)))
     else:
         sys.exit('usage: sockprobe.py [--protocol N] serve DEADLINE_S | probe DEADLINE_S WORKERS')

@@ -85,6 +85,49 @@ export interface Summary {
   reference: CaseResult[];
   none: CaseResult[];
   targets: Record<string, string>;
+  /**
+   * Case groups this run did not run (MERAK_BENCH_CASES left them out) whose results are an
+   * earlier run's, kept from the results file it replaces: when and on what each was measured.
+   */
+  carried?: Partial<Record<CaseGroup, { date: string; machine: string }>>;
+}
+
+/** The benchmark's case groups (MERAK_BENCH_CASES). */
+export type CaseGroup = 'overhead' | 'reference' | 'none';
+export const CASE_GROUPS: readonly CaseGroup[] = ['overhead', 'reference', 'none'];
+
+/**
+ * Copies into `sum` the results of each group of `skipped` from `previous` (the results file this
+ * run replaces), with the date and machine they were measured on, so a run of some groups keeps
+ * the others' last numbers, marked as such, instead of dropping them from the page.
+ */
+export function carryOver(sum: Summary, previous: Summary | undefined, skipped: readonly CaseGroup[]): void {
+  if (!previous) return;
+  for (const g of skipped) {
+    const from = previous.carried?.[g] ?? { date: previous.date, machine: previous.machine };
+    if (g === 'overhead') {
+      if (!previous.overhead) continue;
+      sum.overhead = previous.overhead;
+    } else {
+      if (previous[g].length === 0) continue;
+      sum[g] = previous[g];
+    }
+    sum.carried = { ...sum.carried, [g]: from };
+  }
+}
+
+/** The results file a run writes and replaces (MERAK_BENCH_RESULTS_FILE or bench/results/scenario.json). */
+export function resultsFile(): string {
+  return RESULTS_FILE ?? path.join(packageRoot(), 'bench', 'results', 'scenario.json');
+}
+
+/** The results file's summary, if there is a readable one. */
+export async function readPrevious(): Promise<Summary | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(resultsFile(), 'utf8')) as Summary;
+  } catch {
+    return undefined;
+  }
 }
 
 export function verdicts(sum: Summary): Record<string, string> {
@@ -118,22 +161,26 @@ function kb(n: number | undefined): string {
 }
 
 function row(r: CaseResult): string {
-  const reach = r.reachability ? `; reachable ${r.reachability.reachable}/${r.reachability.probed}, p50/p95/max ${r.reachability.p50}/${r.reachability.p95}/${r.reachability.max} ms` : '';
-  const col = r.collector ? `; collectors CPU ${r.collector.cpuMsSum} ms (${r.collector.nodes} nodes, at most ${r.collector.maxPctOfCore} % of a core each)` : '';
-  const tests = r.tests ? `${r.tests.passed}/${r.tests.total} (${r.tests.negative} neg.)${reach}${col}` : '-';
+  const reach = r.reachability ? `${r.reachability.p50} / ${r.reachability.p95} / ${r.reachability.max} (${r.reachability.reachable}/${r.reachability.probed})` : '-';
+  const col = r.collector ? `${r.collector.cpuMsSum} (${r.collector.nodes} nodes; ${r.collector.maxPctOfCore} %)` : '-';
+  const tests = r.tests ? `${r.tests.passed}/${r.tests.total} (${r.tests.negative} neg.)` : '-';
   const hist = r.history
     ? `${r.history.scenarioBuildRun} / ${r.history.groupRuns ? `${r.history.groupRunMax} (${r.history.groupRuns} groups)` : '-'} / ${r.history.nodeRunMax} / ${r.history.scenarioLatestRunAtEnd ?? '-'}${r.history.continuedAsNew ? ' (continued as new)' : ' (same run)'}`
     : '-';
   const wt = r.history?.workflowTasks;
   const tasks = wt ? `${wt.scenarioBuildRun.maxMs} / ${wt.groups.tasks ? wt.groups.maxMs : '-'} / ${wt.nodes.maxMs} (${wt.scenarioBuildRun.tasks} tasks, ${wt.scenarioBuildRun.totalMs} ms)` : '-';
   const left = r.leftInKernel === undefined ? '-' : `${r.leftInKernel.length} ns, ${r.leftInPlugin} plugin obj.`;
-  return `| ${r.nodes}×${r.vmsPerNode} | ${r.vms} | ${r.server} | ${r.agentPollsPerNode} | ${r.workersStartMs} | ${r.stage1Ms ?? '-'} | ${r.readyMs ?? `failed: ${r.error}`} | ${r.cpuMsToReady ? `${r.cpuMsToReady.bench} / ${r.cpuMsToReady.devServer}` : '-'} | ${r.teardownMs ?? '-'} | ${tests} | ${hist} | ${tasks} | ${kb(r.peakRssBytes)} | ${kb(r.devServerPeakRssBytes)} | ${kb(r.kernelSlabDeltaBytes)} | ${left} | ${r.loadBefore} → ${r.loadAfter} |`;
+  return `| ${r.nodes}×${r.vmsPerNode} | ${r.vms} | ${r.server} | ${r.agentPollsPerNode} | ${r.workersStartMs} | ${r.stage1Ms ?? '-'} | ${r.readyMs ?? `failed: ${r.error}`} | ${r.cpuMsToReady ? `${r.cpuMsToReady.bench} / ${r.cpuMsToReady.devServer}` : '-'} | ${r.teardownMs ?? '-'} | ${tests} | ${reach} | ${col} | ${hist} | ${tasks} | ${kb(r.peakRssBytes)} | ${kb(r.devServerPeakRssBytes)} | ${kb(r.kernelSlabDeltaBytes)} | ${left} | ${r.loadBefore} → ${r.loadAfter} |`;
 }
 
 export function markdown(sum: Summary): string {
   const head =
-    '| nodes×VMs | VMs | server | agent polls/node | workers start ms | stage 1 ms (plugin objects) | start→ready ms | CPU ms to ready (bench process / dev server) | teardown ms | ping sample passed | history events (scenario build run / max node group run / max node build run / scenario run at the end of teardown) | longest workflow task ms (scenario build run / node groups / 100 node runs; the scenario\'s task count and time) | peak RSS (bench process: workers + plugin) | dev server peak RSS | kernel Slab Δ | left after teardown | load (1/5/15 min) before → after |\n' +
-    '| --- | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | --- | --- | --- | ---: | ---: | ---: | --- | --- |';
+    '| nodes×VMs | VMs | server | agent polls/node | workers start ms | stage 1 ms (plugin objects) | start→ready ms | CPU ms to ready (bench process / dev server) | teardown ms | ping sample passed | time to reachable ms p50 / p95 / max (reached/probed) | collectors\' CPU ms, start → ready (nodes; largest as % of one core) | history events (scenario build run / max node group run / max node build run / scenario run at the end of teardown) | longest workflow task ms (scenario build run / node groups / 100 node runs; the scenario\'s task count and time) | peak RSS (bench process: workers + plugin) | dev server peak RSS | kernel Slab Δ | left after teardown | load (1/5/15 min) before → after |\n' +
+    '| --- | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | --- | --- | --- | --- | --- | ---: | ---: | ---: | --- | --- |';
+  const carried = (g: CaseGroup): string[] => {
+    const c = sum.carried?.[g];
+    return c ? [`Not run this time (MERAK_BENCH_CASES): the rows of the run of ${c.date} on ${c.machine}.`, ''] : [];
+  };
   const o = sum.overhead;
   return [
     '<!-- scenario:start -->',
@@ -147,16 +194,21 @@ export function markdown(sum: Summary): string {
     '',
     '### Reference dataplane (real namespaces, veths, VXLAN; ring ping sample of at most 50 pairs plus negative checks)',
     '',
+    ...carried('reference'),
+    'Time to reachable: every endpoint up to 1000 per scenario, else a sample of 1000 (the spec\'s default `tests.reachability`), from its batch\'s create request to the first echo reply from its nearest peer (docs/report.md), merged over the nodes. Collectors (`MERAK_BENCH_COLLECTOR=on`, "-" where off): one eBPF collector per node, started by the node\'s ensureNode, its CPU time (/proc/<pid>/stat) at ready summed over the nodes; the % is the busiest one\'s over start → ready.',
+    '',
     head,
     ...sum.reference.map(row),
     '',
     '### `none` dataplane (control plane only: nothing in the kernel)',
     '',
+    ...carried('none'),
     head,
     ...sum.none.map(row),
     '',
     '### Temporal overhead (1 node, reference dataplane, no tests)',
     '',
+    ...carried('overhead'),
     o
       ? `${o.vms} VMs, batch ${o.batchSize}: through the workflow (start → ready, from the history's timestamps) ${o.workflowMs.join(', ')} ms (${o.workflowQueryMs.join(', ')} ms by polling the status query every 200 ms); the same ${o.activityCalls} agent activity calls (inputs read from the node workflow's history) made directly in this process: ${o.directMs.join(', ')} ms; rounds alternate workflow, direct. Overhead ${o.overheadPct ?? '-'} %. Load ${o.loadBefore} → ${o.loadAfter}.${o.error ? ` Error: ${o.error}` : ''}`
       : 'not measured',
@@ -170,12 +222,9 @@ export function markdown(sum: Summary): string {
 /** Writes the results file and, unless MERAK_BENCH_RESULTS_FILE is set, the Scenario section of docs/BENCHMARKS.md. */
 export async function write(sum: Summary): Promise<void> {
   sum.targets = verdicts(sum);
-  if (RESULTS_FILE !== undefined) {
-    await fs.writeFile(RESULTS_FILE, JSON.stringify(sum, null, 2) + '\n');
-    return;
-  }
-  await fs.mkdir(path.join(packageRoot(), 'bench', 'results'), { recursive: true });
-  await fs.writeFile(path.join(packageRoot(), 'bench', 'results', 'scenario.json'), JSON.stringify(sum, null, 2) + '\n');
+  await fs.mkdir(path.dirname(resultsFile()), { recursive: true });
+  await fs.writeFile(resultsFile(), JSON.stringify(sum, null, 2) + '\n');
+  if (RESULTS_FILE !== undefined) return;
   const docs = path.join(packageRoot(), 'docs', 'BENCHMARKS.md');
   await writeDocsSection(docs, 'scenario', markdown(sum));
 }

@@ -105,7 +105,7 @@ describeRoot('the image', () => {
     expect(rootSnapshot()).toEqual(hostBefore);
   });
 
-  test('merak --help runs from the image (tini, node, the compiled CLI)', async () => {
+  test('merak --help runs from the image (tini, node, the compiled CLI), and so does the eBPF collector', async () => {
     const { stdout } = await podman(['run', '--rm', '--pull=never', '--network=none', image, '--help']);
     expect(stdout).toMatch(/^Usage: merak /);
     for (const cmd of ['worker', 'controller', 'plugin', 'local']) expect(stdout).toContain(`\n  ${cmd} `);
@@ -116,6 +116,9 @@ describeRoot('the image', () => {
     const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
     expect(version.stdout).toContain(`merak ${pkg.version}`);
     expect(version.stdout).toMatch(/Temporal TypeScript SDK \d+\.\d+\.\d+/);
+    // The eBPF collector is where the agent looks for it, with the libraries it links.
+    const collector = await podman(['run', '--rm', '--pull=never', '--network=none', '--entrypoint', '/app/.tools/collector/merak-collector', image, '--version']);
+    expect(JSON.parse(collector.stdout)).toMatchObject({ collector: 'merak-collector' });
     const bad = await podmanStatus(['run', '--rm', '--pull=never', '--network=none', image, 'no-such-command']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain("unknown command 'no-such-command'");

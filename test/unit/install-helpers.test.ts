@@ -97,7 +97,7 @@ describe('LineProcess with a hello check (sockprobe)', () => {
     const pids: number[] = [];
     const p = new LineProcess(argvFor('sockprobe', script, ['probe', '10', '1']), ({ pid }) => pids.push(pid), (line) => checkHelperHello('sockprobe', script, line));
     try {
-      await expect(p.request({ op: 'nonesuch' }, 10_000)).rejects.toThrow(new RegExp(`helper ${script} speaks sockprobe protocol 2, but this agent needs protocol 1`));
+      await expect(p.request({ op: 'nonesuch' }, 10_000)).rejects.toThrow(new RegExp(`helper ${script} speaks sockprobe protocol ${HELPER_PROTOCOL.sockprobe + 1}, but this agent needs protocol ${HELPER_PROTOCOL.sockprobe}`));
       await expect(p.request({ op: 'nonesuch' }, 10_000)).rejects.toBeInstanceOf(HelperProtocolError);
     } finally {
       await p.close();

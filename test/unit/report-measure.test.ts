@@ -6,7 +6,8 @@
  */
 import type { CommandRunner, RunResult } from '../../src/dataplane/command';
 import type { Endpoint, EndpointPlugin } from '../../src/endpoint-plugins/types';
-import { probeOnce, probeTargets, ReachabilityProber, timedPlugin } from '../../src/activities/agent/measure';
+import { PROBE_CONCURRENCY, probeOnce, probeTargets, ReachabilityProber, timedPlugin, type EchoHelper } from '../../src/activities/agent/measure';
+import type { CheckOutcome } from '../../src/model/checks';
 import { MetricsRecorder, summarizeHistogram } from '../../src/model/metrics';
 import { Measurements } from '../../src/model/measurements';
 import { buildReport, reportText, type ReportEnvironment } from '../../src/report/scenario-report';
@@ -39,14 +40,14 @@ describe('probeTargets: the peer of each probed endpoint', () => {
   const t = probeTargets('n', all, () => true);
 
   test('the nearest earlier endpoint of the same VPC pings it', () => {
-    expect(t[2]!.target).toEqual({ fromNs: 'mk-t-n_0', ip: '10.0.0.3', name: 'n/vm2/eth0 10.0.0.3' });
+    expect(t[2]!.target).toEqual({ fromNs: 'mk-t-n_0', fromNsPath: '/run/netns/mk-t-n_0', ip: '10.0.0.3', name: 'n/vm2/eth0 10.0.0.3' });
     expect(t[4]!.target.fromNs).toBe('mk-t-n_2');
   });
   test('the first of its VPC is pinged by the next one', () => {
     expect(t[0]!.target.fromNs).toBe('mk-t-n_2');
   });
   test('one alone in its VPC pings its gateway from its own namespace', () => {
-    expect(t[1]!.target).toEqual({ fromNs: 'mk-t-n_1', ip: '10.1.0.1', name: 'n/vm1/eth0 10.1.0.2' });
+    expect(t[1]!.target).toEqual({ fromNs: 'mk-t-n_1', fromNsPath: '/run/netns/mk-t-n_1', ip: '10.1.0.1', name: 'n/vm1/eth0 10.1.0.2' });
     expect(t[3]!.target.ip).toBe('10.2.0.1');
   });
   test('a second endpoint of the same VM is never its own peer', () => {
@@ -111,6 +112,103 @@ describe('ReachabilityProber', () => {
     runs = 0;
     expect(await probeOnce(failing(0), { fromNs: 'a', ip: '10.0.0.9', name: 'x' }, 200, () => now)).toBeUndefined();
     expect(runs).toBe(5); // 200 ms / 50 ms + 1
+  });
+
+  /** A stand-in for the socket helper (SocketHelpers): answers from `answer`, counts what is in flight. */
+  function standInHelper(answer: (ip: string) => CheckOutcome | Promise<CheckOutcome>, startError?: Error) {
+    const h = { calls: [] as Array<{ ns: string; ip: string; intervalMs: number; timeoutMs: number }>, inFlight: 0, maxInFlight: 0, closed: 0 };
+    const helper: EchoHelper = {
+      start: async () => {
+        if (startError) throw startError;
+      },
+      icmp: async (ns, ip, intervalMs, timeoutMs) => {
+        h.calls.push({ ns, ip, intervalMs, timeoutMs });
+        h.inFlight++;
+        h.maxInFlight = Math.max(h.maxInFlight, h.inFlight);
+        await new Promise((r) => setTimeout(r, 1));
+        try {
+          return await answer(ip);
+        } finally {
+          h.inFlight--;
+        }
+      },
+      close: async () => {
+        h.closed++;
+      },
+    };
+    return { h, helper };
+  }
+  const noPing: CommandRunner = {
+    run: async (argv) => {
+      throw new Error(`no process expected, got ${argv.join(' ')}`);
+    },
+  };
+  const blue = (n: number) => Array.from({ length: n }, (_, i) => ep(i, 0, 'blue', `10.0.${i >> 8}.${(i & 255) + 2}`));
+
+  test('through the socket helper: every probe from its peer namespace file, every 50 ms, timed from the request; no process started; at most PROBE_CONCURRENCY in flight over all chunks', async () => {
+    let now = 5000;
+    const { h, helper } = standInHelper((ip) => {
+      now += 10;
+      return ip === '10.0.0.5' ? { reached: false, detail: 'no echo reply within 3000 ms (60 requests sent)' } : { reached: true, latencyMs: 1 };
+    });
+    const rec = new MetricsRecorder();
+    const pr = new ReachabilityProber({ runner: noPing, rec, clock: () => now, node: 'n', plan: { every: 1, offset: 0, timeoutMs: 3000 }, endpointsPerVm: 1, requestedAt: 5000, helper: () => helper });
+    const targets = probeTargets('n', blue(300), (e) => pr.probed(e));
+    // Three chunks started one after the other, as createBatch does.
+    pr.start(targets.slice(0, 100));
+    pr.start(targets.slice(100, 200));
+    pr.start(targets.slice(200));
+    await pr.finish();
+    const reach = rec.metrics().reachability!;
+    expect(reach).toMatchObject({ probed: 300, reachable: 299, unreachable: ['n/vm3/eth0 10.0.0.5'] });
+    expect(summarizeHistogram(reach.histogram).min).toBeGreaterThanOrEqual(10);
+    expect(h.calls[1]).toEqual({ ns: '/run/netns/mk-t-n_0', ip: '10.0.0.3', intervalMs: 50, timeoutMs: 3000 });
+    expect(h.maxInFlight).toBe(PROBE_CONCURRENCY);
+    expect(h.closed).toBe(1);
+  });
+
+  test('a helper that cannot start: the probes run as ping processes', async () => {
+    const { h, helper } = standInHelper(() => ({ reached: true }), new Error('python3 not found'));
+    const pings: string[] = [];
+    const runner: CommandRunner = {
+      run: async (argv) => {
+        pings.push(argv[argv.length - 1]!);
+        return { code: 0, signal: null, stdout: '', stderr: '' };
+      },
+    };
+    const rec = new MetricsRecorder();
+    const pr = new ReachabilityProber({ runner, rec, clock: Date.now, node: 'n', plan: { every: 1, offset: 0, timeoutMs: 1000 }, endpointsPerVm: 1, requestedAt: Date.now(), helper: () => helper });
+    pr.start(probeTargets('n', blue(3), () => true));
+    await pr.finish();
+    expect(rec.metrics().reachability).toMatchObject({ probed: 3, reachable: 3 });
+    expect(pings.sort()).toEqual(['10.0.0.2', '10.0.0.3', '10.0.0.4']);
+    expect(h.calls).toEqual([]);
+  });
+
+  test('a helper that could not probe (inconclusive) hands that endpoint to ping; after close() nothing more is probed', async () => {
+    const { helper } = standInHelper((ip) => (ip === '10.0.0.3' ? { reached: false, inconclusive: true, detail: 'did not answer' } : { reached: false, detail: 'no echo reply' }));
+    const pings: string[] = [];
+    const runner: CommandRunner = {
+      run: async (argv) => {
+        pings.push(argv[argv.length - 1]!);
+        return { code: 0, signal: null, stdout: '', stderr: '' };
+      },
+    };
+    const rec = new MetricsRecorder();
+    const pr = new ReachabilityProber({ runner, rec, clock: Date.now, node: 'n', plan: { every: 1, offset: 0, timeoutMs: 1000 }, endpointsPerVm: 1, requestedAt: Date.now(), helper: () => helper });
+    pr.start(probeTargets('n', blue(3), () => true));
+    await pr.finish();
+    expect(pings).toEqual(['10.0.0.3']);
+    expect(rec.metrics().reachability).toMatchObject({ probed: 3, reachable: 1, unreachable: ['n/vm0/eth0 10.0.0.2', 'n/vm2/eth0 10.0.0.4'] });
+
+    const rec2 = new MetricsRecorder();
+    const { h: h2, helper: helper2 } = standInHelper(() => ({ reached: true }));
+    const closed = new ReachabilityProber({ runner: noPing, rec: rec2, clock: Date.now, node: 'n', plan: { every: 1, offset: 0, timeoutMs: 1000 }, endpointsPerVm: 1, requestedAt: 0, helper: () => helper2 });
+    await closed.close();
+    closed.start(probeTargets('n', blue(2), () => true));
+    await closed.finish();
+    expect(h2.calls).toEqual([]);
+    expect(rec2.metrics().reachability).toMatchObject({ probed: 2, reachable: 0 });
   });
 
   test('the plan picks every k-th endpoint by its ordinal on the node', () => {

@@ -33,7 +33,7 @@ import { createLimiter } from './limiter';
 import { NodeStateFiles } from './node-state';
 import { createNoneBackend } from './none-backend';
 import { MetricsRecorder } from '../../model/metrics';
-import { probeTargets, ReachabilityProber, timedPlugin } from './measure';
+import { probeTargets, ReachabilityProber, socketEchoHelper, timedPlugin } from './measure';
 import { expandBatch } from './expand';
 import {
   CreateBatchSchema,
@@ -298,7 +298,7 @@ export function createAgentActivities(deps: AgentDeps) {
     let prober: ReachabilityProber | undefined;
     let onChunk = epCreated;
     if (reachability && p.kernel) {
-      const pr = new ReachabilityProber({ runner: deps.runner, rec, clock, node: b.node, plan: reachability, endpointsPerVm: b.endpointsPerVm, requestedAt });
+      const pr = new ReachabilityProber({ runner: deps.runner, rec, clock, node: b.node, plan: reachability, endpointsPerVm: b.endpointsPerVm, requestedAt, helper: () => socketEchoHelper(deps.runner) });
       prober = pr;
       const tag = await tagOf(b.scenario);
       const targets = probeTargets(b.node, [...expandBatch(endpointBatch, tag)], (ep) => pr.probed(ep));
@@ -313,9 +313,14 @@ export function createAgentActivities(deps: AgentDeps) {
         next = end;
       };
     }
-    const endpoints = await createEndpoints(endpointBatch, { phase: 'endpoints' }, { plugin: timed, onChunk });
-    if (!p.kernel) rec.record('endpoint.create', endpoints.ms, true, endpoints.requested);
-    await prober?.finish();
+    let endpoints: BatchSummary;
+    try {
+      endpoints = await createEndpoints(endpointBatch, { phase: 'endpoints' }, { plugin: timed, onChunk });
+      if (!p.kernel) rec.record('endpoint.create', endpoints.ms, true, endpoints.requested);
+      await prober?.finish();
+    } finally {
+      await prober?.close(); // its socket helper goes whatever happened
+    }
     return { ...(node ? { node } : {}), vms, endpoints, ms: clock() - requestedAt, metrics: rec.metrics() };
   }
 

@@ -8,19 +8,47 @@
  * to the first echo reply a peer of its VPC gets from it. The peer is the endpoint of the same
  * VPC nearest before it in the batch (or after it, for the first one); an endpoint alone of its
  * VPC in its batch is probed from its own namespace towards its subnet's gateway, the VPC's
- * router. Probing starts as soon as the endpoint's chunk is made, with iputils ping sending an
- * echo request every {@link REACHABILITY_PROBE_INTERVAL_MS} ms until the first reply or the
- * timeout.
+ * router. Probing starts as soon as the endpoint's chunk is made, with an ICMP echo request
+ * every {@link REACHABILITY_PROBE_INTERVAL_MS} ms until the first reply or the timeout.
+ *
+ * The requests come from one socket helper process per batch (helpers/sockprobe.py, `icmp`: a
+ * raw ICMP socket made inside the peer's namespace), {@link PROBE_CONCURRENCY} endpoints at a
+ * time. They used to come from one `ip netns exec PEER ping` process per endpoint, 16 at a time:
+ * each such process copies the agent's mount table (every /run/netns entry, one per VM) and
+ * remounts /sys, so a probe cost more the more VMs the machine had, and the queue of probes, not
+ * the network, made most of the time measured (bench:reach-trace, 1000 VMs at load 8-11: p50 21.9 s
+ * waiting for a turn, 0.64 s from the first request to the reply). The ping processes remain the
+ * fallback when the helper cannot start.
  */
 import type { CommandRunner } from '../../dataplane/command';
-import { forEachBounded } from '../../model/concurrency';
+import type { CheckOutcome } from '../../model/checks';
 import type { MetricsRecorder } from '../../model/metrics';
 import { isProbed, REACHABILITY_PROBE_INTERVAL_MS, type ReachabilityPlan } from '../../model/sla';
 import type { Endpoint, EndpointPlugin } from '../../endpoint-plugins/types';
+import { pythonBinary } from '../../dataplane/ns-helper';
+import { SocketHelpers } from '../testing/socket-checks';
 import { keepAlive } from './heartbeat';
+import { createLimiter } from './limiter';
 
-/** Probes in flight at once per batch: each is one sleeping ping process. */
-export const PROBE_CONCURRENCY = 16;
+/**
+ * Probes in flight at once per batch through the socket helper: each is a thread and a raw
+ * socket in the helper, sending a request every 50 ms until its endpoint answers. An endpoint
+ * that is up answers within milliseconds, so the turn comes round fast; the bound is for
+ * endpoints that never answer, each holding its turn for the whole timeout.
+ */
+export const PROBE_CONCURRENCY = 128;
+/** Probes in flight at once through `ip netns exec … ping` (the fallback): each is a process. */
+export const PROCESS_PROBE_CONCURRENCY = 16;
+
+/** What the prober needs of the socket helper (SocketHelpers, src/activities/testing/socket-checks.ts). */
+export interface EchoHelper {
+  /** Starts the helper. @throws when it cannot start (no python, another Merak version, not scheduled in its start time). */
+  start(echoServer: false): Promise<void>;
+  /** ICMP echo requests from namespace file `srcNsPath` to `ip` every `intervalMs` until the first reply or `timeoutMs`. */
+  icmp(srcNsPath: string, ip: string, intervalMs: number, timeoutMs: number): Promise<CheckOutcome>;
+  /** Ends the helper and waits for it. */
+  close(): Promise<void>;
+}
 
 /**
  * The plugin with each of its calls timed as `endpointPlugin.<COMMAND>` (one operation per call,
@@ -38,10 +66,43 @@ export function timedPlugin(p: EndpointPlugin, rec: MetricsRecorder, clock: () =
   return w;
 }
 
+/**
+ * Longest life of a batch's socket helper, s: it is closed when the batch's probes are done (or
+ * the batch failed); this only ends one whose agent died without closing it.
+ */
+export const PROBE_HELPER_DEADLINE_S = 3600;
+
+/**
+ * The socket helper (helpers/sockprobe.py, probe role) for one batch's probes, started by
+ * start() with the agent's python3 (MERAK_PYTHON or PATH, src/dataplane/ns-helper.ts).
+ */
+export function socketEchoHelper(runner: CommandRunner): EchoHelper {
+  let helpers: SocketHelpers | undefined;
+  let closed = false;
+  return {
+    async start() {
+      const python = await pythonBinary(runner);
+      if (closed) throw new Error('closed before it started');
+      helpers = new SocketHelpers({ python, deadlineS: PROBE_HELPER_DEADLINE_S, workers: PROBE_CONCURRENCY });
+      await helpers.start(false);
+    },
+    icmp(srcNsPath, ip, intervalMs, timeoutMs) {
+      if (!helpers) return Promise.resolve({ reached: false, inconclusive: true, detail: 'the socket helper is not running' });
+      return helpers.icmp(srcNsPath, ip, intervalMs, timeoutMs);
+    },
+    async close() {
+      closed = true;
+      await helpers?.close();
+    },
+  };
+}
+
 /** Where a probe runs and what it pings. */
 export interface ProbeTarget {
   /** Namespace the ping runs in (the peer's VM). */
   fromNs: string;
+  /** Its namespace file (what the socket helper enters). */
+  fromNsPath: string;
   /** Address pinged (the endpoint's, or its gateway when it has no peer). */
   ip: string;
   /** How the endpoint is named in the report: `<node>/vm<i>/<ifname> <ip>`. */
@@ -61,7 +122,7 @@ export function probeTargets(node: string, all: readonly Endpoint[], probed: (ep
     let peer: Endpoint | undefined;
     for (let k = i - 1; k >= 0 && !peer; k--) if (all[k]!.vpc === ep.vpc && all[k]!.vmIndex !== ep.vmIndex) peer = all[k];
     for (let k = i + 1; k < all.length && !peer; k++) if (all[k]!.vpc === ep.vpc && all[k]!.vmIndex !== ep.vmIndex) peer = all[k];
-    out.push({ ep, target: peer ? { fromNs: peer.vm.name, ip, name } : { fromNs: ep.vm.name, ip: ep.gateway, name } });
+    out.push({ ep, target: peer ? { fromNs: peer.vm.name, fromNsPath: peer.vm.netnsPath, ip, name } : { fromNs: ep.vm.name, fromNsPath: ep.vm.netnsPath, ip: ep.gateway, name } });
   });
   return out;
 }
@@ -74,7 +135,7 @@ export function probeTargets(node: string, all: readonly Endpoint[], probed: (ep
  * left, at most one run per probe interval, until a reply or the timeout.
  * @returns when the reply came (clock value), or undefined when none came within `timeoutMs`
  */
-export async function probeOnce(runner: CommandRunner, t: ProbeTarget, timeoutMs: number, clock: () => number): Promise<number | undefined> {
+export async function probeOnce(runner: CommandRunner, t: Pick<ProbeTarget, 'fromNs' | 'ip' | 'name'>, timeoutMs: number, clock: () => number): Promise<number | undefined> {
   const deadline = clock() + timeoutMs;
   // Bounded even if the clock stood still: one run per interval of the timeout, and one more.
   const maxRuns = Math.ceil(timeoutMs / REACHABILITY_PROBE_INTERVAL_MS) + 1;
@@ -93,11 +154,18 @@ export async function probeOnce(runner: CommandRunner, t: ProbeTarget, timeoutMs
 }
 
 /**
- * Probes endpoints of a batch as their chunks are made, PROBE_CONCURRENCY at a time, and records
- * each one's time to reachable from `requestedAt` (or its name, when it never answered).
+ * Probes endpoints of a batch as their chunks are made, PROBE_CONCURRENCY at a time over the
+ * whole batch, and records each one's time to reachable from `requestedAt` (or its name, when it
+ * never answered). Call finish() when the batch went well, close() in any case.
  */
 export class ReachabilityProber {
   private readonly pending: Promise<void>[] = [];
+  private readonly turns = createLimiter(PROBE_CONCURRENCY);
+  private readonly processTurns = createLimiter(PROCESS_PROBE_CONCURRENCY);
+  private readonly helper?: EchoHelper;
+  /** Whether the socket helper runs (false: the probes run as ping processes). */
+  private readonly helperUp: Promise<boolean>;
+  private closed = false;
 
   constructor(
     private readonly opts: {
@@ -109,8 +177,26 @@ export class ReachabilityProber {
       endpointsPerVm: number;
       /** Clock value when the batch's create request reached the agent. */
       requestedAt: number;
+      /**
+       * Makes the socket helper the probes go through; it is started right away, while the
+       * batch's first chunk is made. Without one, or when it cannot start (said on stderr), each
+       * probe is an `ip netns exec … ping` process.
+       */
+      helper?: () => EchoHelper;
     },
-  ) {}
+  ) {
+    this.helper = opts.helper?.();
+    const helper = this.helper;
+    this.helperUp = helper
+      ? helper.start(false).then(
+          () => true,
+          (e: unknown) => {
+            process.stderr.write(`merak: time to reachable on ${opts.node}: the socket helper did not start (${(e as Error).message}); probing with one ping process per endpoint\n`);
+            return false;
+          },
+        )
+      : Promise.resolve(false);
+  }
 
   /** Whether an endpoint is in the sample. */
   probed(ep: Endpoint): boolean {
@@ -119,17 +205,31 @@ export class ReachabilityProber {
 
   /** Starts probing `targets` (endpoints whose chunk is made) in the background. */
   start(targets: ReadonlyArray<{ target: ProbeTarget }>): void {
-    if (targets.length === 0) return;
-    const { runner, rec, clock, plan, requestedAt } = this.opts;
-    const run = forEachBounded(targets, PROBE_CONCURRENCY, async ({ target }) => {
-      const at = await probeOnce(runner, target, plan.timeoutMs, clock).catch(() => undefined);
-      rec.probe(target.name, at === undefined ? undefined : Math.max(0, at - requestedAt));
-    });
-    run.catch(() => undefined); // awaited in finish()
-    this.pending.push(run);
+    const { rec, requestedAt } = this.opts;
+    for (const { target } of targets) {
+      const run = this.turns.run(async () => {
+        const at = await this.probe(target).catch(() => undefined);
+        rec.probe(target.name, at === undefined ? undefined : Math.max(0, at - requestedAt));
+      }, () => undefined);
+      this.pending.push(run);
+    }
   }
 
-  /** Waits for every probe started, heartbeating meanwhile (a probe may wait its whole timeout). */
+  /** One endpoint: when its first reply came (clock value), or undefined when none came in time. */
+  private async probe(t: ProbeTarget): Promise<number | undefined> {
+    const { runner, clock, plan } = this.opts;
+    if (this.closed) return undefined;
+    if (this.helper && (await this.helperUp)) {
+      const r = await this.helper.icmp(t.fromNsPath, t.ip, REACHABILITY_PROBE_INTERVAL_MS, plan.timeoutMs);
+      if (r.reached) return clock();
+      // The helper answered that no reply came: that is the measurement. Only when it could
+      // not probe at all (it failed, or was not scheduled in time) is ping tried instead.
+      if (!r.inconclusive || this.closed) return undefined;
+    }
+    return this.processTurns.run(() => probeOnce(runner, t, plan.timeoutMs, clock), () => undefined);
+  }
+
+  /** Waits for every probe started, heartbeating meanwhile (a probe may wait its whole timeout), then ends the helper. */
   async finish(): Promise<void> {
     const timer = setInterval(() => {
       try {
@@ -142,6 +242,13 @@ export class ReachabilityProber {
       await Promise.all(this.pending);
     } finally {
       clearInterval(timer);
+      await this.close();
     }
+  }
+
+  /** Ends the socket helper (its probes in flight end with it); safe to call more than once. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.helper?.close();
   }
 }

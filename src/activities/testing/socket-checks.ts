@@ -125,6 +125,25 @@ export class SocketHelpers {
     return { reached: false, detail: String(r.error) };
   }
 
+  /**
+   * ICMP echo requests from the source namespace to `ip`, one every `intervalMs`, until the
+   * first echo reply or `timeoutMs` (counted in the helper from its first send): time to
+   * reachable without a process per probe (src/activities/agent/measure.ts).
+   * @returns reached on the first reply (latencyMs: from the request it answered); not reached
+   *   with the helper's reason; inconclusive when the helper did not answer in time or failed.
+   */
+  async icmp(srcNsPath: string, ip: string, intervalMs: number, timeoutMs: number): Promise<CheckOutcome> {
+    let r: Record<string, unknown>;
+    try {
+      r = await this.probeProcess().request({ op: 'icmp', ns: srcNsPath, ip, intervalMs, timeoutMs }, supervisionMs(timeoutMs));
+    } catch (e) {
+      return notTested(e, timeoutMs);
+    }
+    if (r.ok === true) return { reached: true, latencyMs: Number(r.rttMs) };
+    // No `sent` means the helper failed before sending (the namespace is gone, no raw socket).
+    return r.sent === undefined ? { reached: false, inconclusive: true, detail: String(r.error) } : { reached: false, detail: String(r.error) };
+  }
+
   /** Ends the prober only (the echo server keeps serving until close() or its deadline). */
   async closeProber(): Promise<void> {
     const p = this.prober;
