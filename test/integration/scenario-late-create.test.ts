@@ -10,6 +10,9 @@
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { createComputeWorker } from '../../src/workers/compute';
 import { startReferencePlugin, type RunningReferencePlugin } from '../../src/plugin/reference/server';
 import { scenarioWorkflowId, COMPUTE_TASK_QUEUE } from '../../src/model/queues';
@@ -113,6 +116,10 @@ test('a CreateSubnet that lands after its Delete: the VPC delete is refused, its
     expect(failure.cleanupErrors).toEqual([]);
     expect(objectsOf(name)).toEqual({ vpcs: [], subnets: [], nodes: [] });
     expect(await markedLateCreate(handle)).toBe(true);
+    if (process.env.MERAK_RECORD_HISTORIES === '1') {
+      // For the replay test: the compensation's wait, VPC retry and second deletes in a history.
+      await writeFile(join(__dirname, '..', 'histories', `${scenarioWorkflowId(name)}.json`), historyToJSON(await handle.fetchHistory()));
+    }
   } finally {
     await proxy.close();
   }
@@ -133,6 +140,10 @@ test('a CreateNode that lands after its Delete: the node is deleted once more af
     expect(failure.cleanupErrors).toEqual([]);
     expect(objectsOf(name)).toEqual({ vpcs: [], subnets: [], nodes: [] });
     expect(await markedLateCreate(handle)).toBe(true);
+    if (process.env.MERAK_RECORD_HISTORIES === '1') {
+      // For the replay test: the compensation's wait, VPC retry and second deletes in a history.
+      await writeFile(join(__dirname, '..', 'histories', `${scenarioWorkflowId(name)}.json`), historyToJSON(await handle.fetchHistory()));
+    }
   } finally {
     await proxy.close();
   }
