@@ -3,7 +3,8 @@
  * provider's developer needs in another repository to write a network plugin in TypeScript and to
  * check it.
  *
- * - the provider SDK: `serveNetworkPlugin`, `PluginError`, `Status` and the handler interfaces;
+ * - the provider SDK: `serveNetworkPlugin`, `PluginError`, `Status`, the handler interfaces and
+ *   their `CallContext` (`throwIfCallerGone`);
  * - Merak's client: `createNetworkPluginClient` (what Merak itself calls a plugin with);
  * - errors: `PluginCallError`, `classifyPluginError` (Merak's retry decision), `statusName`;
  * - the generated message types (`Vpc`, `Vpc__Output`, `CreateVpcRequest`, …; src/gen);
@@ -14,6 +15,8 @@
  */
 export {
   serveNetworkPlugin,
+  throwIfCallerGone,
+  type CallContext,
   type NetworkPluginHandlers,
   type NetworkPluginStateHandler,
   type RunningNetworkPlugin,

@@ -12,17 +12,41 @@ import type * as T from './types';
 export { PluginError, Status } from './errors';
 export type * from './types';
 
-/** One handler per RPC of merak.plugin.v1.NetworkPluginService. */
+/**
+ * What a handler knows about its call besides the request. A caller that gave up (its deadline
+ * passed, or it cancelled) no longer waits for the answer and will act on not having one: Merak's
+ * workflow retries the Create or, when its build failed, deletes the object. A handler should
+ * therefore not start a change after `signal` aborted: a change made then lands after a delete
+ * its caller already sent (issue 11; the Merak workflow outlasts such late Creates anyway, see
+ * docs/network-plugin.md, but each one costs it a retry).
+ */
+export interface CallContext {
+  /** Aborts when the call's deadline passes or the client cancels it (reason: a PluginError DEADLINE_EXCEEDED or CANCELLED). */
+  readonly signal: AbortSignal;
+  /** The call's deadline in ms since the epoch, or undefined when the client set none. */
+  readonly deadline: number | undefined;
+}
+
+/** One handler per RPC of merak.plugin.v1.NetworkPluginService; `context` is optional to use. */
 export interface NetworkPluginHandlers {
-  createVpc(request: T.CreateVpcRequest__Output): Promise<T.CreateVpcResponse>;
-  updateVpc(request: T.UpdateVpcRequest__Output): Promise<T.UpdateVpcResponse>;
-  deleteVpc(request: T.DeleteVpcRequest__Output): Promise<T.DeleteVpcResponse>;
-  createSubnet(request: T.CreateSubnetRequest__Output): Promise<T.CreateSubnetResponse>;
-  updateSubnet(request: T.UpdateSubnetRequest__Output): Promise<T.UpdateSubnetResponse>;
-  deleteSubnet(request: T.DeleteSubnetRequest__Output): Promise<T.DeleteSubnetResponse>;
-  createNode(request: T.CreateNodeRequest__Output): Promise<T.CreateNodeResponse>;
-  updateNode(request: T.UpdateNodeRequest__Output): Promise<T.UpdateNodeResponse>;
-  deleteNode(request: T.DeleteNodeRequest__Output): Promise<T.DeleteNodeResponse>;
+  createVpc(request: T.CreateVpcRequest__Output, context?: CallContext): Promise<T.CreateVpcResponse>;
+  updateVpc(request: T.UpdateVpcRequest__Output, context?: CallContext): Promise<T.UpdateVpcResponse>;
+  deleteVpc(request: T.DeleteVpcRequest__Output, context?: CallContext): Promise<T.DeleteVpcResponse>;
+  createSubnet(request: T.CreateSubnetRequest__Output, context?: CallContext): Promise<T.CreateSubnetResponse>;
+  updateSubnet(request: T.UpdateSubnetRequest__Output, context?: CallContext): Promise<T.UpdateSubnetResponse>;
+  deleteSubnet(request: T.DeleteSubnetRequest__Output, context?: CallContext): Promise<T.DeleteSubnetResponse>;
+  createNode(request: T.CreateNodeRequest__Output, context?: CallContext): Promise<T.CreateNodeResponse>;
+  updateNode(request: T.UpdateNodeRequest__Output, context?: CallContext): Promise<T.UpdateNodeResponse>;
+  deleteNode(request: T.DeleteNodeRequest__Output, context?: CallContext): Promise<T.DeleteNodeResponse>;
+}
+
+/**
+ * Throws the signal's reason when the caller has given up: call it in a handler right before a
+ * change (after any wait for a lock or a backend), so nothing is changed for a caller that left.
+ * @throws PluginError DEADLINE_EXCEEDED or CANCELLED when `context.signal` aborted
+ */
+export function throwIfCallerGone(context: CallContext | undefined): void {
+  if (context?.signal.aborted) throw context.signal.reason instanceof Error ? context.signal.reason : new PluginError(Status.CANCELLED, 'the caller cancelled the call');
 }
 
 /** The handler of the optional read-only merak.plugin.v1.NetworkPluginStateService. */
@@ -84,22 +108,29 @@ export async function serveNetworkPlugin(
   const proto = loadPluginProto().v1;
   const server = new grpc.Server();
 
-  const unary = <Req, Res>(method: string, handler: (request: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> => {
+  const unary = <Req, Res>(method: string, handler: (request: Req, context: CallContext) => Promise<Res>): grpc.handleUnaryCall<Req, Res> => {
     return (call, callback) => {
-      void answer(method, () => handler(call.request), callback, onInternalError);
+      const { context, done } = callContext(method, call);
+      // A call whose caller is already gone is not started (its answer would reach no one).
+      if (context.signal.aborted) {
+        done();
+        callback({ code: (context.signal.reason as PluginError).code, details: (context.signal.reason as PluginError).message });
+        return;
+      }
+      void answer(method, () => handler(call.request, context), callback, onInternalError).finally(done);
     };
   };
 
   const implementation: grpc.UntypedServiceImplementation = {
-    CreateVpc: unary('CreateVpc', (r: T.CreateVpcRequest__Output) => handlers.createVpc(r)),
-    UpdateVpc: unary('UpdateVpc', (r: T.UpdateVpcRequest__Output) => handlers.updateVpc(r)),
-    DeleteVpc: unary('DeleteVpc', (r: T.DeleteVpcRequest__Output) => handlers.deleteVpc(r)),
-    CreateSubnet: unary('CreateSubnet', (r: T.CreateSubnetRequest__Output) => handlers.createSubnet(r)),
-    UpdateSubnet: unary('UpdateSubnet', (r: T.UpdateSubnetRequest__Output) => handlers.updateSubnet(r)),
-    DeleteSubnet: unary('DeleteSubnet', (r: T.DeleteSubnetRequest__Output) => handlers.deleteSubnet(r)),
-    CreateNode: unary('CreateNode', (r: T.CreateNodeRequest__Output) => handlers.createNode(r)),
-    UpdateNode: unary('UpdateNode', (r: T.UpdateNodeRequest__Output) => handlers.updateNode(r)),
-    DeleteNode: unary('DeleteNode', (r: T.DeleteNodeRequest__Output) => handlers.deleteNode(r)),
+    CreateVpc: unary('CreateVpc', (r: T.CreateVpcRequest__Output, c) => handlers.createVpc(r, c)),
+    UpdateVpc: unary('UpdateVpc', (r: T.UpdateVpcRequest__Output, c) => handlers.updateVpc(r, c)),
+    DeleteVpc: unary('DeleteVpc', (r: T.DeleteVpcRequest__Output, c) => handlers.deleteVpc(r, c)),
+    CreateSubnet: unary('CreateSubnet', (r: T.CreateSubnetRequest__Output, c) => handlers.createSubnet(r, c)),
+    UpdateSubnet: unary('UpdateSubnet', (r: T.UpdateSubnetRequest__Output, c) => handlers.updateSubnet(r, c)),
+    DeleteSubnet: unary('DeleteSubnet', (r: T.DeleteSubnetRequest__Output, c) => handlers.deleteSubnet(r, c)),
+    CreateNode: unary('CreateNode', (r: T.CreateNodeRequest__Output, c) => handlers.createNode(r, c)),
+    UpdateNode: unary('UpdateNode', (r: T.UpdateNodeRequest__Output, c) => handlers.updateNode(r, c)),
+    DeleteNode: unary('DeleteNode', (r: T.DeleteNodeRequest__Output, c) => handlers.deleteNode(r, c)),
   };
   server.addService(proto.NetworkPluginService.service, implementation);
   const stateHandler = options.stateHandler;
@@ -136,6 +167,36 @@ export async function serveNetworkPlugin(
     return closing;
   };
   return { port, address: `${bindHost}:${port}`, close };
+}
+
+/**
+ * The context of one call: a signal aborted at the call's deadline (a timer, since grpc-js
+ * answers DEADLINE_EXCEEDED itself but tells the handler nothing) or when the client cancels.
+ * `done` clears the timer once the call is answered.
+ */
+function callContext(method: string, call: grpc.ServerUnaryCall<unknown, unknown>): { context: CallContext; done: () => void } {
+  const controller = new AbortController();
+  const raw = call.getDeadline();
+  const at = raw instanceof Date ? raw.getTime() : Number.isFinite(raw) ? Number(raw) : undefined;
+  const gone = (code: Status, why: string) => {
+    if (!controller.signal.aborted) controller.abort(new PluginError(code, `${method}: ${why}`));
+  };
+  const onCancel = () => gone(Status.CANCELLED, 'the caller cancelled the call');
+  call.on('cancelled', onCancel);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  if (at !== undefined) {
+    const left = at - Date.now();
+    if (left <= 0) gone(Status.DEADLINE_EXCEEDED, 'the call\'s deadline passed before it started');
+    else timer = setTimeout(() => gone(Status.DEADLINE_EXCEEDED, 'the call\'s deadline passed'), left);
+  }
+  if (call.cancelled) onCancel();
+  return {
+    context: { signal: controller.signal, deadline: at },
+    done: () => {
+      if (timer !== undefined) clearTimeout(timer);
+      call.removeListener('cancelled', onCancel);
+    },
+  };
 }
 
 /** Runs one handler and answers the call; never rejects. */

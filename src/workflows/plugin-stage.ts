@@ -3,12 +3,15 @@
  * compensation. Every object is recorded in the state *before* its Create is sent, so a Create that
  * timed out after the plugin acted is still undone (the plugin's Delete of a missing object
  * succeeds); {@link PluginStage.unwind} deletes recorded objects newest first, kind by kind, and
- * lists every delete that fails in `cleanupErrors` instead of stopping.
+ * lists every delete that fails in `cleanupErrors` instead of stopping. A Create of unknown
+ * outcome may still land after its delete; the unwind outlasts it (LATE_CREATE_PATCH,
+ * src/model/compensation.ts).
  *
  * The order of the activities and patch markers here is part of the workflow's history: replay
  * tests over test/histories guard it, and a change of order needs a `patched()` marker.
  */
-import { log, patched } from '@temporalio/workflow';
+import { log, patched, sleep } from '@temporalio/workflow';
+import { CreateAttempts, PARENT_DELETE_ROUNDS, PARENT_IN_USE_FAILURE, failureTypeOf, parentRetryDelayMs, settleDelayMs } from '../model/compensation';
 import { forEachBounded } from '../model/concurrency';
 import { errorText } from '../model/error-text';
 import type { ScenarioState } from '../model/scenario-state';
@@ -45,6 +48,16 @@ export const IDENTITY_PATCH = 'merak-scenario-identity';
  */
 export const NODE_CONFIG_PATCH = 'merak-provider-node-config';
 
+/**
+ * Patch marker: the compensation outlasts a Create of unknown outcome (one that failed, timed out
+ * or was cancelled) that may still land in the plugin after its delete: it waits
+ * settleDelayMs(deadline) before the first delete, a VPC delete refused FAILED_PRECONDITION
+ * deletes that VPC's attempted subnets again and retries (PARENT_DELETE_ROUNDS, with timers),
+ * and after the deletes the objects of unknown outcome are deleted once more
+ * (src/model/compensation.ts). Histories recorded before it replay without the wait and retries.
+ */
+export const LATE_CREATE_PATCH = 'merak-late-create-compensation';
+
 /** A subnet with the VPC it belongs to. */
 export interface SubnetOfVpc {
   vpc: string;
@@ -52,7 +65,20 @@ export interface SubnetOfVpc {
 }
 
 export class PluginStage {
+  /** Creates this run sent and whether each answered (in memory: see CreateAttempts). */
+  private readonly attempts = new CreateAttempts();
+  /** Whether the compensation already waited for Creates of unknown outcome to settle. */
+  private settled = false;
+
   constructor(private readonly state: ScenarioState) {}
+
+  /** Sends one Create: noted as attempted (outcome unknown) before, settled once it answered with success. */
+  private async attempt<T>(obj: BuiltObject, create: () => Promise<T>): Promise<T> {
+    this.attempts.sent(obj);
+    const out = await create();
+    this.attempts.settle(obj.kind, obj.id);
+    return out;
+  }
 
   private plugin() {
     return pluginActivities(this.state.spec);
@@ -115,7 +141,7 @@ export class PluginStage {
   async createVpcs(list: readonly VpcSpec[]): Promise<void> {
     return forEachBounded(list, PLUGIN_FAN_OUT, async (vpc) => {
       const entry = this.state.record({ kind: 'vpc', id: vpc.id });
-      const got = await this.timed('plugin.CreateVpc', () => this.plugin().createVpc(this.target(), this.state.vpcObject(vpc)));
+      const got = await this.attempt(entry, () => this.timed('plugin.CreateVpc', () => this.plugin().createVpc(this.target(), this.state.vpcObject(vpc))));
       entry.vni = got.vni;
     });
   }
@@ -124,7 +150,7 @@ export class PluginStage {
   async createSubnets(list: readonly SubnetOfVpc[]): Promise<void> {
     return forEachBounded(list, PLUGIN_FAN_OUT, async ({ vpc, subnet }) => {
       const entry = this.state.record({ kind: 'subnet', id: subnet.id, vpc });
-      const got = await this.timed('plugin.CreateSubnet', () => this.plugin().createSubnet(this.target(), this.state.subnetObject(vpc, subnet)));
+      const got = await this.attempt(entry, () => this.timed('plugin.CreateSubnet', () => this.plugin().createSubnet(this.target(), this.state.subnetObject(vpc, subnet))));
       entry.vni = got.vni;
     });
   }
@@ -136,15 +162,17 @@ export class PluginStage {
       const batches: NodeSpec[][] = [];
       for (let i = 0; i < list.length; i += NODE_BATCH) batches.push(list.slice(i, i + NODE_BATCH));
       await forEachBounded(batches, PLUGIN_FAN_OUT, async (batch) => {
-        for (const node of batch) this.state.record({ kind: 'node', id: node.name });
+        const entries = batch.map((node) => this.state.record({ kind: 'node', id: node.name }));
+        entries.forEach((e) => this.attempts.sent(e));
         const r = await this.timed('plugin.CreateNode', () => this.batch(batch.length).createNodes(this.target(), batch.map((n) => this.state.nodeObject(n)), PLUGIN_FAN_OUT));
+        entries.forEach((e) => this.attempts.settle(e.kind, e.id));
         this.state.measured.addMetrics(typeof r === 'object' ? r.metrics : undefined);
       });
       return;
     }
     await forEachBounded(list, PLUGIN_FAN_OUT, async (node) => {
-      this.state.record({ kind: 'node', id: node.name });
-      await this.timed('plugin.CreateNode', () => this.plugin().createNode(this.target(), this.state.nodeObject(node)));
+      const entry = this.state.record({ kind: 'node', id: node.name });
+      await this.attempt(entry, () => this.timed('plugin.CreateNode', () => this.plugin().createNode(this.target(), this.state.nodeObject(node))));
     });
   }
 
@@ -171,31 +199,78 @@ export class PluginStage {
     });
   }
 
-  /** Deletes one object; a failure is logged and listed in cleanupErrors. @returns whether it is gone */
-  private async deleteObject(obj: BuiltObject): Promise<boolean> {
+  /** Sends one object's Delete. @returns undefined when it is gone, else the error */
+  private async tryDelete(obj: BuiltObject): Promise<unknown> {
     try {
       const owner = this.state.ownerName();
       if (obj.kind === 'node') await this.timed('plugin.DeleteNode', () => this.plugin().deleteNode(this.target(), this.state.pluginNodeName(obj.id), owner));
       else if (obj.kind === 'subnet') await this.timed('plugin.DeleteSubnet', () => this.plugin().deleteSubnet(this.target(), obj.id, owner));
       else await this.timed('plugin.DeleteVpc', () => this.plugin().deleteVpc(this.target(), obj.id, owner));
-      return true;
+      return undefined;
     } catch (err) {
-      const text = `delete ${obj.kind} ${obj.id}: ${errorText(err)}`;
-      log.error('plugin delete failed', { scenario: this.state.name, object: obj, error: text });
-      this.state.cleanupErrors.push(text);
-      return false;
+      return err ?? new Error('delete failed');
     }
+  }
+
+  /** Logs a delete that failed for good and lists it in cleanupErrors. */
+  private deleteFailed(obj: BuiltObject, err: unknown): void {
+    const text = `delete ${obj.kind} ${obj.id}: ${errorText(err)}`;
+    log.error('plugin delete failed', { scenario: this.state.name, object: obj, error: text });
+    this.state.cleanupErrors.push(text);
+  }
+
+  /**
+   * Deletes one object; a failure is logged and listed in cleanupErrors. A VPC whose delete is
+   * refused FAILED_PRECONDITION (subnets left: a late Create landed after its subnet's delete)
+   * gets its attempted subnets deleted again and is retried, PARENT_DELETE_ROUNDS times at most
+   * (LATE_CREATE_PATCH).
+   * @param recorded - the scenario's record when the unwind began (subnets of a VPC are looked up in it)
+   * @returns whether it is gone
+   */
+  private async deleteObject(obj: BuiltObject, recorded: readonly BuiltObject[]): Promise<boolean> {
+    let err = await this.tryDelete(obj);
+    if (err === undefined) return true;
+    if (obj.kind === 'vpc' && failureTypeOf(err) === PARENT_IN_USE_FAILURE && patched(LATE_CREATE_PATCH)) {
+      const deadlineMs = this.state.spec.plugin.deadlineMs;
+      for (let round = 0; round < PARENT_DELETE_ROUNDS && err !== undefined; round++) {
+        const wait = parentRetryDelayMs(round, deadlineMs);
+        if (wait > 0) await sleep(wait);
+        const children = this.attempts.subnetsOf(obj.id, recorded);
+        log.warn('VPC delete refused with subnets left; deleting its subnets again', { scenario: this.state.name, vpc: obj.id, round, subnets: children, error: errorText(err) });
+        await forEachBounded(children, PLUGIN_FAN_OUT, async (id) => {
+          const child: BuiltObject = { kind: 'subnet', id, vpc: obj.id };
+          const childErr = await this.tryDelete(child);
+          if (childErr !== undefined) this.deleteFailed(child, childErr);
+        });
+        err = await this.tryDelete(obj);
+      }
+      if (err === undefined) return true;
+    }
+    this.deleteFailed(obj, err);
+    return false;
   }
 
   /**
    * Deletes the recorded objects `which` selects (default: all), newest first, kind by kind, and
    * forgets each, deleted or not (a failed delete is in cleanupErrors).
+   *
+   * With Creates of unknown outcome (LATE_CREATE_PATCH): waits settleDelayMs(deadline) once
+   * before the first delete, and after the deletes deletes once more each such object it deleted,
+   * so a late Create that landed after its delete is undone too (src/model/compensation.ts).
    * @returns how many the plugin deleted
    */
   async unwind(which: (b: BuiltObject) => boolean = () => true): Promise<number> {
     const state = this.state;
     let deleted = 0;
-    const doomed = state.built.filter(which);
+    const recorded = [...state.built];
+    const doomed = recorded.filter(which);
+    if (doomed.length > 0 && !this.settled && this.attempts.anyUnknown && patched(LATE_CREATE_PATCH)) {
+      const wait = settleDelayMs(state.spec.plugin.deadlineMs);
+      log.warn('plugin Creates of unknown outcome: waiting for them to settle before deleting', { scenario: state.name, waitMs: wait, objects: this.attempts.unknownOutcomes() });
+      await sleep(wait);
+      this.settled = true;
+    }
+    const gone = new Set<BuiltObject>();
     for (let end = doomed.length; end > 0; ) {
       const kind = doomed[end - 1]!.kind;
       let start = end - 1;
@@ -203,7 +278,10 @@ export class PluginStage {
       const group = doomed.slice(start, end).reverse();
       const forget = (obj: BuiltObject) => state.forget(obj);
       const one = async (obj: BuiltObject) => {
-        if (await this.deleteObject(obj)) deleted++;
+        if (await this.deleteObject(obj, recorded)) {
+          deleted++;
+          gone.add(obj);
+        }
         forget(obj);
       };
       if (kind === 'node' && group.length > NODE_BATCH && patched(NODE_BATCH_DELETE_PATCH)) {
@@ -216,6 +294,7 @@ export class PluginStage {
             const r = await this.batch(batch.length).deleteNodes(this.target(), batch.map((b) => state.pluginNodeName(b.id)), PLUGIN_FAN_OUT, state.ownerName());
             this.state.measured.addMetrics(typeof r === 'object' ? r.metrics : undefined);
             deleted += batch.length;
+            batch.forEach((b) => gone.add(b));
             batch.forEach(forget);
           } catch {
             await forEachBounded(batch, PLUGIN_FAN_OUT, one);
@@ -226,6 +305,29 @@ export class PluginStage {
       }
       end = start;
     }
+    await this.deleteLateCreates(doomed.filter((b) => gone.has(b)), recorded);
     return deleted;
+  }
+
+  /**
+   * Deletes once more the objects of unknown outcome among `deleted` (nodes, then subnets, then
+   * VPCs): a Create that was still in flight when its object was deleted may have landed since.
+   * Each is settled afterwards, so a later unwind does not send it again. A failure goes to cleanupErrors.
+   */
+  private async deleteLateCreates(deleted: readonly BuiltObject[], recorded: readonly BuiltObject[]): Promise<void> {
+    const keys = new Set(deleted.map((b) => `${b.kind}/${b.id}`));
+    const again = this.attempts.unknownOutcomes((b) => keys.has(`${b.kind}/${b.id}`));
+    if (again.length === 0 || !patched(LATE_CREATE_PATCH)) return;
+    log.warn('deleting again the objects whose Create had an unknown outcome', { scenario: this.state.name, objects: again });
+    for (const kind of ['node', 'subnet', 'vpc'] as const) {
+      await forEachBounded(
+        again.filter((b) => b.kind === kind),
+        PLUGIN_FAN_OUT,
+        async (obj) => {
+          await this.deleteObject(obj, recorded);
+          this.attempts.settle(obj.kind, obj.id);
+        },
+      );
+    }
   }
 }

@@ -257,14 +257,13 @@ describeOvn('examples/ovn.yaml through Temporal on a real OVN (issue 11)', () =>
     }
   });
 
-  // Skipped: a fault this test found and that is not fixed yet (issue 11). A CreateSubnet whose
-  // activity timed out while NB was frozen is still in flight inside the plugin; the compensation
-  // deletes the subnet (absent, so the delete succeeds), then the create lands once NB answers
-  // again, and DeleteVpc fails FAILED_PRECONDITION "still has subnets", leaving a router and a
-  // switch behind (CI run of 2026-11-30, 20:18). It passed twice before only by timing. The fix
-  // belongs to the workflow's compensation (a delete must not overtake a create still in flight);
-  // until then this test would fail CI at random.
-  test.skip('fault: NB not answering (SIGSTOP) → UNAVAILABLE retried for the window, then the build fails and is compensated; nothing left', async () => {
+  // This test found a kind of fault (issue 11): a CreateSubnet whose activity timed out while NB
+  // was frozen was still queued in the plugin's ovn-nbctl daemon and landed once NB answered
+  // again, after the compensation had deleted the subnet, so DeleteVpc failed FAILED_PRECONDITION
+  // and a router and a switch were left. The compensation now outlasts such a Create (patch
+  // merak-late-create-compensation, src/model/compensation.ts; without OVN:
+  // scenario-late-create.test.ts).
+  test('fault: NB not answering (SIGSTOP) → UNAVAILABLE retried for the window, then the build fails and is compensated; nothing left', async () => {
     const name = 'ovn-nbdown';
     const handle = await startScenario(name, { plugin: { ...example.plugin, address: cloud.plugin.address, retryWindowMs: 25_000 } });
     const nbd = centralDaemons(central, `mk-ovn-${central}`).find((d) => d.role === 'ovsdb-server-nb')!;

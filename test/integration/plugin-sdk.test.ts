@@ -1,6 +1,6 @@
 import { createNetworkPluginClient } from '../../src/plugin/client';
 import { classifyPluginError, PluginCallError } from '../../src/plugin/errors';
-import { PluginError, serveNetworkPlugin, Status, type NetworkPluginHandlers } from '../../src/plugin/sdk';
+import { PluginError, serveNetworkPlugin, Status, throwIfCallerGone, type NetworkPluginHandlers } from '../../src/plugin/sdk';
 
 // The provider SDK over real gRPC on loopback, with small hand-written providers (not mocks of
 // gRPC: real server, real client, real deadlines).
@@ -189,5 +189,63 @@ describe('close()', () => {
     expect([Status.CANCELLED, Status.UNAVAILABLE, Status.INTERNAL]).toContain(err.code);
     expect(classifyPluginError(err).retryable).toBe(true);
     client.close();
+  });
+});
+
+describe('the call context: a handler learns that its caller has gone', () => {
+  /** A provider whose createVpc waits `waitMs`, then reports what its context said and tries to write. */
+  function slowProvider(waitMs: number, seen: Array<{ abortedBefore: boolean; abortedAfter: boolean; deadline: number | undefined; wrote: boolean; reason?: string }>): NetworkPluginHandlers {
+    const base = allocatingProvider([]);
+    return {
+      ...base,
+      createVpc: async ({ vpc }, ctx) => {
+        const abortedBefore = ctx?.signal.aborted ?? false;
+        await new Promise((r) => setTimeout(r, waitMs));
+        const entry = { abortedBefore, abortedAfter: ctx?.signal.aborted ?? false, deadline: ctx?.deadline, wrote: false, reason: undefined as string | undefined };
+        seen.push(entry);
+        try {
+          throwIfCallerGone(ctx);
+          entry.wrote = true;
+        } catch (err) {
+          entry.reason = err instanceof PluginError ? `${err.code} ${err.message}` : String(err);
+          throw err;
+        }
+        return { vpc: { ...vpc, vni: 1 } };
+      },
+    };
+  }
+
+  it('past the deadline the signal has aborted and throwIfCallerGone refuses the write (DEADLINE_EXCEEDED)', async () => {
+    const seen: Parameters<typeof slowProvider>[1] = [];
+    const server = await serveNetworkPlugin(slowProvider(600, seen), { port: 0, shutdownGraceMs: 200, onInternalError: () => undefined });
+    const client = createNetworkPluginClient(server.address, { deadlineMs: 200 });
+    try {
+      const sent = Date.now();
+      const err = await failure(client.createVpc({ vpc: { id: 'late', vni: 1, ip: '10.0.0.0', prefix: 8 } }));
+      expect(err.code).toBe(Status.DEADLINE_EXCEEDED);
+      await new Promise((r) => setTimeout(r, 800));
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatchObject({ abortedBefore: false, abortedAfter: true, wrote: false });
+      expect(seen[0]!.reason).toBe(`${Status.DEADLINE_EXCEEDED} CreateVpc: the call's deadline passed`);
+      // The deadline the handler saw is the client's (sent + 200 ms), within scheduling slack.
+      expect(Math.abs(seen[0]!.deadline! - (sent + 200))).toBeLessThan(150);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+
+  it('within the deadline nothing aborts and the handler writes', async () => {
+    const seen: Parameters<typeof slowProvider>[1] = [];
+    const server = await serveNetworkPlugin(slowProvider(50, seen), { port: 0, shutdownGraceMs: 200 });
+    const client = createNetworkPluginClient(server.address, { deadlineMs: 5_000 });
+    try {
+      const res = await client.createVpc({ vpc: { id: 'ontime', vni: 1, ip: '10.0.0.0', prefix: 8 } });
+      expect(res.vpc.id).toBe('ontime');
+      expect(seen).toEqual([expect.objectContaining({ abortedBefore: false, abortedAfter: false, wrote: true })]);
+    } finally {
+      client.close();
+      await server.close();
+    }
   });
 });

@@ -147,8 +147,10 @@ test('the plugin failing on the 3rd subnet leaves zero objects and fails the wor
     expect(objectsOf('fail3')).toEqual({ vpcs: [], subnets: [], nodes: [] });
     expect(proxy.calls.createSubnet).toBeGreaterThanOrEqual(3);
     expect(proxy.calls.createNode).toBe(0);
-    // Every subnet that may have been created is deleted (the failing one too: delete of a missing one succeeds).
-    expect(proxy.calls.deleteSubnet).toBe(proxy.calls.createSubnet);
+    // Every subnet that may have been created is deleted (the failing one too: delete of a missing
+    // one succeeds), and the failing one, whose Create had no success answer, once more after the
+    // unwind (a Create of unknown outcome may land late: docs/scenario.md).
+    expect(proxy.calls.deleteSubnet).toBe(proxy.calls.createSubnet + 1);
     expect(proxy.calls.deleteVpc).toBe(2);
   } finally {
     await proxy.close();

@@ -16,9 +16,14 @@
  * - CreateNode waits (bounded) for the node's chassis in the southbound database: the node agent
  *   starts it when the node is ensured; not registered in time → UNAVAILABLE (Merak retries).
  * - The databases not answering → UNAVAILABLE.
+ * - A Create or Update whose caller has gone (deadline passed, cancelled) changes nothing: it is
+ *   checked after the VPC's or node's lock and right before the write (throwIfCallerGone), so a
+ *   retry queued behind a call that NB left hanging does not write after its caller gave up.
+ *   A write already handed to the ovn-nbctl daemon cannot be called back: the daemon commits it
+ *   once NB answers; Merak's compensation outlasts that (docs/scenario.md, issue 11).
  */
 import { PluginError } from '../errors';
-import type { NetworkPluginHandlers, NetworkPluginStateHandler } from '../sdk';
+import { throwIfCallerGone, type CallContext, type NetworkPluginHandlers, type NetworkPluginStateHandler } from '../sdk';
 import type { Node__Output, Subnet__Output, Vpc__Output } from '../types';
 import { checkCidr, checkIpv4, checkKey, checkMac, checkOptional, checkSubnetVni, checkVni, show } from '../reference/validate';
 import { OvsdbCommandError, OvsdbUnreachableError } from '../../dataplane/ovn/ctl';
@@ -133,6 +138,15 @@ export function createOvnHandlers(db: OvnDatabases, o: OvnHandlerOptions): Netwo
 
   const nodeAnswer = (n: HeldNode): Node__Output => ({ name: n.name, ip: n.encapIp, mac: n.mac ?? '', optional: n.optional, ...(n.scenario ? { scenario: n.scenario } : {}) }) as Node__Output;
 
+  /** Notes Merak's fields on a chassis (unless the caller has gone) and answers the node as held now. */
+  const markNode = async (held: HeldNode, n: ReturnType<typeof nodeFields>, ctx: CallContext | undefined): Promise<Node__Output> => {
+    const next = { ...n, scenario: held.scenario || n.scenario };
+    throwIfCallerGone(ctx);
+    await db.markChassis(held.uuid, next);
+    await db.sync(); // raises the revision GetState reports
+    return nodeAnswer({ ...held, mac: n.mac, optional: n.optional, scenario: next.scenario, merak: true });
+  };
+
   const checkOwner = (field: string, held: { scenario: string }, asked: string): void => {
     if (held.scenario !== '' && asked !== '' && held.scenario !== asked) throw PluginError.alreadyExists(`${field}: it belongs to scenario ${show(held.scenario)}, not ${show(asked)}`);
   };
@@ -178,7 +192,7 @@ export function createOvnHandlers(db: OvnDatabases, o: OvnHandlerOptions): Netwo
   };
 
   return {
-    createVpc: ({ vpc }) => {
+    createVpc: ({ vpc }, ctx) => {
       const v = vpcFields(vpc);
       return handle('CreateVpc', `${v.id} ${v.cidr}`, () =>
         lock.run(`vpc:${v.id}`, async () => {
@@ -190,13 +204,14 @@ export function createOvnHandlers(db: OvnDatabases, o: OvnHandlerOptions): Netwo
             }
             return { vpc: await vpcAnswer(held) };
           }
+          throwIfCallerGone(ctx);
           const uuid = await db.createRouter(v);
           return { vpc: await vpcAnswer({ uuid, ...v, merak: true }) };
         }),
       );
     },
 
-    updateVpc: ({ vpc }) => {
+    updateVpc: ({ vpc }, ctx) => {
       const v = vpcFields(vpc);
       return handle('UpdateVpc', `${v.id} ${v.cidr}`, () =>
         lock.run(`vpc:${v.id}`, async () => {
@@ -209,6 +224,7 @@ export function createOvnHandlers(db: OvnDatabases, o: OvnHandlerOptions): Netwo
             }
           }
           const next = { ...v, scenario: held.scenario || v.scenario };
+          throwIfCallerGone(ctx);
           await db.updateRouter(held.uuid, next);
           return { vpc: await vpcAnswer({ ...held, ...next }) };
         }),
@@ -235,7 +251,7 @@ export function createOvnHandlers(db: OvnDatabases, o: OvnHandlerOptions): Netwo
       );
     },
 
-    createSubnet: ({ subnet }) => {
+    createSubnet: ({ subnet }, ctx) => {
       const s = subnetFields(subnet);
       return handle('CreateSubnet', `${s.id} vpc=${s.vpc} ${s.cidr}`, () =>
         lock.run(`vpc:${s.vpc}`, async () => {
@@ -250,6 +266,7 @@ export function createOvnHandlers(db: OvnDatabases, o: OvnHandlerOptions): Netwo
             return { subnet: await subnetAnswer(held) };
           }
           await placeSubnet(s, router);
+          throwIfCallerGone(ctx);
           await db.createSwitch({ ...s, routerUuid: router.uuid });
           const made = await merakSwitch(s.id, 'subnet.id');
           if (!made) throw new Error(`CreateSubnet: switch ${s.id} is not in the northbound database after its creation`);
@@ -258,7 +275,7 @@ export function createOvnHandlers(db: OvnDatabases, o: OvnHandlerOptions): Netwo
       );
     },
 
-    updateSubnet: ({ subnet }) => {
+    updateSubnet: ({ subnet }, ctx) => {
       const s = subnetFields(subnet);
       return handle('UpdateSubnet', `${s.id} vpc=${s.vpc} ${s.cidr}`, () =>
         lock.run(`vpc:${s.vpc}`, async () => {
@@ -270,6 +287,7 @@ export function createOvnHandlers(db: OvnDatabases, o: OvnHandlerOptions): Netwo
           if (!router) throw PluginError.failedPrecondition(`subnet.vpc: ${show(s.vpc)} names no VPC`);
           await placeSubnet(s, router);
           const next = { ...s, scenario: held.scenario || s.scenario };
+          throwIfCallerGone(ctx);
           await db.updateSwitch(held.uuid, next);
           return { subnet: await subnetAnswer({ ...held, ...next }) };
         }),
@@ -296,7 +314,7 @@ export function createOvnHandlers(db: OvnDatabases, o: OvnHandlerOptions): Netwo
       });
     },
 
-    createNode: ({ node }) => {
+    createNode: ({ node }, ctx) => {
       const n = nodeFields(node);
       return handle('CreateNode', `${n.name} ip=${n.ip} mac=${n.mac}`, () =>
         lock.run(`node:${n.name}`, async () => {
@@ -322,15 +340,12 @@ export function createOvnHandlers(db: OvnDatabases, o: OvnHandlerOptions): Netwo
             }
             return { node: nodeAnswer(held) };
           }
-          const next = { ...n, scenario: held.scenario || n.scenario };
-          await db.markChassis(held.uuid, next);
-          await db.sync(); // raises the revision GetState reports
-          return { node: nodeAnswer({ ...held, mac: n.mac, optional: n.optional, scenario: next.scenario, merak: true }) };
+          return { node: await markNode(held, n, ctx) };
         }),
       );
     },
 
-    updateNode: ({ node }) => {
+    updateNode: ({ node }, ctx) => {
       const n = nodeFields(node);
       return handle('UpdateNode', `${n.name} ip=${n.ip} mac=${n.mac}`, () =>
         lock.run(`node:${n.name}`, async () => {
@@ -340,10 +355,7 @@ export function createOvnHandlers(db: OvnDatabases, o: OvnHandlerOptions): Netwo
           if (held.encapIp !== n.ip) {
             throw PluginError.failedPrecondition(`node.ip: chassis ${show(n.name)} has encap address ${held.encapIp}; the address is the chassis's own configuration (ovn-encap-ip on the node), not the plugin's`);
           }
-          const next = { ...n, scenario: held.scenario || n.scenario };
-          await db.markChassis(held.uuid, next);
-          await db.sync();
-          return { node: nodeAnswer({ ...held, mac: n.mac, optional: n.optional, scenario: next.scenario }) };
+          return { node: await markNode(held, n, ctx) };
         }),
       );
     },
