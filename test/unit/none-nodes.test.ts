@@ -11,7 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createAgentActivities } from '../../src/activities/agent/activities';
-import { createNoneNodesActivity, NONE_NODE_ATTEMPTS, type NoneNodeCalls, type NoneNodesInput } from '../../src/activities/agent/none-nodes';
+import { createNoneNodesActivity, NONE_NODE_ATTEMPTS, type NoneNodeCalls, type NoneNodesInput, type NoneNodesResult } from '../../src/activities/agent/none-nodes';
 import { spawnRunner } from '../../src/dataplane/command';
 import { FileOwnerRecords } from '../../src/dataplane/owner-records';
 import { createPluginRegistry } from '../../src/endpoint-plugins/registry';
@@ -63,7 +63,7 @@ test(`${NODES} nodes built, shrunk and removed in one call each, with the state 
   const { stateDir, a } = agent();
   const { reconcileNoneNodes } = createNoneNodesActivity(a);
   const { env: e, beats } = env();
-  const built = await e.run(reconcileNoneNodes, input('nn', 0, 5));
+  const built: NoneNodesResult = await e.run(reconcileNoneNodes, input('nn', 0, 5));
   expect(built.nodes).toHaveLength(NODES);
   expect(built.nodes.every((o) => o.started && o.result?.vms === 5 && !o.result.removed && o.result.measured?.batches === 3 && o.result.measured.vms === 5)).toBe(true);
   expect(built.metrics?.ops['vm.create']).toBeDefined();
@@ -72,11 +72,11 @@ test(`${NODES} nodes built, shrunk and removed in one call each, with the state 
   expect(beats).toHaveLength(NODES);
   expect(beats.at(-1)).toEqual({ done: NODES, phase: 'nodes' });
 
-  const shrunk = await e.run(reconcileNoneNodes, input('nn', 5, 2));
+  const shrunk: NoneNodesResult = await e.run(reconcileNoneNodes, input('nn', 5, 2));
   expect(shrunk.nodes.every((o) => o.result?.vms === 2 && o.result.measured === undefined)).toBe(true);
   expect(await a.nodeInfo({ scenario: 'nn', node: 'n7', plugin: 'none' })).toMatchObject({ present: true, vms: 2, endpoints: 2 });
 
-  const removed = await e.run(reconcileNoneNodes, input('nn', 2, 0, true));
+  const removed: NoneNodesResult = await e.run(reconcileNoneNodes, input('nn', 2, 0, true));
   expect(removed.nodes.every((o) => o.result?.vms === 0 && o.result.removed)).toBe(true);
   expect(nodeFiles(stateDir, 'nn')).toBe(0);
 });
@@ -95,14 +95,14 @@ test('a node that fails is an outcome: building stops the nodes after it, removi
     },
   };
   const { reconcileNoneNodes } = createNoneNodesActivity(calls);
-  const built = await env().env.run(reconcileNoneNodes, input('nf', 0, 1));
+  const built: NoneNodesResult = await env().env.run(reconcileNoneNodes, input('nf', 0, 1));
   expect(built.nodes[3]).toEqual({ node: 'n3', started: true, error: expect.stringContaining('injected failure on n3') });
   const started = built.nodes.filter((o) => o.started).length;
   // The 16 in flight when n3 failed end; none starts after them.
   expect(started).toBeLessThan(NODES);
   expect(built.nodes.slice(started).every((o) => !o.started && o.result === undefined && o.error === undefined)).toBe(true);
 
-  const removed = await env().env.run(reconcileNoneNodes, input('nf', 1, 0, true));
+  const removed: NoneNodesResult = await env().env.run(reconcileNoneNodes, input('nf', 1, 0, true));
   expect(removed.nodes.every((o) => o.started)).toBe(true);
   expect(removed.nodes.filter((o) => o.error !== undefined).map((o) => o.node)).toEqual(['n5']);
   expect(nodeFiles(stateDir, 'nf')).toBe(1);
@@ -118,7 +118,7 @@ test(`a retryable failure is tried again, up to ${NONE_NODE_ATTEMPTS} times`, as
       return a.createBatch(b);
     },
   });
-  const r = await env().env.run(reconcileNoneNodes, input('nr', 0, 1, false, { nodes: input('nr', 0, 1).nodes.slice(0, 2) }));
+  const r: NoneNodesResult = await env().env.run(reconcileNoneNodes, input('nr', 0, 1, false, { nodes: input('nr', 0, 1).nodes.slice(0, 2) }));
   expect(tries).toBe(NONE_NODE_ATTEMPTS);
   expect(r.nodes.map((o) => o.result?.vms)).toEqual([1, 1]);
 });
