@@ -129,3 +129,10 @@ test('a kernel plugin is refused before any node is touched', async () => {
   await expect(env().env.run(reconcileNoneNodes, input('nk', 0, 1, false, { plugin: 'reference' }))).rejects.toMatchObject({ type: 'InvalidInputError', nonRetryable: true, message: expect.stringContaining('plugin') });
   expect(nodeFiles(stateDir, 'nk')).toBe(0);
 });
+
+test("a scenario's first nodes at once claim its tag once: every node gets the same tag", async () => {
+  const { stateDir, a } = agent();
+  const answers = await Promise.all(Array.from({ length: 16 }, (_, i) => a.ensureNode({ scenario: 'nt', node: `n${i}`, nodeSlot: i, plugin: 'none' })));
+  expect(new Set(answers.map((r) => r.tag)).size).toBe(1);
+  expect(readdirSync(path.join(stateDir, 'tags')).filter((f) => !f.startsWith('.'))).toEqual([answers[0]!.tag]);
+});
