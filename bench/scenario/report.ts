@@ -193,7 +193,7 @@ export function markdown(sum: Summary, section = 'scenario'): string {
   const o = sum.overhead;
   return [
     `<!-- ${section}:start -->`,
-    section === 'scenario' ? '## Scenario (end to end through Temporal)' : `## Scenario: ${section} (a partial run of the cases below, MERAK_BENCH_DOCS_SECTION=${section})`,
+    section === 'scenario' ? '## Scenario (end to end through Temporal)' : `## Scenario: ${section} (some cases only, written with MERAK_BENCH_DOCS_SECTION=${section})`,
     '',
     `Measured by \`npm run bench:scenario\` on ${sum.machine}, ${sum.date}${sum.partial ? ' (PARTIAL run: cut short, only the rows below were measured)' : ''}.`,
     'Everything runs in one process: the real Temporal dev server (child process, from .tools/bin/temporal, with the dynamic settings of src/temporal/dev-server-config.ts: one partition per task queue, eager activities, 20000 polls), the reference network plugin on loopback, the compute worker and the agents: one Worker per node, or, where "agent polls/node" says pool, the spec sets agentPool and one pooled Worker on merak-agent-pool serves every node.',
