@@ -77,6 +77,15 @@ const DYNAMIC_CONFIG = [
 export const SAVE_HISTORY_DIR = env.MERAK_BENCH_SAVE_HISTORY_DIR;
 /** Experiments write elsewhere (MERAK_BENCH_RESULTS_FILE) and leave docs/BENCHMARKS.md alone. @default bench/results/scenario.json */
 export const RESULTS_FILE = env.MERAK_BENCH_RESULTS_FILE;
+/**
+ * With MERAK_BENCH_RESULTS_FILE, also write the run's own section of docs/BENCHMARKS.md under this
+ * marker name (MERAK_BENCH_DOCS_SECTION, letters, digits and dashes), beside the full run's: a run
+ * of some cases keeps its numbers without replacing the others'. @default none
+ */
+export const DOCS_SECTION = env.MERAK_BENCH_DOCS_SECTION;
+if (DOCS_SECTION !== undefined && (!/^[a-z0-9-]+$/.test(DOCS_SECTION) || DOCS_SECTION === 'scenario' || RESULTS_FILE === undefined)) {
+  throw new Error(`MERAK_BENCH_DOCS_SECTION ${JSON.stringify(DOCS_SECTION)}: must be lower-case letters, digits and dashes, not "scenario", and needs MERAK_BENCH_RESULTS_FILE`);
+}
 
 /**
  * Pause before each timed build of the overhead case (MERAK_BENCH_SETTLE_MS): the kernel frees

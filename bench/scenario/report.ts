@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { packageRoot } from '../../src/install/paths';
 import { mb } from '../scenario-probe';
-import { AGENT_EXEC, COMPUTE_ACT_EXEC, COMPUTE_WF_EXEC, RESULTS_FILE } from './config';
+import { AGENT_EXEC, COMPUTE_ACT_EXEC, COMPUTE_WF_EXEC, DOCS_SECTION, RESULTS_FILE } from './config';
 
 export interface CaseResult {
   case: string;
@@ -24,6 +24,8 @@ export interface CaseResult {
   /** CPU used from workflow start to ready: this process (workers, plugin) and the dev server. */
   cpuMsToReady?: { bench: number; devServer: number };
   teardownMs?: number;
+  /** CPU used from the teardown signal to the workflow's result: this process and the dev server. */
+  cpuMsTeardown?: { bench: number; devServer: number };
   error?: string;
   peakRssBytes: number;
   devServerPeakRssBytes: number;
@@ -39,7 +41,10 @@ export interface CaseResult {
     scenarioBuildRun: number;
     scenarioLatestRunAtEnd?: number;
     continuedAsNew?: boolean;
+    /** Node workflows found (none with agentPool beyond 100 nodes: reconcileNoneNodes instead). */
     nodeRunsChecked: number;
+    /** reconcileNoneNodes activities the build run scheduled (agentPool: one per 100 nodes). */
+    batchActivities?: number;
     nodeRunMax: number;
     nodeRunMin: number;
     /** Node group workflows the build run started, and the longest group history (events). */
@@ -165,17 +170,21 @@ function row(r: CaseResult): string {
   const col = r.collector ? `${r.collector.cpuMsSum} (${r.collector.nodes} nodes; ${r.collector.maxPctOfCore} %)` : '-';
   const tests = r.tests ? `${r.tests.passed}/${r.tests.total} (${r.tests.negative} neg.)` : '-';
   const hist = r.history
-    ? `${r.history.scenarioBuildRun} / ${r.history.groupRuns ? `${r.history.groupRunMax} (${r.history.groupRuns} groups)` : '-'} / ${r.history.nodeRunMax} / ${r.history.scenarioLatestRunAtEnd ?? '-'}${r.history.continuedAsNew ? ' (continued as new)' : ' (same run)'}`
+    ? `${r.history.scenarioBuildRun} / ${r.history.groupRuns ? `${r.history.groupRunMax} (${r.history.groupRuns} groups)` : r.history.batchActivities ? `${r.history.batchActivities} reconcileNoneNodes, no group run` : '-'} / ${r.history.nodeRunsChecked ? r.history.nodeRunMax : 'no node run'} / ${r.history.scenarioLatestRunAtEnd ?? '-'}${r.history.continuedAsNew ? ' (continued as new)' : ' (same run)'}`
     : '-';
   const wt = r.history?.workflowTasks;
   const tasks = wt ? `${wt.scenarioBuildRun.maxMs} / ${wt.groups.tasks ? wt.groups.maxMs : '-'} / ${wt.nodes.maxMs} (${wt.scenarioBuildRun.tasks} tasks, ${wt.scenarioBuildRun.totalMs} ms)` : '-';
   const left = r.leftInKernel === undefined ? '-' : `${r.leftInKernel.length} ns, ${r.leftInPlugin} plugin obj.`;
-  return `| ${r.nodes}×${r.vmsPerNode} | ${r.vms} | ${r.server} | ${r.agentPollsPerNode} | ${r.workersStartMs} | ${r.stage1Ms ?? '-'} | ${r.readyMs ?? `failed: ${r.error}`} | ${r.cpuMsToReady ? `${r.cpuMsToReady.bench} / ${r.cpuMsToReady.devServer}` : '-'} | ${r.teardownMs ?? '-'} | ${tests} | ${reach} | ${col} | ${hist} | ${tasks} | ${kb(r.peakRssBytes)} | ${kb(r.devServerPeakRssBytes)} | ${kb(r.kernelSlabDeltaBytes)} | ${left} | ${r.loadBefore} → ${r.loadAfter} |`;
+  return `| ${r.nodes}×${r.vmsPerNode} | ${r.vms} | ${r.server} | ${r.agentPollsPerNode} | ${r.workersStartMs} | ${r.stage1Ms ?? '-'} | ${r.readyMs ?? `failed: ${r.error}`} | ${r.cpuMsToReady ? `${r.cpuMsToReady.bench} / ${r.cpuMsToReady.devServer}` : '-'} | ${r.teardownMs ?? '-'}${r.cpuMsTeardown ? ` (CPU ${r.cpuMsTeardown.bench} / ${r.cpuMsTeardown.devServer})` : ''} | ${tests} | ${reach} | ${col} | ${hist} | ${tasks} | ${kb(r.peakRssBytes)} | ${kb(r.devServerPeakRssBytes)} | ${kb(r.kernelSlabDeltaBytes)} | ${left} | ${r.loadBefore} → ${r.loadAfter} |`;
 }
 
-export function markdown(sum: Summary): string {
+/**
+ * The section's text.
+ * @param section its marker name: `scenario` for the full run, DOCS_SECTION for a partial run kept beside it
+ */
+export function markdown(sum: Summary, section = 'scenario'): string {
   const head =
-    '| nodes×VMs | VMs | server | agent polls/node | workers start ms | stage 1 ms (plugin objects) | start→ready ms | CPU ms to ready (bench process / dev server) | teardown ms | ping sample passed | time to reachable ms p50 / p95 / max (reached/probed) | collectors\' CPU ms, start → ready (nodes; largest as % of one core) | history events (scenario build run / max node group run / max node build run / scenario run at the end of teardown) | longest workflow task ms (scenario build run / node groups / 100 node runs; the scenario\'s task count and time) | peak RSS (bench process: workers + plugin) | dev server peak RSS | kernel Slab Δ | left after teardown | load (1/5/15 min) before → after |\n' +
+    '| nodes×VMs | VMs | server | agent polls/node | workers start ms | stage 1 ms (plugin objects) | start→ready ms | CPU ms to ready (bench process / dev server) | teardown ms (CPU ms bench / dev server) | ping sample passed | time to reachable ms p50 / p95 / max (reached/probed) | collectors\' CPU ms, start → ready (nodes; largest as % of one core) | history events (scenario build run / max node group run / max node build run / scenario run at the end of teardown) | longest workflow task ms (scenario build run / node groups / 100 node runs; the scenario\'s task count and time) | peak RSS (bench process: workers + plugin) | dev server peak RSS | kernel Slab Δ | left after teardown | load (1/5/15 min) before → after |\n' +
     '| --- | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | --- | --- | --- | --- | --- | ---: | ---: | ---: | --- | --- |';
   const carried = (g: CaseGroup): string[] => {
     const c = sum.carried?.[g];
@@ -183,12 +192,12 @@ export function markdown(sum: Summary): string {
   };
   const o = sum.overhead;
   return [
-    '<!-- scenario:start -->',
-    '## Scenario (end to end through Temporal)',
+    `<!-- ${section}:start -->`,
+    section === 'scenario' ? '## Scenario (end to end through Temporal)' : `## Scenario: ${section} (some cases only, written with MERAK_BENCH_DOCS_SECTION=${section})`,
     '',
     `Measured by \`npm run bench:scenario\` on ${sum.machine}, ${sum.date}${sum.partial ? ' (PARTIAL run: cut short, only the rows below were measured)' : ''}.`,
     'Everything runs in one process: the real Temporal dev server (child process, from .tools/bin/temporal, with the dynamic settings of src/temporal/dev-server-config.ts: one partition per task queue, eager activities, 20000 polls), the reference network plugin on loopback, the compute worker and the agents: one Worker per node, or, where "agent polls/node" says pool, the spec sets agentPool and one pooled Worker on merak-agent-pool serves every node.',
-    `Workers: compute maxConcurrentWorkflowTaskExecutions ${COMPUTE_WF_EXEC}, maxConcurrentActivityTaskExecutions ${COMPUTE_ACT_EXEC}; per-node agents maxConcurrentActivityTaskExecutions ${AGENT_EXEC}, SDK default pollers unless "agent polls/node" gives a number; pooled agent 64 activities at once; kernel batches take turns, as many at once as the machine has CPUs. Workflow fan-out (fixed in src/workflows/vm-stage.ts and plugin-stage.ts): 32 node workflows in flight (128 with agentPool), 16 plugin calls, more than 50 nodes created 50 per activity; more than 100 nodes at once run through node group workflows of 100 nodes, 4 groups in flight, each with a quarter of the node fan-out. The status query is polled every 200 ms, every 0.2 ms × nodes above 1000 nodes.`,
+    `Workers: compute maxConcurrentWorkflowTaskExecutions ${COMPUTE_WF_EXEC}, maxConcurrentActivityTaskExecutions ${COMPUTE_ACT_EXEC}; per-node agents maxConcurrentActivityTaskExecutions ${AGENT_EXEC}, SDK default pollers unless "agent polls/node" gives a number; pooled agent 64 activities at once; kernel batches take turns, as many at once as the machine has CPUs. Workflow fan-out (fixed in src/workflows/vm-stage.ts and plugin-stage.ts): 32 node workflows in flight (128 with agentPool), 16 plugin calls, more than 50 nodes created 50 per activity; more than 100 nodes at once run through node group workflows of 100 nodes, 4 groups in flight, each with a quarter of the node fan-out, or, with agentPool (since the merak-none-pool-batch patch), one reconcileNoneNodes activity per 100 nodes on the pool's queue, 8 in flight, and no node workflow. The status query is polled every 200 ms, every 0.2 ms × nodes above 1000 nodes.`,
     'Time = workflow start → status query says `ready` (stage 1 plugin objects, every node workflow, and for reference the ring ping sample with negative checks). Teardown = `teardown` signal → workflow result. "left after teardown" counts namespaces the run made that still exist after the workflow ended (read before the owner-record cleanup) and the scenario\'s objects left in the plugin.',
     'Load averages are the whole machine\'s, before → after each case; wall-clock times move with them.',
     '',
@@ -214,8 +223,8 @@ export function markdown(sum: Summary): string {
       : 'not measured',
     '',
     `Targets: 10×1000 reference ≤ 30 s — ${sum.targets.reference10k}; 1000×1000 \`none\` ≤ 60 s — ${sum.targets.none1M}; 10,000×100 \`none\` ≤ 60 s with no workflow task over 1 s — ${sum.targets.none10kNodes}; every workflow run < 10,000 history events — ${sum.targets.historyBelow10k}; Temporal overhead ≤ 10 % — ${sum.targets.overhead}.`,
-    'Raw numbers: bench/results/scenario.json.',
-    '<!-- scenario:end -->',
+    `Raw numbers: ${section === 'scenario' ? 'bench/results/scenario.json' : path.relative(packageRoot(), RESULTS_FILE ?? '')}.`,
+    `<!-- ${section}:end -->`,
   ].join('\n');
 }
 
@@ -224,7 +233,10 @@ export async function write(sum: Summary): Promise<void> {
   sum.targets = verdicts(sum);
   await fs.mkdir(path.dirname(resultsFile()), { recursive: true });
   await fs.writeFile(resultsFile(), JSON.stringify(sum, null, 2) + '\n');
-  if (RESULTS_FILE !== undefined) return;
+  if (RESULTS_FILE !== undefined) {
+    if (DOCS_SECTION !== undefined) await writeDocsSection(path.join(packageRoot(), 'docs', 'BENCHMARKS.md'), DOCS_SECTION, markdown(sum, DOCS_SECTION));
+    return;
+  }
   const docs = path.join(packageRoot(), 'docs', 'BENCHMARKS.md');
   await writeDocsSection(docs, 'scenario', markdown(sum));
 }

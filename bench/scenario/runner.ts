@@ -1,5 +1,5 @@
 /** The cases: one scenario end to end through the workflows, and the Temporal overhead comparison. */
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -86,12 +86,14 @@ const TIMED_NODE_RUNS = 100;
  * completed (or failed, timed-out) event, as the server recorded them. The longest task is the
  * longest activation (plus the round trip), what the SDK's deadlock and task timeouts judge.
  */
-async function taskTimes(s: Server, workflowId: string, runId?: string): Promise<{ events: number; tasks: number; maxMs: number; totalMs: number; failed: number }> {
+async function taskTimes(s: Server, workflowId: string, runId?: string): Promise<{ events: number; tasks: number; maxMs: number; totalMs: number; failed: number; activities: Record<string, number> }> {
   const events = (await s.env.client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
   const ms = (e: (typeof events)[number]): number => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
   let started: number | undefined;
-  const out = { events: events.length, tasks: 0, maxMs: 0, totalMs: 0, failed: 0 };
+  const out = { events: events.length, tasks: 0, maxMs: 0, totalMs: 0, failed: 0, activities: {} as Record<string, number> };
   for (const e of events) {
+    const type = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (type) out.activities[type] = (out.activities[type] ?? 0) + 1;
     if (e.workflowTaskStartedEventAttributes) started = ms(e);
     const end = e.workflowTaskCompletedEventAttributes ?? e.workflowTaskFailedEventAttributes ?? e.workflowTaskTimedOutEventAttributes;
     if (end && started !== undefined) {
@@ -117,6 +119,12 @@ async function groupIds(s: Server, workflowId: string, runId: string): Promise<s
     .map((a) => a!.workflowId!);
 }
 
+/** A describe that found no such workflow: undefined; any other error is thrown. */
+function notFound(err: unknown): undefined {
+  if (err instanceof WorkflowNotFoundError) return undefined;
+  throw err;
+}
+
 /** Runs `fn` over `items`, `width` at a time. */
 async function inParts<T, R>(items: T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = [];
@@ -132,21 +140,23 @@ async function inParts<T, R>(items: T[], width: number, fn: (item: T) => Promise
 async function histories(s: Server, name: string, nodes: string[], firstRunId: string): Promise<NonNullable<CaseResult['history']>> {
   const client = s.env.client;
   const scenario = await taskTimes(s, scenarioWorkflowId(name), firstRunId);
-  const lengths = await inParts(nodes, 20, async (n) => (await client.workflow.getHandle(nodeWorkflowId(name, n)).describe()).historyLength);
+  // With agentPool (reconcileNoneNodes) there is no node workflow: none is found.
+  const lengths = (await inParts(nodes, 20, async (n) => client.workflow.getHandle(nodeWorkflowId(name, n)).describe().then((d) => d.historyLength, notFound))).filter((l): l is number => l !== undefined);
   const groups = await inParts(await groupIds(s, scenarioWorkflowId(name), firstRunId), 10, (id) => taskTimes(s, id));
   const step = Math.max(1, Math.floor(nodes.length / TIMED_NODE_RUNS));
-  const timedNodes = await inParts(
+  const timedNodes = lengths.length === 0 ? [] : await inParts(
     nodes.filter((_, i) => i % step === 0),
     10,
     (n) => taskTimes(s, nodeWorkflowId(name, n)),
   );
-  const nodeRunMax = Math.max(...lengths);
+  const nodeRunMax = Math.max(0, ...lengths);
   const groupRunMax = Math.max(0, ...groups.map((g) => g.events));
   return {
     scenarioBuildRun: scenario.events,
     nodeRunsChecked: lengths.length,
     nodeRunMax,
-    nodeRunMin: Math.min(...lengths),
+    nodeRunMin: lengths.length ? Math.min(...lengths) : 0,
+    batchActivities: scenario.activities['reconcileNoneNodes'] ?? 0,
     groupRuns: groups.length,
     groupRunMax,
     allBelow10k: scenario.events < 10_000 && nodeRunMax < 10_000 && groupRunMax < 10_000,
@@ -258,7 +268,7 @@ export async function scenarioCase(
     await o.atReady?.();
     const wt = result.history.workflowTasks;
     log(
-      `  history: scenario build run ${result.history.scenarioBuildRun} events, ${result.history.groupRuns} node groups (max ${result.history.groupRunMax} events), node runs max ${result.history.nodeRunMax}; ` +
+      `  history: scenario build run ${result.history.scenarioBuildRun} events, ${result.history.groupRuns} node groups (max ${result.history.groupRunMax} events), ${result.history.batchActivities} reconcileNoneNodes, ${result.history.nodeRunsChecked} node runs (max ${result.history.nodeRunMax}); ` +
         `longest workflow task: scenario ${wt?.scenarioBuildRun.maxMs} ms (${wt?.scenarioBuildRun.tasks} tasks, ${wt?.scenarioBuildRun.totalMs} ms in all), groups ${wt?.groups.maxMs} ms, ${wt?.nodeRunsTimed} node runs ${wt?.nodes.maxMs} ms`,
     );
   } catch (err) {
@@ -270,6 +280,7 @@ export async function scenarioCase(
     result.loadAfter = load();
     if (handle) {
       const t1 = performance.now();
+      const c1 = { bench: procCpuMs('self'), devServer: s.pid ? procCpuMs(s.pid) : 0 };
       try {
         if ((await handle.describe()).status.name === 'RUNNING') {
           // A scenario still building reads the teardown signal only once built; cancelling
@@ -281,6 +292,7 @@ export async function scenarioCase(
           if (result.readyMs !== undefined) throw err;
         });
         result.teardownMs = Math.round(performance.now() - t1);
+        result.cpuMsTeardown = { bench: procCpuMs('self') - c1.bench, devServer: s.pid ? procCpuMs(s.pid) - c1.devServer : 0 };
         log(`  torn down in ${result.teardownMs} ms`);
         const latest = await handle.describe();
         if (result.history) {

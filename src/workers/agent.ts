@@ -2,10 +2,12 @@
  * The node-agent worker: one Temporal Worker per node, each polling `merak-agent-<node>`, all in
  * one process sharing one connection (a machine may host several local nodes). The activities
  * are the agent's (src/activities/agent) plus whatever node-side activities the caller adds
- * (the testing activities run from the node's VMs).
+ * (the testing activities run from the node's VMs), and reconcileNoneNodes, which runs the agent's
+ * activities for many `none` nodes in one (src/activities/agent/none-nodes.ts).
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createAgentActivities, type NodeMode } from '../activities/agent/activities';
+import { createNoneNodesActivity, type NoneNodeCalls } from '../activities/agent/none-nodes';
 import type { NodeCollectors } from '../activities/agent/collectors';
 import { spawnRunner } from '../dataplane/command';
 import { FileOwnerRecords, stateDirFromEnv } from '../dataplane/owner-records';
@@ -57,7 +59,9 @@ export async function createAgentWorkers(o: AgentWorkerOptions): Promise<Worker[
   const records = new FileOwnerRecords(o.stateDir ?? stateDirFromEnv());
   const plugins = createPluginRegistry({ runner: spawnRunner, dirs: o.pluginDirs ?? pluginDirsFromEnv() });
   // One set of activities serves every node of this process: they are stateless per call.
-  const activities = { ...createAgentActivities({ mode: o.mode ?? 'local', runner: spawnRunner, records, plugins, kernelConcurrency: o.kernelConcurrency, collectors: o.collectors }), ...o.extraActivities };
+  const agent = { ...createAgentActivities({ mode: o.mode ?? 'local', runner: spawnRunner, records, plugins, kernelConcurrency: o.kernelConcurrency, collectors: o.collectors }), ...o.extraActivities };
+  // The batched `none` activity calls the activities as registered here (an override included).
+  const activities = { ...agent, ...createNoneNodesActivity(agent as NoneNodeCalls) };
   const pool = o.pool
     ? [
         Worker.create({

@@ -6,11 +6,12 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { AgentActivities } from '../activities/agent/activities';
+import type { NoneNodesActivities } from '../activities/agent/none-nodes';
 import type { ComputeActivities, PluginTarget, QueueActivities } from '../activities/compute';
 import type { TestingActivities } from '../activities/testing/activities';
 import { TEST_CALL_ATTEMPTS } from '../model/checks';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../model/failures';
-import { COMPUTE_TASK_QUEUE, agentQueueOf } from '../model/queues';
+import { AGENT_POOL_TASK_QUEUE, COMPUTE_TASK_QUEUE, agentQueueOf } from '../model/queues';
 import type { ScenarioSpec } from '../model/spec';
 
 /** How long one agent activity may take, retries included, before its node counts as gone. */
@@ -52,6 +53,21 @@ export function agentActivities(spec: ScenarioSpec, node: string) {
     scheduleToCloseTimeout: AGENT_ACTIVITY_TIMEOUT_MS,
     startToCloseTimeout: AGENT_ACTIVITY_TIMEOUT_MS,
     retry: { initialInterval: '500ms', maximumInterval: '5s', nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] },
+  });
+}
+
+/**
+ * reconcileNoneNodes on the pooled agent's queue (a group of `none` nodes in one activity): it
+ * heartbeats per node, so a vanished agent is noticed in 30 s and the whole group retried (every
+ * node's calls are idempotent); the group fails after {@link AGENT_ACTIVITY_TIMEOUT_MS}.
+ */
+export function noneNodesActivities() {
+  return proxyActivities<NoneNodesActivities>({
+    taskQueue: AGENT_POOL_TASK_QUEUE,
+    scheduleToCloseTimeout: AGENT_ACTIVITY_TIMEOUT_MS,
+    startToCloseTimeout: AGENT_ACTIVITY_TIMEOUT_MS,
+    heartbeatTimeout: 30_000,
+    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s', nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] },
   });
 }
 

@@ -22,7 +22,8 @@ import type { TestResult } from '../model/status';
 import { nodeWorkflow, type NodeWorkflowInput } from './node';
 import { testFromNode } from './node-tests';
 import { nodeGroupWorkflow } from './node-group';
-import { AGENT_ACTIVITY_TIMEOUT_MS, agentActivities, queueActivities } from './scenario-activities';
+import { AGENT_ACTIVITY_TIMEOUT_MS, agentActivities, noneNodesActivities, queueActivities } from './scenario-activities';
+import type { NoneNodeJob } from '../model/node-steps';
 
 /** Node workflows (and per-node activities) in flight at once. */
 export const CHILD_FAN_OUT = 32;
@@ -70,6 +71,19 @@ export const NODE_GROUPS_PATCH = 'merak-node-groups';
  * call when they do not fit one). Runs recorded before it made one call per node.
  */
 export const TEST_CHUNKS_PATCH = 'merak-test-chunks';
+/**
+ * Patch marker: with `agentPool` (dataplane `none`), the node groups of a run of more than
+ * NODE_GROUP_SIZE nodes are each one reconcileNoneNodes activity on the pool's queue, which runs
+ * every node's agent calls in the agent, instead of a nodeGroupWorkflow starting a nodeWorkflow
+ * per node (docs/scale.md says what that saves and gives up). Runs recorded before it replay
+ * with node groups.
+ */
+export const NONE_POOL_BATCH_PATCH = 'merak-none-pool-batch';
+/**
+ * reconcileNoneNodes activities in flight at once: each is a group of nodes' state-file updates in
+ * the pooled agent, whose Worker runs 64 activities at once by default.
+ */
+export const NONE_BATCH_FAN_OUT = 8;
 /** How long one connectivity check waits for its answer, in milliseconds. */
 const TEST_TIMEOUT_MS = 2_000;
 
@@ -165,15 +179,18 @@ export class VmStage {
 
   /**
    * Runs `jobs` as node workflows, at most the child fan-out at once: directly as children, or,
-   * for more than NODE_GROUP_SIZE, through node group workflows ({@link runGroup}).
+   * for more than NODE_GROUP_SIZE, through node group workflows ({@link runGroup}), or with
+   * `agentPool`, one reconcileNoneNodes activity per group (NONE_POOL_BATCH_PATCH).
    * @param onError with it, a node that fails is handed to it and the others go on; without, the
    *   first failure stops new nodes from starting and is thrown once those in flight have ended
    */
   private async runJobs(jobs: NodeJob[], onError?: (node: string, err: unknown) => void): Promise<void> {
     if (jobs.length > NODE_GROUP_SIZE && patched(NODE_GROUPS_PATCH)) {
+      const spec = this.state.spec;
+      const batched = spec.agentPool && endpointPluginOf(spec) === 'none' && patched(NONE_POOL_BATCH_PATCH);
       const groups: NodeJob[][] = [];
       for (let i = 0; i < jobs.length; i += NODE_GROUP_SIZE) groups.push(jobs.slice(i, i + NODE_GROUP_SIZE));
-      return forEachBounded(groups, GROUP_FAN_OUT, (group) => this.runGroup(group, onError));
+      return forEachBounded(groups, batched ? NONE_BATCH_FAN_OUT : GROUP_FAN_OUT, (group) => this.runGroup(group, batched, onError));
     }
     return forEachBounded(jobs, this.childFanOut(), async (job) => {
       try {
@@ -186,30 +203,53 @@ export class VmStage {
   }
 
   /**
-   * Runs one group of node workflows through a nodeGroupWorkflow: every node is begun here (its
-   * addresses reserved, marked as having state and running), the group runs their workflows, and
-   * its answer settles each node as reconcileNode would. A group that fails as a whole (cancelled,
-   * say) settles all of its nodes as failed, with their counts as they were.
+   * Runs one group of nodes through a nodeGroupWorkflow (or, `batched`, one reconcileNoneNodes
+   * activity): every node is begun here (its addresses reserved, marked as having state and
+   * running), the group runs their workflows (the activity their agent calls), and its answer
+   * settles each node as reconcileNode would. A group that fails as a whole (cancelled, say)
+   * settles all of its nodes as failed, with their counts as they were.
    */
-  private async runGroup(jobs: NodeJob[], onError?: (node: string, err: unknown) => void): Promise<void> {
+  private async runGroup(jobs: NodeJob[], batched: boolean, onError?: (node: string, err: unknown) => void): Promise<void> {
     const state = this.state;
     const none = endpointPluginOf(state.spec) === 'none';
-    const begun: Array<{ job: NodeJob; have: number; input: NodeWorkflowInput }> = [];
+    const begun: Array<{ job: NodeJob; have: number; input?: NodeWorkflowInput; none?: NoneNodeJob }> = [];
     let result;
     try {
       for (const job of jobs) {
         const want = job.want();
         const { slot, have } = state.beginNode(job.node, want);
-        begun.push({ job, have, input: this.nodeInput(job.node, want, job.remove, slot, have, []) });
+        const n = job.node;
+        begun.push(
+          batched
+            ? { job, have, none: { node: n.name, slot, current: have, desired: want, endpointsPerVm: n.endpointsPerVm, ranges: state.rangesOf(n.name), removeNode: job.remove, ...(n.ip !== undefined ? { underlayIp: n.ip } : {}) } }
+            : { job, have, input: this.nodeInput(n, want, job.remove, slot, have, []) },
+        );
       }
-      // Peers once per group (the group gives each node all but its own), not once per node.
-      const peers = none ? undefined : state.spec.nodes.filter((n) => state.isRegistered(n.name)).map((n): [string, string] => [n.name, state.nodeIp(n)]);
-      result = await executeChild(nodeGroupWorkflow, {
-        workflowId: nodeGroupWorkflowId(state.name, state.generation, ++this.groups),
-        taskQueue: COMPUTE_TASK_QUEUE,
-        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-        args: [{ scenario: state.name, nodes: begun.map((b) => b.input), ...(peers ? { peers } : {}), fanOut: Math.max(1, Math.ceil(this.childFanOut() / GROUP_FAN_OUT)), keepGoing: onError !== undefined }],
-      });
+      if (batched) {
+        const spec = state.spec;
+        result = await noneNodesActivities().reconcileNoneNodes({
+          scenario: state.name,
+          plugin: endpointPluginOf(spec),
+          underlayCidr: state.underlayCidr(),
+          underlayMtu: spec.underlay.mtu,
+          ...(spec.mtu !== undefined ? { mtu: spec.mtu } : {}),
+          blockSize: state.book.blockSize,
+          subnets: state.subnets(),
+          batchSize: spec.batchSize,
+          rate: spec.rate,
+          nodes: begun.map((b) => b.none!),
+          keepGoing: onError !== undefined,
+        });
+      } else {
+        // Peers once per group (the group gives each node all but its own), not once per node.
+        const peers = none ? undefined : state.spec.nodes.filter((n) => state.isRegistered(n.name)).map((n): [string, string] => [n.name, state.nodeIp(n)]);
+        result = await executeChild(nodeGroupWorkflow, {
+          workflowId: nodeGroupWorkflowId(state.name, state.generation, ++this.groups),
+          taskQueue: COMPUTE_TASK_QUEUE,
+          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+          args: [{ scenario: state.name, nodes: begun.map((b) => b.input!), ...(peers ? { peers } : {}), fanOut: Math.max(1, Math.ceil(this.childFanOut() / GROUP_FAN_OUT)), keepGoing: onError !== undefined }],
+        });
+      }
     } catch (err) {
       for (const b of begun) state.settleNode(b.job.node.name, false);
       if (!onError) throw err;

@@ -1,9 +1,12 @@
 /**
- * More nodes than NODE_GROUP_SIZE at once (`none`, one pooled agent Worker) against the real dev
- * server, compute worker and reference plugin: the scenario starts node group workflows, never
- * a node workflow of its own, and each group's history holds its nodes' children only. Built,
- * scaled by update, torn down through groups; a node that fails inside a group fails the build,
- * naming it, and everything made is undone. Records histories for the replay test.
+ * More nodes than NODE_GROUP_SIZE at once (`none`) against the real dev server, compute worker
+ * and reference plugin:
+ * - with an agent Worker per node (no `agentPool`), the scenario starts node group workflows,
+ *   never a node workflow of its own, and each group's history holds its nodes' children only;
+ * - with `agentPool`, each group is one reconcileNoneNodes activity on the pool's queue and no
+ *   child workflow is started at all.
+ * Built, scaled by update, torn down; a node that fails inside a group fails the build, naming
+ * it, and everything made is undone. Records histories for the replay test.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,8 +24,8 @@ import { createPluginRegistry, pluginDirsFromEnv } from '../../src/endpoint-plug
 import { createComputeWorker } from '../../src/workers/compute';
 import { createAgentWorkers } from '../../src/workers/agent';
 import { startReferencePlugin, type RunningReferencePlugin } from '../../src/plugin/reference/server';
-import { scaleUpdate, statusQuery, teardownSignal } from '../../src/workflows/messages';
-import { NODE_GROUP_SIZE, NODE_GROUPS_PATCH } from '../../src/workflows/vm-stage';
+import { reportQuery, scaleUpdate, statusQuery, teardownSignal } from '../../src/workflows/messages';
+import { NODE_GROUP_SIZE, NODE_GROUPS_PATCH, NONE_POOL_BATCH_PATCH } from '../../src/workflows/vm-stage';
 import type { ScenarioStatus } from '../../src/model/status';
 import { COMPUTE_TASK_QUEUE, nodeGroupWorkflowId, scenarioWorkflowId } from '../../src/model/queues';
 import type { scenarioWorkflow } from '../../src/workflows';
@@ -53,7 +56,9 @@ beforeAll(async () => {
     if (input.node === failingNode) throw ApplicationFailure.nonRetryable(`injected failure on ${input.node}`, 'InjectedFailure');
     return real.createBatch(input);
   };
-  const agents = await createAgentWorkers({ connection: env.nativeConnection, nodes: [], pool: true, stateDir, extraActivities: { createBatch } });
+  // The pool, and one Worker per node of the node-group test (one poll each: 230 Workers).
+  const perNode = Array.from({ length: NODES }, (_, i) => `groups-n${i}`);
+  const agents = await createAgentWorkers({ connection: env.nativeConnection, nodes: perNode, pool: true, stateDir, extraActivities: { createBatch }, maxConcurrentActivityTaskPolls: 1 });
   workers.push(compute.worker, ...agents);
   for (const w of workers) runs.push(w.run());
 });
@@ -68,12 +73,12 @@ afterAll(async () => {
 });
 
 /** Each test's scenario has its own VNI and CIDR: one left running by a failed test must not refuse the next at preflight. */
-function spec(name: string, nodes: number, vni: number): ScenarioInput {
+function spec(name: string, nodes: number, vni: number, agentPool = true): ScenarioInput {
   return {
     name,
     plugin: { address: plugin.address, deadlineMs: 5_000, retryWindowMs: 60_000 },
     dataplane: 'none',
-    agentPool: true,
+    agentPool,
     vpcs: [{ id: `${name}-vpc`, vni, cidr: `10.${vni - 4020}.0.0/16`, subnets: [{ id: `${name}-s1`, cidr: `10.${vni - 4020}.0.0/16` }] }],
     nodes: Array.from({ length: nodes }, (_, i) => `${name}-n${i}`),
     vmsPerNode: 3,
@@ -102,12 +107,28 @@ async function childTypes(handle: WorkflowHandle): Promise<string[]> {
   return events.map((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name).filter((t): t is string => t !== undefined && t !== null);
 }
 
-test(`${NODES} none nodes: built, scaled and torn down through node groups of ${NODE_GROUP_SIZE}, no node workflow in the scenario's history`, async () => {
+/** Patch markers a history recorded, in order. */
+async function markers(handle: WorkflowHandle): Promise<string[]> {
+  const payloads = ((await handle.fetchHistory()).events ?? []).map((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]).filter((p) => p !== null && p !== undefined);
+  return payloads.map((p) => defaultPayloadConverter.fromPayload<{ id: string }>(p).id);
+}
+
+/** Activity types a history scheduled, each with how often. */
+async function activityCounts(handle: WorkflowHandle): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const e of (await handle.fetchHistory()).events ?? []) {
+    const t = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (t) out[t] = (out[t] ?? 0) + 1;
+  }
+  return out;
+}
+
+test(`${NODES} none nodes with an agent per node: built, scaled and torn down through node groups of ${NODE_GROUP_SIZE}, no node workflow in the scenario's history`, async () => {
   const name = 'groups';
   const handle = await env.client.workflow.start<typeof scenarioWorkflow>('scenarioWorkflow', {
     taskQueue: COMPUTE_TASK_QUEUE,
     workflowId: scenarioWorkflowId(name),
-    args: [spec(name, NODES, 4101)],
+    args: [spec(name, NODES, 4101, false)],
   });
   const ready = await waitFor(handle, (s) => s.phase === 'ready', 'ready');
   expect(ready.nodes).toHaveLength(NODES);
@@ -117,8 +138,8 @@ test(`${NODES} none nodes: built, scaled and torn down through node groups of ${
 
   // The scenario started three groups and no node workflow; the patch marker is in its history.
   expect(await childTypes(handle)).toEqual(['nodeGroupWorkflow', 'nodeGroupWorkflow', 'nodeGroupWorkflow']);
-  const markers = ((await handle.fetchHistory()).events ?? []).map((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]).filter((p) => p !== null && p !== undefined);
-  expect(markers.map((p) => defaultPayloadConverter.fromPayload<{ id: string }>(p).id)).toContain(NODE_GROUPS_PATCH);
+  expect(await markers(handle)).toContain(NODE_GROUPS_PATCH);
+  expect(await markers(handle)).not.toContain(NONE_POOL_BATCH_PATCH);
   // Each group started its share of the nodes, in spec order, and its history stays small.
   const sizes: number[] = [];
   for (let g = 1; g <= 3; g++) {
@@ -152,7 +173,49 @@ test(`${NODES} none nodes: built, scaled and torn down through node groups of ${
   expect(await childTypes(handle)).toEqual(Array.from({ length: 9 }, () => 'nodeGroupWorkflow'));
 });
 
-test('a node that fails inside a group fails the build, naming the node and the cause, and everything is undone', async () => {
+test(`${NODES} none nodes with agentPool: built, scaled and torn down by one reconcileNoneNodes activity per ${NODE_GROUP_SIZE} nodes, no child workflow at all`, async () => {
+  const name = 'poolbatch';
+  const handle = await env.client.workflow.start<typeof scenarioWorkflow>('scenarioWorkflow', {
+    taskQueue: COMPUTE_TASK_QUEUE,
+    workflowId: scenarioWorkflowId(name),
+    args: [spec(name, NODES, 4103)],
+  });
+  const ready = await waitFor(handle, (s) => s.phase === 'ready', 'ready');
+  expect(ready.nodes).toHaveLength(NODES);
+  expect(ready.nodes.every((n) => n.vms === 3 && n.phase === 'ready' && !n.running)).toBe(true);
+  expect(ready.progress).toEqual({ done: 3 * NODES, total: 3 * NODES, unit: 'VMs' });
+  expect(pluginNodes(`${name}-`)).toBe(NODES);
+  // Every node's VMs and endpoints are in its state files (3 VMs of one endpoint each).
+  expect(stateFiles(name).filter((f) => f.endsWith('.none.json'))).toHaveLength(NODES);
+
+  expect(await childTypes(handle)).toEqual([]);
+  expect(await markers(handle)).toEqual(expect.arrayContaining([NODE_GROUPS_PATCH, NONE_POOL_BATCH_PATCH]));
+  expect((await activityCounts(handle)).reconcileNoneNodes).toBe(3);
+  // The agent's measurements reached the report as a node workflow's would: every node's batches.
+  const report = await handle.query(reportQuery);
+  expect(report.metrics.ops['vm.create']?.count).toBe(3 * NODES);
+  expect(Object.keys(report.nodes)).toHaveLength(NODES);
+
+  const result = await handle.executeUpdate(scaleUpdate, { args: [{ vmsPerNode: 1 }] });
+  expect(result.nodes).toHaveLength(NODES);
+  const scaled = await handle.query(statusQuery);
+  expect(scaled.nodes.every((n) => n.vms === 1 && n.phase === 'ready')).toBe(true);
+  expect((await activityCounts(handle)).reconcileNoneNodes).toBe(6);
+  expect(await childTypes(handle)).toEqual([]);
+
+  if (process.env.MERAK_RECORD_HISTORIES === '1') {
+    await writeFile(join(__dirname, '..', 'histories', `${scenarioWorkflowId(name)}.json`), historyToJSON(await handle.fetchHistory()));
+  }
+
+  await handle.signal(teardownSignal);
+  expect(await handle.result()).toMatchObject({ phase: 'deleted', cleanupErrors: [] });
+  expect(pluginNodes(`${name}-`)).toBe(0);
+  expect(stateFiles(name)).toEqual([]);
+  expect((await activityCounts(handle)).reconcileNoneNodes).toBe(9);
+  expect(await childTypes(handle)).toEqual([]);
+});
+
+test('with agentPool, a node that fails inside a group fails the build, naming the node and the cause, and everything is undone', async () => {
   const name = 'groupfail';
   failingNode = `${name}-n${NODE_GROUP_SIZE + 7}`;
   try {
