@@ -8,6 +8,9 @@
 import { Status } from '../../src/plugin/errors';
 import { createAlcorPlugin } from '../../src/plugin/alcor/plugin';
 import { AlcorHttpError, AlcorUnreachableError, alcorEndpointsAt, type AlcorRest, type AlcorService } from '../../src/plugin/alcor/rest';
+import { parseCidr } from '../../src/model/ipv4';
+import { runConformance } from '../../src/plugin/conformance';
+import { inProcess } from '../helpers/conformance-plugins';
 
 interface Call {
   method: string;
@@ -15,6 +18,21 @@ interface Call {
   path: string;
   body?: unknown;
 }
+
+const cidrRange = (cidr: string): [number, number] => {
+  const c = parseCidr(cidr);
+  return [c.network, c.network + 2 ** (32 - c.prefix) - 1];
+};
+const cidrsOverlap = (a: string, b: string): boolean => {
+  const [a0, a1] = cidrRange(a);
+  const [b0, b1] = cidrRange(b);
+  return a0 <= b1 && b0 <= a1;
+};
+const cidrWithin = (inner: string, outer: string): boolean => {
+  const [i0, i1] = cidrRange(inner);
+  const [o0, o1] = cidrRange(outer);
+  return o0 <= i0 && i1 <= o1;
+};
 
 /** A small Alcor: VPCs, subnets, routers and nodes in maps, with its observed quirks. */
 function fakeAlcor() {
@@ -66,7 +84,9 @@ function fakeAlcor() {
         if (method === 'POST') {
           const s = (body as { subnet: Record<string, unknown> }).subnet;
           if (!vpcs.has(s.network_id as string)) throw fail(method, path, 500, 'fallback request');
-          if ([...subnets.values()].some((o) => o.network_id === s.network_id && o.cidr === s.cidr)) throw fail(method, path, 500, 'cidr overlap with other subnets in the same network');
+          // SubnetServiceImp.checkIfCidrOverlap: inside the VPC's CIDR, overlapping none of its subnets.
+          if (!cidrWithin(s.cidr as string, vpcs.get(s.network_id as string)!.cidr as string)) throw fail(method, path, 500, 'cidr is not within network cidr');
+          if ([...subnets.values()].some((o) => o.network_id === s.network_id && cidrsOverlap(o.cidr as string, s.cidr as string))) throw fail(method, path, 500, 'cidr overlap with other subnets in the same network');
           const gw = (s.cidr as string).replace(/\.0\/\d+$/, '.1');
           const v = { ...s, gateway_ip: gw, gatewayPortId: `gw-${s.id}`, gateway_port_detail: { gateway_macAddress: 'aa:bb:cc:00:00:01', gateway_port_id: `gw-${s.id}` } };
           subnets.set(s.id as string, v);
@@ -433,3 +453,17 @@ describe('alcor plugin: one change to Alcor at a time', () => {
   });
 });
 
+
+describe('alcor plugin: merak plugin conformance, in process against the stand-in Alcor', () => {
+  test('passes every rule it is asked; skips only the asked-VNI and owner rules; leaves the stand-in empty', async () => {
+    const { alcor, h, state } = setup();
+    const report = await runConformance(inProcess(h, state), { address: 'in-process', prefix: 'mkc-alcor' });
+    const fails = report.results.filter((r) => r.status === 'fail').map((r) => ({ id: r.rule.id, reason: r.reason }));
+    expect(fails).toEqual([]);
+    const skipped = report.results.filter((r) => r.status === 'skip').map((r) => r.rule.id);
+    // Alcor assigns its own segmentation id (the asked VNI is no field it holds) and keeps no owners.
+    expect(skipped).toEqual(['vpc.create.conflict-vni', 'vpc.create.vni-in-use', 'owner.create', 'owner.update', 'owner.delete']);
+    expect(report.counts.pass).toBeGreaterThan(30);
+    expect([alcor.vpcs.size, alcor.subnets.size, alcor.nodes.size, alcor.routers.size]).toEqual([0, 0, 0, 0]);
+  });
+});
