@@ -38,6 +38,8 @@ import type { ScenarioInput } from '../../src/model/spec';
 import type { EndpointTiming } from '../../src/endpoint-plugins/alcor';
 import { bundleWorkflows, createTestEnv } from '../helpers/temporal';
 import { alcorHome, namespacesWith, processesWith, requireBuiltCli } from '../helpers/alcor';
+import { ruleIds, runConformanceCli } from '../helpers/conformance-cli';
+import type { ConformanceReport } from '../../src/model/plugin-conformance';
 
 const isRoot = process.getuid?.() === 0;
 const describeRoot = isRoot ? describe : describe.skip;
@@ -207,6 +209,18 @@ describeRoot('the alcor network plugin against the real Alcor', () => {
     expect(await alcorList('vpc', 'vpcs')).toEqual([]);
     expect(await alcorList('subnet', 'subnets')).toEqual([]);
     expect(await alcorList('route', 'routers')).toEqual([]);
+  }));
+
+  test('merak plugin conformance passes against the alcor plugin; Alcor holds nothing of the suite after', tracked(async () => {
+    const run = await runConformanceCli(['--address', plugin.address, '-o', 'json', '--prefix', 'mkc-alcor', '--timeout', '60000'], 480_000);
+    const report = JSON.parse(run.stdout || '{"results":[]}') as ConformanceReport;
+    const fails = report.results.filter((r) => r.status === 'fail').map((r) => ({ id: r.rule.id, reason: r.reason, request: r.failed?.request, answer: r.failed?.outcome }));
+    expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr, fails }).toEqual({ code: 0, stderr: '', fails: [] });
+    expect(ruleIds(report, 'pass').length).toBeGreaterThan(30);
+    process.stdout.write(`conformance against alcor: ${ruleIds(report, 'pass').length} passed, skipped: ${ruleIds(report, 'skip').join(', ')}\n`);
+    expect(await alcorList('vpc', 'vpcs')).toEqual([]);
+    expect(await alcorList('subnet', 'subnets')).toEqual([]);
+    expect(await alcorList('port', 'ports')).toEqual([]);
   }));
 });
 

@@ -8,6 +8,9 @@
 import { Status } from '../../src/plugin/errors';
 import { createAlcorPlugin } from '../../src/plugin/alcor/plugin';
 import { AlcorHttpError, AlcorUnreachableError, alcorEndpointsAt, type AlcorRest, type AlcorService } from '../../src/plugin/alcor/rest';
+import { parseCidr } from '../../src/model/ipv4';
+import { runConformance } from '../../src/plugin/conformance';
+import { inProcess } from '../helpers/conformance-plugins';
 
 interface Call {
   method: string;
@@ -15,6 +18,21 @@ interface Call {
   path: string;
   body?: unknown;
 }
+
+const cidrRange = (cidr: string): [number, number] => {
+  const c = parseCidr(cidr);
+  return [c.network, c.network + 2 ** (32 - c.prefix) - 1];
+};
+const cidrsOverlap = (a: string, b: string): boolean => {
+  const [a0, a1] = cidrRange(a);
+  const [b0, b1] = cidrRange(b);
+  return a0 <= b1 && b0 <= a1;
+};
+const cidrWithin = (inner: string, outer: string): boolean => {
+  const [i0, i1] = cidrRange(inner);
+  const [o0, o1] = cidrRange(outer);
+  return o0 <= i0 && i1 <= o1;
+};
 
 /** A small Alcor: VPCs, subnets, routers and nodes in maps, with its observed quirks. */
 function fakeAlcor() {
@@ -66,7 +84,9 @@ function fakeAlcor() {
         if (method === 'POST') {
           const s = (body as { subnet: Record<string, unknown> }).subnet;
           if (!vpcs.has(s.network_id as string)) throw fail(method, path, 500, 'fallback request');
-          if ([...subnets.values()].some((o) => o.network_id === s.network_id && o.cidr === s.cidr)) throw fail(method, path, 500, 'cidr overlap with other subnets in the same network');
+          // SubnetServiceImp.checkIfCidrOverlap: inside the VPC's CIDR, overlapping none of its subnets.
+          if (!cidrWithin(s.cidr as string, vpcs.get(s.network_id as string)!.cidr as string)) throw fail(method, path, 500, 'cidr is not within network cidr');
+          if ([...subnets.values()].some((o) => o.network_id === s.network_id && cidrsOverlap(o.cidr as string, s.cidr as string))) throw fail(method, path, 500, 'cidr overlap with other subnets in the same network');
           const gw = (s.cidr as string).replace(/\.0\/\d+$/, '.1');
           const v = { ...s, gateway_ip: gw, gatewayPortId: `gw-${s.id}`, gateway_port_detail: { gateway_macAddress: 'aa:bb:cc:00:00:01', gateway_port_id: `gw-${s.id}` } };
           subnets.set(s.id as string, v);
@@ -314,6 +334,12 @@ describe("alcor plugin: Alcor's refusals as statuses", () => {
     await bad(h.createVpc(vpcReq('vpc-a', '10.10.0.1', 16)), 'vpc');
     await bad(h.createNode(nodeReq('n', '300.1.1.1')), 'node.ip');
     await bad(h.createNode(nodeReq('n', '100.64.0.1', 'zz')), 'node.mac');
+    // Alcor assigns its own segmentation id, yet an asked VNI outside the proto's range is a bad request.
+    await bad(h.createVpc({ vpc: { ...vpcReq().vpc, vni: 0 } }), 'vpc.vni');
+    await bad(h.createVpc({ vpc: { ...vpcReq().vpc, vni: 16_777_216 } }), 'vpc.vni');
+    await bad(h.updateVpc({ vpc: { ...vpcReq().vpc, vni: 16_777_216 } }), 'vpc.vni');
+    await bad(h.createSubnet({ subnet: { ...subnetReq().subnet, vni: 16_777_216 } }), 'subnet.vni');
+    await bad(h.createSubnet({ subnet: { ...subnetReq().subnet, vni: -1 } }), 'subnet.vni');
     expect(alcor.calls).toEqual([]);
   });
 });
@@ -325,9 +351,57 @@ describe('alcor plugin: state', () => {
     await h.createSubnet(subnetReq());
     await h.createNode(nodeReq());
     const s = await state.getState({});
-    expect(s.vpcs).toEqual([{ id: 'vpc-a', vni: 2912256, ip: '10.10.0.0', prefix: 16, optional: {} }]);
-    expect(s.subnets).toEqual([{ id: 'sub-a', vpc: 'vpc-a', vni: 2912256, ip: '10.10.1.0', prefix: 24, optional: {} }]);
+    expect(s.vpcs).toEqual([{ id: 'vpc-a', vni: 2912256, ip: '10.10.0.0', prefix: 16, optional: { 'alcor.segmentation_id': '2912256', 'alcor.network_type': 'vxlan', 'alcor.router_id': 'merak-router-vpc-a' } }]);
+    expect(s.subnets).toEqual([
+      { id: 'sub-a', vpc: 'vpc-a', vni: 2912256, ip: '10.10.1.0', prefix: 24, optional: { 'alcor.gateway_ip': '10.10.1.1', 'alcor.gateway_mac': 'aa:bb:cc:00:00:01', 'alcor.gateway_port_id': 'gw-sub-a' } },
+    ]);
     expect(s.nodes).toEqual([{ name: 'node-a', ip: '100.64.0.1', mac: '02:00:00:00:00:01', optional: {} }]);
+  });
+
+  test('every Create and Update answers exactly what GetState then lists (a caller\'s optional keys are checked, not held)', async () => {
+    const { h, state } = setup();
+    const withOptional = <R extends Record<string, Record<string, unknown>>>(r: R, optional: Record<string, string>): R =>
+      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, { ...v, optional }])) as unknown as R;
+    const answers = {
+      vpc: (await h.createVpc(withOptional(vpcReq(), { mine: 'a' }))).vpc!,
+      subnet: (await h.createSubnet(withOptional(subnetReq(), { mine: '1' }))).subnet!,
+      node: (await h.createNode(withOptional(nodeReq(), { mine: 'n' }))).node!,
+    };
+    const updated = {
+      vpc: (await h.updateVpc({ vpc: { ...vpcReq().vpc, vni: answers.vpc.vni!, optional: { mine: 'a2' } } })).vpc!,
+      subnet: (await h.updateSubnet({ subnet: { ...subnetReq().subnet, vni: answers.subnet.vni!, optional: { mine: '12' } } })).subnet!,
+      node: (await h.updateNode({ node: { ...nodeReq().node, optional: { mine: 'n2' } } })).node!,
+    };
+    for (const a of [answers, updated]) {
+      expect(JSON.stringify(a)).not.toContain('mine');
+    }
+    const s = await state.getState({});
+    expect(s.vpcs).toEqual([updated.vpc]);
+    expect(s.subnets).toEqual([updated.subnet]);
+    expect(s.nodes).toEqual([updated.node]);
+    expect(updated).toEqual(answers);
+    // A bad optional map is still refused, naming the field.
+    expect(await status(h.createVpc(withOptional(vpcReq('vpc-b'), { k: 5 as unknown as string })))).toBe(Status.INVALID_ARGUMENT);
+  });
+
+  test('revision is 0 before any change and grows with every change Alcor accepts, not with reads or no-op creates', async () => {
+    const { h, state } = setup();
+    const rev = async () => Number((await state.getState({})).revision);
+    expect(await rev()).toBe(0);
+    await h.createVpc(vpcReq());
+    const r1 = await rev();
+    expect(r1).toBeGreaterThan(0);
+    await h.createVpc(vpcReq());
+    expect(await rev()).toBe(r1);
+    await h.createSubnet(subnetReq());
+    const r2 = await rev();
+    expect(r2).toBeGreaterThan(r1);
+    await h.deleteSubnet({ id: 'sub-a', scenario: '' });
+    const r3 = await rev();
+    expect(r3).toBeGreaterThan(r2);
+    expect(await rev()).toBe(r3);
+    expect(await status(h.createSubnet(subnetReq('sub-x', '10.99.0.0', 24, 'no-vpc')))).toBe(Status.FAILED_PRECONDITION);
+    expect(await rev()).toBe(r3);
   });
 });
 
@@ -379,3 +453,17 @@ describe('alcor plugin: one change to Alcor at a time', () => {
   });
 });
 
+
+describe('alcor plugin: merak plugin conformance, in process against the stand-in Alcor', () => {
+  test('passes every rule it is asked; skips only the asked-VNI and owner rules; leaves the stand-in empty', async () => {
+    const { alcor, h, state } = setup();
+    const report = await runConformance(inProcess(h, state), { address: 'in-process', prefix: 'mkc-alcor' });
+    const fails = report.results.filter((r) => r.status === 'fail').map((r) => ({ id: r.rule.id, reason: r.reason }));
+    expect(fails).toEqual([]);
+    const skipped = report.results.filter((r) => r.status === 'skip').map((r) => r.rule.id);
+    // Alcor assigns its own segmentation id (the asked VNI is no field it holds) and keeps no owners.
+    expect(skipped).toEqual(['vpc.create.conflict-vni', 'vpc.create.vni-in-use', 'owner.create', 'owner.update', 'owner.delete']);
+    expect(report.counts.pass).toBeGreaterThan(30);
+    expect([alcor.vpcs.size, alcor.subnets.size, alcor.nodes.size, alcor.routers.size]).toEqual([0, 0, 0, 0]);
+  });
+});

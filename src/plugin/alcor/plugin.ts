@@ -12,8 +12,12 @@
  * VPCs route between their subnets, so every subnet of a VPC is an interface of the VPC's router,
  * and Alcor then pushes router states and L3 neighbors to the nodes (docs/providers/alcor.md).
  *
- * Every Create and Update answers what Alcor holds: the VNI is Alcor's
- * `provider:segmentation_id` (Alcor overwrites the one asked for). Alcor's rough edges
+ * Every Create and Update answers what Alcor holds, exactly as GetState lists it: the VNI is
+ * Alcor's `provider:segmentation_id` (Alcor overwrites the one asked for; the asked one is still
+ * checked against the proto's range), and `optional` carries only what Alcor holds (`alcor.*`
+ * keys): Alcor has no field for a caller's map on nodes, and Merak keeps no state outside the
+ * provider, so a caller's optional keys are checked and not held. `revision` grows with every
+ * change Alcor accepted from this plugin (Alcor keeps no counter of its own). Alcor's rough edges
  * (../shared/providers/alcor/README.md) and what this plugin does about each:
  * - a POST with an existing id silently overwrites (a VPC even gets a new VNI): every Create
  *   reads first; the same fields are an idempotent success, other fields ALREADY_EXISTS;
@@ -26,7 +30,7 @@
 import { PluginError, Status } from '../errors';
 import type { NetworkPluginHandlers, NetworkPluginStateHandler } from '../sdk';
 import type * as T from '../types';
-import { checkCidr, checkIpv4, checkKey, checkMac, checkOptional, show } from '../reference/validate';
+import { checkCidr, checkIpv4, checkKey, checkMac, checkOptional, checkSubnetVni, checkVni, show } from '../reference/validate';
 import { formatIpv4 } from '../../model/ipv4';
 import { classifyAlcorFailure } from './classify';
 import { AlcorHttpError, AlcorUnreachableError, type AlcorRest, type AlcorService } from './rest';
@@ -90,6 +94,27 @@ function splitCidr(cidr: string | undefined, fallback: { ip: string; prefix: num
   return m ? { ip: m[1]!, prefix: Number(m[2]) } : fallback;
 }
 
+/** The `optional` of a VPC: what Alcor holds for it (the same in every answer and in GetState). */
+export function vpcOptional(vpc: AlcorVpc): Record<string, string> {
+  const seg = vpc['provider:segmentation_id'];
+  return {
+    ...(typeof seg === 'number' ? { 'alcor.segmentation_id': String(seg) } : {}),
+    'alcor.network_type': vpc['provider:network_type'] ?? 'vxlan',
+    'alcor.router_id': routerIdOf(vpc.id),
+  };
+}
+
+/** The `optional` of a subnet: the gateway Alcor chose for it. */
+export function subnetOptional(s: AlcorSubnet): Record<string, string> {
+  const optional: Record<string, string> = {};
+  if (s.gateway_ip) optional['alcor.gateway_ip'] = s.gateway_ip;
+  const gwMac = s.gateway_port_detail?.gateway_macAddress;
+  if (gwMac) optional['alcor.gateway_mac'] = gwMac;
+  const gwPort = s.gateway_port_detail?.gateway_port_id ?? s.gatewayPortId;
+  if (gwPort) optional['alcor.gateway_port_id'] = gwPort;
+  return optional;
+}
+
 /**
  * Alcor's NodeInfo for a Merak node. `local_ip` is where Alcor's network configuration manager
  * pushes the node's goal states; `data-path-ip` is the node's tunnel endpoint, which Alcor's
@@ -123,6 +148,15 @@ export function createAlcorPlugin(o: AlcorPluginOptions): { handlers: NetworkPlu
   const p = encodeURIComponent(o.project);
   const log = o.log ?? (() => undefined);
   const serial = createSerial();
+  /**
+   * GetState's revision: 0 until this process changed Alcor, then raised on every change Alcor
+   * accepted, to at least the wall clock in ms, so a restarted plugin does not report less than
+   * a reader saw before (unless the clock goes back). A hash of the state would not grow.
+   */
+  let revision = 0;
+  const changed = (): void => {
+    revision = Math.max(revision + 1, Date.now());
+  };
 
   /** One Alcor call, its failure turned into the plugin's status with Alcor's own words. */
   const call = async (
@@ -135,7 +169,10 @@ export function createAlcorPlugin(o: AlcorPluginOptions): { handlers: NetworkPlu
   ): Promise<unknown> => {
     try {
       const run = () => o.rest.call(method, service, path, body);
-      return (await (method === 'GET' ? run() : serial(run))).body;
+      if (method === 'GET') return (await run()).body;
+      const answer = (await serial(run)).body;
+      changed();
+      return answer;
     } catch (err) {
       if (err instanceof AlcorUnreachableError) throw PluginError.unavailable(`${what}: ${err.message}`);
       if (!(err instanceof AlcorHttpError)) throw err;
@@ -161,7 +198,7 @@ export function createAlcorPlugin(o: AlcorPluginOptions): { handlers: NetworkPlu
     return body.router?.id ? (body.router as { id: string }) : undefined;
   };
 
-  const vpcAnswer = (vpc: AlcorVpc, asked: { ip: string; prefix: number; optional: Record<string, string> }): T.Vpc => {
+  const vpcAnswer = (vpc: AlcorVpc, asked: { ip: string; prefix: number }): T.Vpc => {
     const seg = vpc['provider:segmentation_id'];
     if (typeof seg !== 'number' || !Number.isInteger(seg) || seg < 1) {
       throw PluginError.failedPrecondition(`vpc ${vpc.id}: Alcor holds no segmentation id for it (provider:segmentation_id ${show(seg)}); it cannot carry VXLAN traffic`);
@@ -170,12 +207,7 @@ export function createAlcorPlugin(o: AlcorPluginOptions): { handlers: NetworkPlu
       id: vpc.id,
       vni: seg,
       ...splitCidr(vpc.cidr, asked),
-      optional: {
-        ...asked.optional,
-        'alcor.segmentation_id': String(seg),
-        'alcor.network_type': vpc['provider:network_type'] ?? 'vxlan',
-        'alcor.router_id': routerIdOf(vpc.id),
-      },
+      optional: vpcOptional(vpc),
     };
   };
 
@@ -187,34 +219,40 @@ export function createAlcorPlugin(o: AlcorPluginOptions): { handlers: NetworkPlu
     });
   };
 
-  const subnetAnswer = (s: AlcorSubnet, vpc: AlcorVpc, asked: { ip: string; prefix: number; optional: Record<string, string> }): T.Subnet => {
-    const optional: Record<string, string> = { ...asked.optional };
-    if (s.gateway_ip) optional['alcor.gateway_ip'] = s.gateway_ip;
-    const gwMac = s.gateway_port_detail?.gateway_macAddress;
-    if (gwMac) optional['alcor.gateway_mac'] = gwMac;
-    const gwPort = s.gateway_port_detail?.gateway_port_id ?? s.gatewayPortId;
-    if (gwPort) optional['alcor.gateway_port_id'] = gwPort;
-    return { id: s.id, vpc: s.network_id ?? vpc.id, vni: vpcAnswer(vpc, asked).vni, ...splitCidr(s.cidr, asked), optional };
-  };
+  const subnetAnswer = (s: AlcorSubnet, vpc: AlcorVpc, asked: { ip: string; prefix: number }): T.Subnet => ({
+    id: s.id,
+    vpc: s.network_id ?? vpc.id,
+    vni: vpcAnswer(vpc, asked).vni,
+    ...splitCidr(s.cidr, asked),
+    optional: subnetOptional(s),
+  });
 
   /** The fields every VPC or subnet request carries, checked (INVALID_ARGUMENT naming the field). */
-  const parseNetwork = <R extends { id: string; ip: string; prefix: number; optional: Record<string, string> }>(kind: 'vpc' | 'subnet', r: R | null | undefined) => {
+  const parseNetwork = <R extends { id: string; vni: number; ip: string; prefix: number; optional: Record<string, string> }>(kind: 'vpc' | 'subnet', r: R | null | undefined) => {
     if (!r) throw PluginError.invalidArgument(`${kind}: is missing`);
     const id = checkId(`${kind}.id`, r.id);
+    // Alcor assigns its own segmentation id, but the asked VNI is a field of the request all the
+    // same: out of the proto's range it is a bad request (as at every provider), not a wish.
+    if (kind === 'vpc') checkVni('vpc.vni', r.vni);
+    else checkSubnetVni('subnet.vni', r.vni);
     const cidr = checkCidr(kind, r.ip, r.prefix);
-    return { req: r, id, cidr, optional: checkOptional(`${kind}.optional`, r.optional), text: `${formatIpv4(cidr.network)}/${cidr.prefix}` };
+    // Checked, not held (the header says why).
+    checkOptional(`${kind}.optional`, r.optional);
+    return { req: r, id, cidr, text: `${formatIpv4(cidr.network)}/${cidr.prefix}` };
   };
 
   /** The fields of a node request, checked. */
   const parseNode = (n: { name: string; ip: string; mac: string; optional: Record<string, string> } | null | undefined) => {
     if (!n) throw PluginError.invalidArgument('node: is missing');
-    return { name: checkId('node.name', n.name), ip: checkIpv4('node.ip', n.ip), mac: checkMac('node.mac', n.mac), optional: checkOptional('node.optional', n.optional) };
+    // The optional map is checked, not held: Alcor's NodeInfo has no field for it.
+    checkOptional('node.optional', n.optional);
+    return { name: checkId('node.name', n.name), ip: checkIpv4('node.ip', n.ip), mac: checkMac('node.mac', n.mac) };
   };
 
   const handlers: NetworkPluginHandlers = {
     async createVpc({ vpc }) {
-      const { req, id, cidr, optional, text } = parseNetwork('vpc', vpc);
-      const asked = { ip: formatIpv4(cidr.network), prefix: cidr.prefix, optional };
+      const { req, id, cidr, text } = parseNetwork('vpc', vpc);
+      const asked = { ip: formatIpv4(cidr.network), prefix: cidr.prefix };
       let held = await getVpc(id);
       if (held) {
         if (held.cidr !== text) throw PluginError.alreadyExists(`vpc.id: ${show(id)} exists in Alcor with cidr ${show(held.cidr)}, not ${text}`);
@@ -231,7 +269,7 @@ export function createAlcorPlugin(o: AlcorPluginOptions): { handlers: NetworkPlu
     },
 
     async updateVpc({ vpc }) {
-      const { id, cidr, optional, text } = parseNetwork('vpc', vpc);
+      const { id, cidr, text } = parseNetwork('vpc', vpc);
       const held = await getVpc(id);
       if (!held) throw PluginError.notFound(`vpc.id: ${show(id)} does not exist in Alcor`);
       let now = held;
@@ -251,7 +289,7 @@ export function createAlcorPlugin(o: AlcorPluginOptions): { handlers: NetworkPlu
         now = body.network ?? (await getVpc(id)) ?? held;
         log(`vpc ${id}: cidr ${held.cidr} -> ${text}`);
       }
-      return { vpc: vpcAnswer(now, { ip: formatIpv4(cidr.network), prefix: cidr.prefix, optional }) };
+      return { vpc: vpcAnswer(now, { ip: formatIpv4(cidr.network), prefix: cidr.prefix }) };
     },
 
     async deleteVpc({ id }) {
@@ -273,9 +311,9 @@ export function createAlcorPlugin(o: AlcorPluginOptions): { handlers: NetworkPlu
     },
 
     async createSubnet({ subnet }) {
-      const { req, id, cidr, optional, text } = parseNetwork('subnet', subnet);
+      const { req, id, cidr, text } = parseNetwork('subnet', subnet);
       const vpcId = checkId('subnet.vpc', req.vpc);
-      const asked = { ip: formatIpv4(cidr.network), prefix: cidr.prefix, optional };
+      const asked = { ip: formatIpv4(cidr.network), prefix: cidr.prefix };
       const vpc = await getVpc(vpcId);
       if (!vpc) throw PluginError.failedPrecondition(`subnet.vpc: ${show(vpcId)} does not exist in Alcor; create the VPC first`);
       let held = await getSubnet(id);
@@ -297,7 +335,7 @@ export function createAlcorPlugin(o: AlcorPluginOptions): { handlers: NetworkPlu
     },
 
     async updateSubnet({ subnet }) {
-      const { req, id, cidr, optional, text } = parseNetwork('subnet', subnet);
+      const { req, id, cidr, text } = parseNetwork('subnet', subnet);
       const vpcId = checkId('subnet.vpc', req.vpc);
       const held = await getSubnet(id);
       if (!held) throw PluginError.notFound(`subnet.id: ${show(id)} does not exist in Alcor`);
@@ -313,7 +351,7 @@ export function createAlcorPlugin(o: AlcorPluginOptions): { handlers: NetworkPlu
         now = body.subnet ?? (await getSubnet(id)) ?? held;
         log(`subnet ${id}: cidr ${held.cidr} -> ${text}`);
       }
-      return { subnet: subnetAnswer(now, vpc, { ip: formatIpv4(cidr.network), prefix: cidr.prefix, optional }) };
+      return { subnet: subnetAnswer(now, vpc, { ip: formatIpv4(cidr.network), prefix: cidr.prefix }) };
     },
 
     async deleteSubnet({ id }) {
@@ -327,7 +365,7 @@ export function createAlcorPlugin(o: AlcorPluginOptions): { handlers: NetworkPlu
     },
 
     async createNode({ node }) {
-      const { name, ip, mac, optional } = parseNode(node);
+      const { name, ip, mac } = parseNode(node);
       const held = await getNode(name);
       if (held) {
         if (held.local_ip !== ip || (held.mac_address ?? '').toLowerCase() !== mac) {
@@ -338,7 +376,7 @@ export function createAlcorPlugin(o: AlcorPluginOptions): { handlers: NetworkPlu
           await call(`update node ${name}`, 'update', 'PUT', 'node', `/nodes/${encodeURIComponent(name)}`, { host_info: nodeInfo(name, ip, mac) });
           log(`node ${name}: data-path-ip ${show(held['data-path-ip'])} -> ${ip}`);
         }
-        return { node: { name, ip, mac, optional } };
+        return { node: { name, ip, mac, optional: {} } };
       }
       // Alcor keeps any number of nodes with one address; its data plane could not tell them apart.
       const sameIp = ((await call(`list nodes at ${ip}`, 'read', 'GET', 'node', `/nodes?local_ip=${encodeURIComponent(ip)}`)) as { nodeInfos?: AlcorNode[] }).nodeInfos ?? [];
@@ -348,11 +386,11 @@ export function createAlcorPlugin(o: AlcorPluginOptions): { handlers: NetworkPlu
         host_info: nodeInfo(name, ip, mac),
       });
       log(`node ${name} ${ip} ${mac}`);
-      return { node: { name, ip, mac, optional } };
+      return { node: { name, ip, mac, optional: {} } };
     },
 
     async updateNode({ node }) {
-      const { name, ip, mac, optional } = parseNode(node);
+      const { name, ip, mac } = parseNode(node);
       const held = await getNode(name);
       if (!held) throw PluginError.notFound(`node.name: ${show(name)} does not exist in Alcor`);
       if (held.local_ip !== ip || (held.mac_address ?? '').toLowerCase() !== mac || held['data-path-ip'] !== ip) {
@@ -361,7 +399,7 @@ export function createAlcorPlugin(o: AlcorPluginOptions): { handlers: NetworkPlu
         });
         log(`node ${name}: ${held.local_ip} ${held.mac_address} -> ${ip} ${mac}`);
       }
-      return { node: { name, ip, mac, optional } };
+      return { node: { name, ip, mac, optional: {} } };
     },
 
     async deleteNode({ name }) {
@@ -388,6 +426,7 @@ export function createAlcorPlugin(o: AlcorPluginOptions): { handlers: NetworkPlu
     if (!(await getRouter(rid))) return;
     try {
       await serial(() => o.rest.call('PUT', 'route', `/project/${p}/routers/${encodeURIComponent(rid)}/remove_router_interface`, { subnet_id: subnetId }));
+      changed();
     } catch (err) {
       // Not attached (any more): nothing to undo. Anything else is a real failure.
       if (err instanceof AlcorHttpError && classifyAlcorFailure(err.status, err.alcorMessage).code === 'NOT_FOUND') return;
@@ -412,16 +451,15 @@ export function createAlcorPlugin(o: AlcorPluginOptions): { handlers: NetworkPlu
       const none = { ip: '0.0.0.0', prefix: 0 };
       return {
         vpcs: vpcs
-          .map((v) => ({ id: v.id, vni: v['provider:segmentation_id'] ?? 0, ...splitCidr(v.cidr, none), optional: {} }))
+          .map((v) => ({ id: v.id, vni: v['provider:segmentation_id'] ?? 0, ...splitCidr(v.cidr, none), optional: vpcOptional(v) }))
           .sort((a, b) => a.id.localeCompare(b.id)),
         subnets: subnets
-          .map((s) => ({ id: s.id, vpc: s.network_id ?? '', vni: byId.get(s.network_id ?? '')?.['provider:segmentation_id'] ?? 0, ...splitCidr(s.cidr, none), optional: {} }))
+          .map((s) => ({ id: s.id, vpc: s.network_id ?? '', vni: byId.get(s.network_id ?? '')?.['provider:segmentation_id'] ?? 0, ...splitCidr(s.cidr, none), optional: subnetOptional(s) }))
           .sort((a, b) => a.id.localeCompare(b.id)),
         nodes: nodes
           .map((n) => ({ name: n.node_id, ip: n.local_ip ?? '', mac: n.mac_address ?? '', optional: {} }))
           .sort((a, b) => a.name.localeCompare(b.name)),
-        // Alcor keeps no revision counter: 0 says "unknown".
-        revision: 0,
+        revision,
       };
     },
   };
