@@ -30,7 +30,8 @@ import type { ScenarioInput } from '../src/model/spec';
 import type { ScenarioStatus } from '../src/model/status';
 import { createAgentWorkers } from '../src/workers/agent';
 import type { scenarioWorkflow } from '../src/workflows';
-import { resultsQuery, statusQuery, teardownSignal } from '../src/workflows/messages';
+import { fetchResults } from '../src/cli/results-fetch';
+import { statusQuery, teardownSignal } from '../src/workflows/messages';
 import { bundleWorkflows } from '../test/helpers/temporal';
 import { load } from './scenario-probe';
 import { startServer, stopServer } from './scenario/server';
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     await waitPhase(h, 'ready', 6 * 60 * 60_000);
     const seconds = (performance.now() - t0) / 1000;
-    const results = await h.query(resultsQuery);
+    const { results } = await fetchResults(h);
     const events = (await h.fetchHistory()).events ?? [];
     const calls = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runTests');
     // The checks the agents were given (the selection may hold fewer pairs than maxPairs): from the calls' own inputs.
