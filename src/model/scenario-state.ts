@@ -21,7 +21,7 @@ import { addressInVpc, chooseBlockSize, endpointAddress, nodeUnderlayIp, placeVm
 import { agentQueueOf } from './queues';
 import { MAX_VMS_PER_NODE, parseSpec, totalEndpoints, type NodeSpec, type ScenarioInput, type ScenarioSpec, type SubnetSpec, type TestKind, type VpcSpec } from './spec';
 import { Measurements, type MeasuredState } from './measurements';
-import { emptyPack, isPack, packResults, resultsPage, trimPack, unpackResults, type PackedResults, type ResultsPage } from './result-pack';
+import { CARRY_OVER_TARGET_BYTES, RESULTS_CARRY_BUDGET_BYTES, emptyPack, isPack, packResults, resultsPage, trimPack, unpackResults, type PackedResults, type ResultsPage } from './result-pack';
 import type { ApplyResult, BuiltObject, ScaleRequest, ScaleResult, ScenarioPhase, ScenarioStatus, TestRequest, TestResult } from './status';
 
 /**
@@ -275,7 +275,7 @@ export class ScenarioState {
 
   /** What the next run starts from: this run's records, generation + 1. */
   carryOver(): ScenarioCarryOver {
-    return {
+    const carry: ScenarioCarryOver = {
       input: this.input,
       built: this.built,
       generation: this.generation + 1,
@@ -285,13 +285,16 @@ export class ScenarioState {
       desired: this.desired,
       book: this.book,
       results: [],
-      // Bounded whatever the pair count: a payload above 2 MiB would fail the continue-as-new.
-      packedResults: trimPack(this.packed),
       testsPending: this.testsPending,
       measured: this.measured.state(),
       ...(this.identity ? { identity: this.identity } : {}),
       ...(this.providerConfig ? { providerConfig: this.providerConfig } : {}),
     };
+    // Bounded whatever the pair count: a payload above 2 MiB would fail the continue-as-new
+    // (issue 15). The results get what the rest leaves, at most RESULTS_CARRY_BUDGET_BYTES.
+    const room = Math.max(0, Math.min(RESULTS_CARRY_BUDGET_BYTES, CARRY_OVER_TARGET_BYTES - JSON.stringify(carry).length));
+    carry.packedResults = trimPack(this.packed, room);
+    return carry;
   }
 
   /** The answer to the `status` query (copies: a caller cannot change the state through it). */
