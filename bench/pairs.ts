@@ -96,7 +96,20 @@ async function main(): Promise<void> {
     const events: Events = [];
     let carryBytes = 0;
     for (let runId: string | undefined = h.firstExecutionRunId, runs = 0; runId && runs < 100; runs++) {
-      const runEvents: Events = (await server.env.client.workflow.getHandle(scenarioWorkflowId(name), runId).fetchHistory()).events ?? [];
+      // Read in pages of 20 events: the chunks' inputs and results make one default page of this
+      // history larger than gRPC's 4 MB receive limit (6.4 MB measured).
+      const runEvents: Events = [];
+      let token: Uint8Array | undefined;
+      do {
+        const page = await server.env.client.workflowService.getWorkflowExecutionHistory({
+          namespace: server.env.client.options.namespace,
+          execution: { workflowId: scenarioWorkflowId(name), runId },
+          maximumPageSize: 20,
+          ...(token ? { nextPageToken: token } : {}),
+        });
+        runEvents.push(...((page.history?.events ?? []) as Events));
+        token = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
+      } while (token);
       events.push(...runEvents);
       const next: Events[number]['workflowExecutionContinuedAsNewEventAttributes'] = runEvents.at(-1)?.workflowExecutionContinuedAsNewEventAttributes;
       if (next?.input?.payloads?.[0]?.data) carryBytes = Math.max(carryBytes, next.input.payloads[0].data.length);
