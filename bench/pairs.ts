@@ -7,8 +7,9 @@
  * Measures the test phase alone (status `testing` to `ready`, polled every 200 ms): pairs per
  * second, checks lost (fewer results than the calls were given) and failed, the test calls (chunks) the workflow
  * made, the kernel's neighbour-table refusals during the run (/proc/net/stat/arp_cache
- * table_fulls), and the load average before and after (the machine is shared: the number is only
- * comparable with its load). Appends the row to bench/results/pairs.json and prints it as JSON.
+ * table_fulls), the times the workflow continued as new and the largest carry-over it sent
+ * (the results ride in it, packed: issue 15), and the load average before and after (the machine
+ * is shared: the number is only comparable with its load). Appends the row to bench/results/pairs.json and prints it as JSON.
  *
  * Knobs: MERAK_BENCH_PAIRS_NODES (default 2), MERAK_BENCH_PAIRS_VMS (400 per node),
  * MERAK_BENCH_PAIRS (20000: the case of issue 15).
@@ -30,7 +31,8 @@ import type { ScenarioInput } from '../src/model/spec';
 import type { ScenarioStatus } from '../src/model/status';
 import { createAgentWorkers } from '../src/workers/agent';
 import type { scenarioWorkflow } from '../src/workflows';
-import { resultsQuery, statusQuery, teardownSignal } from '../src/workflows/messages';
+import { fetchResults } from '../src/cli/results-fetch';
+import { statusQuery, teardownSignal } from '../src/workflows/messages';
 import { bundleWorkflows } from '../test/helpers/temporal';
 import { load } from './scenario-probe';
 import { startServer, stopServer } from './scenario/server';
@@ -87,8 +89,32 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     await waitPhase(h, 'ready', 6 * 60 * 60_000);
     const seconds = (performance.now() - t0) / 1000;
-    const results = await h.query(resultsQuery);
-    const events = (await h.fetchHistory()).events ?? [];
+    const { results } = await fetchResults(h);
+    // The test calls may be in an earlier run: the history is large after them, so the workflow
+    // continues as new, carrying the results (issue 15). Every run's events, first to last.
+    type Events = NonNullable<Awaited<ReturnType<typeof h.fetchHistory>>['events']>;
+    const events: Events = [];
+    let carryBytes = 0;
+    for (let runId: string | undefined = h.firstExecutionRunId, runs = 0; runId && runs < 100; runs++) {
+      // Read in pages of 20 events: the chunks' inputs and results make one default page of this
+      // history larger than gRPC's 4 MB receive limit (6.4 MB measured).
+      const runEvents: Events = [];
+      let token: Uint8Array | undefined;
+      do {
+        const page = await server.env.client.workflowService.getWorkflowExecutionHistory({
+          namespace: server.env.client.options.namespace,
+          execution: { workflowId: scenarioWorkflowId(name), runId },
+          maximumPageSize: 20,
+          ...(token ? { nextPageToken: token } : {}),
+        });
+        runEvents.push(...((page.history?.events ?? []) as Events));
+        token = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
+      } while (token);
+      events.push(...runEvents);
+      const next: Events[number]['workflowExecutionContinuedAsNewEventAttributes'] = runEvents.at(-1)?.workflowExecutionContinuedAsNewEventAttributes;
+      if (next?.input?.payloads?.[0]?.data) carryBytes = Math.max(carryBytes, next.input.payloads[0].data.length);
+      runId = next?.newExecutionRunId ?? undefined;
+    }
     const calls = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runTests');
     // The checks the agents were given (the selection may hold fewer pairs than maxPairs): from the calls' own inputs.
     const checks = calls.reduce((n, e) => {
@@ -108,6 +134,9 @@ async function main(): Promise<void> {
       testSeconds: Math.round(seconds * 10) / 10,
       pairsPerSecond: Math.round((results.length / seconds) * 10) / 10,
       neighbourTableFulls: tableFulls() - fulls,
+      // Times the workflow continued as new by the time the results were read, and the largest carry-over it sent (bytes).
+      generation: (await h.query(statusQuery)).generation,
+      carryOverBytes: carryBytes,
       loadBefore,
       loadAfter: load(),
     };

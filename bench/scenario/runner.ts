@@ -15,7 +15,8 @@ import { FileOwnerRecords } from '../../src/dataplane/owner-records';
 import { findTag } from '../../src/dataplane/tags';
 import { createPluginRegistry, pluginDirsFromEnv } from '../../src/endpoint-plugins/registry';
 import { createAgentWorkers } from '../../src/workers/agent';
-import { reportQuery, resultsQuery, statusQuery, teardownSignal } from '../../src/workflows/messages';
+import { fetchResults } from '../../src/cli/results-fetch';
+import { reportQuery, statusQuery, teardownSignal } from '../../src/workflows/messages';
 import { summarizeHistogram } from '../../src/model/metrics';
 import type { ScenarioStatus } from '../../src/model/status';
 import { COMPUTE_TASK_QUEUE, nodeWorkflowId, scenarioWorkflowId } from '../../src/model/queues';
@@ -237,7 +238,7 @@ export async function scenarioCase(
     if (o.dataplane === 'reference') {
       tag = await findTag(stateDir, o.name);
       result.vmNamespacesAtReady = [...netnsNames()].filter((n) => n.startsWith(`mk-${tag}-`) && n.includes('_')).length;
-      const res = await handle.query(resultsQuery);
+      const res = (await fetchResults(handle)).results;
       result.tests = {
         total: res.length,
         passed: res.filter((r) => r.pass).length,

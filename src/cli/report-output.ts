@@ -13,7 +13,8 @@ import { packageRoot } from '../install/paths';
 import { localStateDir } from '../local/daemons';
 import { buildReport, type ReportEnvironment, type ScenarioReport } from '../report/scenario-report';
 import { renderReportHtml } from '../report/html';
-import { reportQuery, resultsQuery, statusQuery } from '../workflows/messages';
+import { reportQuery, statusQuery } from '../workflows/messages';
+import { fetchResults } from './results-fetch';
 import type { scenarioHandle } from './scenario-client';
 import { collectVersions } from './versions';
 
@@ -49,8 +50,9 @@ export async function reportEnvironment(networkPlugin: string, endpointPlugin: s
 
 /** Asks the scenario workflow for everything the report needs and builds it. */
 export async function collectReport(handle: ReturnType<typeof scenarioHandle>): Promise<ScenarioReport> {
-  const [status, results, data] = await Promise.all([handle.query(statusQuery), handle.query(resultsQuery), handle.query(reportQuery)]);
-  return buildReport({ status, results, data, environment: await reportEnvironment(data.pluginAddress, data.endpointPlugin) });
+  const [status, fetched, data] = await Promise.all([handle.query(statusQuery), fetchResults(handle), handle.query(reportQuery)]);
+  const failed = Object.values(fetched.counts).reduce((n, c) => n + c.failed, 0);
+  return buildReport({ status, results: fetched.results, counts: { total: fetched.total, failed }, data, environment: await reportEnvironment(data.pluginAddress, data.endpointPlugin) });
 }
 
 /** The default place of a scenario's report files: `<local state>/reports/<name>/` (`.state/` of the checkout, git-ignored). */

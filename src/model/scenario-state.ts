@@ -21,6 +21,7 @@ import { addressInVpc, chooseBlockSize, endpointAddress, nodeUnderlayIp, placeVm
 import { agentQueueOf } from './queues';
 import { MAX_VMS_PER_NODE, parseSpec, totalEndpoints, type NodeSpec, type ScenarioInput, type ScenarioSpec, type SubnetSpec, type TestKind, type VpcSpec } from './spec';
 import { Measurements, type MeasuredState } from './measurements';
+import { CARRY_OVER_TARGET_BYTES, RESULTS_CARRY_BUDGET_BYTES, emptyPack, isPack, packResults, resultsPage, trimPack, unpackResults, type PackedResults, type ResultsPage } from './result-pack';
 import type { ApplyResult, BuiltObject, ScaleRequest, ScaleResult, ScenarioPhase, ScenarioStatus, TestRequest, TestResult } from './status';
 
 /**
@@ -42,7 +43,13 @@ export interface ScenarioCarryOver {
   /** VMs wanted per node (placement, then scale). */
   desired: Record<string, number>;
   book: AddressBook;
+  /**
+   * The test results of runs from before packed results (issue 15); empty since then, the
+   * results being in {@link packedResults}.
+   */
   results: TestResult[];
+  /** The last test run's results, compact and within RESULTS_CARRY_BUDGET_BYTES (model/result-pack.ts); absent in older carry-overs. */
+  packedResults?: PackedResults;
   /** Test kinds asked for and not run yet; null when none. */
   testsPending: TestKind[] | null;
   /** Latencies and time to reachable so far (issue 12); absent in carry-overs made before it. */
@@ -176,7 +183,8 @@ export class ScenarioState {
   /** Node name → VMs wanted (placement, then scale, then the last applied spec). */
   readonly desired: Record<string, number>;
   book: AddressBook;
-  results: TestResult[];
+  /** The last test run's results, compact (model/result-pack.ts): read them with {@link resultsPage} or {@link results}. */
+  private packed: PackedResults;
   /** Test kinds asked for and not run yet; null when none. */
   testsPending: TestKind[] | null;
   teardownRequested = false;
@@ -226,7 +234,8 @@ export class ScenarioState {
     this.vms = carry.vms;
     this.desired = carry.desired;
     this.book = carry.book;
-    this.results = carry.results;
+    // A carry-over from before packed results holds them as a list.
+    this.packed = isPack(carry.packedResults) ? carry.packedResults : (carry.results ?? []).length > 0 ? packResults(carry.results) : emptyPack();
     this.testsPending = carry.testsPending;
     this.measured = new Measurements(carry.measured);
     this.identity = carry.identity;
@@ -266,7 +275,7 @@ export class ScenarioState {
 
   /** What the next run starts from: this run's records, generation + 1. */
   carryOver(): ScenarioCarryOver {
-    return {
+    const carry: ScenarioCarryOver = {
       input: this.input,
       built: this.built,
       generation: this.generation + 1,
@@ -275,12 +284,17 @@ export class ScenarioState {
       vms: this.vms,
       desired: this.desired,
       book: this.book,
-      results: this.results,
+      results: [],
       testsPending: this.testsPending,
       measured: this.measured.state(),
       ...(this.identity ? { identity: this.identity } : {}),
       ...(this.providerConfig ? { providerConfig: this.providerConfig } : {}),
     };
+    // Bounded whatever the pair count: a payload above 2 MiB would fail the continue-as-new
+    // (issue 15). The results get what the rest leaves, at most RESULTS_CARRY_BUDGET_BYTES.
+    const room = Math.max(0, Math.min(RESULTS_CARRY_BUDGET_BYTES, CARRY_OVER_TARGET_BYTES - JSON.stringify(carry).length));
+    carry.packedResults = trimPack(this.packed, room);
+    return carry;
   }
 
   /** The answer to the `status` query (copies: a caller cannot change the state through it). */
@@ -674,9 +688,22 @@ export class ScenarioState {
     return { nodes, selection: selectPairs(nodes, endpointAt, options) };
   }
 
-  /** Keeps a test run's results, sorted by kind, source, destination. */
+  /** Keeps a test run's results, sorted by kind, source, destination, packed (model/result-pack.ts). */
   setResults(out: TestResult[]): void {
-    this.results = out.sort((a, b) => a.kind.localeCompare(b.kind) || a.source.localeCompare(b.source) || a.destination.localeCompare(b.destination));
+    this.packed = packResults(out.sort((a, b) => a.kind.localeCompare(b.kind) || a.source.localeCompare(b.source) || a.destination.localeCompare(b.destination)));
+  }
+
+  /** Every kept result of the last test run (the `results` query: one answer, so large runs read {@link resultsPage} instead). */
+  get results(): TestResult[] {
+    return unpackResults(this.packed);
+  }
+
+  /**
+   * One page of the last test run's kept results, with the counts per kind over all of them.
+   * @throws RangeError when offset or limit is not a whole number ≥ 0
+   */
+  resultsPage(offset: number, limit: number): ResultsPage {
+    return resultsPage(this.packed, offset, limit);
   }
 
   // ---------------------------------------------------------------- apply

@@ -65,6 +65,12 @@ export interface ScenarioReport {
 export interface ReportInput {
   status: ScenarioStatus;
   results: TestResult[];
+  /**
+   * Results and failures of the last test run when `results` holds only some of them (a scenario
+   * workflow keeps at most RESULTS_CARRY_BUDGET_BYTES of rows past continue-as-new,
+   * src/model/result-pack.ts); counted from `results` when absent.
+   */
+  counts?: { total: number; failed: number };
   data: ReportData;
   environment: ReportEnvironment;
   now?: Date;
@@ -82,7 +88,9 @@ export function buildReport(input: ReportInput): ScenarioReport {
     return { kind, ...s, count: op.count, failed: op.failed, timed: s.count };
   });
   const failedTests = results.filter((r) => !r.pass);
-  const gates = evaluateSla(data.sla, { metrics: data.metrics, failedTests: failedTests.length });
+  const total = input.counts?.total ?? results.length;
+  const failed = input.counts?.failed ?? failedTests.length;
+  const gates = evaluateSla(data.sla, { metrics: data.metrics, failedTests: failed });
   const violated = gates.filter((g) => !g.pass).map((g) => g.gate);
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -109,7 +117,7 @@ export function buildReport(input: ReportInput): ScenarioReport {
     nodes: Object.entries(data.nodes)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([name, n]) => ({ name, vms: n.vms, buildMs: n.buildMs, batches: n.batches, msPerVm: n.vms > 0 ? Math.round((n.buildMs / n.vms) * 1000) / 1000 : 0 })),
-    tests: { total: results.length, passed: results.length - failedTests.length, failed: failedTests.length, failures: failedTests },
+    tests: { total, passed: total - failed, failed, failures: failedTests },
     sla: { gates, violated, pass: violated.length === 0 },
     ...(data.drops && data.drops.t.length > 0 ? { drops: data.drops } : {}),
     ...(data.errors?.length ? { measurementErrors: data.errors } : {}),

@@ -6,10 +6,20 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { NodeChanges, NodeChangesResult } from '../model/node-changes';
 import type { ScenarioInput } from '../model/spec';
 import type { ReportData } from '../model/measurements';
+import type { ResultsPage } from '../model/result-pack';
 import type { ApplyResult, ScaleRequest, ScaleResult, ScenarioStatus, TestRequest, TestResult } from '../model/status';
 
 export const statusQuery = defineQuery<ScenarioStatus>('status');
+/**
+ * Every kept result of the last test run in one answer. Tens of thousands of results make an
+ * answer of megabytes: clients read {@link resultsPageQuery} instead (src/cli/results-fetch.ts).
+ */
 export const resultsQuery = defineQuery<TestResult[]>('results');
+/**
+ * One page of the last test run's kept results (at most RESULTS_PAGE_MAX, 2000, from `offset`),
+ * with the counts per kind over every result (src/model/result-pack.ts).
+ */
+export const resultsPageQuery = defineQuery<ResultsPage, [{ offset: number; limit: number }]>('resultsPage');
 /** Latencies, time to reachable and node build times since the scenario started (src/model/measurements.ts). */
 export const reportQuery = defineQuery<ReportData>('report');
 /** Delete everything in reverse order and end the workflow. */

@@ -37,7 +37,7 @@ import { scenarioWorkflowId } from '../model/queues';
 import { ScenarioState, endpointPluginOf, type ApplyOutcome, type ApplyPlan, type ApplyRequest, type ScenarioCarryOver } from '../model/scenario-state';
 import { parseSpec, SpecError, type ScenarioInput, type ScenarioSpec } from '../model/spec';
 import type { ApplyResult, ScenarioPhase, TestRequest } from '../model/status';
-import { applySignal, applyUpdate, reportQuery, resultsQuery, scaleSignal, scaleUpdate, specQuery, statusQuery, teardownSignal, testSignal } from './messages';
+import { applySignal, applyUpdate, reportQuery, resultsPageQuery, resultsQuery, scaleSignal, scaleUpdate, specQuery, statusQuery, teardownSignal, testSignal } from './messages';
 import { registerNodeChanges } from './node-changes';
 import { PluginStage } from './plugin-stage';
 import { VmStage } from './vm-stage';
@@ -105,6 +105,7 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
 
   setHandler(statusQuery, () => state.status());
   setHandler(resultsQuery, () => state.results);
+  setHandler(resultsPageQuery, (req) => state.resultsPage(req?.offset ?? 0, req?.limit ?? 0));
   setHandler(reportQuery, () => ({
     ...state.measured.snapshot(),
     ...(state.spec.sla ? { sla: state.spec.sla } : {}),

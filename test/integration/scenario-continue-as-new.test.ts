@@ -26,6 +26,7 @@ import { COMPUTE_TASK_QUEUE, scenarioWorkflowId } from '../../src/model/queues';
 import type { scenarioWorkflow } from '../../src/workflows';
 import type { ScenarioInput } from '../../src/model/spec';
 import type { ScenarioCarryOver } from '../../src/model/scenario-state';
+import { unpackResults } from '../../src/model/result-pack';
 import { netnsList, startLocalCloud, type LocalCloud } from '../helpers/local-cloud';
 
 jest.setTimeout(300_000);
@@ -191,7 +192,9 @@ test('a scenario continued as new keeps its objects, VMs, ranges and results, st
       expect(resume.vms).toEqual(Object.fromEntries(end.nodes.map((n) => [n.name, n.vms])));
       expect(resume.desired).toEqual(Object.fromEntries(end.nodes.map((n) => [n.name, n.desiredVms])));
       expect(resume.slots).toEqual({ 'can-a': 0, 'can-b': 1 });
-      expect(resume.results).toEqual(results);
+      // Packed since issue 15 (src/model/result-pack.ts); the list field stays empty.
+      expect(resume.results).toEqual([]);
+      expect(unpackResults(resume.packedResults!)).toEqual(results);
       expect(resume.testsPending).toBeNull();
       expect(resume.cleanupErrors).toEqual(end.cleanupErrors);
       // Ranges grow with the VMs and are never given back while the scenario lives.

@@ -27,7 +27,8 @@ import { LOCAL_KERNEL_LIMITS, sysctlFile } from '../../src/dataplane/kernel-limi
 import { testChunkPairs } from '../../src/model/checks';
 import { COMPUTE_TASK_QUEUE, scenarioWorkflowId } from '../../src/model/queues';
 import type { ScenarioInput } from '../../src/model/spec';
-import { resultsQuery, teardownSignal } from '../../src/workflows/messages';
+import { fetchResults } from '../../src/cli/results-fetch';
+import { teardownSignal } from '../../src/workflows/messages';
 import type { scenarioWorkflow } from '../../src/workflows/scenario';
 import { startLocalCloud, waitForStatus, type LocalCloud } from '../helpers/local-cloud';
 
@@ -114,7 +115,7 @@ async function checkRun(handle: WorkflowHandle<typeof scenarioWorkflow>, fullsBe
   for (const l of LOCAL_KERNEL_LIMITS) expect(readLimits()[l.name]).toBeGreaterThanOrEqual(l.want);
 
   // Every pair measured once, none lost, all passed.
-  const results = await handle.query(resultsQuery);
+  const { results } = await fetchResults(handle);
   expect(results).toHaveLength(PAIRS);
   expect(new Set(results.map((r) => `${r.source}>${r.destination}`)).size).toBe(PAIRS);
   const failed = results.filter((r) => !r.pass);

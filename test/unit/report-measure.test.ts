@@ -295,7 +295,7 @@ describe('buildReport and the HTML page', () => {
   };
   const status: ScenarioStatus = { name: 'demo', phase: 'ready', built: [], nodes: [{ name: 'a', desiredVms: 2, vms: 2, endpoints: 2, phase: 'ready' }], progress: { done: 2, total: 2, unit: 'VMs' }, cleanupErrors: [], generation: 0 };
 
-  function report(extra: { drops?: boolean; evil?: boolean } = {}) {
+  function report(extra: { drops?: boolean; evil?: boolean; counts?: { total: number; failed: number }; failedTests?: number } = {}) {
     const r = new MetricsRecorder();
     r.probe('a/vm0/eth0 10.0.0.2', 120);
     r.probe(extra.evil ? '</script><img src=x onerror=alert(1)>' : 'a/vm1/eth0 10.0.0.3', undefined);
@@ -305,13 +305,14 @@ describe('buildReport and the HTML page', () => {
     return buildReport({
       status,
       results: [{ kind: 'icmp', source: 'a', destination: 'b', negative: false, pass: false, error: 'no reply' }],
+      ...(extra.counts ? { counts: extra.counts } : {}),
       data: {
         metrics: r.metrics(),
         nodes: { a: { buildMs: 90, vms: 2, batches: 1 } },
         endpointPlugin: 'reference',
         pluginAddress: '127.0.0.1:1',
         endpoints: 2,
-        sla: { unreachableEndpoints: 0, reachableP99Ms: 1000 },
+        sla: { unreachableEndpoints: 0, reachableP99Ms: 1000, ...(extra.failedTests !== undefined ? { failedTests: extra.failedTests } : {}) },
         ...(extra.drops ? { drops: { t: [0, 1], byReason: { NETFILTER_DROP: [0, 3] } } } : {}),
       },
       environment: env,
@@ -330,6 +331,15 @@ describe('buildReport and the HTML page', () => {
     expect(r.sla.violated).toEqual(['unreachableEndpoints']);
     expect(r.drops).toBeUndefined();
     expect(reportText(r)).toContain('SLA unreachableEndpoints ≤ 0: VIOLATED, measured 1');
+  });
+
+  test('results the workflow no longer keeps still count: totals and the failedTests gate come from the exact counts', () => {
+    // One failure kept of 20,000 results, 3 of them failed (a carry-over past its budget, issue 15).
+    const r = report({ counts: { total: 20_000, failed: 3 }, failedTests: 2 });
+    expect(r.tests).toMatchObject({ total: 20_000, passed: 19_997, failed: 3 });
+    expect(r.tests.failures).toHaveLength(1);
+    expect(r.sla.violated).toContain('failedTests');
+    expect(report({ failedTests: 2 }).sla.violated).not.toContain('failedTests');
   });
 
   test('the page: data and library inline, a drops chart only with drops, nothing from a spec becomes markup', () => {

@@ -649,7 +649,7 @@ describe('continue-as-new carry-over', () => {
     expect(next.testsPending).toEqual(['icmp']);
     expect(next.needsReconcile()).toBe(false);
     // What a run never carries: the messages in flight and the phase (a new run starts waiting).
-    expect(Object.keys(carry).sort()).toEqual(['book', 'built', 'cleanupErrors', 'desired', 'generation', 'input', 'measured', 'results', 'slots', 'testsPending', 'vms']);
+    expect(Object.keys(carry).sort()).toEqual(['book', 'built', 'cleanupErrors', 'desired', 'generation', 'input', 'measured', 'packedResults', 'results', 'slots', 'testsPending', 'vms']);
 
     // Scaling after the hand-over grows from the carried ranges: no address is given twice.
     const ranges = next.rangesOf('n1');

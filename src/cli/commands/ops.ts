@@ -4,7 +4,8 @@ import { addTemporalOptions, type TemporalFlagValues } from '../../temporal/conn
 import { releaseDaemons, type Daemon } from '../../local/daemons';
 import { createNetworkPluginClient } from '../../plugin/client';
 import { scenarioWorkflowId } from '../../model/queues';
-import { resultsQuery, scaleUpdate, statusQuery, teardownSignal, testSignal } from '../../workflows/messages';
+import { fetchResults, droppedNote } from '../results-fetch';
+import { scaleUpdate, statusQuery, teardownSignal, testSignal } from '../../workflows/messages';
 import type { ScenarioStatus } from '../../model/status';
 import { TEST_KINDS, type TestKind } from '../../model/spec';
 import { clientFor, scenarioHandle } from '../scenario-client';
@@ -179,7 +180,10 @@ export function register(program: Command): void {
         await h.signal(testSignal, flags.kind ? { kinds: flags.kind } : {});
         await waitReady(h, flags.timeout * 1000);
       }
-      return h.query(resultsQuery);
+      const fetched = await fetchResults(h);
+      const note = droppedNote(fetched);
+      if (note) process.stderr.write(`merak: ${note}\n`);
+      return fetched.results;
     });
     printResults(results, flags.output);
     if (flags.junit) await writeJunit(flags.junit, name, results);

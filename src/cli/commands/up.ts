@@ -10,7 +10,8 @@ import { startDevServer } from '../../temporal/dev-server';
 import { packagePath } from '../../install/paths';
 import { localStateDir, releaseDaemons, withRegistry, type Daemon, type DaemonRequest, type Registry } from '../../local/daemons';
 import { fnv1a32 } from '../../model/mac';
-import { applyUpdate, specQuery, statusQuery, resultsQuery } from '../../workflows/messages';
+import { applyUpdate, specQuery, statusQuery } from '../../workflows/messages';
+import { fetchResults } from '../results-fetch';
 import type { ApplyCounts, ApplyResult, ScenarioStatus } from '../../model/status';
 import { COMPUTE_TASK_QUEUE, scenarioWorkflowId } from '../../model/queues';
 import { diffSpecs, sameSpec } from '../../model/diff';
@@ -420,7 +421,7 @@ export function register(program: Command): void {
           throw new Error(`scenario ${spec.name} was not built: ${status?.error ?? outcome}`);
         }
         stage = 'done';
-        const results = await handle.query(resultsQuery);
+        const { results } = await fetchResults(handle);
         printResults(results, flags.output);
         if (flags.junit) await writeJunit(flags.junit, spec.name, results);
         log(`scenario ${spec.name} is ready: ${status.nodes.length} nodes, ${status.nodes.reduce((s, n) => s + n.vms, 0)} VMs`);
