@@ -7,7 +7,7 @@
  * supervisor (with traffic flowing again); and the clean by the owner records leaves no daemon,
  * folder, namespace or row, nor does the central's removal.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -23,7 +23,7 @@ import { chassisDb, ensureChassis, watchChassis, type ChassisConfig } from '../.
 import { centralInfo, centralRecords, ensureCentral, removeCentral, watchCentral } from '../../src/dataplane/ovn/central';
 import { chassisDaemons, centralDaemons } from '../../src/dataplane/ovn/daemons';
 import { joinCentralToFabric } from '../../src/dataplane/ovn/fabric';
-import { chassisDir, chassisFiles } from '../../src/dataplane/ovn/paths';
+import { centralFabricSide, chassisDir, chassisFiles } from '../../src/dataplane/ovn/paths';
 import { ctl } from '../../src/dataplane/ovn/ctl';
 import { isRoot, netnsNames, pingFrom } from './dataplane-fixture';
 import { chassisNames, hasOvn, nbCount, ovsdb, processesMentioning, waitFor } from '../helpers/ovn';
@@ -100,6 +100,22 @@ describeOvn('OVN central and chassis daemons', () => {
     const byIf = Object.fromEntries((JSON.parse(addrs) as Array<{ ifname: string; addr_info: Array<{ local: string }> }>).map((l) => [l.ifname, l.addr_info.map((a) => a.local)]));
     expect(byIf['br-ul']).toEqual([chassis[0]!.encapIp]);
     expect(byIf[underlayNodeEnd(tag)] ?? []).toEqual([]);
+  });
+
+  test('an ARP for a chassis\'s encap address gets exactly one reply, with br-ul\'s MAC (no ARP flux from the underlay veth)', async () => {
+    // Asked from the central's fabric side, a plain kernel interface on the same underlay as the
+    // chassis. A second reply with the veth's MAC is what lost a peer's Geneve frames in the bench.
+    const macOf = (ns: string, dev: string): string =>
+      (JSON.parse(execFileSync('ip', ['-n', ns, '-j', 'link', 'show', 'dev', dev], { encoding: 'utf8' })) as Array<{ address: string }>)[0]!.address.toLowerCase();
+    for (const c of chassis) {
+      const r = spawnSync('ip', ['netns', 'exec', central.netns, 'arping', '-b', '-c', '3', '-I', centralFabricSide(tag), c.encapIp], { encoding: 'utf8', timeout: 20_000 });
+      const replies = [...r.stdout.matchAll(/reply from \S+ \[([0-9A-Fa-f:]+)\]/g)].map((m) => m[1]!.toLowerCase());
+      const brUl = macOf(c.netns, 'br-ul');
+      const veth = macOf(c.netns, underlayNodeEnd(tag));
+      expect(brUl).not.toBe(veth); // else the test could not tell the two answers apart
+      // -b: every request a broadcast (arping otherwise goes unicast to the first MAC that answered).
+      expect({ node: c.node, veth, replies }).toEqual({ node: c.node, veth, replies: [brUl, brUl, brUl] });
+    }
   });
 
   test('a VM on each chassis, bound by iface-id to one logical switch, reaches the other over Geneve', async () => {

@@ -131,6 +131,15 @@ export async function ensureChassis(deps: ChassisDeps, c: ChassisConfig): Promis
     { noWait: true },
   );
   await ensure(vswitchd);
+  // ARP flux: the kernel still receives what arrives on the veth (OVS reads it with AF_PACKET),
+  // and with arp_ignore=0 it answers an ARP for any local address on any interface, so a peer's
+  // ARP for the encap address got two replies, br-ul's MAC and the veth's. A peer that kept the
+  // veth's MAC sent Geneve frames that br-ul's userspace tunnel pop does not take as its own:
+  // lost until the neighbour entry changed (issue 11, a bench anchor that never answered).
+  // arp_ignore=1 answers only for addresses configured on the incoming interface, and the veth
+  // has none (kernel Documentation/networking/ip-sysctl.rst, arp_ignore). Set before the veth
+  // joins br-ul, so no request is answered twice in between.
+  await runChecked(deps.runner, ['ip', 'netns', 'exec', c.netns, 'sysctl', '-q', '-w', `net.ipv4.conf.${c.underlayDevice}.arp_ignore=1`]);
   await ctl(deps.runner, db, [
     ['--may-exist', 'add-br', UNDERLAY_BRIDGE],
     ['set', 'Bridge', UNDERLAY_BRIDGE, 'datapath_type=netdev'],
