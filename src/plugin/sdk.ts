@@ -169,6 +169,9 @@ export async function serveNetworkPlugin(
   return { port, address: `${bindHost}:${port}`, close };
 }
 
+/** How close to the call's deadline a cancel by the client counts as the deadline passing, ms. */
+const DEADLINE_CANCEL_SLACK_MS = 100;
+
 /**
  * The context of one call: a signal aborted at the call's deadline (a timer, since grpc-js
  * answers DEADLINE_EXCEEDED itself but tells the handler nothing) or when the client cancels.
@@ -181,7 +184,11 @@ function callContext(method: string, call: grpc.ServerUnaryCall<unknown, unknown
   const gone = (code: Status, why: string) => {
     if (!controller.signal.aborted) controller.abort(new PluginError(code, `${method}: ${why}`));
   };
-  const onCancel = () => gone(Status.CANCELLED, 'the caller cancelled the call');
+  // A client whose deadline passes cancels the stream itself, and that cancel can reach the
+  // server a moment before the server's own deadline timer fires (seen in CI under load): a
+  // cancel at or within DEADLINE_CANCEL_SLACK_MS of the deadline is the deadline passing.
+  const onCancel = () =>
+    at !== undefined && Date.now() >= at - DEADLINE_CANCEL_SLACK_MS ? gone(Status.DEADLINE_EXCEEDED, 'the call\'s deadline passed') : gone(Status.CANCELLED, 'the caller cancelled the call');
   call.on('cancelled', onCancel);
   let timer: ReturnType<typeof setTimeout> | undefined;
   if (at !== undefined) {
