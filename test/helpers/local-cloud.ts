@@ -4,7 +4,9 @@
  * activities), all in the test's process; and the checks every such test ends with.
  */
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
@@ -13,7 +15,7 @@ import { spawnRunner } from '../../src/dataplane/command';
 import { cleanAll } from '../../src/dataplane/clean';
 import { FileOwnerRecords } from '../../src/dataplane/owner-records';
 import { startReferencePlugin, type RunningReferencePlugin } from '../../src/plugin/reference/server';
-import { createAgentWorkers } from '../../src/workers/agent';
+import { createAgentWorkers, type AgentWorkerOptions } from '../../src/workers/agent';
 import { createComputeWorker } from '../../src/workers/compute';
 import { statusQuery } from '../../src/workflows/messages';
 import type { ScenarioStatus } from '../../src/model/status';
@@ -28,12 +30,16 @@ export interface LocalPlugin {
 export interface LocalCloud<P extends LocalPlugin = RunningReferencePlugin> {
   env: TestWorkflowEnvironment;
   plugin: P;
+  /** Where the agents keep their owner records; stop() removes it. */
+  stateDir: string;
+  /** Starts agent Workers (one per node, the harness's agent options) that run until stop(). */
+  addAgents(nodes: string[]): Promise<void>;
   /**
    * Stops the workers, the plugin and the server, then asserts that no namespace whose name holds
-   * `marker` was left (read before the owner-record cleanup that removes them, as `merak clean
-   * --all` would) and that the root namespace's addresses and routes are as they were.
+   * `marker` (or matches it) was left (read before the owner-record cleanup that removes them, as
+   * `merak clean --all` would) and that the root namespace's addresses and routes are as they were.
    */
-  stop(marker: string): Promise<void>;
+  stop(marker: string | RegExp): Promise<void>;
 }
 
 /** `ip -j addr` and every routing table of the root namespace, to compare before and after. */
@@ -43,39 +49,63 @@ export const rootNet = (): string =>
 export const netnsList = (): string => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
 
 /**
- * Starts the local cloud for `nodes`, whose agents keep their state in `stateDir` (removed by
- * stop); `server` goes to createTestEnv; `startPlugin` starts the network plugin (default: the
- * reference plugin on a free loopback port), which stop() closes; `testing` goes to the agents'
- * testing activities (a test's runner wrapper, say).
+ * Starts the local cloud: the dev server (`server` goes to createTestEnv), the network plugin
+ * (`startPlugin`; default the reference plugin on a free loopback port), the compute worker, and
+ * agent Workers: one per name in `nodes` (default none), plus the pooled Worker when `pool`.
+ * With no node and no pool no agent runs (stage-1-only tests). The agents keep their state in
+ * `stateDir` (default a new temporary folder), removed by stop(); they carry the testing
+ * activities (`testing` goes to them: a test's runner wrapper, say), then `extraActivities`
+ * (which replace activities of the same name: a fault-injecting createBatch, say).
+ * `maxConcurrentActivityTaskPolls` goes to every agent Worker.
  */
-export async function startLocalCloud<P extends LocalPlugin = RunningReferencePlugin>(o: {
-  nodes: string[];
-  stateDir: string;
-  server?: CreateTestEnvOptions;
-  startPlugin?: () => Promise<P>;
-  testing?: Omit<TestingDeps, 'stateDir'>;
-}): Promise<LocalCloud<P>> {
+export async function startLocalCloud<P extends LocalPlugin = RunningReferencePlugin>(
+  o: {
+    nodes?: string[];
+    pool?: boolean;
+    stateDir?: string;
+    server?: CreateTestEnvOptions;
+    startPlugin?: () => Promise<P>;
+    testing?: Omit<TestingDeps, 'stateDir'>;
+    extraActivities?: AgentWorkerOptions['extraActivities'];
+    maxConcurrentActivityTaskPolls?: number;
+  } = {},
+): Promise<LocalCloud<P>> {
   const rootBefore = rootNet();
+  const stateDir = o.stateDir ?? mkdtempSync(join(tmpdir(), 'merak-cloud-'));
   const env = await createTestEnv(o.server);
   const plugin = (o.startPlugin ? await o.startPlugin() : await startReferencePlugin({ port: 0 })) as P;
   const compute = await createComputeWorker({ connection: env.nativeConnection, workflowBundle: await bundleWorkflows() });
-  const workers: Worker[] = [
-    compute.worker,
-    ...(await createAgentWorkers({ connection: env.nativeConnection, nodes: o.nodes, stateDir: o.stateDir, extraActivities: createTestingActivities({ ...o.testing, stateDir: o.stateDir }) })),
-  ];
-  const running = Promise.all(workers.map((w) => w.run()));
+  const workers: Worker[] = [compute.worker];
+  const runs: Promise<void>[] = [compute.worker.run()];
+  const start = async (nodes: string[], pool: boolean): Promise<void> => {
+    const agents = await createAgentWorkers({
+      connection: env.nativeConnection,
+      nodes,
+      pool,
+      stateDir,
+      extraActivities: { ...createTestingActivities({ ...o.testing, stateDir }), ...o.extraActivities },
+      ...(o.maxConcurrentActivityTaskPolls !== undefined ? { maxConcurrentActivityTaskPolls: o.maxConcurrentActivityTaskPolls } : {}),
+    });
+    workers.push(...agents);
+    runs.push(...agents.map((w) => w.run()));
+  };
+  if ((o.nodes ?? []).length > 0 || o.pool) await start(o.nodes ?? [], o.pool ?? false);
   return {
     env,
     plugin,
+    stateDir,
+    addAgents: (nodes) => start(nodes, false),
     async stop(marker) {
       workers.forEach((w) => w.shutdown());
-      await running;
+      await Promise.all(runs);
       compute.close();
       await plugin.close();
       await env.teardown();
-      const leaked = netnsList().split('\n').filter((l) => l.includes(marker));
-      await cleanAll({ runner: spawnRunner, records: new FileOwnerRecords(o.stateDir) });
-      rmSync(o.stateDir, { recursive: true, force: true });
+      const leaked = netnsList()
+        .split('\n')
+        .filter((l) => (typeof marker === 'string' ? l.includes(marker) : marker.test(l)));
+      await cleanAll({ runner: spawnRunner, records: new FileOwnerRecords(stateDir) });
+      rmSync(stateDir, { recursive: true, force: true });
       expect(leaked).toEqual([]);
       expect(rootNet()).toBe(rootBefore);
     },
@@ -83,7 +113,7 @@ export async function startLocalCloud<P extends LocalPlugin = RunningReferencePl
 }
 
 /**
- * Polls the scenario's status query every 500 ms until `ok` holds; gives up early when the
+ * Polls the scenario's status query every `everyMs` (default 500) ms until `ok` holds; gives up early when the
  * scenario failed. `context` adds lines (logs of the test's processes) to the error.
  * @throws Error naming `what` and the last status, after `timeoutMs` (default 300 s) or a failed phase
  */
@@ -91,7 +121,7 @@ export async function waitForStatus(
   handle: WorkflowHandle,
   ok: (s: ScenarioStatus) => boolean,
   what: string,
-  o: { timeoutMs?: number; context?: () => string } = {},
+  o: { timeoutMs?: number; everyMs?: number; context?: () => string } = {},
 ): Promise<ScenarioStatus> {
   const deadline = Date.now() + (o.timeoutMs ?? 300_000);
   let last: ScenarioStatus | undefined;
@@ -99,7 +129,7 @@ export async function waitForStatus(
     last = await handle.query(statusQuery);
     if (ok(last)) return last;
     if (last.phase === 'failed') break;
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, o.everyMs ?? 500));
   }
   throw new Error(`${what} not reached; last status ${JSON.stringify(last)}${o.context ? `\n${o.context()}` : ''}`);
 }

@@ -36,6 +36,7 @@ import { COMPUTE_TASK_QUEUE, scenarioWorkflowId } from '../../src/model/queues';
 import type { scenarioWorkflow } from '../../src/workflows';
 import type { ScenarioInput } from '../../src/model/spec';
 import type { EndpointTiming } from '../../src/endpoint-plugins/alcor';
+import { waitForStatus } from '../helpers/local-cloud';
 import { bundleWorkflows, createTestEnv } from '../helpers/temporal';
 import { alcorHome, namespacesWith, processesWith, requireBuiltCli } from '../helpers/alcor';
 import { ruleIds, runConformanceCli } from '../helpers/conformance-cli';
@@ -239,17 +240,8 @@ function spec(name: string): ScenarioInput {
   };
 }
 
-async function waitFor(handle: WorkflowHandle, ok: (s: ScenarioStatus) => boolean, what: string, timeoutMs = 420_000): Promise<ScenarioStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: ScenarioStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await handle.query(statusQuery);
-    if (ok(last)) return last;
-    if (last.phase === 'failed') break;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`${what} not reached; last status ${JSON.stringify(last)}`);
-}
+const waitFor = (handle: WorkflowHandle, ok: (s: ScenarioStatus) => boolean, what: string, timeoutMs = 420_000): Promise<ScenarioStatus> =>
+  waitForStatus(handle, ok, what, { timeoutMs, everyMs: 500 });
 
 const vmsOnNodes = (s: ScenarioStatus) => s.nodes.map((n) => n.vms);
 const merakPorts = async () => (await alcorList('port', 'ports')).filter((p) => p.device_owner === 'compute:merak');

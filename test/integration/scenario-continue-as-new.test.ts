@@ -27,7 +27,7 @@ import type { scenarioWorkflow } from '../../src/workflows';
 import type { ScenarioInput } from '../../src/model/spec';
 import type { ScenarioCarryOver } from '../../src/model/scenario-state';
 import { unpackResults } from '../../src/model/result-pack';
-import { netnsList, startLocalCloud, type LocalCloud } from '../helpers/local-cloud';
+import { netnsList, startLocalCloud, waitForStatus, type LocalCloud } from '../helpers/local-cloud';
 
 jest.setTimeout(300_000);
 
@@ -69,22 +69,8 @@ function spec(): ScenarioInput {
  * Polls the status of the scenario's current run. A query that lands between two runs (the new
  * run has not taken its first task yet) is asked again.
  */
-async function waitFor(handle: WorkflowHandle, ok: (s: ScenarioStatus) => boolean, what: string, timeoutMs = 180_000): Promise<ScenarioStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: ScenarioStatus | undefined;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      last = await handle.query(statusQuery);
-      if (ok(last)) return last;
-      if (last.phase === 'failed') break;
-    } catch (err) {
-      lastError = err;
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`${what} not reached; last status ${JSON.stringify(last)}; last query error ${String(lastError)}`);
-}
+const waitFor = (handle: WorkflowHandle, ok: (s: ScenarioStatus) => boolean, what: string, timeoutMs = 180_000): Promise<ScenarioStatus> =>
+  waitForStatus(handle, ok, what, { timeoutMs, everyMs: 300 });
 
 type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
 

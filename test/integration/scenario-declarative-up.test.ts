@@ -15,7 +15,6 @@
  * Records test/histories/merak-dup.json (apply update) and merak-idle.json (poller check) for the
  * replay test (MERAK_RECORD_HISTORIES=1).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,72 +23,35 @@ import { Command } from 'commander';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { register as registerUp } from '../../src/cli/commands/up';
 import { register as registerOps } from '../../src/cli/commands/ops';
-import { createComputeWorker } from '../../src/workers/compute';
-import { createAgentWorkers } from '../../src/workers/agent';
-import { createTestingActivities } from '../../src/activities/testing/activities';
-import { startReferencePlugin, type RunningReferencePlugin } from '../../src/plugin/reference/server';
+import type { RunningReferencePlugin } from '../../src/plugin/reference/server';
 import { findTag } from '../../src/dataplane/tags';
-import { cleanAll } from '../../src/dataplane/clean';
-import { spawnRunner } from '../../src/dataplane/command';
-import { FileOwnerRecords } from '../../src/dataplane/owner-records';
 import { applyUpdate, resultsQuery, specQuery, statusQuery, teardownSignal } from '../../src/workflows/messages';
 import type { ScenarioStatus, TestResult } from '../../src/model/status';
 import { COMPUTE_TASK_QUEUE, scenarioWorkflowId } from '../../src/model/queues';
 import type { scenarioWorkflow } from '../../src/workflows';
 import type { ScenarioInput } from '../../src/model/spec';
-import { bundleWorkflows, createTestEnv } from '../helpers/temporal';
+import { netnsList, startLocalCloud, waitForStatus, type LocalCloud } from '../helpers/local-cloud';
 
 jest.setTimeout(400_000);
 
-const stateDir = mkdtempSync(join(tmpdir(), 'merak-dup-'));
 const fileDir = mkdtempSync(join(tmpdir(), 'merak-dup-files-'));
+let cloud: LocalCloud;
 let env: TestWorkflowEnvironment;
 let plugin: RunningReferencePlugin;
-const workers: Worker[] = [];
-const runs: Promise<void>[] = [];
-let closeCompute: () => void;
-
-const rootNet = () => JSON.stringify([execFileSync('ip', ['-j', 'addr'], { encoding: 'utf8' }), execFileSync('ip', ['-j', 'route'], { encoding: 'utf8' })]);
-const netnsList = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-let rootBefore: string;
-
-/** Agent workers (in this process) for the given nodes, running until afterAll. */
-async function startAgents(nodes: string[]): Promise<void> {
-  const agents = await createAgentWorkers({ connection: env.nativeConnection, nodes, stateDir, extraActivities: createTestingActivities({ stateDir }) });
-  workers.push(...agents);
-  for (const w of agents) runs.push(w.run());
-}
+let stateDir: string;
 
 beforeAll(async () => {
-  rootBefore = rootNet();
-  env = await createTestEnv();
-  plugin = await startReferencePlugin({ port: 0 });
-  const compute = await createComputeWorker({ connection: env.nativeConnection, workflowBundle: await bundleWorkflows() });
-  closeCompute = compute.close;
-  workers.push(compute.worker);
-  runs.push(compute.worker.run());
   // dup-c is served from the start: the changed file adds it. idle-b has no agent until the test gives it one.
-  await startAgents(['dup-a', 'dup-b', 'dup-c', 'idle-a', 'live-a', 'live-b']);
+  cloud = await startLocalCloud({ nodes: ['dup-a', 'dup-b', 'dup-c', 'idle-a', 'live-a', 'live-b'] });
+  ({ env, plugin, stateDir } = cloud);
 });
 
 afterAll(async () => {
-  for (const w of workers) w.shutdown();
-  await Promise.all(runs);
-  closeCompute?.();
-  await plugin?.close();
-  await env?.teardown();
-  // Nothing the tests made is left, and the root namespace gained no address or route.
-  const leaked = netnsList()
-    .split('\n')
-    .filter((l) => /dup|idle|live/.test(l));
-  await cleanAll({ runner: spawnRunner, records: new FileOwnerRecords(stateDir) });
-  rmSync(stateDir, { recursive: true, force: true });
   rmSync(fileDir, { recursive: true, force: true });
-  expect(leaked).toEqual([]);
-  expect(rootNet()).toBe(rootBefore);
+  // Nothing the tests made is left, and the root namespace gained no address or route.
+  await cloud?.stop(/dup|idle|live/);
 });
 
 interface Run {
@@ -161,17 +123,8 @@ function noneSpec(name: string, vni: number, nodes: string[], extra: Partial<Sce
   };
 }
 
-async function waitFor(handle: WorkflowHandle, ok: (s: ScenarioStatus) => boolean, what: string, timeoutMs = 120_000): Promise<ScenarioStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: ScenarioStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await handle.query(statusQuery);
-    if (ok(last)) return last;
-    if (last.phase === 'failed') break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${what} not reached; last status ${JSON.stringify(last)}`);
-}
+const waitFor = (handle: WorkflowHandle, ok: (s: ScenarioStatus) => boolean, what: string, timeoutMs = 120_000): Promise<ScenarioStatus> =>
+  waitForStatus(handle, ok, what, { timeoutMs, everyMs: 250 });
 
 async function teardown(handle: WorkflowHandle<typeof scenarioWorkflow>): Promise<void> {
   if ((await handle.describe()).status.name !== 'RUNNING') return;
@@ -296,7 +249,7 @@ test('a node whose queue no worker polls is named by the status query and merak 
     expect(table.stdout).toMatch(/idle-b: no worker polled their agent queue in the last 5 minutes/);
 
     // The agent comes: the node builds and its flag goes.
-    await startAgents(['idle-b']);
+    await cloud.addAgents(['idle-b']);
     const ready = await waitFor(handle, (s) => s.phase === 'ready', 'ready once idle-b has an agent', 120_000);
     expect(vms(ready)).toBe('idle-a=1 idle-b=1');
     expect(ready.nodes.every((n) => n.noPoller === undefined && n.running === undefined)).toBe(true);

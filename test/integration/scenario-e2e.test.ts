@@ -17,7 +17,7 @@ import type { ScenarioStatus } from '../../src/model/status';
 import { COMPUTE_TASK_QUEUE, nodeWorkflowId, scenarioWorkflowId } from '../../src/model/queues';
 import type { scenarioWorkflow } from '../../src/workflows';
 import type { ScenarioInput } from '../../src/model/spec';
-import { netnsList, startLocalCloud, type LocalCloud } from '../helpers/local-cloud';
+import { netnsList, startLocalCloud, waitForStatus, type LocalCloud } from '../helpers/local-cloud';
 import { startFaultProxy } from '../helpers/plugin';
 
 jest.setTimeout(300_000);
@@ -53,17 +53,8 @@ async function start(input: ScenarioInput): Promise<WorkflowHandle<typeof scenar
   return cloud.env.client.workflow.start<typeof scenarioWorkflow>('scenarioWorkflow', { taskQueue: COMPUTE_TASK_QUEUE, workflowId: scenarioWorkflowId(input.name), args: [input] });
 }
 
-async function waitFor(handle: WorkflowHandle, ok: (s: ScenarioStatus) => boolean, what: string, timeoutMs = 180_000): Promise<ScenarioStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: ScenarioStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await handle.query(statusQuery);
-    if (ok(last)) return last;
-    if (last.phase === 'failed') break;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`${what} not reached; last status ${JSON.stringify(last)}`);
-}
+const waitFor = (handle: WorkflowHandle, ok: (s: ScenarioStatus) => boolean, what: string, timeoutMs = 180_000): Promise<ScenarioStatus> =>
+  waitForStatus(handle, ok, what, { timeoutMs, everyMs: 300 });
 
 const vmsOnNodes = (s: ScenarioStatus) => s.nodes.map((n) => n.vms);
 const pluginObjects = (prefix: string) => {

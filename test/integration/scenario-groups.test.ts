@@ -8,68 +8,54 @@
  * Built, scaled by update, torn down; a node that fails inside a group fails the build, naming
  * it, and everything made is undone. Records histories for the replay test.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { createAgentActivities } from '../../src/activities/agent/activities';
 import { spawnRunner } from '../../src/dataplane/command';
 import { FileOwnerRecords } from '../../src/dataplane/owner-records';
 import { createPluginRegistry, pluginDirsFromEnv } from '../../src/endpoint-plugins/registry';
-import { createComputeWorker } from '../../src/workers/compute';
-import { createAgentWorkers } from '../../src/workers/agent';
-import { startReferencePlugin, type RunningReferencePlugin } from '../../src/plugin/reference/server';
+import type { RunningReferencePlugin } from '../../src/plugin/reference/server';
 import { reportQuery, scaleUpdate, statusQuery, teardownSignal } from '../../src/workflows/messages';
 import { NODE_GROUP_SIZE, NODE_GROUPS_PATCH, NONE_POOL_BATCH_PATCH } from '../../src/workflows/vm-stage';
 import type { ScenarioStatus } from '../../src/model/status';
 import { COMPUTE_TASK_QUEUE, nodeGroupWorkflowId, scenarioWorkflowId } from '../../src/model/queues';
 import type { scenarioWorkflow } from '../../src/workflows';
 import type { ScenarioInput } from '../../src/model/spec';
-import { bundleWorkflows, createTestEnv } from '../helpers/temporal';
+import { startLocalCloud, waitForStatus, type LocalCloud } from '../helpers/local-cloud';
 
 jest.setTimeout(300_000);
 
 /** Two full groups and a part one. */
 const NODES = 2 * NODE_GROUP_SIZE + 30;
-const stateDir = mkdtempSync(join(tmpdir(), 'merak-groups-'));
+let cloud: LocalCloud;
 let env: TestWorkflowEnvironment;
 let plugin: RunningReferencePlugin;
-const workers: Worker[] = [];
-const runs: Promise<void>[] = [];
-let closeCompute: () => void;
+let stateDir: string;
 /** The node whose createBatch fails, not retried (the failure test); none when empty. */
 let failingNode = '';
 
 beforeAll(async () => {
-  env = await createTestEnv();
-  plugin = await startReferencePlugin({ port: 0 });
-  const compute = await createComputeWorker({ connection: env.nativeConnection, workflowBundle: await bundleWorkflows() });
-  closeCompute = compute.close;
-  // The real agent activities, but one node's createBatch fails when a test names it.
-  const real = createAgentActivities({ mode: 'local', runner: spawnRunner, records: new FileOwnerRecords(stateDir), plugins: createPluginRegistry({ runner: spawnRunner, dirs: pluginDirsFromEnv() }) });
-  const createBatch = async (input: Parameters<typeof real.createBatch>[0]) => {
+  // The real agent activities, but one node's createBatch fails when a test names it; the
+  // records are the agents' own (the cloud's state folder, known once it exists).
+  let real: ReturnType<typeof createAgentActivities> | undefined;
+  const createBatch = async (input: Parameters<ReturnType<typeof createAgentActivities>['createBatch']>[0]) => {
     if (input.node === failingNode) throw ApplicationFailure.nonRetryable(`injected failure on ${input.node}`, 'InjectedFailure');
+    real ??= createAgentActivities({ mode: 'local', runner: spawnRunner, records: new FileOwnerRecords(stateDir), plugins: createPluginRegistry({ runner: spawnRunner, dirs: pluginDirsFromEnv() }) });
     return real.createBatch(input);
   };
   // The pool, and one Worker per node of the node-group test (one poll each: 230 Workers).
   const perNode = Array.from({ length: NODES }, (_, i) => `groups-n${i}`);
-  const agents = await createAgentWorkers({ connection: env.nativeConnection, nodes: perNode, pool: true, stateDir, extraActivities: { createBatch }, maxConcurrentActivityTaskPolls: 1 });
-  workers.push(compute.worker, ...agents);
-  for (const w of workers) runs.push(w.run());
+  cloud = await startLocalCloud({ nodes: perNode, pool: true, extraActivities: { createBatch }, maxConcurrentActivityTaskPolls: 1 });
+  ({ env, plugin, stateDir } = cloud);
 });
 
 afterAll(async () => {
-  for (const w of workers) w.shutdown();
-  await Promise.all(runs);
-  closeCompute?.();
-  await plugin?.close();
-  await env?.teardown();
-  rmSync(stateDir, { recursive: true, force: true });
+  await cloud?.stop(/groups|poolbatch|groupfail/);
 });
 
 /** Each test's scenario has its own VNI and CIDR: one left running by a failed test must not refuse the next at preflight. */
@@ -86,17 +72,8 @@ function spec(name: string, nodes: number, vni: number, agentPool = true): Scena
   };
 }
 
-async function waitFor(handle: WorkflowHandle, ok: (s: ScenarioStatus) => boolean, what: string, timeoutMs = 180_000): Promise<ScenarioStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: ScenarioStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await handle.query(statusQuery);
-    if (ok(last)) return last;
-    if (last.phase === 'failed') throw new Error(`scenario failed: ${last.error}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`${what} not reached in ${timeoutMs} ms; last phase ${last?.phase}`);
-}
+const waitFor = (handle: WorkflowHandle, ok: (s: ScenarioStatus) => boolean, what: string, timeoutMs = 180_000): Promise<ScenarioStatus> =>
+  waitForStatus(handle, ok, what, { timeoutMs });
 
 const pluginNodes = (prefix: string) => plugin.state.snapshot().nodes.filter((n) => n.name.startsWith(prefix)).length;
 const stateFiles = (name: string) => readdirSync(stateDir, { recursive: true }).map(String).filter((f) => f.includes(`${name}-n`));

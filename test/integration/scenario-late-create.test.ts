@@ -9,43 +9,34 @@
  */
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { createComputeWorker } from '../../src/workers/compute';
-import { startReferencePlugin, type RunningReferencePlugin } from '../../src/plugin/reference/server';
+import type { RunningReferencePlugin } from '../../src/plugin/reference/server';
 import { scenarioWorkflowId, COMPUTE_TASK_QUEUE } from '../../src/model/queues';
 import { pluginNodeName } from '../../src/model/identity';
 import type { scenarioWorkflow } from '../../src/workflows';
 import type { ScenarioInput } from '../../src/model/spec';
 import { LATE_CREATE_PATCH } from '../../src/workflows/plugin-stage';
-import { bundleWorkflows, createTestEnv } from '../helpers/temporal';
+import { startLocalCloud, type LocalCloud } from '../helpers/local-cloud';
 import { startLateCreateProxy } from '../helpers/plugin';
 
 jest.setTimeout(120_000);
 
+/** The namespaces of this file's scenarios (none expected: no VMs), checked at the end. */
+const MARKER = /(latesub|latenode)-/;
+let cloud: LocalCloud;
 let env: TestWorkflowEnvironment;
-let worker: Worker;
-let closeWorker: () => void;
-let running: Promise<void>;
 let plugin: RunningReferencePlugin;
 
+// Stage 1 only (no VMs): the compute worker and the plugin, no agent.
 beforeAll(async () => {
-  env = await createTestEnv();
-  plugin = await startReferencePlugin({ port: 0 });
-  const compute = await createComputeWorker({ connection: env.nativeConnection, workflowBundle: await bundleWorkflows() });
-  worker = compute.worker;
-  closeWorker = compute.close;
-  running = worker.run();
+  cloud = await startLocalCloud();
+  ({ env, plugin } = cloud);
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  closeWorker?.();
-  await plugin?.close();
-  await env?.teardown();
+  await cloud?.stop(MARKER);
 });
 
 /**

@@ -4,52 +4,36 @@
  * Worker on merak-agent-pool and no per-node Worker at all. Built, scaled down by update, torn
  * down; the plugin and the node state files end empty. Records a history for the replay test.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { createComputeWorker } from '../../src/workers/compute';
-import { createAgentWorkers } from '../../src/workers/agent';
-import { startReferencePlugin, type RunningReferencePlugin } from '../../src/plugin/reference/server';
+import type { RunningReferencePlugin } from '../../src/plugin/reference/server';
 import { scaleUpdate, statusQuery, teardownSignal } from '../../src/workflows/messages';
 import type { ScenarioStatus } from '../../src/model/status';
 import { AGENT_POOL_TASK_QUEUE, COMPUTE_TASK_QUEUE, nodeWorkflowId, scenarioWorkflowId } from '../../src/model/queues';
 import type { scenarioWorkflow } from '../../src/workflows';
 import type { ScenarioInput } from '../../src/model/spec';
-import { bundleWorkflows, createTestEnv } from '../helpers/temporal';
+import { startLocalCloud, waitForStatus, type LocalCloud } from '../helpers/local-cloud';
 
 jest.setTimeout(180_000);
 
 const NODES = 60;
-const stateDir = mkdtempSync(join(tmpdir(), 'merak-pool-'));
+let cloud: LocalCloud;
 let env: TestWorkflowEnvironment;
 let plugin: RunningReferencePlugin;
-const workers: Worker[] = [];
-const runs: Promise<void>[] = [];
-let closeCompute: () => void;
+let stateDir: string;
 
 beforeAll(async () => {
-  env = await createTestEnv();
-  plugin = await startReferencePlugin({ port: 0 });
-  const compute = await createComputeWorker({ connection: env.nativeConnection, workflowBundle: await bundleWorkflows() });
-  closeCompute = compute.close;
   // No node names: the pool Worker alone serves every node.
-  const agents = await createAgentWorkers({ connection: env.nativeConnection, nodes: [], pool: true, stateDir });
-  workers.push(compute.worker, ...agents);
-  for (const w of workers) runs.push(w.run());
+  cloud = await startLocalCloud({ pool: true });
+  ({ env, plugin, stateDir } = cloud);
 });
 
 afterAll(async () => {
-  for (const w of workers) w.shutdown();
-  await Promise.all(runs);
-  closeCompute?.();
-  await plugin?.close();
-  await env?.teardown();
-  rmSync(stateDir, { recursive: true, force: true });
+  await cloud?.stop('pool-');
 });
 
 function spec(name: string): ScenarioInput {
@@ -65,17 +49,8 @@ function spec(name: string): ScenarioInput {
   };
 }
 
-async function waitFor(handle: WorkflowHandle, ok: (s: ScenarioStatus) => boolean, what: string, timeoutMs = 120_000): Promise<ScenarioStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: ScenarioStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await handle.query(statusQuery);
-    if (ok(last)) return last;
-    if (last.phase === 'failed') throw new Error(`scenario failed: ${last.error}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${what} not reached in ${timeoutMs} ms; last phase ${last?.phase}`);
-}
+const waitFor = (handle: WorkflowHandle, ok: (s: ScenarioStatus) => boolean, what: string, timeoutMs = 120_000): Promise<ScenarioStatus> =>
+  waitForStatus(handle, ok, what, { timeoutMs, everyMs: 200 });
 
 const pluginNodes = (prefix: string) => plugin.state.snapshot().nodes.filter((n) => n.name.startsWith(prefix)).length;
 

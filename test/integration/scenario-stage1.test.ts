@@ -7,8 +7,6 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { createComputeWorker } from '../../src/workers/compute';
 import { startReferencePlugin, type RunningReferencePlugin } from '../../src/plugin/reference/server';
 import { PluginError, Status } from '../../src/plugin/sdk';
 import { statusQuery, teardownSignal } from '../../src/workflows/messages';
@@ -18,32 +16,25 @@ import type { scenarioWorkflow } from '../../src/workflows';
 import type { ScenarioInput } from '../../src/model/spec';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { MERAK_SCENARIO } from '../../src/temporal/search-attributes';
-import { bundleWorkflows, createTestEnv } from '../helpers/temporal';
+import { startLocalCloud, waitForStatus, type LocalCloud } from '../helpers/local-cloud';
 import { startFaultProxy } from '../helpers/plugin';
 
 jest.setTimeout(120_000);
 
+/** The namespaces of this file's scenarios (none expected: no VMs), checked at the end. */
+const MARKER = /(happy|fail3|badspec|cancel|twice|late|wrongid)-/;
+let cloud: LocalCloud;
 let env: TestWorkflowEnvironment;
-let worker: Worker;
-let closeWorker: () => void;
-let running: Promise<void>;
 let plugin: RunningReferencePlugin;
 
+// Stage 1 only (no VMs): the compute worker and the plugin, no agent.
 beforeAll(async () => {
-  env = await createTestEnv();
-  plugin = await startReferencePlugin({ port: 0 });
-  const compute = await createComputeWorker({ connection: env.nativeConnection, workflowBundle: await bundleWorkflows() });
-  worker = compute.worker;
-  closeWorker = compute.close;
-  running = worker.run();
+  cloud = await startLocalCloud();
+  ({ env, plugin } = cloud);
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  closeWorker?.();
-  await plugin?.close();
-  await env?.teardown();
+  await cloud?.stop(MARKER);
 });
 
 function spec(name: string, address: string, overrides: Partial<ScenarioInput> = {}): ScenarioInput {
@@ -69,16 +60,8 @@ async function start(input: ScenarioInput): Promise<WorkflowHandle<typeof scenar
   });
 }
 
-async function waitForPhase(handle: WorkflowHandle, phase: string, timeoutMs = 60_000): Promise<ScenarioStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: ScenarioStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await handle.query(statusQuery);
-    if (last.phase === phase) return last;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`phase ${phase} not reached in ${timeoutMs} ms; last status ${JSON.stringify(last)}`);
-}
+const waitForPhase = (handle: WorkflowHandle, phase: string, timeoutMs = 60_000): Promise<ScenarioStatus> =>
+  waitForStatus(handle, (s) => s.phase === phase, `phase ${phase}`, { timeoutMs, everyMs: 200 });
 
 /** Objects of one scenario in the plugin (every id in these tests starts with the scenario name). */
 function objectsOf(name: string) {
