@@ -296,6 +296,12 @@ export async function scenarioCase(
         result.cpuMsTeardown = { bench: procCpuMs('self') - c1.bench, devServer: s.pid ? procCpuMs(s.pid) - c1.devServer : 0 };
         log(`  torn down in ${result.teardownMs} ms`);
         const latest = await handle.describe();
+        if (SAVE_HISTORY_DIR !== undefined) {
+          // The teardown's run (the latest), for where the teardown's time went.
+          const file = path.join(SAVE_HISTORY_DIR, `${scenarioWorkflowId(o.name)}.${o.nodes}x${o.vmsPerNode}.teardown.json`);
+          await fs.writeFile(file, historyToJSON(await handle.fetchHistory()));
+          log(`  teardown-run history saved to ${file}`);
+        }
         if (result.history) {
           // Teardown runs in the latest run: it must stay below the limit too.
           result.history.scenarioLatestRunAtEnd = latest.historyLength;

@@ -65,6 +65,9 @@ export async function removeObjects(runner: CommandRunner, scenario: string, obj
 }
 
 async function removeKernelObjects(runner: CommandRunner, objects: readonly OwnedObject[]): Promise<{ netns: number; links: number }> {
+  // Nothing to look up for a writer without namespaces or links (a `none` node): the listings
+  // below read every namespace on the machine, once per deleted node.
+  if (!objects.some((o) => o.kind === 'netns' || o.kind === 'link')) return { netns: 0, links: 0 };
   const present = await listNetns();
   const mounted = await listMountedNetns();
   const doomedNs = new Set(objects.filter((o) => o.kind === 'netns').map((o) => o.name));
@@ -110,7 +113,7 @@ async function waitForTeardown(runner: CommandRunner, tag: string | undefined): 
 
 /** Removes one writer's objects (a node, or the local cloud) and records their removal. */
 export async function cleanWriter(deps: CleanDeps, scenario: string, writer: string): Promise<Removed> {
-  const objects = (await deps.records.live(scenario)).get(writer) ?? [];
+  const objects = await deps.records.liveOf(scenario, writer);
   const r = await removeObjects(deps.runner, scenario, objects);
   await deps.records.forget(scenario, writer, objects);
   if (r.netns > 0) await waitForTeardown(deps.runner, await findTag(deps.records.stateDir, scenario));

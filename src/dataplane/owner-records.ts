@@ -28,8 +28,17 @@ export interface OwnerRecordStore {
   intend(scenario: string, writer: string, objects: readonly OwnedObject[]): Promise<void>;
   /** Appends removals; call after the objects are gone. */
   forget(scenario: string, writer: string, objects: readonly OwnedObject[]): Promise<void>;
-  /** Objects still owned by the scenario, per writer, in creation order. */
+  /**
+   * Objects still owned by the scenario, per writer, in creation order. Lists the scenario's
+   * directory, which also holds its nodes' state files (node-state.ts): a per-node caller uses
+   * {@link liveOf}.
+   */
   live(scenario: string): Promise<Map<string, OwnedObject[]>>;
+  /**
+   * Objects one writer of the scenario still owns, in creation order ([] when it has no record).
+   * Reads that writer's file only, whatever the number of other writers and node files.
+   */
+  liveOf(scenario: string, writer: string): Promise<OwnedObject[]>;
   /** Scenarios that have a record directory. */
   scenarios(): Promise<string[]>;
   /** Removes the scenario's record files (after everything they name is gone). */
@@ -108,6 +117,18 @@ export class FileOwnerRecords implements OwnerRecordStore {
 
   async live(scenario: string): Promise<Map<string, OwnedObject[]>> {
     return this.readDir(this.dir(scenario));
+  }
+
+  async liveOf(scenario: string, writer: string): Promise<OwnedObject[]> {
+    const file = this.file(scenario, writer);
+    let text: string;
+    try {
+      text = await fs.readFile(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new StateDirError(file, (e as Error).message);
+    }
+    return parseRecords(text, file);
   }
 
   private async readDir(dir: string): Promise<Map<string, OwnedObject[]>> {

@@ -123,6 +123,29 @@ describe('the none backend', () => {
     expect(await findTag(stateDir, s)).toBeDefined();
   });
 
+  test("deleting a node that is not the scenario's last reads no other node's records; the last takes the scenario with it", async () => {
+    // Listing every writer's records per deleted node made a 10,000-node teardown quadratic.
+    const { activities: a, records, stateDir } = agent();
+    const { env } = mockEnv();
+    const s = 'lastnode';
+    const nodes = ['node-0', 'node-1', 'node-2'];
+    for (const [i, node] of nodes.entries()) await env.run(a.ensureNode, { scenario: s, node, nodeSlot: i, plugin: 'none' });
+    const live = jest.spyOn(records, 'live');
+    const liveOf = jest.spyOn(records, 'liveOf');
+    await env.run(a.deleteNode, { scenario: s, node: 'node-0', plugin: 'none' });
+    await env.run(a.deleteNode, { scenario: s, node: 'node-1', plugin: 'none' });
+    expect(live).not.toHaveBeenCalled();
+    expect(liveOf.mock.calls).toEqual([
+      [s, 'node-0'],
+      [s, 'node-1'],
+    ]);
+    expect(await findTag(stateDir, s)).toBeDefined();
+    await env.run(a.deleteNode, { scenario: s, node: 'node-2', plugin: 'none' });
+    expect(live).toHaveBeenCalled();
+    expect(await findTag(stateDir, s)).toBeUndefined();
+    expect(existsSync(path.join(stateDir, 'scenarios', s))).toBe(false);
+  });
+
   test('createBatch resumes in the step its last heartbeat named: from the endpoints, the VMs are not made again', async () => {
     const { activities: a } = agent();
     const s = 'resume';

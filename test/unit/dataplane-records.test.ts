@@ -82,6 +82,18 @@ describe('state directory', () => {
     await expect(b.intend('Bad', 'node-0', [{ kind: 'netns', name: 'x' }])).rejects.toThrow(/invalid scenario/);
   });
 
+  test("liveOf reads one writer's live objects, [] for a writer without records, and checks the writer's name", async () => {
+    const a = new FileOwnerRecords(dir);
+    await a.intend('s1', 'node-0', [{ kind: 'netns', name: 'x' }, { kind: 'netns', name: 'y' }]);
+    await a.intend('s1', 'node-1', [{ kind: 'netns', name: 'z' }]);
+    await a.forget('s1', 'node-0', [{ kind: 'netns', name: 'x' }]);
+    expect(await a.liveOf('s1', 'node-0')).toEqual([{ kind: 'netns', name: 'y' }]);
+    expect(await a.liveOf('s1', 'node-1')).toEqual((await a.live('s1')).get('node-1'));
+    expect(await a.liveOf('s1', 'node-2')).toEqual([]);
+    expect(await a.liveOf('s9', 'node-0')).toEqual([]);
+    await expect(a.liveOf('s1', '../x')).rejects.toThrow(/writer/);
+  });
+
   test("a writer's records removed between the listing and the read (another node's clean) count as none", async () => {
     const a = new FileOwnerRecords(dir);
     await a.intend('s1', 'node-0', [{ kind: 'netns', name: 'x' }]);

@@ -142,11 +142,15 @@ export function createAgentActivities(deps: AgentDeps) {
     kernel.forgetNode(ref.scenario, ref.node);
     // The last node of a scenario takes the shared local cloud (fabric) and the tag with it, so a
     // torn-down scenario leaves nothing behind without a separate `merak clean`.
-    const live = await deps.records.live(ref.scenario);
-    const others = [...live].filter(([writer, objects]) => writer !== LOCAL_WRITER && objects.length > 0);
     // Nodes of the `none` dataplane own no kernel object, only state files: they count as well,
     // or the first of them to go would take the others' state with the scenario's directory.
-    if (others.length === 0 && !(await files.hasOtherNode(ref.scenario, ref.node))) {
+    // Asked first, as it stops at the first other node: every node but the last skips the
+    // records' listing, which reads the whole scenario directory (every node's state files too),
+    // so asking it per node made a teardown quadratic in nodes (10,000 nodes: 208 s).
+    if (await files.hasOtherNode(ref.scenario, ref.node)) return r;
+    const live = await deps.records.live(ref.scenario);
+    const others = [...live].filter(([writer, objects]) => writer !== LOCAL_WRITER && objects.length > 0);
+    if (others.length === 0) {
       const rest = await cleanScenario(deps, ref.scenario);
       tags.delete(ref.scenario);
       return { netns: r.netns + rest.netns, links: r.links + rest.links };

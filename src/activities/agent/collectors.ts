@@ -199,7 +199,7 @@ export function createNodeCollectors(o: NodeCollectorsOptions): NodeCollectors {
 
   /** Whether the node still wants its collector: its record names it and (local mode) its namespace exists. */
   async function wanted(r: NodeRef): Promise<boolean> {
-    const objects = (await o.records.live(r.scenario)).get(r.node) ?? [];
+    const objects = await o.records.liveOf(r.scenario, r.node);
     const key = objectKey(collectorRecord(r.tag, r.node));
     if (!objects.some((x) => objectKey(x) === key)) return false;
     return o.nodeMode === 'pod' || (await listMountedNetns()).has(nodeNetns(r.tag, r.node));

@@ -187,7 +187,7 @@ export function watchChassis(supervisor: Supervisor, deps: ChassisDeps, c: Chass
       alive: async () => (await daemonPid(d.pidfile)) !== undefined,
       wanted: async () => {
         if (!(await listMountedNetns()).has(c.netns)) return false;
-        const objects = (await deps.records.live(c.scenario)).get(c.node) ?? [];
+        const objects = await deps.records.liveOf(c.scenario, c.node);
         return objects.some((o) => o.kind === 'daemon' && o.pidfile === d.pidfile);
       },
       restart: async () => {
