@@ -8,7 +8,7 @@
  *   heartbeat, cancellation, and the rollback after an endpoint plugin refuses. The real kernel
  *   runs in test/integration/dataplane-*.test.ts.
  */
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, promises as fsp, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
@@ -132,8 +132,18 @@ describe('the none backend', () => {
     for (const [i, node] of nodes.entries()) await env.run(a.ensureNode, { scenario: s, node, nodeSlot: i, plugin: 'none' });
     const live = jest.spyOn(records, 'live');
     const liveOf = jest.spyOn(records, 'liveOf');
-    await env.run(a.deleteNode, { scenario: s, node: 'node-0', plugin: 'none' });
-    await env.run(a.deleteNode, { scenario: s, node: 'node-1', plugin: 'none' });
+    // Nor the machine's namespaces: a `none` node has none to remove.
+    const reads = jest.spyOn(fsp, 'readFile');
+    const listings = jest.spyOn(fsp, 'readdir');
+    try {
+      await env.run(a.deleteNode, { scenario: s, node: 'node-0', plugin: 'none' });
+      await env.run(a.deleteNode, { scenario: s, node: 'node-1', plugin: 'none' });
+      expect(reads.mock.calls.map((c) => String(c[0])).filter((f) => f.includes('/proc/'))).toEqual([]);
+      expect(listings).not.toHaveBeenCalled();
+    } finally {
+      reads.mockRestore();
+      listings.mockRestore();
+    }
     expect(live).not.toHaveBeenCalled();
     expect(liveOf.mock.calls).toEqual([
       [s, 'node-0'],
