@@ -22,15 +22,26 @@
 #     {"id": N, "op": "tcp"|"udp", "ns": SRC, "ip": DST_IP, "port": P, "bytes": B, "timeoutMs": T}
 #       -> {"id": N, "ok": true, "rttMs": F} | {"id": N, "ok": false, "error": "..."}
 #     {"id": N, "op": "icmp", "ns": SRC, "ip": DST_IP, "intervalMs": I, "timeoutMs": T}
-#       -> {"id": N, "ok": true, "rttMs": F, "sent": K} | {"id": N, "ok": false, "error": "...", "sent": K}
+#       -> {"id": N, "ok": true, "rttMs": F, "sent": K, "arp": A}
+#        | {"id": N, "ok": false, "error": "...", "sent": K, "arp": A}
 #          ICMP echo requests from SRC every I ms (a raw socket, as ping does) until the first
 #          echo reply from DST_IP or T ms; rttMs is counted from the request that was answered.
 #          A send the kernel refuses (no route, neighbour table full) is retried at the next
 #          interval; the last such error is named when no reply came.
+#          From the second interval on, while no reply came, each request is followed by an ARP
+#          request for the route's next hop (DST_IP, or its gateway) from SRC's outgoing
+#          interface, with that interface's MAC and the route's source address (A counts them):
+#          the kernel resends its own only every retrans_time (1 s by default), so without them
+#          a target that became answerable just after an unanswered ARP was measured up to 1 s
+#          late. The kernel takes the reply into its incomplete neighbour entry and sends the
+#          requests it held. None when the next hop is not on an Ethernet interface.
+#
+# Protocol 2 had no "arp" in the icmp replies and sent no ARP requests of its own.
 #     Runs up to WORKERS requests at once; exits when stdin closes and the last reply is out,
 #     or after DEADLINE_S seconds whatever happens.
 import ctypes
 import errno
+import fcntl
 import json
 import os
 import selectors
@@ -44,7 +55,7 @@ from concurrent.futures import ThreadPoolExecutor
 # The version of the request and reply lines above; bump it with any change to them, and
 # HELPER_PROTOCOL in src/install/helpers.ts with it.
 HELPER = 'sockprobe'
-PROTOCOL = 2
+PROTOCOL = 3
 
 CLONE_NEWNET = 0x40000000
 MAX_PAYLOAD = 65536
@@ -65,7 +76,7 @@ def reply(obj):
         sys.stdout.flush()
 
 
-def socket_in(ns, kind, proto=0):
+def socket_in(ns, kind, proto=0, family=socket.AF_INET):
     """A socket created inside namespace file `ns` (setns is per thread; we always come back)."""
     fd = os.open(ns, os.O_RDONLY)
     try:
@@ -73,7 +84,7 @@ def socket_in(ns, kind, proto=0):
             e = ctypes.get_errno()
             raise OSError(e, 'setns %s: %s' % (ns, os.strerror(e)))
         try:
-            return socket.socket(socket.AF_INET, kind, proto)
+            return socket.socket(family, kind, proto)
         finally:
             if libc.setns(home, CLONE_NEWNET) != 0:
                 # Never go on acting from the wrong namespace.
@@ -271,10 +282,130 @@ def echo_request(ident, seq):
     return struct.pack('!BBHHH', ICMP_ECHO_REQUEST, 0, icmp_checksum(head + payload), ident, seq) + payload
 
 
+# ------------------------------------------------------------------ ARP from the probing namespace
+# rtnetlink (linux/rtnetlink.h, linux/netlink.h) and ARP (RFC 826, linux/if_arp.h) constants.
+NLMSG_ERROR = 2
+NLM_F_REQUEST = 1
+RTM_NEWROUTE = 24
+RTM_GETROUTE = 26
+RTA_DST = 1
+RTA_OIF = 4
+RTA_GATEWAY = 5
+RTA_PREFSRC = 7
+RTN_UNICAST = 1
+SIOCGIFNAME = 0x8910
+SIOCGIFHWADDR = 0x8927
+ARPHRD_ETHER = 1
+ETH_P_ARP = 0x0806
+ETH_P_IP = 0x0800
+ARPOP_REQUEST = 1
+BROADCAST_MAC = b'\xff' * 6
+
+
+class ArpSender:
+    """Sends ARP requests for a route's next hop from the probing namespace's outgoing interface.
+
+    The route is the kernel's own (RTM_GETROUTE, as `ip route get` asks), so the next hop, the
+    interface and the source address are what the kernel itself uses for the echo requests.
+    A packet socket with protocol 0 only sends: it receives nothing, and the reply goes to the
+    kernel, which updates the neighbour entry its echo requests wait on.
+    """
+
+    def __init__(self, ns, dst):
+        self.sock = None
+        self.frame = None
+        self.addr = None
+        self.routed = False
+        nl = socket_in(ns, socket.SOCK_RAW, 0, socket.AF_NETLINK)  # NETLINK_ROUTE
+        try:
+            route = route_get(nl, dst)
+        finally:
+            nl.close()
+        self.routed = route is not None
+        if route is None or route.get('type') != RTN_UNICAST or 'oif' not in route:
+            return  # no route yet (asked again), a local address, a blackhole: nothing to resolve
+        hop = route.get('gateway', dst)
+        pkt = socket_in(ns, socket.SOCK_DGRAM, 0, socket.AF_PACKET)
+        try:
+            ifreq = fcntl.ioctl(pkt.fileno(), SIOCGIFNAME, struct.pack('16si20x', b'', route['oif']))
+            name = ifreq[:16].split(b'\0', 1)[0]
+            hw = fcntl.ioctl(pkt.fileno(), SIOCGIFHWADDR, struct.pack('16s24x', name))
+            hatype, mac = struct.unpack('H6s', hw[16:24])
+            if hatype != ARPHRD_ETHER:
+                pkt.close()
+                return
+            src = route.get('prefsrc') or source_for(ns, dst)
+        except BaseException:
+            pkt.close()
+            raise
+        self.sock = pkt
+        self.addr = (name.decode(), ETH_P_ARP, 0, 0, BROADCAST_MAC)
+        self.frame = struct.pack('!HHBBH6s4s6s4s', ARPHRD_ETHER, ETH_P_IP, 6, 4, ARPOP_REQUEST,
+                                 mac, socket.inet_aton(src), b'\0' * 6, socket.inet_aton(hop))
+
+    def send(self):
+        """One request; False when there is no interface to send it from (or the send failed)."""
+        if self.sock is None:
+            return False
+        try:
+            self.sock.sendto(self.frame, self.addr)
+            return True
+        except OSError:
+            return False
+
+    def close(self):
+        if self.sock is not None:
+            self.sock.close()
+
+
+def route_get(nl, dst):
+    """The kernel's route to IPv4 `dst` in the netlink socket's namespace:
+    {'type', 'oif', 'gateway'?, 'prefsrc'?}, or None when there is none (ENETUNREACH and alike)."""
+    rtmsg = struct.pack('BBBBBBBBI', socket.AF_INET, 32, 0, 0, 0, 0, 0, 0, 0)
+    attr = struct.pack('HH', 8, RTA_DST) + socket.inet_aton(dst)
+    body = rtmsg + attr
+    nl.sendto(struct.pack('IHHII', 16 + len(body), RTM_GETROUTE, NLM_F_REQUEST, 1, 0) + body, (0, 0))
+    nl.settimeout(1.0)
+    data = nl.recv(65536)
+    length, kind = struct.unpack('IH', data[:6])
+    if kind == NLMSG_ERROR:
+        return None
+    if kind != RTM_NEWROUTE:
+        raise OSError(errno.EPROTO, 'rtnetlink answered message type %d to RTM_GETROUTE' % kind)
+    out = {'type': data[16 + 7]}
+    at = 16 + 12
+    while at + 4 <= length:
+        alen, atype = struct.unpack('HH', data[at:at + 4])
+        if alen < 4:
+            break
+        value = data[at + 4:at + alen]
+        if atype == RTA_OIF:
+            out['oif'] = struct.unpack('I', value)[0]
+        elif atype == RTA_GATEWAY:
+            out['gateway'] = socket.inet_ntoa(value)
+        elif atype == RTA_PREFSRC:
+            out['prefsrc'] = socket.inet_ntoa(value)
+        at += (alen + 3) & ~3
+    return out
+
+
+def source_for(ns, dst):
+    """The source address the namespace's kernel picks towards `dst` (a connected UDP socket's)."""
+    s = socket_in(ns, socket.SOCK_DGRAM)
+    try:
+        s.connect((dst, 9))
+        return s.getsockname()[0]
+    finally:
+        s.close()
+
+
+
 def probe_icmp(req, timeout):
     """Echo requests every intervalMs until the first reply from req['ip'] (time to reachable)."""
     interval = max(MIN_INTERVAL_S, float(req.get('intervalMs', 50)) / 1000.0)
     s = socket_in(req['ns'], socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    arp = None
+    arps = 0
     try:
         # A raw ICMP socket gets every ICMP packet of its namespace: only echo replies are let in,
         # and of those only ours (identifier, source) count.
@@ -284,6 +415,7 @@ def probe_icmp(req, timeout):
         sent = {}
         last_error = None
         seq = 0
+        ticks = 0
         next_send = time.monotonic()
         while True:
             now = time.monotonic()
@@ -291,11 +423,25 @@ def probe_icmp(req, timeout):
                 break
             if now >= next_send:
                 seq = (seq + 1) & 0xffff
+                ticks += 1
                 try:
                     s.sendto(echo_request(ident, seq), (req['ip'], 0))
                     sent[seq] = now
                 except OSError as e:
                     last_error = describe(e)
+                # The first request finds the neighbour resolved, or makes the kernel send an
+                # ARP request itself; from the second on ours go at the probe's pace. The route
+                # is looked up again until there is one (the namespace may still be being made).
+                if ticks >= 2:
+                    if arp is None or not arp.routed:
+                        if arp is not None:
+                            arp.close()
+                        try:
+                            arp = ArpSender(req['ns'], req['ip'])
+                        except OSError as e:
+                            last_error = 'ARP: ' + describe(e)
+                    if arp is not None and arp.send():
+                        arps += 1
                 next_send += interval
                 if next_send < now:
                     next_send = now + interval
@@ -309,19 +455,22 @@ def probe_icmp(req, timeout):
                 continue
             kind, _, _, rid, rseq = struct.unpack('!BBHHH', data[ihl:ihl + 8])
             if kind == ICMP_ECHO_REPLY and rid == ident and rseq in sent:
-                return {'rttMs': (time.monotonic() - sent[rseq]) * 1000, 'sent': len(sent)}
+                return {'rttMs': (time.monotonic() - sent[rseq]) * 1000, 'sent': len(sent), 'arp': arps}
         detail = 'no echo reply within %d ms (%d requests sent)' % (timeout * 1000, len(sent))
         if last_error:
             detail += '; last send error: %s' % last_error
-        raise ProbeFailed(detail, len(sent))
+        raise ProbeFailed(detail, len(sent), arps)
     finally:
         s.close()
+        if arp is not None:
+            arp.close()
 
 
 class ProbeFailed(Exception):
-    def __init__(self, detail, sent):
+    def __init__(self, detail, sent, arps=0):
         super().__init__(detail)
         self.sent = sent
+        self.arps = arps
 
 
 def run_probe(req):
@@ -343,7 +492,7 @@ def run_probe(req):
         result.update({'id': req['id'], 'ok': True})
         reply(result)
     except ProbeFailed as e:
-        reply({'id': req.get('id'), 'ok': False, 'error': str(e), 'sent': e.sent})
+        reply({'id': req.get('id'), 'ok': False, 'error': str(e), 'sent': e.sent, 'arp': e.arps})
     except Exception as e:
         reply({'id': req.get('id'), 'ok': False, 'error': describe(e)})
 

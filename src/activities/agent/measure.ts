@@ -11,6 +11,15 @@
  * router. Probing starts as soon as the endpoint's chunk is made, with an ICMP echo request
  * every {@link REACHABILITY_PROBE_INTERVAL_MS} ms until the first reply or the timeout.
  *
+ * Resolving the target's MAC is part of what is measured, at the probe's pace: while no reply
+ * came, the helper follows each request with an ARP request of its own from the peer's interface
+ * (sockprobe protocol 3). The peer's kernel alone resends ARP only every `retrans_time` (1 s by
+ * default), so an endpoint that became answerable just after an unanswered ARP request was
+ * measured up to 1 s late (bench:ovn 50 × 10: +104 % / +59 % over ovn-installed at p50 / p95).
+ * Lowering the peer's `retrans_time` for the probe's duration measured the same on two namespaces
+ * but changes the VM's own settings (restored by whom, if the helper dies?) and writes
+ * /proc/sys/net in every probing namespace, which gets slow with thousands of them.
+ *
  * The requests come from one socket helper process per batch (helpers/sockprobe.py, `icmp`: a
  * raw ICMP socket made inside the peer's namespace), {@link PROBE_CONCURRENCY} endpoints at a
  * time. They used to come from one `ip netns exec PEER ping` process per endpoint, 16 at a time:
