@@ -201,17 +201,24 @@ function row(r: CaseResult): string {
   return `| ${r.nodes}×${r.vmsPerNode} | ${r.vms} | ${r.server} | ${r.agentPollsPerNode} | ${r.workersStartMs} | ${r.stage1Ms ?? '-'} | ${r.readyMs ?? `failed: ${r.error}`} | ${r.cpuMsToReady ? `${r.cpuMsToReady.bench} / ${r.cpuMsToReady.devServer}${r.cpuMsToReady.workflowThread !== undefined ? ` (workflow thread ${r.cpuMsToReady.workflowThread})` : ''}` : '-'} | ${r.teardownMs ?? '-'}${r.cpuMsTeardown ? ` (CPU ${r.cpuMsTeardown.bench} / ${r.cpuMsTeardown.devServer})` : ''} | ${tests} | ${reach} | ${col} | ${hist} | ${tasks} | ${kb(r.peakRssBytes)} | ${kb(r.devServerPeakRssBytes)} | ${kb(r.kernelSlabDeltaBytes)} | ${left} | ${r.loadBefore} → ${r.loadAfter} |`;
 }
 
+/**
+ * The middle value of `xs` (the mean of the two middle ones for an even count).
+ * @throws Error for an empty list: there is no middle to report
+ */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) throw new Error('median of no values');
+  const v = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+}
+
 /** The overhead case's paragraph: every pair, the median that is the figure, and where the time and CPU went. */
 export function overheadText(o: OverheadResult): string {
   if (!o.pairPct) {
     // A results file from before the pairs.
     return `${o.vms} VMs, batch ${o.batchSize}: through the workflow ${o.workflowMs.join(', ')} ms; the same ${o.activityCalls} agent activity calls made directly: ${o.directMs.join(', ')} ms. Overhead (ratio of means) ${o.overheadPct ?? '-'} %. Load ${o.loadBefore} → ${o.loadAfter}.${o.error ? ` Error: ${o.error}` : ''}`;
   }
-  const med = (xs: number[]): number => {
-    const v = [...xs].sort((a, b) => a - b);
-    const m = Math.floor(v.length / 2);
-    return v.length === 0 ? 0 : v.length % 2 ? v[m]! : Math.round((v[m - 1]! + v[m]!) / 2);
-  };
+  const med = (xs: number[]): number | string => (xs.length === 0 ? '-' : Math.round(median(xs)));
   const cpu = o.cpu ?? [];
   const wTotal = cpu.map((c) => c.workflow.bench + (c.workflow.children ?? 0) + c.workflow.devServer);
   const dTotal = cpu.map((c) => c.direct.bench + c.direct.children);

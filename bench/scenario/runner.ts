@@ -25,7 +25,7 @@ import type { ScenarioInput } from '../../src/model/spec';
 import { childrenCpuMs, load, meminfo, netnsNames, procCpuMs, procMem, resetPeakRss, sampleMax, threadCpuMs } from '../scenario-probe';
 import { AGENT_EXEC, BATCH, COLLECTOR, KERNEL_CONCURRENCY, NONE_BATCH, OVERHEAD_POLL_MS, OVERHEAD_ROUNDS, OVERHEAD_VMS, READY_TIMEOUT_MS, SAVE_HISTORY_DIR, SETTLE_MS, TIMELINE } from './config';
 import { log } from './log';
-import type { CaseResult, OverheadResult } from './report';
+import { median, type CaseResult, type OverheadResult } from './report';
 import type { Server } from './server';
 
 function spec(name: string, address: string, nodes: string[], vmsPerNode: number, dataplane: 'reference' | 'none', vni: number): ScenarioInput {
@@ -354,13 +354,6 @@ async function recordedCalls(s: Server, scenario: string, node: string): Promise
     calls.push({ name: a.activityType.name, input: defaultPayloadConverter.fromPayload(a.input.payloads[0]) });
   }
   return calls;
-}
-
-/** The middle value (the mean of the two middle ones for an even count). */
-export function median(xs: readonly number[]): number {
-  const v = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(v.length / 2);
-  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
 }
 
 /**
