@@ -38,6 +38,44 @@ export function procCpuMs(pid: number | 'self'): number {
   }
 }
 
+/**
+ * CPU milliseconds (user + system) this process's waited-for children used so far (cutime +
+ * cstime): the `ip`, `tc` and plugin commands the agent runs, once they have exited.
+ */
+export function childrenCpuMs(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[13]) + Number(f[14])) * 10;
+}
+
+/** This process's threads (ids) named `comm` (/proc/self/task/<tid>/comm). */
+export function threadsNamed(comm: string): number[] {
+  return readdirSync('/proc/self/task')
+    .map(Number)
+    .filter((tid) => {
+      try {
+        return readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() === comm;
+      } catch {
+        return false;
+      }
+    });
+}
+
+/** CPU milliseconds (user + system) the given threads of this process used so far (0 for one that is gone). */
+export function threadCpuMs(tids: readonly number[]): number {
+  let ms = 0;
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ms += (Number(f[11]) + Number(f[12])) * 10;
+    } catch {
+      // the thread ended
+    }
+  }
+  return ms;
+}
+
 /** Resets this process's peak RSS (VmHWM) so each case reports its own peak. */
 export function resetPeakRss(): void {
   try {

@@ -22,10 +22,10 @@ import type { ScenarioStatus } from '../../src/model/status';
 import { COMPUTE_TASK_QUEUE, nodeWorkflowId, scenarioWorkflowId } from '../../src/model/queues';
 import type { scenarioWorkflow } from '../../src/workflows';
 import type { ScenarioInput } from '../../src/model/spec';
-import { load, meminfo, netnsNames, procCpuMs, procMem, resetPeakRss, sampleMax } from '../scenario-probe';
-import { AGENT_EXEC, BATCH, COLLECTOR, KERNEL_CONCURRENCY, NONE_BATCH, OVERHEAD_ROUNDS, OVERHEAD_VMS, READY_TIMEOUT_MS, SAVE_HISTORY_DIR, SETTLE_MS, TIMELINE } from './config';
+import { childrenCpuMs, load, meminfo, netnsNames, procCpuMs, procMem, resetPeakRss, sampleMax, threadCpuMs } from '../scenario-probe';
+import { AGENT_EXEC, BATCH, COLLECTOR, KERNEL_CONCURRENCY, NONE_BATCH, OVERHEAD_POLL_MS, OVERHEAD_ROUNDS, OVERHEAD_VMS, READY_TIMEOUT_MS, SAVE_HISTORY_DIR, SETTLE_MS, TIMELINE } from './config';
 import { log } from './log';
-import type { CaseResult, OverheadResult } from './report';
+import { median, type CaseResult, type OverheadResult } from './report';
 import type { Server } from './server';
 
 function spec(name: string, address: string, nodes: string[], vmsPerNode: number, dataplane: 'reference' | 'none', vni: number): ScenarioInput {
@@ -173,7 +173,7 @@ async function histories(s: Server, name: string, nodes: string[], firstRunId: s
 export async function scenarioCase(
   s: Server,
   stateDir: string,
-  o: { label: string; name: string; nodes: number; vmsPerNode: number; dataplane: 'reference' | 'none'; polls?: number | 'pool'; vni: number; noTests?: boolean; atReady?: () => Promise<void> },
+  o: { label: string; name: string; nodes: number; vmsPerNode: number; dataplane: 'reference' | 'none'; polls?: number | 'pool'; vni: number; noTests?: boolean; pollMs?: number; atReady?: () => Promise<void> },
 ): Promise<CaseResult> {
   const nodeNames = Array.from({ length: o.nodes }, (_, i) => `${o.name}-n${i}`);
   const result: CaseResult = {
@@ -219,7 +219,7 @@ export async function scenarioCase(
   /** The scenario's kernel tag, read while it exists (teardown releases it). */
   let tag: string | undefined;
   try {
-    const c0 = { bench: procCpuMs('self'), devServer: s.pid ? procCpuMs(s.pid) : 0 };
+    const c0 = { bench: procCpuMs('self'), devServer: s.pid ? procCpuMs(s.pid) : 0, workflowThread: threadCpuMs(s.workflowThreads), children: childrenCpuMs() };
     const t0 = performance.now();
     const started = await s.env.client.workflow.start<typeof scenarioWorkflow>('scenarioWorkflow', {
       taskQueue: COMPUTE_TASK_QUEUE,
@@ -228,9 +228,14 @@ export async function scenarioCase(
     });
     handle = started;
     firstRunId = started.firstExecutionRunId;
-    await waitReady(handle, READY_TIMEOUT_MS, statusPollMs(o.nodes), () => (result.stage1Ms ??= Math.round(performance.now() - t0)));
+    await waitReady(handle, READY_TIMEOUT_MS, o.pollMs ?? statusPollMs(o.nodes), () => (result.stage1Ms ??= Math.round(performance.now() - t0)));
     result.readyMs = Math.round(performance.now() - t0);
-    result.cpuMsToReady = { bench: procCpuMs('self') - c0.bench, devServer: s.pid ? procCpuMs(s.pid) - c0.devServer : 0 };
+    result.cpuMsToReady = {
+      bench: procCpuMs('self') - c0.bench,
+      devServer: s.pid ? procCpuMs(s.pid) - c0.devServer : 0,
+      workflowThread: threadCpuMs(s.workflowThreads) - c0.workflowThread,
+      children: childrenCpuMs() - c0.children,
+    };
     log(`  ready in ${result.readyMs} ms`);
     const k1 = meminfo();
     result.kernelSlabDeltaBytes = k1.Slab! - k0.Slab!;
@@ -351,58 +356,130 @@ async function recordedCalls(s: Server, scenario: string, node: string): Promise
   return calls;
 }
 
+/**
+ * Temporal's overhead: the same 1-node build through the workflow and as direct agent calls, in
+ * OVERHEAD_ROUNDS pairs. Each pair's two builds run back to back after the same pause (SETTLE_MS),
+ * the order alternating (workflow first in even rounds, direct first in odd ones) so neither side
+ * always follows the other's teardown. The figure is the median over the pairs of workflow/direct
+ * − 1: a pair shares the machine's state of the moment (other load, the kernel's freeing of the
+ * previous build), which a ratio of means over the whole run does not cancel.
+ */
 export async function overheadCase(s: Server, stateDir: string): Promise<OverheadResult> {
-  const out: OverheadResult = { vms: OVERHEAD_VMS, batchSize: BATCH, workflowMs: [], workflowQueryMs: [], directMs: [], loadBefore: load(), loadAfter: '', activityCalls: 0 };
+  const pairPct: number[] = [];
+  const order: NonNullable<OverheadResult['order']> = [];
+  const activityMs: number[] = [];
+  const dispatchMs: number[] = [];
+  const cpu: NonNullable<OverheadResult['cpu']> = [];
+  const out: OverheadResult = { vms: OVERHEAD_VMS, batchSize: BATCH, rounds: OVERHEAD_ROUNDS, settleMs: SETTLE_MS, workflowMs: [], workflowQueryMs: [], directMs: [], pairPct, order, activityMs, dispatchMs, cpu, loadBefore: load(), loadAfter: '', activityCalls: 0 };
   const records = new FileOwnerRecords(stateDir);
   const direct = createAgentActivities({ mode: 'local', runner: spawnRunner, records, plugins: createPluginRegistry({ runner: spawnRunner, dirs: pluginDirsFromEnv() }) }) as unknown as Record<
     string,
     (input: unknown) => Promise<unknown>
   >;
   let calls: Awaited<ReturnType<typeof recordedCalls>> = [];
-  let readyMs = 0;
   try {
+    // Round 0 runs the workflow first anyway: its history gives the direct calls' inputs.
     for (let round = 0; round < OVERHEAD_ROUNDS; round++) {
-      const name = `bo${round}`;
-      await settle();
-      const r = await scenarioCase(s, stateDir, {
-        label: `overhead workflow round ${round + 1}`,
-        name,
-        nodes: 1,
-        vmsPerNode: OVERHEAD_VMS,
-        dataplane: 'reference',
-        vni: 3900 + round * 2,
-        noTests: true,
-        // Read while the node's build run is still its latest run (teardown starts another).
-        atReady: async () => {
-          if (round === 0) calls = await buildCalls(s, name);
-          readyMs = await readyFromHistory(s, name);
-          if (TIMELINE) {
-            await timeline(s, scenarioWorkflowId(name));
-            await timeline(s, nodeWorkflowId(name, `${name}-n0`));
-          }
-        },
-      });
-      if (r.readyMs === undefined || r.error) throw new Error(`workflow round ${round + 1}: ${r.error ?? 'not ready'}`);
-      out.workflowMs.push(readyMs);
-      out.workflowQueryMs.push(r.readyMs);
-      if (calls.length === 0) throw new Error('no agent calls found in the node workflow history');
-      const dname = `bd${round}`;
-      await settle();
-      const t0 = performance.now();
-      for (const c of calls) await direct[c.name]!({ ...c.input, scenario: dname });
-      out.directMs.push(Math.round(performance.now() - t0));
-      log(`overhead round ${round + 1}: workflow ${r.readyMs} ms, direct ${out.directMs[round]} ms (${calls.length} activity calls)`);
-      await cleanScenario({ runner: spawnRunner, records }, dname);
+      const workflowFirst = round % 2 === 0;
+      let w: { ms: number; queryMs: number; activityMs: number; dispatchMs: number; cpu: NonNullable<CaseResult['cpuMsToReady']>; events: { scenario: number; node: number } } | undefined;
+      let d: { ms: number; cpu: { bench: number; children: number } } | undefined;
+      const runWorkflow = async () => {
+        const name = `bo${round}`;
+        await settle();
+        let ready = 0;
+        let acts = { activityMs: 0, dispatchMs: 0 };
+        const r = await scenarioCase(s, stateDir, {
+          label: `overhead workflow round ${round + 1}`,
+          name,
+          nodes: 1,
+          vmsPerNode: OVERHEAD_VMS,
+          dataplane: 'reference',
+          vni: 3900 + round * 2,
+          noTests: true,
+          // The time is the history's; polling the status less often keeps the observer's own
+          // queries (each a workflow task and a server round trip) off the measured build.
+          pollMs: OVERHEAD_POLL_MS,
+          // Read while the node's build run is still its latest run (teardown starts another).
+          atReady: async () => {
+            if (calls.length === 0) calls = await buildCalls(s, name);
+            ready = await readyFromHistory(s, name);
+            acts = await agentActivityTimes(s, nodeWorkflowId(name, `${name}-n0`));
+            if (TIMELINE) {
+              await timeline(s, scenarioWorkflowId(name));
+              await timeline(s, nodeWorkflowId(name, `${name}-n0`));
+            }
+          },
+        });
+        if (r.readyMs === undefined || r.error || !r.cpuMsToReady || !r.history) throw new Error(`workflow round ${round + 1}: ${r.error ?? 'not ready'}`);
+        w = { ms: ready, queryMs: r.readyMs, ...acts, cpu: r.cpuMsToReady, events: { scenario: r.history.scenarioBuildRun, node: r.history.nodeRunMax } };
+      };
+      const runDirect = async () => {
+        if (calls.length === 0) throw new Error('no agent calls found in the node workflow history');
+        const dname = `bd${round}`;
+        await settle();
+        const c0 = { bench: procCpuMs('self'), children: childrenCpuMs() };
+        const t0 = performance.now();
+        for (const c of calls) await direct[c.name]!({ ...c.input, scenario: dname });
+        d = { ms: Math.round(performance.now() - t0), cpu: { bench: procCpuMs('self') - c0.bench, children: childrenCpuMs() - c0.children } };
+        await cleanScenario({ runner: spawnRunner, records }, dname);
+      };
+      if (workflowFirst || calls.length === 0) {
+        await runWorkflow();
+        await runDirect();
+      } else {
+        await runDirect();
+        await runWorkflow();
+      }
+      const wr = w!;
+      const dr = d!;
+      order.push(workflowFirst || round === 0 ? 'workflow-direct' : 'direct-workflow');
+      out.workflowMs.push(wr.ms);
+      out.workflowQueryMs.push(wr.queryMs);
+      out.directMs.push(dr.ms);
+      activityMs.push(wr.activityMs);
+      dispatchMs.push(wr.dispatchMs);
+      pairPct.push(+((wr.ms / dr.ms - 1) * 100).toFixed(1));
+      cpu.push({ workflow: wr.cpu, direct: dr.cpu });
+      out.historyEvents = wr.events;
+      log(
+        `overhead round ${round + 1} (${order[round]}): workflow ${wr.ms} ms (agent activities ${wr.activityMs} ms, their dispatch ${wr.dispatchMs} ms; CPU bench ${wr.cpu.bench} + children ${wr.cpu.children} ms, of which workflow thread ${wr.cpu.workflowThread} ms; dev server ${wr.cpu.devServer} ms), ` +
+          `direct ${dr.ms} ms (CPU ${dr.cpu.bench} + children ${dr.cpu.children} ms): ${pairPct[round]} %`,
+      );
     }
     out.activityCalls = calls.length;
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    out.overheadPct = +((mean(out.workflowMs) / mean(out.directMs) - 1) * 100).toFixed(1);
+    out.overheadPct = +median(pairPct).toFixed(1);
+    out.overheadMeanPct = +((mean(out.workflowMs) / mean(out.directMs) - 1) * 100).toFixed(1);
+    out.medianDiffMs = Math.round(median(out.workflowMs.map((x, i) => x - out.directMs[i]!)));
+    out.medianDirectMs = Math.round(median(out.directMs));
   } catch (err) {
     out.error = err instanceof Error ? err.message : String(err);
     log(`overhead FAILED: ${out.error}`);
   }
   out.loadAfter = load();
   return out;
+}
+
+/**
+ * The agent activities of a node run, from its history: their time in the agent (started →
+ * completed) and their time from scheduled to started (the task queue's dispatch), summed, ms.
+ */
+async function agentActivityTimes(s: Server, workflowId: string): Promise<{ activityMs: number; dispatchMs: number }> {
+  const events = (await s.env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const ms = (e: (typeof events)[number]): number => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+  const byId = new Map<string, (typeof events)[number]>();
+  for (const e of events) byId.set(String(e.eventId), e);
+  let activityMs = 0;
+  let dispatchMs = 0;
+  for (const e of events) {
+    const done = e.activityTaskCompletedEventAttributes;
+    if (!done) continue;
+    const started = byId.get(String(done.startedEventId));
+    const scheduled = byId.get(String(done.scheduledEventId));
+    if (started) activityMs += ms(e) - ms(started);
+    if (started && scheduled) dispatchMs += ms(started) - ms(scheduled);
+  }
+  return { activityMs: Math.round(activityMs), dispatchMs: Math.round(dispatchMs) };
 }
 
 /** Logs a workflow's events with their times from its start (MERAK_BENCH_TIMELINE=1): where the fixed costs are. */

@@ -262,8 +262,7 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
         throw err;
       }
       const spec = state.spec;
-      await plugin.preflight();
-      await plugin.fetchNodeConfig();
+      await plugin.prepare();
       await plugin.createVpcs(spec.vpcs);
       await plugin.createSubnets(spec.vpcs.flatMap((vpc) => vpc.subnets.map((subnet) => ({ vpc: vpc.id, subnet }))));
       // A provider with a node side confirms in CreateNode what ensureNode started.
