@@ -56,7 +56,7 @@ export async function checkScenarioFile(file: string, options: ScenarioFileOptio
   const checked = checkSpec(read.value);
   if (!checked.ok) return { ok: false, issues: [...issues, ...checked.issues] };
   if (options.local ?? true) issues.push(...localNodeIssues(checked.spec));
-  const planned = planScenario(checked.spec);
+  const planned = planScenario(checked.spec, read.value as ScenarioInput);
   if (!planned.ok) issues.push(...planned.issues);
   if (issues.length > 0 || !planned.ok) return { ok: false, issues };
   return { ok: true, input: read.value as ScenarioInput, spec: checked.spec, plan: planned.plan, inputBytes, limitBytes: TEMPORAL_PAYLOAD_LIMIT_BYTES };
