@@ -6,7 +6,7 @@
  */
 import type { CommandRunner, RunResult } from '../../src/dataplane/command';
 import type { Endpoint, EndpointPlugin } from '../../src/endpoint-plugins/types';
-import { PROBE_CONCURRENCY, probeOnce, probeTargets, ReachabilityProber, timedPlugin, type EchoHelper } from '../../src/activities/agent/measure';
+import { latencyClock, PROBE_CONCURRENCY, probeOnce, probeTargets, ReachabilityProber, timedPlugin, type EchoHelper } from '../../src/activities/agent/measure';
 import type { CheckOutcome } from '../../src/model/checks';
 import { MetricsRecorder, summarizeHistogram } from '../../src/model/metrics';
 import { Measurements } from '../../src/model/measurements';
@@ -252,6 +252,40 @@ describe('timedPlugin', () => {
     const ops = rec.metrics().ops;
     expect(ops['endpointPlugin.VM_ADD']).toMatchObject({ count: 1, failed: 0 });
     expect(ops['endpointPlugin.EP_ADD']).toMatchObject({ count: 1, failed: 1 });
+  });
+});
+
+describe('latencyClock', () => {
+  // Spins until the clock has moved `ms` (bounded by the wall clock too, in case it stood still).
+  const spin = (ms: number) => {
+    const until = latencyClock() + ms;
+    const wall = Date.now() + 1000;
+    while (latencyClock() < until && Date.now() < wall);
+  };
+
+  test('resolves below a millisecond: a 0.3 ms call is recorded as about 300 µs, not 0 or 1000', async () => {
+    const rec = new MetricsRecorder();
+    const busy = { vmAdd: async () => spin(0.3), epAdd: async () => spin(2.5) } as unknown as EndpointPlugin;
+    const w = timedPlugin(busy, rec, latencyClock);
+    for (let i = 0; i < 10; i++) await w.vmAdd({} as never, []);
+    await w.epAdd({} as never, []);
+    const vmAdd = summarizeHistogram(rec.metrics().ops['endpointPlugin.VM_ADD']!.histogram);
+    // A millisecond clock (Date.now) reads 0 ms (floored to 1 µs) or 1 ms here. (Only the fastest
+    // of ten is bounded above: a busy machine may preempt one call.)
+    expect(vmAdd.min).toBeGreaterThanOrEqual(0.299);
+    expect(vmAdd.min).toBeLessThan(1);
+    const epAdd = summarizeHistogram(rec.metrics().ops['endpointPlugin.EP_ADD']!.histogram);
+    expect(epAdd.min).toBeGreaterThanOrEqual(2.49);
+    expect(Number.isInteger(epAdd.min)).toBe(false);
+  });
+
+  test('a call that does nothing (the built-in plugins\' VM_ADD) is a few microseconds', async () => {
+    const rec = new MetricsRecorder();
+    const w = timedPlugin({ vmAdd: async () => undefined } as unknown as EndpointPlugin, rec, latencyClock);
+    for (let i = 0; i < 100; i++) await w.vmAdd({} as never, []);
+    const s = summarizeHistogram(rec.metrics().ops['endpointPlugin.VM_ADD']!.histogram);
+    expect(s.count).toBe(100);
+    expect(s.p50).toBeLessThan(0.1);
   });
 });
 
