@@ -635,6 +635,22 @@ function semanticIssues(spec: LooseSpec): SpecIssue[] {
   return issues;
 }
 
+/**
+ * What the local-node address rule (address-rules.ts, localNodeIssues) reads, from a document the
+ * spec rules refused: underlay.cidr and each node's name and ip, where they passed their own rules
+ * (a node whose ip did not has none here). Undefined when the underlay or the node list itself did
+ * not pass, or the document is not an object.
+ */
+export function nodeAddressesOf(input: unknown): { underlay: { cidr: string }; nodes: { name: string; ip?: string }[] } | undefined {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return undefined;
+  const loose = looseFromInput(input as Record<string, unknown>);
+  if (!ok(loose.underlayCidr) || !ok(loose.nodes)) return undefined;
+  return {
+    underlay: { cidr: loose.underlayCidr },
+    nodes: loose.nodes.map((n) => ({ name: ok(n.name) ? n.name : '', ...(ok(n.ip) && n.ip !== undefined ? { ip: n.ip } : {}) })),
+  };
+}
+
 /** Endpoints the spec asks for in total, over all nodes. */
 export function totalEndpoints(spec: Pick<ScenarioSpec, 'nodes'>): number {
   return spec.nodes.reduce((sum, node) => sum + node.vms * node.endpointsPerVm, 0);

@@ -124,6 +124,25 @@ describe('merak validate', () => {
     ]);
   });
 
+  it('field and cross-field issues in one run: a field error does not hide a subnet outside its VPC, a duplicate node or a local address', async () => {
+    const both = good
+      .replace('vmsPerNode: 3', 'vmsPerNode: many')
+      .replace('10.20.1.0/24', '10.30.1.0/24')
+      .replace('nodes: [node-a, { name: node-b, ip: 100.64.0.50 }]', 'nodes: [node-a, { name: node-a, ip: 10.244.1.7 }]');
+    const r = await validate(both, '-o', 'json');
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.out) as { issues: { path: string; value: unknown; rule: string; message: string }[] };
+    expect(doc.issues.map((i) => i.message)).toEqual([
+      'vmsPerNode: value "many" must be of type number',
+      `vpcs[1].subnets[0].cidr: value "10.30.1.0/24" is not inside its VPC's CIDR 10.20.0.0/16`,
+      'nodes[1].name: value "node-a" duplicates nodes[0].name',
+      expect.stringMatching(/^nodes\[1\]\.ip: value "10\.244\.1\.7" is outside underlay\.cidr 100\.64\.0\.0\/16/),
+    ]);
+    // --no-local: the same minus the local-address rule.
+    const pods = await validate(both, '-o', 'json', '--no-local');
+    expect((JSON.parse(pods.out) as { issues: { path: string }[] }).issues.map((i) => i.path)).toEqual(['vmsPerNode', 'vpcs[1].subnets[0].cidr', 'nodes[1].name']);
+  });
+
   it('local nodes (default) need their address inside the underlay; --no-local does not', async () => {
     const outside = good.replace('ip: 100.64.0.50', 'ip: 10.244.1.7');
     const local = await validate(outside);

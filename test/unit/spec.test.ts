@@ -7,6 +7,7 @@ import {
   formatIssue,
   MAX_NODES,
   MAX_VNI,
+  nodeAddressesOf,
   parseSpec,
   SpecError,
   totalEndpoints,
@@ -508,6 +509,24 @@ describe('parseSpec: field and cross-field issues in one answer', () => {
 
   it('a document that is not an object has only the root issue', () => {
     for (const input of [null, 'demo', [], 3]) expect(issuesOf(input).map((i) => i.path)).toEqual(['']);
+  });
+});
+
+describe('nodeAddressesOf (the local-address rule on a refused document)', () => {
+  it('gives the underlay and the node addresses that passed their own rules', () => {
+    expect(nodeAddressesOf({ ...baseline(), name: 'Bad', nodes: ['a', { name: 'b', ip: '10.0.0.7' }, { name: 'c', ip: '10.0.0.300' }, { name: 'D;', ip: '10.0.0.9' }] })).toEqual({
+      underlay: { cidr: DEFAULT_UNDERLAY_CIDR },
+      nodes: [{ name: 'a' }, { name: 'b', ip: '10.0.0.7' }, { name: 'c' }, { name: '', ip: '10.0.0.9' }],
+    });
+    expect(nodeAddressesOf({ ...baseline(), underlay: { cidr: '100.70.0.0/24' }, nodes: 2 })).toEqual({ underlay: { cidr: '100.70.0.0/24' }, nodes: [{ name: 'node-1' }, { name: 'node-2' }] });
+  });
+
+  it('gives nothing when the underlay, the node list or the document itself is refused', () => {
+    expect(nodeAddressesOf({ ...baseline(), underlay: { cidr: 'x' } })).toBeUndefined();
+    expect(nodeAddressesOf({ ...baseline(), underlay: 'x' })).toBeUndefined();
+    expect(nodeAddressesOf({ ...baseline(), nodes: 'many' })).toBeUndefined();
+    expect(nodeAddressesOf({ ...baseline(), nodes: 0 })).toBeUndefined();
+    for (const input of [null, 'x', [], 5]) expect(nodeAddressesOf(input)).toBeUndefined();
   });
 });
 
