@@ -40,14 +40,14 @@ describe('probeTargets: the peer of each probed endpoint', () => {
   const t = probeTargets('n', all, () => true);
 
   test('the nearest earlier endpoint of the same VPC pings it', () => {
-    expect(t[2]!.target).toEqual({ fromNs: 'mk-t-n_0', fromNsPath: '/run/netns/mk-t-n_0', ip: '10.0.0.3', name: 'n/vm2/eth0 10.0.0.3' });
+    expect(t[2]!.target).toEqual({ fromNs: 'mk-t-n_0', fromNsPath: '/run/netns/mk-t-n_0', ip: '10.0.0.3', name: 'n/vm-2 eth0 (10.0.0.3)' });
     expect(t[4]!.target.fromNs).toBe('mk-t-n_2');
   });
   test('the first of its VPC is pinged by the next one', () => {
     expect(t[0]!.target.fromNs).toBe('mk-t-n_2');
   });
   test('one alone in its VPC pings its gateway from its own namespace', () => {
-    expect(t[1]!.target).toEqual({ fromNs: 'mk-t-n_1', fromNsPath: '/run/netns/mk-t-n_1', ip: '10.1.0.1', name: 'n/vm1/eth0 10.1.0.2' });
+    expect(t[1]!.target).toEqual({ fromNs: 'mk-t-n_1', fromNsPath: '/run/netns/mk-t-n_1', ip: '10.1.0.1', name: 'n/vm-1 eth0 (10.1.0.2)' });
     expect(t[3]!.target.ip).toBe('10.2.0.1');
   });
   test('a second endpoint of the same VM is never its own peer', () => {
@@ -78,7 +78,7 @@ describe('ReachabilityProber', () => {
     pr.start(probeTargets('n', all, (e) => pr.probed(e)));
     await pr.finish();
     const reach = rec.metrics().reachability!;
-    expect(reach).toMatchObject({ probed: 2, reachable: 1, unreachable: ['n/vm1/eth0 10.0.0.3'] });
+    expect(reach).toMatchObject({ probed: 2, reachable: 1, unreachable: ['n/vm-1 eth0 (10.0.0.3)'] });
     expect(summarizeHistogram(reach.histogram).max).toBeGreaterThanOrEqual(40);
     expect(calls[0]).toEqual(['ip', 'netns', 'exec', 'mk-t-n_1', 'ping', '-n', '-q', '-c', '1', '-i', '0.05', '-w', '3', '10.0.0.2']);
   });
@@ -160,7 +160,7 @@ describe('ReachabilityProber', () => {
     pr.start(targets.slice(200));
     await pr.finish();
     const reach = rec.metrics().reachability!;
-    expect(reach).toMatchObject({ probed: 300, reachable: 299, unreachable: ['n/vm3/eth0 10.0.0.5'] });
+    expect(reach).toMatchObject({ probed: 300, reachable: 299, unreachable: ['n/vm-3 eth0 (10.0.0.5)'] });
     expect(summarizeHistogram(reach.histogram).min).toBeGreaterThanOrEqual(10);
     expect(h.calls[1]).toEqual({ ns: '/run/netns/mk-t-n_0', ip: '10.0.0.3', intervalMs: 50, timeoutMs: 3000 });
     expect(h.maxInFlight).toBe(PROBE_CONCURRENCY);
@@ -199,7 +199,7 @@ describe('ReachabilityProber', () => {
     pr.start(probeTargets('n', blue(3), () => true));
     await pr.finish();
     expect(pings).toEqual(['10.0.0.3']);
-    expect(rec.metrics().reachability).toMatchObject({ probed: 3, reachable: 1, unreachable: ['n/vm0/eth0 10.0.0.2', 'n/vm2/eth0 10.0.0.4'] });
+    expect(rec.metrics().reachability).toMatchObject({ probed: 3, reachable: 1, unreachable: ['n/vm-0 eth0 (10.0.0.2)', 'n/vm-2 eth0 (10.0.0.4)'] });
 
     const rec2 = new MetricsRecorder();
     const { h: h2, helper: helper2 } = standInHelper(() => ({ reached: true }));
@@ -331,8 +331,8 @@ describe('buildReport and the HTML page', () => {
 
   function report(extra: { drops?: boolean; evil?: boolean; counts?: { total: number; failed: number }; failedTests?: number } = {}) {
     const r = new MetricsRecorder();
-    r.probe('a/vm0/eth0 10.0.0.2', 120);
-    r.probe(extra.evil ? '</script><img src=x onerror=alert(1)>' : 'a/vm1/eth0 10.0.0.3', undefined);
+    r.probe('a/vm-0 eth0 (10.0.0.2)', 120);
+    r.probe(extra.evil ? '</script><img src=x onerror=alert(1)>' : 'a/vm-1 eth0 (10.0.0.3)', undefined);
     r.record('vm.create', 30, true, 2);
     r.record('my.custom', 1);
     r.record('plugin.CreateVpc', 2);
@@ -359,7 +359,7 @@ describe('buildReport and the HTML page', () => {
     expect(r.schemaVersion).toBe('1.0');
     expect(r.generatedAt).toBe('2026-01-01T00:00:00.000Z');
     expect(r.operations.map((o) => o.kind)).toEqual(['plugin.CreateVpc', 'vm.create', 'my.custom']);
-    expect(r.reachability).toMatchObject({ probed: 2, reachable: 1, unreachable: 1, unreachableNames: ['a/vm1/eth0 10.0.0.3'], setting: 'default' });
+    expect(r.reachability).toMatchObject({ probed: 2, reachable: 1, unreachable: 1, unreachableNames: ['a/vm-1 eth0 (10.0.0.3)'], setting: 'default' });
     expect(r.nodes).toEqual([{ name: 'a', vms: 2, buildMs: 90, batches: 1, msPerVm: 45 }]);
     expect(r.tests).toMatchObject({ total: 1, failed: 1 });
     expect(r.sla.violated).toEqual(['unreachableEndpoints']);

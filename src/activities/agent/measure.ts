@@ -23,6 +23,7 @@
 import { performance } from 'node:perf_hooks';
 import type { CommandRunner } from '../../dataplane/command';
 import type { CheckOutcome } from '../../model/checks';
+import { vmName } from '../../model/names';
 import type { MetricsRecorder } from '../../model/metrics';
 import { isProbed, REACHABILITY_PROBE_INTERVAL_MS, type ReachabilityPlan } from '../../model/sla';
 import type { Endpoint, EndpointPlugin } from '../../endpoint-plugins/types';
@@ -126,7 +127,8 @@ export function probeTargets(node: string, all: readonly Endpoint[], probed: (ep
   all.forEach((ep, i) => {
     if (!probed(ep)) return;
     const ip = ep.ip.split('/')[0]!;
-    const name = `${node}/vm${ep.vmIndex}/${ep.ifname} ${ip}`;
+    // The VM as every other output names it (model/names.ts), then the interface and address.
+    const name = `${vmName(node, ep.vmIndex)} ${ep.ifname} (${ip})`;
     let peer: Endpoint | undefined;
     for (let k = i - 1; k >= 0 && !peer; k--) if (all[k]!.vpc === ep.vpc && all[k]!.vmIndex !== ep.vmIndex) peer = all[k];
     for (let k = i + 1; k < all.length && !peer; k++) if (all[k]!.vpc === ep.vpc && all[k]!.vmIndex !== ep.vmIndex) peer = all[k];
