@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { localNodeIssues } from '../model/address-rules';
 import { planScenario, type ScenarioPlan } from '../model/preview';
-import { checkSpec, SpecError, type ScenarioInput, type ScenarioSpec, type SpecIssue } from '../model/spec';
+import { checkSpec, nodeAddressesOf, SpecError, type ScenarioInput, type ScenarioSpec, type SpecIssue } from '../model/spec';
 import { parseYamlStrict, YamlSyntaxError } from '../model/yaml-strict';
 import { payloadSizeProblem, TEMPORAL_PAYLOAD_LIMIT_BYTES, workflowInputBytes } from '../temporal/payload-size';
 
@@ -32,7 +32,9 @@ export interface ScenarioFileOptions {
  * Reads a scenario file (YAML or JSON: JSON is YAML) and runs every check that needs no server:
  * YAML 1.1 ambiguities (src/model/yaml-strict.ts), the spec rules (src/model/spec.ts), local
  * node addresses, the plan (subnets large enough once whole blocks are reserved) and the size of
- * the workflow input against Temporal's payload limit. Returns every issue at once.
+ * the workflow input against Temporal's payload limit. Returns every issue at once: when the spec
+ * rules refuse the document, the local-address rule still runs over what passed; the plan needs
+ * a valid spec and comes once the spec rules pass.
  * @throws Error when the file cannot be read or is not YAML at all.
  */
 export async function checkScenarioFile(file: string, options: ScenarioFileOptions = {}): Promise<CheckedScenarioFile | { ok: false; issues: SpecIssue[] }> {
@@ -54,9 +56,13 @@ export async function checkScenarioFile(file: string, options: ScenarioFileOptio
   const tooBig = payloadSizeProblem(inputBytes);
   if (tooBig) issues.push({ path: '(scenario)', value: inputBytes, rule: tooBig });
   const checked = checkSpec(read.value);
-  if (!checked.ok) return { ok: false, issues: [...issues, ...checked.issues] };
+  if (!checked.ok) {
+    // The local-address rule too, over the node addresses that passed their own rules.
+    const addresses = (options.local ?? true) ? nodeAddressesOf(read.value) : undefined;
+    return { ok: false, issues: [...issues, ...checked.issues, ...(addresses ? localNodeIssues(addresses) : [])] };
+  }
   if (options.local ?? true) issues.push(...localNodeIssues(checked.spec));
-  const planned = planScenario(checked.spec);
+  const planned = planScenario(checked.spec, read.value as ScenarioInput);
   if (!planned.ok) issues.push(...planned.issues);
   if (issues.length > 0 || !planned.ok) return { ok: false, issues };
   return { ok: true, input: read.value as ScenarioInput, spec: checked.spec, plan: planned.plan, inputBytes, limitBytes: TEMPORAL_PAYLOAD_LIMIT_BYTES };

@@ -25,10 +25,14 @@ export interface AddressRuleInput {
   nodes: readonly { name: string; ip?: string; mac?: string }[];
 }
 
-/** VPC, subnet and underlay CIDRs that overlap a range an emulated cloud cannot use. */
-export function rangeIssues(spec: Pick<AddressRuleInput, 'underlay' | 'vpcs'>): AddressIssue[] {
+/**
+ * VPC, subnet and underlay CIDRs that overlap a range an emulated cloud cannot use. A CIDR given
+ * as undefined (it broke its own rule, reported elsewhere) is skipped; the others keep their paths.
+ */
+export function rangeIssues(spec: { underlay: { cidr: string | undefined }; vpcs: readonly { cidr: string | undefined; subnets: readonly { cidr: string | undefined }[] }[] }): AddressIssue[] {
   const issues: AddressIssue[] = [];
-  const check = (path: string, cidr: string) => {
+  const check = (path: string, cidr: string | undefined) => {
+    if (cidr === undefined) return;
     const bad = unusableOverlap(cidr);
     if (bad) issues.push({ path, value: cidr, rule: unusableRule(bad, 'range') });
   };

@@ -33,6 +33,7 @@
  */
 import type { TestsSpec } from './spec';
 import { seededRandom } from './random';
+import { vmName } from './names';
 
 export type PairStrategy = 'ring' | 'random' | 'all';
 
@@ -147,7 +148,7 @@ export const PAIR_LIMITS = {
 
 /** How a pair end is shown in results: `node/vm-3 (10.0.0.5)`. */
 export function endpointLabel(e: PairEndpoint): string {
-  return `${e.node}/vm-${e.vmIndex} (${e.ip})`;
+  return `${vmName(e.node, e.vmIndex)} (${e.ip})`;
 }
 
 /** Options from the scenario's `tests` section and seed. */

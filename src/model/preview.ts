@@ -7,10 +7,17 @@
  * address ranges each subnet gives each node, and every object the network plugin is asked for.
  *
  * VNIs are the ones asked for; a provider that assigns its own is free to answer with others.
+ *
+ * Some values are assigned only when the build starts: the build first claims a *scenario
+ * number* n (0..63, free on the compute worker's machine and at the plugin; model/identity.ts),
+ * and a node's MAC the spec does not give, and its underlay address when the spec names neither
+ * `underlay.cidr` nor any node `ip`, come from n. The plan shows the values for n = 0 (what the
+ * only scenario on a machine gets) and lists those fields in `assignedAtBuild`.
  */
 import { capacity, hostAddress } from './ipam';
 import { AddressSpaceError, type RangeList } from './plan';
 import { agentQueueOf } from './queues';
+import { identityUnderlay, namesUnderlay } from './identity';
 import { endpointPluginOf, ScenarioState } from './scenario-state';
 import type { ScenarioInput, ScenarioSpec, TestKind } from './spec';
 
@@ -25,9 +32,14 @@ export interface PlanNode {
   name: string;
   /** Position in the spec; fixes the node's derived MAC and underlay address for the scenario's life. */
   slot: number;
-  /** Underlay address: the spec's, else underlay.cidr network + 1 + slot. */
+  /** Underlay address: the spec's, else the underlay's network + 1 + slot. */
   ip: string;
   mac: string;
+  /**
+   * Fields whose value comes from the scenario number claimed when the build starts: `ip` and
+   * `mac` above are then the values for number 0, not necessarily the ones the build gives.
+   */
+  assignedAtBuild: ('ip' | 'mac')[];
   vms: number;
   endpointsPerVm: number;
   endpoints: number;
@@ -50,11 +62,15 @@ export interface PlanSubnetUse {
   nodes: { node: string; addresses: number; runs: AddressRun[] }[];
 }
 
-/** What the network plugin is asked to create, in the order the workflow sends it. */
+/**
+ * What the network plugin is asked to create, in the order the workflow sends it. `scenario` is
+ * the owner the plugin records; a node's name at the plugin is `<node>.<scenario>`, and its `ip`
+ * and `mac` are the plan node's (see PlanNode.assignedAtBuild).
+ */
 export interface PluginRequests {
-  vpcs: { id: string; vni: number; ip: string; prefix: number; optional?: Record<string, string> }[];
-  subnets: { id: string; vpc: string; vni: number; ip: string; prefix: number; optional?: Record<string, string> }[];
-  nodes: { name: string; ip: string; mac: string; optional?: Record<string, string> }[];
+  vpcs: { id: string; vni: number; ip: string; prefix: number; optional?: Record<string, string>; scenario?: string }[];
+  subnets: { id: string; vpc: string; vni: number; ip: string; prefix: number; optional?: Record<string, string>; scenario?: string }[];
+  nodes: { name: string; ip: string; mac: string; optional?: Record<string, string>; scenario?: string }[];
 }
 
 export interface ScenarioPlan {
@@ -62,7 +78,10 @@ export interface ScenarioPlan {
   pluginAddress: string;
   /** Endpoint plugin the agents run: the endpointPlugin, else the dataplane's built-in. */
   endpointPlugin: string;
+  /** The local nodes' underlay: the spec's, else the scenario number's block (this is number 0's). */
   underlay: string;
+  /** True when `underlay` comes from the scenario number claimed at build (the spec names neither underlay.cidr nor a node ip). */
+  underlayAssignedAtBuild: boolean;
   /** Consecutive VMs that share a subnet (chosen once per scenario). */
   blockSize: number;
   totals: { vpcs: number; subnets: number; nodes: number; vms: number; endpoints: number };
@@ -88,8 +107,11 @@ function runs(cidr: string, ranges: RangeList): AddressRun[] {
  * It runs the workflow's own bookkeeping (ScenarioState: planBuild, then one beginNode per node
  * in the order the first reconcile takes them), so the plan is what the workflow does.
  */
-export function planScenario(spec: ScenarioSpec): { ok: true; plan: ScenarioPlan } | { ok: false; issues: PlanIssue[] } {
-  const state = new ScenarioState(ScenarioState.initial(spec as unknown as ScenarioInput), spec);
+export function planScenario(spec: ScenarioSpec, input: ScenarioInput = spec as unknown as ScenarioInput): { ok: true; plan: ScenarioPlan } | { ok: false; issues: PlanIssue[] } {
+  const state = new ScenarioState(ScenarioState.initial(input), spec);
+  // What the preflight gives a build that claims scenario number 0 (plugin-stage.ts, preflight).
+  state.identity = { number: 0, underlayCidr: identityUnderlay(input, spec.underlay.cidr, 0) };
+  const underlayAssignedAtBuild = !namesUnderlay(input);
   try {
     state.planBuild();
     for (const node of state.startReconcile()) state.beginNode(node, state.wantOf(node));
@@ -103,7 +125,8 @@ export function planScenario(spec: ScenarioSpec): { ok: true; plan: ScenarioPlan
   const nodes: PlanNode[] = spec.nodes.map((n) => {
     const object = state.nodeObject(n);
     const vms = state.wantOf(n);
-    return { name: n.name, slot: state.slotOf(n.name), ip: object.ip, mac: object.mac, vms, endpointsPerVm: n.endpointsPerVm, endpoints: vms * n.endpointsPerVm, tests: n.tests, taskQueue: agentQueueOf(spec, n.name) };
+    const assignedAtBuild: ('ip' | 'mac')[] = [...(underlayAssignedAtBuild ? (['ip'] as const) : []), ...(n.mac === undefined ? (['mac'] as const) : [])];
+    return { name: n.name, slot: state.slotOf(n.name), ip: object.ip, mac: object.mac, assignedAtBuild, vms, endpointsPerVm: n.endpointsPerVm, endpoints: vms * n.endpointsPerVm, tests: n.tests, taskQueue: agentQueueOf(spec, n.name) };
   });
   const subnets = state.subnets();
   const uses: PlanSubnetUse[] = subnets.map((s) => ({
@@ -142,7 +165,8 @@ export function planScenario(spec: ScenarioSpec): { ok: true; plan: ScenarioPlan
       name: spec.name,
       pluginAddress: spec.plugin.address,
       endpointPlugin: endpointPluginOf(spec),
-      underlay: spec.underlay.cidr,
+      underlay: state.identity.underlayCidr,
+      underlayAssignedAtBuild,
       blockSize: state.book.blockSize,
       totals: { vpcs: spec.vpcs.length, subnets: subnets.length, nodes: nodes.length, vms, endpoints: nodes.reduce((sum, n) => sum + n.endpoints, 0) },
       nodes,

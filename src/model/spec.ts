@@ -225,7 +225,9 @@ function defineSchemas(z: typeof Z) {
       })
       .optional(),
   });
-  return { scenarioSchema, testsObjectSchema, vpcSchema, subnetSchema };
+  /** underlay.cidr alone (with its default), for the cross-field checks of a document that failed elsewhere. */
+  const underlayCidrSchema = cidrText.default(DEFAULT_UNDERLAY_CIDR);
+  return { scenarioSchema, testsObjectSchema, vpcSchema, subnetSchema, nodeObjectSchema, underlayCidrSchema };
 }
 
 type Schemas = ReturnType<typeof defineSchemas>;
@@ -374,28 +376,172 @@ function normalizeTests(tests: ScenarioParsed['tests']): TestsSpec {
   return tests;
 }
 
-/** Cross-field rules: the ones a schema alone cannot say. */
-function semanticIssues(parsed: ScenarioParsed, spec: ScenarioSpec): SpecIssue[] {
+/**
+ * Marks a field that broke its own rule (reported by the schema): a cross-field check that
+ * reads it is skipped, since its answer would be about a value the user must change anyway.
+ */
+const BAD: unique symbol = Symbol('invalid field');
+type Checked<T> = T | typeof BAD;
+const ok = <T>(v: Checked<T>): v is T => v !== BAD;
+
+/** What the cross-field checks read of a subnet. `vni` undefined: not given (the VPC's). */
+interface LooseSubnet {
+  id: Checked<string>;
+  cidr: Checked<string>;
+  vni: Checked<number | undefined>;
+}
+interface LooseVpc {
+  id: Checked<string>;
+  vni: Checked<number>;
+  cidr: Checked<string>;
+  subnets: Checked<LooseSubnet[]>;
+}
+/** A node entry; `vms`/`endpointsPerVm` are the node's own (undefined: not given), `object` whether it was written as an object. */
+interface LooseNode {
+  name: Checked<string>;
+  ip: Checked<string | undefined>;
+  mac: Checked<string | undefined>;
+  vms: Checked<number | undefined>;
+  endpointsPerVm: Checked<number | undefined>;
+  object: boolean;
+}
+/**
+ * The spec as the cross-field checks read it: every field they use, each either its valid value
+ * (defaults filled) or BAD. Made from the parsed spec when the schema passed, else field by field
+ * from the document, so the cross-field issues come with the field issues in one answer.
+ */
+interface LooseSpec {
+  name: Checked<string>;
+  provider: Checked<'reference' | 'ovn' | undefined>;
+  dataplane: Checked<Dataplane>;
+  endpointPlugin: Checked<string | undefined>;
+  agentPool: Checked<boolean>;
+  underlayCidr: Checked<string>;
+  vpcs: Checked<LooseVpc[]>;
+  nodes: Checked<LooseNode[]>;
+  vmsPerNode: Checked<number>;
+  endpointsPerVm: Checked<number>;
+  placement: Checked<Placement>;
+}
+
+/** `nodes: N` as node entries. */
+const countedNodes = (count: number): LooseNode[] =>
+  Array.from({ length: count }, (_, i) => ({ name: defaultNodeName(i), ip: undefined, mac: undefined, vms: undefined, endpointsPerVm: undefined, object: false }));
+
+function looseFromParsed(parsed: ScenarioParsed): LooseSpec {
+  const nodes: LooseNode[] =
+    typeof parsed.nodes === 'number'
+      ? countedNodes(parsed.nodes)
+      : parsed.nodes.map((entry) =>
+          typeof entry === 'string'
+            ? { name: entry, ip: undefined, mac: undefined, vms: undefined, endpointsPerVm: undefined, object: false }
+            : { name: entry.name, ip: entry.ip, mac: entry.mac, vms: entry.vms, endpointsPerVm: entry.endpointsPerVm, object: true },
+        );
+  return {
+    name: parsed.name,
+    provider: parsed.plugin.provider,
+    dataplane: parsed.dataplane,
+    endpointPlugin: parsed.endpointPlugin,
+    agentPool: parsed.agentPool,
+    underlayCidr: parsed.underlay.cidr,
+    vpcs: parsed.vpcs.map((vpc) => ({ id: vpc.id, vni: vpc.vni, cidr: vpc.cidr, subnets: vpc.subnets.map((s) => ({ id: s.id, cidr: s.cidr, vni: s.vni })) })),
+    nodes,
+    vmsPerNode: parsed.vmsPerNode,
+    endpointsPerVm: parsed.endpointsPerVm,
+    placement: parsed.placement,
+  };
+}
+
+/** The fields of a document the schema refused, each checked by its own rule alone. */
+function looseFromInput(input: Record<string, unknown>): LooseSpec {
+  const s = schemas();
+  const top = s.scenarioSchema.shape;
+  const take = <T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, value: unknown): Checked<T> => {
+    const r = schema.safeParse(value);
+    return r.success ? r.data : BAD;
+  };
+  const record = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+  const plugin = record(input.plugin);
+  const underlay = input.underlay === undefined ? {} : record(input.underlay);
+  const vpcShape = s.vpcSchema.shape;
+  const subnetShape = s.subnetSchema.shape;
+  const nodeShape = s.nodeObjectSchema.shape;
+  const subnet = (raw: unknown): LooseSubnet => {
+    const o = record(raw);
+    return o ? { id: take(subnetShape.id, o.id), cidr: take(subnetShape.cidr, o.cidr), vni: take(subnetShape.vni, o.vni) } : { id: BAD, cidr: BAD, vni: BAD };
+  };
+  const vpc = (raw: unknown): LooseVpc => {
+    const o = record(raw);
+    if (!o) return { id: BAD, vni: BAD, cidr: BAD, subnets: BAD };
+    return { id: take(vpcShape.id, o.id), vni: take(vpcShape.vni, o.vni), cidr: take(vpcShape.cidr, o.cidr), subnets: Array.isArray(o.subnets) ? o.subnets.map(subnet) : BAD };
+  };
+  const node = (raw: unknown): LooseNode => {
+    if (typeof raw === 'string') return { name: take(nodeShape.name, raw), ip: undefined, mac: undefined, vms: undefined, endpointsPerVm: undefined, object: false };
+    const o = record(raw);
+    if (!o) return { name: BAD, ip: BAD, mac: BAD, vms: BAD, endpointsPerVm: BAD, object: false };
+    return {
+      name: take(nodeShape.name, o.name),
+      ip: take(nodeShape.ip, o.ip),
+      mac: take(nodeShape.mac, o.mac),
+      vms: take(nodeShape.vms, o.vms),
+      endpointsPerVm: take(nodeShape.endpointsPerVm, o.endpointsPerVm),
+      object: true,
+    };
+  };
+  let nodes: Checked<LooseNode[]> = BAD;
+  if (Array.isArray(input.nodes)) nodes = input.nodes.map(node);
+  else if (typeof input.nodes === 'number') {
+    const count = take(top.nodes, input.nodes);
+    if (typeof count === 'number') nodes = countedNodes(count);
+  }
+  return {
+    name: take(top.name, input.name),
+    provider: plugin ? take(top.plugin.shape.provider, plugin.provider) : BAD,
+    dataplane: take(top.dataplane, input.dataplane),
+    endpointPlugin: take(top.endpointPlugin, input.endpointPlugin),
+    agentPool: take(top.agentPool, input.agentPool),
+    underlayCidr: underlay ? take(s.underlayCidrSchema, underlay.cidr) : BAD,
+    vpcs: Array.isArray(input.vpcs) ? input.vpcs.map(vpc) : BAD,
+    nodes,
+    vmsPerNode: take(top.vmsPerNode, input.vmsPerNode),
+    endpointsPerVm: take(top.endpointsPerVm, input.endpointsPerVm),
+    placement: take(top.placement, input.placement),
+  };
+}
+
+/**
+ * Cross-field rules: the ones a schema alone cannot say. Each runs on the fields it reads that
+ * passed their own rules and is skipped where one of them did not (reported by the schema).
+ */
+function semanticIssues(spec: LooseSpec): SpecIssue[] {
   const issues: SpecIssue[] = [];
   const add = (path: string, value: unknown, rule: string) => issues.push({ path, value, rule });
+  const vpcs = ok(spec.vpcs) ? spec.vpcs : [];
 
   const vpcIds = new Map<string, number>();
   const vnis = new Map<number, string>();
   const subnetIds = new Map<string, string>();
-  parsed.vpcs.forEach((vpc, v) => {
+  vpcs.forEach((vpc, v) => {
     const vpcPath = `vpcs[${v}]`;
-    if (vpcIds.has(vpc.id)) add(`${vpcPath}.id`, vpc.id, `duplicates vpcs[${vpcIds.get(vpc.id)}].id`);
-    vpcIds.set(vpc.id, v);
-    if (vnis.has(vpc.vni)) add(`${vpcPath}.vni`, vpc.vni, `is already the VNI of ${vnis.get(vpc.vni)}: every VPC needs its own VNI`);
-    else vnis.set(vpc.vni, `${vpcPath} (${vpc.id})`);
-    const vpcCidr = parseCidr(vpc.cidr);
+    if (ok(vpc.id)) {
+      if (vpcIds.has(vpc.id)) add(`${vpcPath}.id`, vpc.id, `duplicates vpcs[${vpcIds.get(vpc.id)}].id`);
+      vpcIds.set(vpc.id, v);
+    }
+    if (ok(vpc.vni)) {
+      if (vnis.has(vpc.vni)) add(`${vpcPath}.vni`, vpc.vni, `is already the VNI of ${vnis.get(vpc.vni)}: every VPC needs its own VNI`);
+      else vnis.set(vpc.vni, `${vpcPath} (${ok(vpc.id) ? vpc.id : '?'})`);
+    }
+    const vpcCidr = ok(vpc.cidr) ? parseCidr(vpc.cidr) : undefined;
     const seen: { cidr: Ipv4Cidr; path: string }[] = [];
-    vpc.subnets.forEach((subnet, s) => {
+    (ok(vpc.subnets) ? vpc.subnets : []).forEach((subnet, s) => {
       const path = `${vpcPath}.subnets[${s}]`;
-      if (subnetIds.has(subnet.id)) add(`${path}.id`, subnet.id, `duplicates ${subnetIds.get(subnet.id)}.id (subnet ids are unique in a scenario)`);
-      else subnetIds.set(subnet.id, path);
+      if (ok(subnet.id)) {
+        if (subnetIds.has(subnet.id)) add(`${path}.id`, subnet.id, `duplicates ${subnetIds.get(subnet.id)}.id (subnet ids are unique in a scenario)`);
+        else subnetIds.set(subnet.id, path);
+      }
+      if (!ok(subnet.cidr)) return;
       const cidr = parseCidr(subnet.cidr);
-      if (!cidrContains(vpcCidr, cidr)) add(`${path}.cidr`, subnet.cidr, `is not inside its VPC's CIDR ${vpc.cidr}`);
+      if (vpcCidr && ok(vpc.cidr) && !cidrContains(vpcCidr, cidr)) add(`${path}.cidr`, subnet.cidr, `is not inside its VPC's CIDR ${vpc.cidr}`);
       if (cidr.prefix > MAX_SUBNET_PREFIX) add(`${path}.cidr`, subnet.cidr, `is too small: a subnet needs a gateway and a host (prefix at most /${MAX_SUBNET_PREFIX})`);
       for (const other of seen) {
         if (cidrsOverlap(other.cidr, cidr)) add(`${path}.cidr`, subnet.cidr, `overlaps ${other.path}.cidr`);
@@ -407,54 +553,79 @@ function semanticIssues(parsed: ScenarioParsed, spec: ScenarioSpec): SpecIssue[]
   // A VNI belongs to one VPC: a subnet's own VNI must not be another VPC's, or the provider would
   // join two VPCs in one segment (the reference plugin refuses it, but only after VPCs are built).
   const subnetVnis = new Map<number, { vpc: number; path: string }>();
-  parsed.vpcs.forEach((vpc, v) => {
+  vpcs.forEach((vpc, v) => {
+    if (!ok(vpc.vni) || !ok(vpc.subnets)) return;
     vpc.subnets.forEach((subnet, s) => {
       // Its own VPC's VNI is the default made explicit; a duplicate VPC VNI is reported above.
-      if (subnet.vni === undefined || subnet.vni === vpc.vni) return;
+      if (!ok(subnet.vni) || subnet.vni === undefined || subnet.vni === vpc.vni) return;
       const path = `vpcs[${v}].subnets[${s}]`;
-      const vpcOwner = parsed.vpcs.findIndex((other) => other.vni === subnet.vni);
+      const vpcOwner = vpcs.findIndex((other) => other.vni === subnet.vni);
       const subnetOwner = subnetVnis.get(subnet.vni);
-      if (vpcOwner >= 0) add(`${path}.vni`, subnet.vni, `is already the VNI of vpcs[${vpcOwner}] (${parsed.vpcs[vpcOwner]!.id}): a VNI belongs to one VPC`);
+      if (vpcOwner >= 0) add(`${path}.vni`, subnet.vni, `is already the VNI of vpcs[${vpcOwner}] (${String(vpcs[vpcOwner]!.id === BAD ? '?' : vpcs[vpcOwner]!.id)}): a VNI belongs to one VPC`);
       else if (subnetOwner !== undefined && subnetOwner.vpc !== v) add(`${path}.vni`, subnet.vni, `is already the VNI of ${subnetOwner.path} in another VPC: a VNI belongs to one VPC`);
       else if (subnetOwner === undefined) subnetVnis.set(subnet.vni, { vpc: v, path });
     });
   });
 
+  const nodes = ok(spec.nodes) ? spec.nodes : [];
   const names = new Map<string, number>();
-  const rawNodes = Array.isArray(parsed.nodes) ? parsed.nodes : [];
-  spec.nodes.forEach((node, n) => {
+  nodes.forEach((node, n) => {
     const path = `nodes[${n}]`;
-    if (names.has(node.name)) add(`${path}.name`, node.name, `duplicates nodes[${names.get(node.name)}].name`);
-    names.set(node.name, n);
-    const raw = rawNodes[n];
-    if (parsed.placement !== 'assign' && raw !== undefined && typeof raw === 'object') {
-      if (raw.vms !== undefined) add(`${path}.vms`, raw.vms, 'is only used with placement "assign"');
-      if (raw.endpointsPerVm !== undefined) add(`${path}.endpointsPerVm`, raw.endpointsPerVm, 'is only used with placement "assign"');
+    if (ok(node.name)) {
+      if (names.has(node.name)) add(`${path}.name`, node.name, `duplicates nodes[${names.get(node.name)}].name`);
+      names.set(node.name, n);
+    }
+    if (node.object && ok(spec.placement) && spec.placement !== 'assign') {
+      if (ok(node.vms) && node.vms !== undefined) add(`${path}.vms`, node.vms, 'is only used with placement "assign"');
+      if (ok(node.endpointsPerVm) && node.endpointsPerVm !== undefined) add(`${path}.endpointsPerVm`, node.endpointsPerVm, 'is only used with placement "assign"');
     }
   });
 
-  if (parsed.agentPool && (parsed.dataplane !== 'none' || parsed.endpointPlugin !== undefined)) {
-    add('agentPool', parsed.agentPool, `is only for dataplane "none" (this spec has ${parsed.endpointPlugin !== undefined ? `endpointPlugin "${parsed.endpointPlugin}"` : `dataplane "${parsed.dataplane}"`}): kernel dataplanes need each node's own agent`);
+  const plugins = ok(spec.dataplane) && ok(spec.endpointPlugin) ? { dataplane: spec.dataplane, endpointPlugin: spec.endpointPlugin } : undefined;
+  const hasText = (p: { dataplane: Dataplane; endpointPlugin: string | undefined }) => (p.endpointPlugin !== undefined ? `endpointPlugin "${p.endpointPlugin}"` : `dataplane "${p.dataplane}"`);
+  if (plugins && spec.agentPool === true && (plugins.dataplane !== 'none' || plugins.endpointPlugin !== undefined)) {
+    add('agentPool', spec.agentPool, `is only for dataplane "none" (this spec has ${hasText(plugins)}): kernel dataplanes need each node's own agent`);
   }
-
-  if (parsed.plugin.provider === 'ovn' && parsed.endpointPlugin !== 'ovn') {
-    add('plugin.provider', 'ovn', `needs endpointPlugin "ovn" (every node an OVN chassis; this spec has ${parsed.endpointPlugin !== undefined ? `endpointPlugin "${parsed.endpointPlugin}"` : `dataplane "${parsed.dataplane}"`})`);
+  if (plugins && spec.provider === 'ovn' && plugins.endpointPlugin !== 'ovn') {
+    add('plugin.provider', 'ovn', `needs endpointPlugin "ovn" (every node an OVN chassis; this spec has ${hasText(plugins)})`);
   }
 
   // Unusable ranges (IANA special-purpose registry) and node identities: see address-rules.ts.
-  issues.push(...rangeIssues(spec), ...nodeIdentityIssues(spec));
+  const underlayCidr = ok(spec.underlayCidr) ? spec.underlayCidr : undefined;
+  issues.push(
+    ...rangeIssues({
+      underlay: { cidr: underlayCidr },
+      vpcs: vpcs.map((vpc) => ({ cidr: ok(vpc.cidr) ? vpc.cidr : undefined, subnets: ok(vpc.subnets) ? vpc.subnets.map((s) => ({ cidr: ok(s.cidr) ? s.cidr : undefined })) : [] })),
+    }),
+  );
+  // Derived identities depend on the scenario name, the underlay and every node's slot: checked
+  // only when all of those are valid.
+  const identities = nodes.every((n) => ok(n.name) && ok(n.ip) && ok(n.mac)) ? (nodes as { name: string; ip?: string; mac?: string }[]) : undefined;
+  if (ok(spec.name) && underlayCidr !== undefined && ok(spec.nodes) && identities) {
+    issues.push(...nodeIdentityIssues({ name: spec.name, underlay: { cidr: underlayCidr }, vpcs: [], nodes: identities }));
+  }
 
-  const underlay = parseCidr(spec.underlay.cidr);
-  if (underlayCapacity(underlay) < spec.nodes.length) {
-    add('underlay.cidr', spec.underlay.cidr, `has room for ${underlayCapacity(underlay)} nodes, the scenario has ${spec.nodes.length}`);
+  if (underlayCidr !== undefined && ok(spec.nodes)) {
+    const underlay = parseCidr(underlayCidr);
+    if (underlayCapacity(underlay) < nodes.length) {
+      add('underlay.cidr', underlayCidr, `has room for ${underlayCapacity(underlay)} nodes, the scenario has ${nodes.length}`);
+    }
   }
 
   // Capacity: endpoints are spread round-robin over all subnets (see placement), so every subnet
-  // must hold its share of the largest total any placement can give.
-  const subnets = parsed.vpcs.flatMap((vpc, v) => vpc.subnets.map((subnet, s) => ({ subnet, path: `vpcs[${v}].subnets[${s}].cidr` })));
-  const total = totalEndpoints(spec);
+  // must hold its share of the largest total any placement can give. Needs every VPC's subnet
+  // list (the share depends on their number) and every node's counts.
+  if (!ok(spec.vpcs) || !vpcs.every((vpc) => ok(vpc.subnets)) || !ok(spec.nodes)) return issues;
+  let total = 0;
+  for (const node of nodes) {
+    const vms = ok(node.vms) ? (node.vms ?? spec.vmsPerNode) : BAD;
+    const perVm = ok(node.endpointsPerVm) ? (node.endpointsPerVm ?? spec.endpointsPerVm) : BAD;
+    if (!ok(vms) || !ok(perVm)) return issues;
+    total += vms * perVm;
+  }
+  const subnets = vpcs.flatMap((vpc, v) => (vpc.subnets as LooseSubnet[]).map((subnet, s) => ({ subnet, path: `vpcs[${v}].subnets[${s}].cidr` })));
   subnets.forEach(({ subnet, path }, i) => {
-    if (parseCidr(subnet.cidr).prefix > MAX_SUBNET_PREFIX) return;
+    if (!ok(subnet.cidr) || parseCidr(subnet.cidr).prefix > MAX_SUBNET_PREFIX) return;
     const share = Math.floor(total / subnets.length) + (i < total % subnets.length ? 1 : 0);
     const room = capacity(subnet.cidr);
     if (share > room) {
@@ -462,6 +633,22 @@ function semanticIssues(parsed: ScenarioParsed, spec: ScenarioSpec): SpecIssue[]
     }
   });
   return issues;
+}
+
+/**
+ * What the local-node address rule (address-rules.ts, localNodeIssues) reads, from a document the
+ * spec rules refused: underlay.cidr and each node's name and ip, where they passed their own rules
+ * (a node whose ip did not has none here). Undefined when the underlay or the node list itself did
+ * not pass, or the document is not an object.
+ */
+export function nodeAddressesOf(input: unknown): { underlay: { cidr: string }; nodes: { name: string; ip?: string }[] } | undefined {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return undefined;
+  const loose = looseFromInput(input as Record<string, unknown>);
+  if (!ok(loose.underlayCidr) || !ok(loose.nodes)) return undefined;
+  return {
+    underlay: { cidr: loose.underlayCidr },
+    nodes: loose.nodes.map((n) => ({ name: ok(n.name) ? n.name : '', ...(ok(n.ip) && n.ip !== undefined ? { ip: n.ip } : {}) })),
+  };
 }
 
 /** Endpoints the spec asks for in total, over all nodes. */
@@ -483,10 +670,14 @@ export function pluginObjectCount(spec: Pick<ScenarioSpec, 'vpcs' | 'nodes'>): n
  */
 export function parseSpec(input: unknown): ScenarioSpec {
   const result = schemas().scenarioSchema.safeParse(input);
-  if (!result.success) throw new SpecError(zodIssues(input, result.error));
+  if (!result.success) {
+    // Every issue in one answer: the cross-field checks run too, over the fields that passed.
+    const document = input !== null && typeof input === 'object' && !Array.isArray(input) ? (input as Record<string, unknown>) : undefined;
+    throw new SpecError([...zodIssues(input, result.error), ...(document ? semanticIssues(looseFromInput(document)) : [])]);
+  }
   const parsed = result.data;
   const spec: ScenarioSpec = { ...parsed, nodes: normalizeNodes(parsed), tests: normalizeTests(parsed.tests) };
-  const issues = semanticIssues(parsed, spec);
+  const issues = semanticIssues(looseFromParsed(parsed));
   if (issues.length > 0) throw new SpecError(issues);
   return spec;
 }

@@ -4,6 +4,7 @@
  * (by packets per second, then by drops), cut to the rows the terminal has.
  */
 import type { DropsByReason, MonitorDocument, Rates } from '../model/counters';
+import { vmName } from '../model/names';
 
 export interface MonitorViewOptions {
   /** Terminal rows available; endpoints beyond them are summarised in one line. @default 40 */
@@ -74,7 +75,7 @@ export function renderMonitor(doc: MonitorDocument, o: MonitorViewOptions = {}):
   lines.push([pad('ENDPOINT', 24), padLeft('RX pps', 8), padLeft('TX pps', 8), padLeft('RX B/s', 9), padLeft('TX B/s', 9), '  DROPS/s', '  drops total'].join(' '));
   for (const { node, e } of endpoints.slice(0, room)) {
     const [rx, tx, rxb, txb] = rateCells(e.rates);
-    lines.push([pad(`${node}/${e.vm} ${e.interface}`, 24), padLeft(rx!, 8), padLeft(tx!, 8), padLeft(rxb!, 9), padLeft(txb!, 9), `  ${dropsText(e.rates.drops, true, 2)}`, `  ${dropsText(e.drops, false, 2)}`].join(' '));
+    lines.push([pad(`${e.vm === null ? node : vmName(node, e.vm)} ${e.interface}`, 24), padLeft(rx!, 8), padLeft(tx!, 8), padLeft(rxb!, 9), padLeft(txb!, 9), `  ${dropsText(e.rates.drops, true, 2)}`, `  ${dropsText(e.drops, false, 2)}`].join(' '));
   }
   if (endpoints.length > room) lines.push(`… ${endpoints.length - room} more endpoints (quiet ones last; -o json has all)`);
   if (endpoints.length === 0) lines.push('(no endpoint counted yet)');

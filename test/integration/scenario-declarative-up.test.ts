@@ -29,6 +29,7 @@ import type { RunningReferencePlugin } from '../../src/plugin/reference/server';
 import { findTag } from '../../src/dataplane/tags';
 import { applyUpdate, resultsQuery, specQuery, statusQuery, teardownSignal } from '../../src/workflows/messages';
 import type { ScenarioStatus, TestResult } from '../../src/model/status';
+import type { ScenarioListRow } from '../../src/cli/status-output';
 import { COMPUTE_TASK_QUEUE, scenarioWorkflowId } from '../../src/model/queues';
 import type { scenarioWorkflow } from '../../src/workflows';
 import type { ScenarioInput } from '../../src/model/spec';
@@ -253,6 +254,16 @@ test('a node whose queue no worker polls is named by the status query and merak 
     const ready = await waitFor(handle, (s) => s.phase === 'ready', 'ready once idle-b has an agent', 120_000);
     expect(vms(ready)).toBe('idle-a=1 idle-b=1');
     expect(ready.nodes.every((n) => n.noPoller === undefined && n.running === undefined)).toBe(true);
+
+    // Without a name: the running scenarios, each with its phase, nodes and VMs.
+    const list = await merak(['status', '-o', 'json']);
+    expect(list.error).toBeUndefined();
+    expect((JSON.parse(list.stdout) as ScenarioListRow[]).find((r) => r.name === 'idle')).toEqual({ name: 'idle', phase: 'ready', nodes: 2, vms: 2, desiredVms: 2 });
+    expect((await merak(['status'])).stdout).toMatch(/idle\s*│\s*ready\s*│\s*2\s*│\s*2\/2\s*│/);
+    // One scenario: the scenario's VMs and the last operation's count, each named.
+    const one = await merak(['status', 'idle']);
+    expect(one.stdout).toMatch(/VMs\s*│\s*2 of 2 in the spec, on 2 nodes/);
+    expect(one.stdout).toMatch(/last operation\s*│\s*2\/2 VMs created or deleted/);
     await teardown(handle);
     if (process.env.MERAK_RECORD_HISTORIES === '1') {
       // The poller check's timer and activity are in it.

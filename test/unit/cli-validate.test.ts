@@ -61,6 +61,26 @@ describe('merak validate', () => {
     expect(r.out).toContain('What the network plugin is asked for');
   });
 
+  it('marks what the build assigns instead of printing a value it will not have', async () => {
+    // No underlay.cidr and no node ip: addresses and MACs come from the scenario number.
+    const r = await validate(good.replace('{ name: node-b, ip: 100.64.0.50 }', '{ name: node-b, mac: "02:00:00:00:00:0b" }'));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/node-a\s*│\s*0\s*│\s*\(assigned at build\)\s*│\s*\(assigned at build\)\s*│\s*3/);
+    expect(r.out).toMatch(/node-b\s*│\s*1\s*│\s*\(assigned at build\)\s*│\s*02:00:00:00:00:0b\s*│/);
+    expect(r.out).toContain('underlay 100.(64+n).0.0/16 (assigned at build): n is the scenario number');
+    expect(r.out).toMatch(/^\(assigned at build\): the build first claims a scenario number n/m);
+    // The plugin is asked for the nodes by their names there, with the same marks.
+    expect(r.out).toMatch(/node\s*│\s*node-a\.demo\s*│.*\(assigned at build\)\s*│\s*\(assigned at build\)/);
+    // No derived MAC or default-underlay address is printed as if it were known.
+    expect(r.out).not.toMatch(/[0-9a-f]{2}:00:0[01]:ff:ff:ff/);
+    expect(r.out).not.toMatch(/100\.64\.0\.[12]\b/);
+    // A spec that fixes them: nothing is marked.
+    const fixed = await validate(good.replace('nodes: [', 'underlay: { cidr: 100.70.0.0/24 }\nnodes: [').replace('{ name: node-b, ip: 100.64.0.50 }', '{ name: node-b, mac: "02:00:00:00:00:0b" }').replace('node-a,', '{ name: node-a, mac: "02:00:00:00:00:0a" },'));
+    expect(fixed.code).toBe(0);
+    expect(fixed.out).not.toContain('assigned at build');
+    expect(fixed.out).toMatch(/node-a\s*│\s*0\s*│\s*100\.70\.0\.1\s*│\s*02:00:00:00:00:0a/);
+  });
+
   it('-o json: the whole plan for CI', async () => {
     const r = await validate(good, '-o', 'json');
     expect(r.code).toBe(0);
@@ -102,6 +122,25 @@ describe('merak validate', () => {
       ['seed', '1:20'],
       ['seed', '1:20'], // and the spec's own rule: a seed is a number
     ]);
+  });
+
+  it('field and cross-field issues in one run: a field error does not hide a subnet outside its VPC, a duplicate node or a local address', async () => {
+    const both = good
+      .replace('vmsPerNode: 3', 'vmsPerNode: many')
+      .replace('10.20.1.0/24', '10.30.1.0/24')
+      .replace('nodes: [node-a, { name: node-b, ip: 100.64.0.50 }]', 'nodes: [node-a, { name: node-a, ip: 10.244.1.7 }]');
+    const r = await validate(both, '-o', 'json');
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.out) as { issues: { path: string; value: unknown; rule: string; message: string }[] };
+    expect(doc.issues.map((i) => i.message)).toEqual([
+      'vmsPerNode: value "many" must be of type number',
+      `vpcs[1].subnets[0].cidr: value "10.30.1.0/24" is not inside its VPC's CIDR 10.20.0.0/16`,
+      'nodes[1].name: value "node-a" duplicates nodes[0].name',
+      expect.stringMatching(/^nodes\[1\]\.ip: value "10\.244\.1\.7" is outside underlay\.cidr 100\.64\.0\.0\/16/),
+    ]);
+    // --no-local: the same minus the local-address rule.
+    const pods = await validate(both, '-o', 'json', '--no-local');
+    expect((JSON.parse(pods.out) as { issues: { path: string }[] }).issues.map((i) => i.path)).toEqual(['vmsPerNode', 'vpcs[1].subnets[0].cidr', 'nodes[1].name']);
   });
 
   it('local nodes (default) need their address inside the underlay; --no-local does not', async () => {

@@ -19,6 +19,9 @@ import { registerCounterMetrics } from '../../src/metrics/registry';
 import { parseMetricsPort } from '../../src/metrics/server';
 import { dropsText, humanRate, renderMonitor } from '../../src/report/monitor';
 import { captureArgv, endpointInterface, parseVmRef } from '../../src/cli/commands/capture';
+import { InvalidArgumentError } from 'commander';
+import { endpointLabel } from '../../src/model/pairs';
+import { vmName } from '../../src/model/names';
 
 const NODE_NS = 4026530001;
 const VM0_NS = 4026530002;
@@ -184,7 +187,8 @@ describe('monitor view', () => {
     expect(text).toMatch(/^node-0 .* pid 100, 3 ns/m);
     expect(text).toMatch(/^node-1 .* DOWN: no collector runs for this node/m);
     expect(text).toContain('drops since the collectors started: NETFILTER_DROP 5, CPU_BACKLOG 3, SOCKET_RCVBUFF 2');
-    expect(text).toMatch(/^node-0\/1 eth0 .*NETFILTER_DROP 5$/m);
+    // VMs named as the test results and `merak capture` name them.
+    expect(text).toMatch(/^node-0\/vm-1 eth0 .*NETFILTER_DROP 5$/m);
     expect(text.split('\n').length).toBeLessThanOrEqual(14);
     const narrow = renderMonitor(m, { rows: 10, columns: 40 });
     expect(narrow.split('\n').every((l) => l.length <= 40)).toBe(true);
@@ -218,12 +222,23 @@ describe('Prometheus series of the counters', () => {
 });
 
 describe('capture helpers', () => {
-  test('parseVmRef', () => {
+  test('parseVmRef: the form the results print (node/vm-N, with or without its address), and the short node/N', () => {
+    expect(parseVmRef('node-0/vm-3')).toEqual({ node: 'node-0', vm: 3 });
     expect(parseVmRef('node-0/3')).toEqual({ node: 'node-0', vm: 3 });
-    expect(() => parseVmRef('node-0')).toThrow(/NODE\/INDEX/);
-    expect(() => parseVmRef('node-0/x')).toThrow(/NODE\/INDEX/);
-    expect(() => parseVmRef('/3')).toThrow(/NODE\/INDEX/);
-    expect(() => parseVmRef('No de/3')).toThrow(/node/);
+    expect(parseVmRef('node-a/vm-0 (10.81.1.2)')).toEqual({ node: 'node-a', vm: 0 });
+    // Whatever the results table prints for a pair end is a VM capture takes.
+    for (const [node, vmIndex] of [['node-1', 0], ['xp-0', 17], ['a', 999_999]] as const) {
+      const label = endpointLabel({ node, vmIndex, ip: '10.0.0.5' });
+      expect(parseVmRef(label)).toEqual({ node, vm: vmIndex });
+      expect(parseVmRef(label.split(' ')[0]!)).toEqual({ node, vm: vmIndex });
+      expect(vmName(node, vmIndex)).toBe(label.split(' ')[0]);
+    }
+    for (const bad of ['node-0', 'node-0/x', '/3', 'node-0/vm-', 'node-0/vm3', 'node-0/-1', 'node-0/3 (x)', 'a/b/3', 'node-0/99999999999999999999']) {
+      expect(() => parseVmRef(bad)).toThrow(/must be NODE\/vm-INDEX as the results print it .* or NODE\/INDEX/);
+    }
+    expect(() => parseVmRef('Node/3')).toThrow(/node "Node" must be 1-40 lower-case letters/);
+    expect(() => parseVmRef('No de/3')).toThrow(/NODE\/vm-INDEX/);
+    expect(() => parseVmRef('No de/3')).toThrow(InvalidArgumentError);
   });
   test('endpointInterface: prefix + endpoint number, exactly one', () => {
     expect(endpointInterface(['lo', 'eth0', 'eth1'], 1)).toBe('eth1');

@@ -1,7 +1,7 @@
 import { planScenario } from '../../src/model/preview';
 import { parseSpec, type ScenarioInput } from '../../src/model/spec';
 import { chooseBlockSize, endpointAddress, placeVms, planSubnets, reserveAddresses, type AddressBook } from '../../src/model/plan';
-import { nodeMac } from '../../src/model/mac';
+import { numberedNodeMac } from '../../src/model/identity';
 import { parseIpv4 } from '../../src/model/ipv4';
 import { seededRandom } from '../../src/model/random';
 
@@ -23,13 +23,15 @@ function plan(input: ScenarioInput) {
 }
 
 describe('planScenario', () => {
-  it('lists nodes in their slots with the addresses and MACs the plugin gets', () => {
+  it('lists nodes in their slots with the addresses and MACs the plugin gets (scenario number 0), marking the MACs the build assigns', () => {
     const p = plan(base);
-    expect(p.nodes.map((n) => [n.name, n.slot, n.ip, n.mac, n.vms, n.endpoints, n.taskQueue])).toEqual([
-      ['node-a', 0, '100.64.0.1', nodeMac('demo', 0), 4, 4, 'merak-agent-node-a'],
-      ['node-b', 1, '100.64.0.99', '02:00:00:00:00:0b', 4, 4, 'merak-agent-node-b'],
-      ['node-c', 2, '100.64.0.3', nodeMac('demo', 2), 4, 4, 'merak-agent-node-c'],
+    expect(p.nodes.map((n) => [n.name, n.slot, n.ip, n.mac, n.assignedAtBuild, n.vms, n.endpoints, n.taskQueue])).toEqual([
+      ['node-a', 0, '100.64.0.1', numberedNodeMac(0, 0), ['mac'], 4, 4, 'merak-agent-node-a'],
+      ['node-b', 1, '100.64.0.99', '02:00:00:00:00:0b', [], 4, 4, 'merak-agent-node-b'],
+      ['node-c', 2, '100.64.0.3', numberedNodeMac(0, 2), ['mac'], 4, 4, 'merak-agent-node-c'],
     ]);
+    // node-b's ip fixes the underlay: the spec's (default) 100.64.0.0/16, not the number's block.
+    expect([p.underlay, p.underlayAssignedAtBuild]).toEqual(['100.64.0.0/16', false]);
     expect(p.totals).toEqual({ vpcs: 2, subnets: 3, nodes: 3, vms: 12, endpoints: 12 });
     expect(p.endpointPlugin).toBe('reference');
   });
@@ -38,18 +40,19 @@ describe('planScenario', () => {
     const p = plan(base);
     expect(p.plugin).toEqual({
       vpcs: [
-        { id: 'blue', vni: 1001, ip: '10.10.0.0', prefix: 16 },
-        { id: 'green', vni: 1002, ip: '10.20.0.0', prefix: 16 },
+        { id: 'blue', vni: 1001, ip: '10.10.0.0', prefix: 16, scenario: 'demo' },
+        { id: 'green', vni: 1002, ip: '10.20.0.0', prefix: 16, scenario: 'demo' },
       ],
       subnets: [
-        { id: 'blue-1', vpc: 'blue', vni: 1001, ip: '10.10.1.0', prefix: 24 },
-        { id: 'blue-2', vpc: 'blue', vni: 1101, ip: '10.10.2.0', prefix: 24 },
-        { id: 'green-1', vpc: 'green', vni: 1002, ip: '10.20.1.0', prefix: 24, optional: { zone: 'z1' } },
+        { id: 'blue-1', vpc: 'blue', vni: 1001, ip: '10.10.1.0', prefix: 24, scenario: 'demo' },
+        { id: 'blue-2', vpc: 'blue', vni: 1101, ip: '10.10.2.0', prefix: 24, scenario: 'demo' },
+        { id: 'green-1', vpc: 'green', vni: 1002, ip: '10.20.1.0', prefix: 24, optional: { zone: 'z1' }, scenario: 'demo' },
       ],
       nodes: [
-        { name: 'node-a', ip: '100.64.0.1', mac: nodeMac('demo', 0) },
-        { name: 'node-b', ip: '100.64.0.99', mac: '02:00:00:00:00:0b', optional: { rack: 'r2' } },
-        { name: 'node-c', ip: '100.64.0.3', mac: nodeMac('demo', 2) },
+        // Named at the plugin <node>.<scenario>, owned by the scenario (model/identity.ts).
+        { name: 'node-a.demo', ip: '100.64.0.1', mac: numberedNodeMac(0, 0), scenario: 'demo' },
+        { name: 'node-b.demo', ip: '100.64.0.99', mac: '02:00:00:00:00:0b', optional: { rack: 'r2' }, scenario: 'demo' },
+        { name: 'node-c.demo', ip: '100.64.0.3', mac: numberedNodeMac(0, 2), scenario: 'demo' },
       ],
     });
   });

@@ -6,7 +6,7 @@
  */
 import type { CommandRunner, RunResult } from '../../src/dataplane/command';
 import type { Endpoint, EndpointPlugin } from '../../src/endpoint-plugins/types';
-import { PROBE_CONCURRENCY, probeOnce, probeTargets, ReachabilityProber, timedPlugin, type EchoHelper } from '../../src/activities/agent/measure';
+import { latencyClock, PROBE_CONCURRENCY, probeOnce, probeTargets, ReachabilityProber, timedPlugin, type EchoHelper } from '../../src/activities/agent/measure';
 import type { CheckOutcome } from '../../src/model/checks';
 import { MetricsRecorder, summarizeHistogram } from '../../src/model/metrics';
 import { Measurements } from '../../src/model/measurements';
@@ -40,14 +40,14 @@ describe('probeTargets: the peer of each probed endpoint', () => {
   const t = probeTargets('n', all, () => true);
 
   test('the nearest earlier endpoint of the same VPC pings it', () => {
-    expect(t[2]!.target).toEqual({ fromNs: 'mk-t-n_0', fromNsPath: '/run/netns/mk-t-n_0', ip: '10.0.0.3', name: 'n/vm2/eth0 10.0.0.3' });
+    expect(t[2]!.target).toEqual({ fromNs: 'mk-t-n_0', fromNsPath: '/run/netns/mk-t-n_0', ip: '10.0.0.3', name: 'n/vm-2 eth0 (10.0.0.3)' });
     expect(t[4]!.target.fromNs).toBe('mk-t-n_2');
   });
   test('the first of its VPC is pinged by the next one', () => {
     expect(t[0]!.target.fromNs).toBe('mk-t-n_2');
   });
   test('one alone in its VPC pings its gateway from its own namespace', () => {
-    expect(t[1]!.target).toEqual({ fromNs: 'mk-t-n_1', fromNsPath: '/run/netns/mk-t-n_1', ip: '10.1.0.1', name: 'n/vm1/eth0 10.1.0.2' });
+    expect(t[1]!.target).toEqual({ fromNs: 'mk-t-n_1', fromNsPath: '/run/netns/mk-t-n_1', ip: '10.1.0.1', name: 'n/vm-1 eth0 (10.1.0.2)' });
     expect(t[3]!.target.ip).toBe('10.2.0.1');
   });
   test('a second endpoint of the same VM is never its own peer', () => {
@@ -78,7 +78,7 @@ describe('ReachabilityProber', () => {
     pr.start(probeTargets('n', all, (e) => pr.probed(e)));
     await pr.finish();
     const reach = rec.metrics().reachability!;
-    expect(reach).toMatchObject({ probed: 2, reachable: 1, unreachable: ['n/vm1/eth0 10.0.0.3'] });
+    expect(reach).toMatchObject({ probed: 2, reachable: 1, unreachable: ['n/vm-1 eth0 (10.0.0.3)'] });
     expect(summarizeHistogram(reach.histogram).max).toBeGreaterThanOrEqual(40);
     expect(calls[0]).toEqual(['ip', 'netns', 'exec', 'mk-t-n_1', 'ping', '-n', '-q', '-c', '1', '-i', '0.05', '-w', '3', '10.0.0.2']);
   });
@@ -160,7 +160,7 @@ describe('ReachabilityProber', () => {
     pr.start(targets.slice(200));
     await pr.finish();
     const reach = rec.metrics().reachability!;
-    expect(reach).toMatchObject({ probed: 300, reachable: 299, unreachable: ['n/vm3/eth0 10.0.0.5'] });
+    expect(reach).toMatchObject({ probed: 300, reachable: 299, unreachable: ['n/vm-3 eth0 (10.0.0.5)'] });
     expect(summarizeHistogram(reach.histogram).min).toBeGreaterThanOrEqual(10);
     expect(h.calls[1]).toEqual({ ns: '/run/netns/mk-t-n_0', ip: '10.0.0.3', intervalMs: 50, timeoutMs: 3000 });
     expect(h.maxInFlight).toBe(PROBE_CONCURRENCY);
@@ -199,7 +199,7 @@ describe('ReachabilityProber', () => {
     pr.start(probeTargets('n', blue(3), () => true));
     await pr.finish();
     expect(pings).toEqual(['10.0.0.3']);
-    expect(rec.metrics().reachability).toMatchObject({ probed: 3, reachable: 1, unreachable: ['n/vm0/eth0 10.0.0.2', 'n/vm2/eth0 10.0.0.4'] });
+    expect(rec.metrics().reachability).toMatchObject({ probed: 3, reachable: 1, unreachable: ['n/vm-0 eth0 (10.0.0.2)', 'n/vm-2 eth0 (10.0.0.4)'] });
 
     const rec2 = new MetricsRecorder();
     const { h: h2, helper: helper2 } = standInHelper(() => ({ reached: true }));
@@ -255,6 +255,40 @@ describe('timedPlugin', () => {
   });
 });
 
+describe('latencyClock', () => {
+  // Spins until the clock has moved `ms` (bounded by the wall clock too, in case it stood still).
+  const spin = (ms: number) => {
+    const until = latencyClock() + ms;
+    const wall = Date.now() + 1000;
+    while (latencyClock() < until && Date.now() < wall);
+  };
+
+  test('resolves below a millisecond: a 0.3 ms call is recorded as about 300 µs, not 0 or 1000', async () => {
+    const rec = new MetricsRecorder();
+    const busy = { vmAdd: async () => spin(0.3), epAdd: async () => spin(2.5) } as unknown as EndpointPlugin;
+    const w = timedPlugin(busy, rec, latencyClock);
+    for (let i = 0; i < 10; i++) await w.vmAdd({} as never, []);
+    await w.epAdd({} as never, []);
+    const vmAdd = summarizeHistogram(rec.metrics().ops['endpointPlugin.VM_ADD']!.histogram);
+    // A millisecond clock (Date.now) reads 0 ms (floored to 1 µs) or 1 ms here. (Only the fastest
+    // of ten is bounded above: a busy machine may preempt one call.)
+    expect(vmAdd.min).toBeGreaterThanOrEqual(0.299);
+    expect(vmAdd.min).toBeLessThan(1);
+    const epAdd = summarizeHistogram(rec.metrics().ops['endpointPlugin.EP_ADD']!.histogram);
+    expect(epAdd.min).toBeGreaterThanOrEqual(2.49);
+    expect(Number.isInteger(epAdd.min)).toBe(false);
+  });
+
+  test('a call that does nothing (the built-in plugins\' VM_ADD) is a few microseconds', async () => {
+    const rec = new MetricsRecorder();
+    const w = timedPlugin({ vmAdd: async () => undefined } as unknown as EndpointPlugin, rec, latencyClock);
+    for (let i = 0; i < 100; i++) await w.vmAdd({} as never, []);
+    const s = summarizeHistogram(rec.metrics().ops['endpointPlugin.VM_ADD']!.histogram);
+    expect(s.count).toBe(100);
+    expect(s.p50).toBeLessThan(0.1);
+  });
+});
+
 describe('Measurements (the workflow side)', () => {
   test('plugin calls, node runs, carry-over; a result without ms (older histories) is not counted', () => {
     const m = new Measurements();
@@ -297,8 +331,8 @@ describe('buildReport and the HTML page', () => {
 
   function report(extra: { drops?: boolean; evil?: boolean; counts?: { total: number; failed: number }; failedTests?: number } = {}) {
     const r = new MetricsRecorder();
-    r.probe('a/vm0/eth0 10.0.0.2', 120);
-    r.probe(extra.evil ? '</script><img src=x onerror=alert(1)>' : 'a/vm1/eth0 10.0.0.3', undefined);
+    r.probe('a/vm-0 eth0 (10.0.0.2)', 120);
+    r.probe(extra.evil ? '</script><img src=x onerror=alert(1)>' : 'a/vm-1 eth0 (10.0.0.3)', undefined);
     r.record('vm.create', 30, true, 2);
     r.record('my.custom', 1);
     r.record('plugin.CreateVpc', 2);
@@ -325,7 +359,7 @@ describe('buildReport and the HTML page', () => {
     expect(r.schemaVersion).toBe('1.0');
     expect(r.generatedAt).toBe('2026-01-01T00:00:00.000Z');
     expect(r.operations.map((o) => o.kind)).toEqual(['plugin.CreateVpc', 'vm.create', 'my.custom']);
-    expect(r.reachability).toMatchObject({ probed: 2, reachable: 1, unreachable: 1, unreachableNames: ['a/vm1/eth0 10.0.0.3'], setting: 'default' });
+    expect(r.reachability).toMatchObject({ probed: 2, reachable: 1, unreachable: 1, unreachableNames: ['a/vm-1 eth0 (10.0.0.3)'], setting: 'default' });
     expect(r.nodes).toEqual([{ name: 'a', vms: 2, buildMs: 90, batches: 1, msPerVm: 45 }]);
     expect(r.tests).toMatchObject({ total: 1, failed: 1 });
     expect(r.sla.violated).toEqual(['unreachableEndpoints']);

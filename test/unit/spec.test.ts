@@ -7,6 +7,7 @@ import {
   formatIssue,
   MAX_NODES,
   MAX_VNI,
+  nodeAddressesOf,
   parseSpec,
   SpecError,
   totalEndpoints,
@@ -397,8 +398,9 @@ describe('parseSpec: bad input', () => {
     spec.rate = { rps: 0 };
     spec.extra = true;
     const paths = issuesOf(spec).map((i) => i.path);
-    expect(paths).toEqual(expect.arrayContaining(['name', 'vpcs[0].vni', 'nodes[0].name', 'nodes[0].mac', 'rate.rps', 'extra']));
-    expect(paths).toHaveLength(6);
+    // The /31 subnet passes its own rule (a CIDR) and breaks a cross-field one (too small): listed too.
+    expect(paths).toEqual(expect.arrayContaining(['name', 'vpcs[0].vni', 'nodes[0].name', 'nodes[0].mac', 'rate.rps', 'extra', 'vpcs[1].subnets[0].cidr']));
+    expect(paths).toHaveLength(7);
   });
 
   it('reports several cross-field problems at once', () => {
@@ -432,6 +434,99 @@ describe('parseSpec: bad input', () => {
     expect(rules).toHaveLength(2);
     expect(rules.join('\n')).toMatch(/overlaps/);
     expect(rules.join('\n')).toMatch(/has 1 host addresses but the scenario puts 2/);
+  });
+});
+
+/** An issue as one comparable string (order-free comparisons). */
+const issueKey = (i: SpecIssue) => JSON.stringify([i.path, i.value, i.rule]);
+
+describe('parseSpec: field and cross-field issues in one answer', () => {
+  // A field error elsewhere in the document must not hide or change any cross-field issue: every
+  // bad case above, with batchSize broken as well, gives its own issues plus batchSize's.
+  it.each(badCases.filter(([title]) => title !== 'zero batchSize'))('%s, with a field error elsewhere', (_title, mutate) => {
+    const alone = baseline();
+    mutate(alone);
+    const withField = baseline();
+    mutate(withField);
+    withField.batchSize = 0;
+    const expected = [...issuesOf(alone), { path: 'batchSize', value: 0, rule: 'must be at least 1' }].map(issueKey).sort();
+    expect(issuesOf(withField).map(issueKey).sort()).toEqual(expected);
+  });
+
+  it('lists field issues first, then every cross-field issue of the fields that passed', () => {
+    const spec = baseline();
+    spec.vmsPerNode = '2'; // field
+    spec.vpcs[0].subnets[0].cidr = '10.9.1.0/24'; // outside vpc-1
+    spec.vpcs[1].vni = 100; // duplicate VNI
+    spec.nodes = ['a', 'b', 'a']; // duplicate name
+    spec.plugin.address = 'nohost'; // field
+    const issues = issuesOf(spec);
+    expect(issues.map((i) => i.path)).toEqual(['plugin.address', 'vmsPerNode', 'vpcs[0].subnets[0].cidr', 'vpcs[1].vni', 'nodes[2].name']);
+    expect(issues.map(formatIssue)).toEqual([
+      'plugin.address: value "nohost" must be host:port',
+      'vmsPerNode: value "2" must be of type number',
+      `vpcs[0].subnets[0].cidr: value "10.9.1.0/24" is not inside its VPC's CIDR 10.0.0.0/16`,
+      'vpcs[1].vni: value 100 is already the VNI of vpcs[0] (vpc-1): every VPC needs its own VNI',
+      'nodes[2].name: value "a" duplicates nodes[0].name',
+    ]);
+  });
+
+  // [title, mutation, the field issue's path, cross-field paths that must not appear]
+  const skipped: [string, Mutation, string, string[]][] = [
+    ['a VPC CIDR that is not a CIDR: its subnets are not checked for containment', (s) => ((s.vpcs[0].cidr = '10.0.0.0'), (s.vpcs[0].subnets[0].cidr = '10.9.0.0/24')), 'vpcs[0].cidr', ['vpcs[0].subnets[0].cidr']],
+    ['a subnet CIDR with host bits: no overlap or capacity for it', (s) => ((s.vpcs[0].subnets[0].cidr = '10.0.2.1/24'), (s.nodes = 1000)), 'vpcs[0].subnets[0].cidr', []],
+    ['an invalid VNI is not compared', (s) => ((s.vpcs[0].vni = 'x'), (s.vpcs[1].vni = 'x')), 'vpcs[1].vni', []],
+    ['an invalid node name is not compared', (s) => (s.nodes = ['a;b', 'a;b']), 'nodes[1]', []],
+    ['an invalid vmsPerNode: no capacity check', (s) => ((s.vmsPerNode = -1), (s.vpcs[1].subnets[0].cidr = '10.1.1.0/30'), (s.nodes = 50)), 'vmsPerNode', ['vpcs[1].subnets[0].cidr']],
+    ['an invalid node vms: no capacity check', (s) => ((s.placement = 'assign'), (s.nodes = [{ name: 'a', vms: 'many' }, { name: 'b', vms: 900 }])), 'nodes[0].vms', ['vpcs[0].subnets[0].cidr']],
+    ['an invalid placement: node vms not judged against it', (s) => ((s.placement = 'even'), (s.nodes = [{ name: 'a', vms: 1 }])), 'placement', ['nodes[0].vms']],
+    ['an invalid underlay: no room check', (s) => ((s.underlay = { cidr: 'x' }), (s.nodes = 100_000)), 'underlay.cidr', []],
+    ['an invalid dataplane: agentPool not judged against it', (s) => ((s.dataplane = 'ovs'), (s.agentPool = true)), 'dataplane', ['agentPool']],
+    ['an invalid scenario name: derived node identities not checked', (s) => ((s.name = 'Bad'), (s.nodes = [{ name: 'a', ip: '100.64.0.2' }, 'b'])), 'name', ['nodes[0].ip']],
+    ['one invalid node MAC: node identities not checked', (s) => (s.nodes = [{ name: 'a', ip: '100.64.0.9' }, { name: 'b', ip: '100.64.0.9', mac: 'x' }]), 'nodes[1].mac', ['nodes[1].ip']],
+  ];
+  it.each(skipped)('skips a check whose input broke its own rule: %s', (_title, mutate, fieldPath, absent) => {
+    const spec = baseline();
+    mutate(spec);
+    const issues = issuesOf(spec);
+    const paths = issues.map((i) => i.path);
+    expect(paths).toContain(fieldPath);
+    for (const p of absent) expect(paths).not.toContain(p);
+    // Every issue is about a distinct rule: no field reported twice for the same reason.
+    expect(new Set(issues.map(issueKey)).size).toBe(issues.length);
+  });
+
+  it('still checks what passed next to what did not', () => {
+    const spec = baseline();
+    spec.vpcs[0].cidr = 'nope'; // field: its subnets' containment is skipped...
+    spec.vpcs[0].subnets[1].cidr = '10.0.1.0/25'; // ...but their overlap is not
+    spec.vpcs[1].subnets[0].cidr = '10.7.0.0/24'; // another VPC's containment is not
+    spec.nodes = [{ name: 'a', mac: 'zz' }, 'b', 'b']; // node identities skipped; duplicate name not
+    spec.agentPool = true; // dataplane reference (default): judged
+    const paths = issuesOf(spec).map((i) => i.path);
+    expect(paths).toEqual(['vpcs[0].cidr', 'nodes[0].mac', 'vpcs[0].subnets[1].cidr', 'vpcs[1].subnets[0].cidr', 'nodes[2].name', 'agentPool']);
+  });
+
+  it('a document that is not an object has only the root issue', () => {
+    for (const input of [null, 'demo', [], 3]) expect(issuesOf(input).map((i) => i.path)).toEqual(['']);
+  });
+});
+
+describe('nodeAddressesOf (the local-address rule on a refused document)', () => {
+  it('gives the underlay and the node addresses that passed their own rules', () => {
+    expect(nodeAddressesOf({ ...baseline(), name: 'Bad', nodes: ['a', { name: 'b', ip: '10.0.0.7' }, { name: 'c', ip: '10.0.0.300' }, { name: 'D;', ip: '10.0.0.9' }] })).toEqual({
+      underlay: { cidr: DEFAULT_UNDERLAY_CIDR },
+      nodes: [{ name: 'a' }, { name: 'b', ip: '10.0.0.7' }, { name: 'c' }, { name: '', ip: '10.0.0.9' }],
+    });
+    expect(nodeAddressesOf({ ...baseline(), underlay: { cidr: '100.70.0.0/24' }, nodes: 2 })).toEqual({ underlay: { cidr: '100.70.0.0/24' }, nodes: [{ name: 'node-1' }, { name: 'node-2' }] });
+  });
+
+  it('gives nothing when the underlay, the node list or the document itself is refused', () => {
+    expect(nodeAddressesOf({ ...baseline(), underlay: { cidr: 'x' } })).toBeUndefined();
+    expect(nodeAddressesOf({ ...baseline(), underlay: 'x' })).toBeUndefined();
+    expect(nodeAddressesOf({ ...baseline(), nodes: 'many' })).toBeUndefined();
+    expect(nodeAddressesOf({ ...baseline(), nodes: 0 })).toBeUndefined();
+    for (const input of [null, 'x', [], 5]) expect(nodeAddressesOf(input)).toBeUndefined();
   });
 });
 
@@ -515,6 +610,11 @@ describe('parseSpec: random valid specs', () => {
         }
         refused++;
       }
+      // The same cross-field answer when a field elsewhere is broken (the checks then read the
+      // document field by field instead of the parsed spec).
+      const broken = checkSpec({ ...input, seed: -1 });
+      expect(broken.ok).toBe(false);
+      if (!broken.ok) expect(broken.issues.map((i) => i.path)).toEqual(['seed', ...overflowing]);
     }
     // The generator must exercise both outcomes, or the comparison proves nothing.
     expect(accepted).toBeGreaterThan(20);

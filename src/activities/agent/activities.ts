@@ -33,7 +33,7 @@ import { createLimiter } from './limiter';
 import { NodeStateFiles } from './node-state';
 import { createNoneBackend } from './none-backend';
 import { MetricsRecorder } from '../../model/metrics';
-import { probeTargets, ReachabilityProber, socketEchoHelper, timedPlugin } from './measure';
+import { latencyClock, probeTargets, ReachabilityProber, socketEchoHelper, timedPlugin } from './measure';
 import { expandBatch } from './expand';
 import {
   CreateBatchSchema,
@@ -58,7 +58,7 @@ export type { AgentDeps, NodeMode, PeerQuery } from './backend';
 export { DELETE_GROUP, NodeNotReadyError } from './kernel-backend';
 
 export function createAgentActivities(deps: AgentDeps) {
-  const clock = deps.clock ?? Date.now;
+  const clock = deps.clock ?? latencyClock;
   const chunkSize = deps.chunkSize ?? 250;
   // Every batch loop advances by chunkSize: it must be a positive integer, or a loop never ends.
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new InvalidInputError('chunkSize', chunkSize, 'must be a positive integer');

@@ -26,7 +26,7 @@ export interface AgentDeps {
   runner: CommandRunner;
   records: OwnerRecordStore;
   plugins: PluginRegistry;
-  /** Milliseconds clock for the summaries. Default: Date.now. */
+  /** Milliseconds clock for the summaries and latencies; only differences are used. Default: performance.now (measure.ts, latencyClock). */
   clock?: () => number;
   /**
    * Underlay addresses of the nodes hosting a VNI (e.g. from the reference network plugin's

@@ -29,8 +29,10 @@
  * waiting for a turn, 0.64 s from the first request to the reply). The ping processes remain the
  * fallback when the helper cannot start.
  */
+import { performance } from 'node:perf_hooks';
 import type { CommandRunner } from '../../dataplane/command';
 import type { CheckOutcome } from '../../model/checks';
+import { vmName } from '../../model/names';
 import type { MetricsRecorder } from '../../model/metrics';
 import { isProbed, REACHABILITY_PROBE_INTERVAL_MS, type ReachabilityPlan } from '../../model/sla';
 import type { Endpoint, EndpointPlugin } from '../../endpoint-plugins/types';
@@ -58,6 +60,13 @@ export interface EchoHelper {
   /** Ends the helper and waits for it. */
   close(): Promise<void>;
 }
+
+/**
+ * The clock latencies are measured with, in ms: monotonic and sub-microsecond
+ * (performance.now). Date.now counts whole milliseconds, so a call under 1 ms was recorded as 0
+ * (the histogram's floor, 1 µs) and one of 0.4 ms as 0 or 1 ms; the histograms count µs.
+ */
+export const latencyClock = (): number => performance.now();
 
 /**
  * The plugin with each of its calls timed as `endpointPlugin.<COMMAND>` (one operation per call,
@@ -127,7 +136,8 @@ export function probeTargets(node: string, all: readonly Endpoint[], probed: (ep
   all.forEach((ep, i) => {
     if (!probed(ep)) return;
     const ip = ep.ip.split('/')[0]!;
-    const name = `${node}/vm${ep.vmIndex}/${ep.ifname} ${ip}`;
+    // The VM as every other output names it (model/names.ts), then the interface and address.
+    const name = `${vmName(node, ep.vmIndex)} ${ep.ifname} (${ip})`;
     let peer: Endpoint | undefined;
     for (let k = i - 1; k >= 0 && !peer; k--) if (all[k]!.vpc === ep.vpc && all[k]!.vmIndex !== ep.vmIndex) peer = all[k];
     for (let k = i + 1; k < all.length && !peer; k++) if (all[k]!.vpc === ep.vpc && all[k]!.vmIndex !== ep.vmIndex) peer = all[k];

@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { spawnRunner } from '../../dataplane/command';
 import { listLinks, netnsPath } from '../../dataplane/netns';
-import { validateNode, validateScenario, vmNetns } from '../../dataplane/names';
+import { validateScenario, vmNetns } from '../../dataplane/names';
+import { parseVmName, vmName } from '../../model/names';
 import { stateDirFromEnv } from '../../dataplane/owner-records';
 import { findTag } from '../../dataplane/tags';
 
@@ -34,18 +35,16 @@ function durationSeconds(value: string): number {
   return n;
 }
 
-/** `node/vm` → its parts. @throws InvalidArgumentError naming the rule. */
+/**
+ * A VM reference as the results print it (`node-0/vm-3`, with or without the ` (address)` after
+ * it) or short (`node-0/3`) → its parts. @throws InvalidArgumentError naming the value and the rule.
+ */
 export function parseVmRef(ref: string): { node: string; vm: number } {
-  const at = ref.lastIndexOf('/');
-  const vm = Number(ref.slice(at + 1));
-  if (at <= 0 || !/^\d+$/.test(ref.slice(at + 1)) || !Number.isSafeInteger(vm)) throw new InvalidArgumentError(`the VM must be NODE/INDEX, e.g. node-0/3, got ${JSON.stringify(ref)}`);
-  const node = ref.slice(0, at);
   try {
-    validateNode(node, 'node');
+    return parseVmName(ref);
   } catch (e) {
     throw new InvalidArgumentError((e as Error).message);
   }
-  return { node, vm };
 }
 
 /**
@@ -96,7 +95,7 @@ export function register(program: Command): void {
     .command('capture')
     .description("capture packets on a VM's endpoint, inside the VM's namespace (tcpdump; tshark converts to .pcapng)")
     .argument('<scenario>', 'scenario name')
-    .argument('<vm>', 'NODE/INDEX, e.g. node-0/3')
+    .argument('<vm>', 'the VM as the test results name it, NODE/vm-INDEX (e.g. node-1/vm-3), or NODE/INDEX')
     .option('--endpoint <n>', "the VM's endpoint (its interface eth<n>, or <prefix><n>)", int(0, 65535))
     .option('--interface <name>', 'the interface inside the VM, instead of --endpoint')
     .option('-w, --write <file>', 'write the packets to this file (.pcapng: pcapng, converted by tshark; otherwise pcap), or - for pcap on stdout (| wireshark -k -i -); default: one text line per packet')
@@ -118,19 +117,19 @@ export function register(program: Command): void {
       const tag = await findTag(stateDir, scenario);
       if (!tag) fail(`scenario ${scenario} has no namespaces on this machine (state dir ${stateDir}); run capture where the node's agent runs (in Kubernetes: kubectl exec into the agent's pod)`);
       const netns = vmNetns(tag!, ref.node, ref.vm);
-      if (!existsSync(netnsPath(netns))) fail(`VM ${ref.node}/${ref.vm} of scenario ${scenario} does not exist on this machine (no namespace ${netns})`);
+      if (!existsSync(netnsPath(netns))) fail(`VM ${vmName(ref.node, ref.vm)} of scenario ${scenario} does not exist on this machine (no namespace ${netns})`);
       let ifname = flags.interface;
       if (ifname === undefined) {
         try {
           ifname = endpointInterface((await listLinks(spawnRunner, netns)).map((l) => l.ifname), flags.endpoint ?? 0);
         } catch (e) {
-          fail(`VM ${ref.node}/${ref.vm}: ${(e as Error).message}`);
+          fail(`VM ${vmName(ref.node, ref.vm)}: ${(e as Error).message}`);
         }
       }
       const plan = captureArgv({ netns, ifname: ifname!, write: flags.write, count: flags.count, filter: flags.filter });
       const argv = plan.capture;
       process.stderr.write(
-        `merak: capturing on ${ref.node}/${ref.vm} ${ifname} (namespace ${netns}) for at most ${flags.duration} s${flags.count ? ` or ${flags.count} packets` : ''}; Ctrl-C stops\n`,
+        `merak: capturing on ${vmName(ref.node, ref.vm)} ${ifname} (namespace ${netns}) for at most ${flags.duration} s${flags.count ? ` or ${flags.count} packets` : ''}; Ctrl-C stops\n`,
       );
       const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', plan.convert ? 'pipe' : 'inherit', 'inherit'] });
       // The converter gets a process group of its own: a Ctrl-C reaches only tcpdump, which

@@ -14,6 +14,8 @@ import { FAN_OUT_LIMIT } from '../../model/progress';
 import { printResults, writeJunit } from '../results-output';
 import { collectReport, enforceSla } from '../report-output';
 import { graphDot, graphMermaid } from '../graph';
+import { scenarioListRow, scenarioListTable, statusCounts, type ScenarioListRow } from '../status-output';
+import { forEachBounded } from '../../model/concurrency';
 
 // Day-2 verbs on a running scenario: status, scale, test, graph, down.
 
@@ -64,7 +66,7 @@ function printStatus(s: ScenarioStatus, output: Output): void {
     { scenario: s.name },
     { phase: s.phase },
     { 'plugin objects': `${s.built.filter((b) => b.kind === 'vpc').length} VPCs, ${s.built.filter((b) => b.kind === 'subnet').length} subnets, ${s.built.filter((b) => b.kind === 'node').length} nodes` },
-    { progress: `${s.progress.done}/${s.progress.total} ${s.progress.unit}` },
+    ...statusCounts(s).map(([label, text]) => ({ [label]: text })),
   );
   if (s.error) head.push({ error: s.error });
   const unpolled = s.nodes.filter((n) => n.noPoller !== undefined).map((n) => n.name);
@@ -140,19 +142,65 @@ async function otherUsers(flags: Common, name: string): Promise<(d: Daemon) => P
   };
 }
 
+/** Scenarios `merak status` lists at most (newest first). */
+const MAX_LISTED = 200;
+/** How long `merak status` waits for one scenario's answer when listing (a scenario whose worker is gone would hold the list). */
+const LIST_QUERY_MS = 5_000;
+
+/**
+ * The scenario workflows of the namespace (running ones; with `all` the ended ones too, the
+ * newest run of each), each with its status when it answers within LIST_QUERY_MS.
+ */
+async function listScenarios(client: Awaited<ReturnType<typeof clientFor>>['client'], all: boolean): Promise<ScenarioListRow[]> {
+  const query = `WorkflowType = 'scenarioWorkflow'${all ? '' : ` AND ExecutionStatus = 'Running'`}`;
+  const found = new Map<string, string>();
+  for await (const wf of client.workflow.list({ query })) {
+    // Newest first: a scenario that continued as new or was started again keeps its latest run.
+    if (!found.has(wf.workflowId)) found.set(wf.workflowId, wf.status.name);
+    if (found.size >= MAX_LISTED) {
+      log(`listing the first ${MAX_LISTED} scenarios only`);
+      break;
+    }
+  }
+  const rows = new Map<string, ScenarioListRow>();
+  await forEachBounded([...found], 8, async ([id, execution]) => {
+    if (execution !== 'RUNNING') {
+      rows.set(id, scenarioListRow(id, execution, undefined));
+      return;
+    }
+    try {
+      const status = await client.withDeadline(Date.now() + LIST_QUERY_MS, () => client.workflow.getHandle(id).query(statusQuery));
+      rows.set(id, scenarioListRow(id, execution, status));
+    } catch (err) {
+      rows.set(id, scenarioListRow(id, execution, undefined, `did not answer (${err instanceof Error ? err.message.split('\n')[0] : String(err)}): is the compute worker running?`));
+    }
+  });
+  return [...rows.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
 export function register(program: Command): void {
-  withCommon(program.command('status <name>').alias('inspect').description('phase, plugin objects and per-node VM counts of a scenario')).action(
-    async (name: string, flags: Common) => {
-      const { client, close } = await clientFor(flags);
-      try {
-        const status = await scenarioHandle(client, name).query(statusQuery);
-        // Nodes still building: their live VM counts, from their own workflows.
-        printStatus(await new LiveProgress(client, name, FAN_OUT_LIMIT).refresh(status), flags.output);
-      } finally {
-        await close();
+  withCommon(
+    program
+      .command('status [name]')
+      .alias('inspect')
+      .description('phase, plugin objects and per-node VM counts of a scenario; without a name, every running scenario (name, phase, nodes, VMs)')
+      .option('--all', 'without a name: also the scenarios whose workflow has ended (torn down, failed, terminated)'),
+  ).action(async (name: string | undefined, flags: Common & { all?: boolean }) => {
+    const { client, close } = await clientFor(flags);
+    try {
+      if (name === undefined) {
+        const rows = await listScenarios(client, flags.all === true);
+        if (flags.output === 'json') process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        else process.stdout.write(scenarioListTable(rows, process.stdout.isTTY === true));
+        return;
       }
-    },
-  );
+      const status = await scenarioHandle(client, name).query(statusQuery);
+      // Nodes still building: their live VM counts, from their own workflows.
+      printStatus(await new LiveProgress(client, name, FAN_OUT_LIMIT).refresh(status), flags.output);
+    } finally {
+      await close();
+    }
+  });
 
   withCommon(
     program
