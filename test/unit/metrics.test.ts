@@ -94,6 +94,55 @@ describe('mergeMetrics', () => {
     expect(summarizeHistogram(merged.reachability!.histogram)).toEqual(summarizeHistogram(whole.reachability!.histogram));
   });
 
+  test('merging parts of µs to an hour, with counts, equals recording them in one histogram, bucket by bucket', () => {
+    const parts = Array.from({ length: 7 }, () => new MetricsRecorder());
+    const all = new MetricsRecorder();
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let i = 0; i < 2000; i++) {
+      // 1 µs to one hour, spread over every power of ten: each part resizes on its own.
+      const ms = 10 ** (next() * 9.56 - 3);
+      const times = 1 + Math.floor(next() * 1000);
+      parts[i % 7]!.record('vm.create', ms, true, times);
+      all.record('vm.create', ms, true, times);
+    }
+    const merged = mergeMetrics(...parts.map((p) => p.metrics())).ops['vm.create']!.histogram;
+    const whole = all.metrics().ops['vm.create']!.histogram;
+    expect(summarizeHistogram(merged)).toEqual(summarizeHistogram(whole));
+    expect(histogramBars(merged, 500)).toEqual(histogramBars(whole, 500));
+  });
+
+  test('histograms encoded before (one-hour arrays) and of another precision merge with new ones', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the library's own histogram, as the recorder made it before
+    const Int32Histogram = (require('hdr-histogram-js/dist/Int32Histogram.js') as { default: new (l: number, h: number, d: number) => { autoResize: boolean; recordValueWithCount(v: number, c: number): void } }).default;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- adds encodeIntoCompressedBase64
+    require('hdr-histogram-js/dist/JsHistogram.encoding.js');
+    const encoded = (lowest: number, highest: number, digits: number, values: Array<[number, number]>): string => {
+      const h = new Int32Histogram(lowest, highest, digits);
+      h.autoResize = true;
+      for (const [us, n] of values) h.recordValueWithCount(us, n);
+      return (h as unknown as { encodeIntoCompressedBase64(): string }).encodeIntoCompressedBase64();
+    };
+    const fresh = new MetricsRecorder();
+    fresh.record('k', 2.5, true, 10);
+    const oneHour = encoded(1, 3_600_000_000, 3, [[1500, 4], [90_000_000, 2]]);
+    const reference = new MetricsRecorder();
+    reference.record('k', 2.5, true, 10);
+    reference.record('k', 1.5, true, 4);
+    reference.record('k', 90_000, true, 2);
+    const part = (histogram: string, count: number): Metrics => ({ ops: { k: { count, failed: 0, histogram } } });
+    const merged = mergeMetrics(fresh.metrics(), part(oneHour, 6)).ops.k!;
+    expect(merged.count).toBe(16);
+    expect(summarizeHistogram(merged.histogram)).toEqual(summarizeHistogram(reference.metrics().ops.k!.histogram));
+    // Two significant digits: added whole, at its own precision (within 1 %).
+    const coarse = encoded(1, 3_600_000_000, 2, [[123_456, 3]]);
+    const s = summarizeHistogram(mergeMetrics(fresh.metrics(), part(coarse, 3)).ops.k!.histogram);
+    expect(s.count).toBe(13);
+    expect(s.max).toBeGreaterThan(123.456 * 0.99);
+    expect(s.max).toBeLessThan(123.456 * 1.01);
+    expect(s.min).toBeCloseTo(2.5, 2);
+  });
+
   test('kinds only in some parts, undefined and empty parts', () => {
     const a = new MetricsRecorder();
     a.record('vm.create', 1);

@@ -51,8 +51,14 @@ export function createNoneBackend({ files, mode }: NoneBackendDeps): AgentBacken
     },
 
     async createVms(b) {
-      const before = virtualVmCount(await files.readVirtual(b.scenario, b.node));
-      const after = virtualVmCount(await files.updateVirtual(b.scenario, b.node, (v) => ({ ...v, vms: addRange(v.vms, b.from, b.count) })));
+      // Counted from what the update read: one read of the file, not two.
+      let before = 0;
+      const after = virtualVmCount(
+        await files.updateVirtual(b.scenario, b.node, (v) => {
+          before = virtualVmCount(v);
+          return { ...v, vms: addRange(v.vms, b.from, b.count) };
+        }),
+      );
       return { requested: b.count, changed: after - before };
     },
 
@@ -61,13 +67,16 @@ export function createNoneBackend({ files, mode }: NoneBackendDeps): AgentBacken
     },
 
     async deleteVms(b) {
-      const before = virtualVmCount(await files.readVirtual(b.scenario, b.node));
+      let before = 0;
       const after = virtualVmCount(
-        await files.updateVirtual(b.scenario, b.node, (v) => ({
-          vms: removeRange(v.vms, b.from, b.count),
-          // A VM takes its endpoints with it.
-          endpoints: Object.fromEntries(Object.entries(v.endpoints).map(([e, r]) => [e, removeRange(r, b.from, b.count)])),
-        })),
+        await files.updateVirtual(b.scenario, b.node, (v) => {
+          before = virtualVmCount(v);
+          return {
+            vms: removeRange(v.vms, b.from, b.count),
+            // A VM takes its endpoints with it.
+            endpoints: Object.fromEntries(Object.entries(v.endpoints).map(([e, r]) => [e, removeRange(r, b.from, b.count)])),
+          };
+        }),
       );
       return { requested: b.count, changed: before - after };
     },

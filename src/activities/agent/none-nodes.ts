@@ -79,7 +79,8 @@ export function createNoneNodesActivity(calls: NoneNodeCalls, random: () => numb
     if (input?.plugin !== 'none') throw new InvalidInputError('plugin', input?.plugin, 'must be "none": only nodes without kernel objects are reconciled in a batch');
     if (!Array.isArray(input.nodes)) throw new InvalidInputError('nodes', input.nodes, 'must be an array of nodes');
     const outcomes: NoneNodeOutcome[] = input.nodes.map((n) => ({ node: n.node, started: false }));
-    let metrics: Metrics | undefined;
+    /** Each node's measurements with what it reports: merged once, at the end. */
+    const measuredNodes: Array<{ node: string; metrics: Metrics; rest: Omit<NodeMeasurement, 'metrics'> }> = [];
     let failed = false;
     let done = 0;
     await forEachBounded(input.nodes, NONE_NODES_CONCURRENCY, async (job, i) => {
@@ -89,14 +90,7 @@ export function createNoneNodesActivity(calls: NoneNodeCalls, random: () => numb
       try {
         const { measured, vms, removed } = await reconcileOne(input, job);
         const { metrics: m, ...rest } = measured;
-        if (m) {
-          try {
-            metrics = mergeMetrics(metrics, m);
-          } catch (err) {
-            // Measuring never fails a build: the scenario's report names what was lost.
-            rest.error = `merge of node ${job.node}'s metrics: ${errorText(err)}`;
-          }
-        }
+        if (m) measuredNodes.push({ node: job.node, metrics: m, rest });
         out.result = { vms, removed, ...(rest.batches ? { measured: rest } : {}) };
       } catch (err) {
         out.error = errorText(err);
@@ -106,7 +100,30 @@ export function createNoneNodesActivity(calls: NoneNodeCalls, random: () => numb
       // Throws when the activity was cancelled: the nodes not started stay untouched.
       beat(done, 'nodes');
     });
+    const metrics = mergeNodes(measuredNodes);
     return { nodes: outcomes, ...(metrics ? { metrics } : {}) };
+  }
+
+  /**
+   * The nodes' measurements merged in one pass (one encoding of the sum, not one per node). When
+   * that fails they are merged one by one, so the report names each node whose measurements were
+   * lost (in that node's `error`): measuring never fails a build.
+   */
+  function mergeNodes(nodes: Array<{ node: string; metrics: Metrics; rest: Omit<NodeMeasurement, 'metrics'> }>): Metrics | undefined {
+    if (nodes.length === 0) return undefined;
+    try {
+      return mergeMetrics(...nodes.map((n) => n.metrics));
+    } catch {
+      let metrics: Metrics | undefined;
+      for (const n of nodes) {
+        try {
+          metrics = mergeMetrics(metrics, n.metrics);
+        } catch (err) {
+          n.rest.error = `merge of node ${n.node}'s metrics: ${errorText(err)}`;
+        }
+      }
+      return metrics;
+    }
   }
 
   /** One call of a node, tried again while it fails retryably. */
