@@ -74,7 +74,7 @@ function cpuMs(): number {
 /** What a kernel command does, from its argv and first input line (for the step table). */
 function stepOf(argv: readonly string[], input: string | undefined): string {
   const first = (input ?? '').slice(0, 200).split('\n')[0];
-  if (argv.some((a) => a.endsWith('nsconfig.py'))) return /"ifname": ?"lo"\}\]\}/.test(first) ? 'helper: loopback up' : 'helper: VM side (addrgen, up, address, route)';
+  if (argv.some((a) => a.endsWith('nsconfig.py'))) return /"ifname": ?"lo"\}\]\}/.test(first) ? (first.includes('"create":true') ? 'helper: netns add + loopback up' : 'helper: loopback up') : 'helper: VM side (addrgen, up, address, route)';
   if (argv.includes('-batch')) {
     if (first.startsWith('netns ')) return input?.includes('netns add') ? 'ip: netns add' : 'ip: netns del';
     if (/^link add \S+ netns /.test(first)) return 'ip: veth add (both ends in place)';
@@ -82,7 +82,8 @@ function stepOf(argv: readonly string[], input: string | undefined): string {
     if (argv[0] === 'bridge') return 'bridge: fdb';
     return `ip -batch: ${first.split(' ').slice(0, 2).join(' ')}`;
   }
-  return argv.slice(0, 4).join(' ');
+  // The node's namespace name carries a tag that differs from size to size.
+  return argv.slice(0, 4).map((a, i) => (argv[i - 1] === '-n' ? 'NODE' : a)).join(' ');
 }
 
 /** Wall time and calls per kind of step, summed over a build (steps of consecutive chunks overlap). */
