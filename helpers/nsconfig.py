@@ -5,8 +5,10 @@
 #
 # Started as `nsconfig.py --protocol N` (src/dataplane/ns-helper.ts). The first stdout line is
 # {"helper": "nsconfig", "protocol": PROTOCOL}; when N is another protocol the helper stops there.
-# Protocol 1: one JSON request per stdin line, one JSON reply per stdout line, in order.
+# Protocol 2: one JSON request per stdin line, one JSON reply per stdout line, in order.
 #   {"ns": "/run/netns/NAME" | "", "ops": [OP, ...]}        ("" = stay in the current namespace)
+#   {"ns": "/run/netns/NAME", "create": true, "ops": [...]}  (make the named namespace first when it is
+#            not mounted yet, as `ip netns add` does, then apply the ops inside it)
 #   OP = {"op": "up", "ifname": "lo"}
 #      | {"op": "addr", "ifname": "eth0", "cidr": "10.0.0.5/24"}      (replace: idempotent)
 #      | {"op": "route", "ifname": "eth0", "gateway": "10.0.0.1"}     (default route, replace)
@@ -24,8 +26,8 @@ import sys
 # Constants from the kernel's uapi headers: linux/netlink.h, linux/rtnetlink.h, linux/if_link.h,
 # linux/if_addr.h, linux/if.h, linux/sched.h.
 CLONE_NEWNET, CLONE_NEWNS = 0x40000000, 0x00020000
-MS_REC, MS_PRIVATE = 0x4000, 0x40000
-EROFS = 30
+MS_BIND, MS_REC, MS_PRIVATE, MS_SHARED = 0x1000, 0x4000, 0x40000, 0x100000
+EROFS, EINVAL = 30, 22
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_REPLACE, NLM_F_CREATE = 0x1, 0x4, 0x100, 0x400
 RTM_NEWLINK, RTM_SETLINK, RTM_NEWADDR, RTM_NEWROUTE, NLMSG_ERROR = 16, 19, 20, 24, 2
 IFLA_AF_SPEC, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE, NLA_F_NESTED = 26, 8, 1, 0x8000
@@ -39,7 +41,7 @@ NLMSG_HDRLEN = 16
 # The version of the request and reply lines above; bump it with any change to them, and
 # HELPER_PROTOCOL in src/install/helpers.ts with it.
 HELPER = 'nsconfig'
-PROTOCOL = 1
+PROTOCOL = 2
 
 libc = ctypes.CDLL(None, use_errno=True)
 setns = libc.setns
@@ -205,15 +207,72 @@ def run_op(sock, op, indexes):
             raise
 
 
+netns_dir_ready = False
+
+
+def check(rc, what):
+    if rc != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, '%s: %s' % (what, os.strerror(e)))
+
+
+def netns_dir(path):
+    """Makes the folder of named namespaces a shared mount point, as `ip netns add` does (so an
+    unmount in one mount namespace reaches the others), once per process. iproute2 does it at
+    every `netns add`, recursively: that walks every namespace mounted there, a cost per namespace
+    that grows with all the namespaces on the machine."""
+    global netns_dir_ready
+    if netns_dir_ready:
+        return
+    d = os.path.dirname(path)
+    os.makedirs(d, mode=0o755, exist_ok=True)
+    if libc.mount(b'', d.encode(), b'none', MS_SHARED | MS_REC, None) != 0:
+        if ctypes.get_errno() != EINVAL:
+            check(-1, 'mount --make-rshared %s' % d)
+        # Not a mount point yet: make it one, then shared (iproute2's order).
+        check(libc.mount(d.encode(), d.encode(), b'none', MS_BIND | MS_REC, None), 'mount --rbind %s %s' % (d, d))
+        check(libc.mount(b'', d.encode(), b'none', MS_SHARED | MS_REC, None), 'mount --make-rshared %s' % d)
+    netns_dir_ready = True
+
+
+def is_mounted_ns(path):
+    """A namespace bind-mounted on `path` (its file is on nsfs, not on the folder's file system)."""
+    try:
+        return os.stat(path).st_dev != os.stat(os.path.dirname(path)).st_dev
+    except FileNotFoundError:
+        return False
+
+
+def create_ns(path):
+    """`ip netns add`: a new network namespace, bind-mounted on `path`; the helper is inside it
+    afterwards. An empty file left by an interrupted create is reused."""
+    if own_proc:
+        # A private mount namespace of this helper: a mount made here would be seen by nobody.
+        raise OSError(EINVAL, 'cannot create %s after moving to a private mount namespace' % path)
+    netns_dir(path)
+    os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0))
+    check(libc.unshare(CLONE_NEWNET), 'unshare(CLONE_NEWNET) for %s' % path)
+    check(libc.mount(b'/proc/thread-self/ns/net', path.encode(), b'none', MS_BIND, None), 'mount --bind /proc/thread-self/ns/net %s' % path)
+
+
 def handle(req):
     ns = req.get('ns') or ''
     fd = None
-    if ns:
+    entered = False
+    if ns and req.get('create') and not is_mounted_ns(ns):
+        entered = True  # set before: a failed mount leaves the helper in the new namespace
+        try:
+            create_ns(ns)
+        except Exception:
+            setns(home, CLONE_NEWNET)
+            raise
+    elif ns:
         fd = os.open(ns, os.O_RDONLY)
         if setns(fd, CLONE_NEWNET) != 0:
             e = ctypes.get_errno()
             os.close(fd)
             raise OSError(e, 'setns %s: %s' % (ns, os.strerror(e)))
+        entered = True
     try:
         # The socket must be created after setns: a netlink socket talks to the namespace it was made in.
         sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
@@ -229,6 +288,7 @@ def handle(req):
     finally:
         if fd is not None:
             os.close(fd)
+        if entered:
             setns(home, CLONE_NEWNET)
     return {'ok': True}
 

@@ -31,6 +31,12 @@ export const IPV6_OFF: readonly NsOp[] = [
 export interface NsRequest {
   /** Namespace file, e.g. /run/netns/NAME; '' = the helper's own namespace. */
   ns: string;
+  /**
+   * Make the named namespace first when nothing is mounted on `ns` yet, as `ip netns add` does
+   * (an empty file left by an interrupted create is reused), then apply `ops` inside it. Default:
+   * false (the namespace must exist). Record the namespace before asking for it.
+   */
+  create?: boolean;
   ops: NsOp[];
 }
 

@@ -31,7 +31,7 @@ export function helperScript(name: HelperName): string {
  * The protocol (the shape of the request and reply lines) this agent speaks with each helper.
  * Bump it together with `PROTOCOL` in the helper's .py file whenever the lines change.
  */
-export const HELPER_PROTOCOL: Readonly<Record<HelperName, number>> = { nsconfig: 1, sockprobe: 3, loopforward: 1 };
+export const HELPER_PROTOCOL: Readonly<Record<HelperName, number>> = { nsconfig: 2, sockprobe: 3, loopforward: 1 };
 
 /** A helper announced another protocol than this agent speaks, or none: it is from another Merak version. */
 export class HelperProtocolError extends Error {

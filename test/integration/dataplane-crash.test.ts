@@ -42,8 +42,9 @@ const subnet = { id: 's', vpc: 'v', cidr: '10.9.0.0/16', gateway: '10.9.0.1', vn
 
 describeRoot('interrupted batches', () => {
   test('createVms and createEndpoints killed half-way, retried from the heartbeat, end exactly as requested', async () => {
-    // The third namespace batch: with the two-stage pipeline, chunk 0 is complete (heartbeat 100) by then.
-    const killer = killingRunner((argv, input) => argv.includes('-batch') && /netns add/.test(input), 3, 25);
+    // The third chunk's namespace helper (it makes the namespaces): with the two-stage pipeline,
+    // chunk 0 is complete (heartbeat 100) by then; killed after its start, while it makes them.
+    const killer = killingRunner((argv, input) => argv.some((a) => a.endsWith('nsconfig.py')) && input.includes('"create":true'), 3, 60);
     const f = makeFixture('crash', { runner: killer, chunkSize: 100 });
     try {
       const retry = createAgentActivities({ ...f.deps, runner: spawnRunner });
@@ -53,11 +54,11 @@ describeRoot('interrupted batches', () => {
       const first = new MockActivityEnvironment();
       const beats: number[] = [];
       first.on('heartbeat', (d: Progress) => beats.push(d.done));
-      await expect(first.run(f.agent.createVms, vms)).rejects.toThrow(/ip -batch/);
+      await expect(first.run(f.agent.createVms, vms)).rejects.toThrow(/nsconfig/);
       expect(killer.killed).toBe(true);
       expect(beats).toEqual([100]);
       const tag = await f.tag();
-      // Mounted namespaces only: the killed `ip` may leave one half-made (file, no mount), which the retry remakes.
+      // Mounted namespaces only: the killed helper may leave one half-made (file, no mount), which the retry reuses.
       const partial = [...(await listMountedNetns())].filter((n) => parseVmNetns(tag, 'node-0', n) !== undefined).length;
       expect(partial).toBeGreaterThanOrEqual(100);
       expect(partial).toBeLessThan(300);

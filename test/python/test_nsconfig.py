@@ -186,3 +186,41 @@ def test_another_protocol_is_announced_and_nothing_is_done():
     assert r.returncode == 3
     assert [json.loads(line) for line in r.stdout.splitlines()] == [{'helper': 'nsconfig', 'protocol': nsconfig.PROTOCOL}]
     assert 'the caller asked for %d' % (nsconfig.PROTOCOL + 1) in r.stderr
+
+
+# ------------------------------------------------------------------ making namespaces (create: true)
+
+def test_a_mounted_namespace_is_told_from_a_plain_or_missing_file(tmp_path):
+    plain = tmp_path / 'vm'
+    plain.write_text('')
+    assert nsconfig.is_mounted_ns(str(plain)) is False  # an empty file left by an interrupted create
+    assert nsconfig.is_mounted_ns(str(tmp_path / 'missing')) is False
+    # /proc/self/ns/net is on nsfs, its folder on proc: what a namespace bind-mounted on a file looks like.
+    assert nsconfig.is_mounted_ns('/proc/self/ns/net') is True
+
+
+def test_create_after_moving_to_a_private_mount_namespace_is_refused_before_anything_is_made(tmp_path, monkeypatch):
+    monkeypatch.setattr(nsconfig, 'own_proc', True)
+    target = tmp_path / 'vm'
+    with pytest.raises(OSError, match='private mount namespace'):
+        nsconfig.create_ns(str(target))
+    assert not target.exists()
+
+
+class FakeLibc:
+    def __init__(self):
+        self.mounts = []
+
+    def mount(self, source, target, fstype, flags, data):
+        self.mounts.append((source, target, flags))
+        return 0
+
+
+def test_the_namespace_folder_is_made_shared_once_per_process_not_once_per_namespace(tmp_path, monkeypatch):
+    fake = FakeLibc()
+    monkeypatch.setattr(nsconfig, 'libc', fake)
+    monkeypatch.setattr(nsconfig, 'netns_dir_ready', False)
+    for name in ('a', 'b', 'c'):
+        nsconfig.netns_dir(str(tmp_path / 'netns' / name))
+    assert (tmp_path / 'netns').is_dir()
+    assert fake.mounts == [(b'', str(tmp_path / 'netns').encode(), nsconfig.MS_SHARED | nsconfig.MS_REC)]

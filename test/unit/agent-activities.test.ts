@@ -249,8 +249,15 @@ function kernelStandIn(onIpBatch?: (lines: string[], call: number) => void): { r
       if (argv.includes('-c')) return ok('/usr/bin/python3\n'); // where python3 is
       const script = argv.find((a) => a.endsWith('nsconfig.py'));
       if (script) {
-        // The namespace helper: its announcement, then one {"ok":true} per request line.
-        const n = (options.input ?? '').split('\n').filter((l) => l !== '').length;
+        // The namespace helper: its announcement, then one {"ok":true} per request line. The
+        // namespaces it is asked to make count as the `netns add` lines of one batch.
+        const requests = (options.input ?? '').split('\n').filter((l) => l !== '');
+        const n = requests.length;
+        const made = requests.map((l) => JSON.parse(l) as { ns: string; create?: boolean }).filter((q) => q.create).map((q) => `netns add ${q.ns.split('/').pop()}`);
+        if (made.length) {
+          ipLines.push(made);
+          onIpBatch?.(made, ipLines.length);
+        }
         return ok(JSON.stringify({ helper: 'nsconfig', protocol: HELPER_PROTOCOL.nsconfig }) + '\n' + '{"ok":true}\n'.repeat(n));
       }
       return spawnRunner.run(argv, options);

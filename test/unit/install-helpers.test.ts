@@ -54,7 +54,8 @@ describe('helper version handshake', () => {
     expect(r.code).toBe(3);
     const lines = r.stdout.split('\n').filter((l) => l !== '');
     expect(lines).toHaveLength(1); // the announcement only: no reply, so no op ran
-    expect(r.stderr).toMatch(/speaks protocol 2, the caller asked for 1/);
+    const ours = HELPER_PROTOCOL.nsconfig;
+    expect(r.stderr).toContain(`speaks protocol ${ours + 1}, the caller asked for ${ours}`);
     let refusal: unknown;
     try {
       checkHelperHello('nsconfig', script, lines[0]);
@@ -62,9 +63,9 @@ describe('helper version handshake', () => {
       refusal = e;
     }
     expect(refusal).toBeInstanceOf(HelperProtocolError);
-    expect((refusal as HelperProtocolError).announced).toBe(2);
+    expect((refusal as HelperProtocolError).announced).toBe(ours + 1);
     expect((refusal as Error).message).toBe(
-      `helper ${script} speaks nsconfig protocol 2, but this agent needs protocol 1: the helper and the agent come from different Merak versions; reinstall merak so both come from one package`,
+      `helper ${script} speaks nsconfig protocol ${ours + 1}, but this agent needs protocol ${ours}: the helper and the agent come from different Merak versions; reinstall merak so both come from one package`,
     );
   });
 
@@ -76,7 +77,7 @@ describe('helper version handshake', () => {
     ['a protocol that is no number', '{"helper": "nsconfig", "protocol": "1"}'],
   ])('refuses %s as the first line', (_what, line) => {
     expect(() => checkHelperHello('nsconfig', '/x/nsconfig.py', line)).toThrow(HelperProtocolError);
-    expect(() => checkHelperHello('nsconfig', '/x/nsconfig.py', line)).toThrow(/announced no protocol \(first line: .*\), but this agent needs protocol 1/);
+    expect(() => checkHelperHello('nsconfig', '/x/nsconfig.py', line)).toThrow(new RegExp(`announced no protocol \\(first line: .*\\), but this agent needs protocol ${HELPER_PROTOCOL.nsconfig}`));
   });
 });
 

@@ -12,7 +12,7 @@ import { runChecked } from '../../dataplane/command';
 import { InvalidInputError, PreconditionError } from '../../dataplane/errors';
 import { runBatch } from '../../dataplane/ip-batch';
 import { applyNsConfig, type NsRequest } from '../../dataplane/ns-helper';
-import { listLinks, listMountedNetns, listNetns, netnsAddLines, netnsPath } from '../../dataplane/netns';
+import { listLinks, listMountedNetns, listNetns, netnsPath } from '../../dataplane/netns';
 import { hostVethPrefix, nodeNetns, parseVmNetns, routerPortPrefix, underlayNodeEnd, vmNetns } from '../../dataplane/names';
 import { ensureNodeNs } from '../../dataplane/node-ns';
 import { DEFAULT_UNDERLAY_CIDR, underlayAddress } from '../../dataplane/underlay';
@@ -305,20 +305,19 @@ export function createKernelBackend({ deps, files, tagOf, chunkSize, clock }: Ke
             if (resume) beat(done, phase);
             onChunk?.(done);
           },
-          // Stage one makes the chunk's namespaces with `ip`; stage two brings loopback up with the
-          // namespace helper and lets the plugin see the VMs.
+          // Stage one makes the chunk's namespaces with loopback up, in one namespace helper
+          // process (it is inside each new namespace right after making it, and skips the
+          // recursive remount of /run/netns that `ip netns add` does per namespace, a walk over
+          // every namespace on the machine); stage two lets the plugin see the VMs.
           first: async (offset, n) => {
             const vms = vmRefs(tag, b.node, b.from + offset, n);
             const mounted = await listMountedNetns();
             const missing = vms.filter((v) => !mounted.has(v.name));
             await deps.records.intend(b.scenario, b.node, missing.map((v) => ({ kind: 'netns', name: v.name })));
-            await runBatch(deps.runner, netnsAddLines(missing.map((v) => v.name), await listNetns(), mounted));
+            await applyNsConfig(deps.runner, vms.map((v): NsRequest => ({ ns: v.netnsPath, create: !mounted.has(v.name), ops: [{ op: 'up', ifname: 'lo' }] })));
             await deps.collectors?.watchVms({ scenario: b.scenario, node: b.node, tag }, vms);
             changed += missing.length;
-            return async () => {
-              await applyNsConfig(deps.runner, vms.map((v): NsRequest => ({ ns: v.netnsPath, ops: [{ op: 'up', ifname: 'lo' }] })));
-              await p.vmAdd(ctx, vms);
-            };
+            return () => p.vmAdd(ctx, vms);
           },
         });
       } catch (e) {
