@@ -123,7 +123,8 @@ export function createOvnPlugin(options: OvnEndpointPluginOptions = {}): Endpoin
         const sbSocket = unixPath(need(config, CONFIG_KEYS.sbDb, 'NODE_ADD'), CONFIG_KEYS.sbDb, 'NODE_ADD');
         const sbPort = need(config, CONFIG_KEYS.sbPort, 'NODE_ADD');
         if (!/^\d{1,5}$/.test(sbPort)) fail('NODE_ADD', 'CONFIG', `provider config ${CONFIG_KEYS.sbPort}=${JSON.stringify(sbPort)} must be a TCP port`);
-        const sbAddress = await joinCentralToFabric(ctx.runner, { centralNetns, tag: ctx.tag, underlayCidr: n.underlayCidr });
+        // Recorded against the scenario's local cloud, not this node: every chassis of the scenario uses it.
+        const sbAddress = await joinCentralToFabric({ runner: ctx.runner, records: n.records }, { scenario: ctx.scenario, centralNetns, tag: ctx.tag, underlayCidr: n.underlayCidr });
         const chassis: ChassisConfig = {
           scenario: ctx.scenario,
           node: ctx.node,

@@ -7,14 +7,14 @@
  * supervisor (with traffic flowing again); and the clean by the owner records leaves no daemon,
  * folder, namespace or row, nor does the central's removal.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { spawnRunner } from '../../src/dataplane/command';
 import { cleanScenario } from '../../src/dataplane/clean';
 import { daemonPid } from '../../src/dataplane/daemon';
-import { nodeNetns, underlayNodeEnd, vmNetns } from '../../src/dataplane/names';
+import { fabricNetns, nodeNetns, underlayNodeEnd, vmNetns } from '../../src/dataplane/names';
 import { ensureNodeNs } from '../../src/dataplane/node-ns';
 import { FileOwnerRecords } from '../../src/dataplane/owner-records';
 import { claimTag } from '../../src/dataplane/tags';
@@ -23,7 +23,7 @@ import { chassisDb, ensureChassis, watchChassis, type ChassisConfig } from '../.
 import { centralInfo, centralRecords, ensureCentral, removeCentral, watchCentral } from '../../src/dataplane/ovn/central';
 import { chassisDaemons, centralDaemons } from '../../src/dataplane/ovn/daemons';
 import { joinCentralToFabric } from '../../src/dataplane/ovn/fabric';
-import { centralFabricSide, chassisDir, chassisFiles } from '../../src/dataplane/ovn/paths';
+import { centralFabricSide, chassisDir, chassisFiles, fabricCentralSide } from '../../src/dataplane/ovn/paths';
 import { ctl } from '../../src/dataplane/ovn/ctl';
 import { isRoot, netnsNames, pingFrom } from './dataplane-fixture';
 import { chassisNames, hasOvn, nbCount, ovsdb, processesMentioning, waitFor } from '../helpers/ovn';
@@ -61,7 +61,7 @@ describeOvn('OVN central and chassis daemons', () => {
     tag = await claimTag(stateDir, scenario);
     for (const [slot, node] of ['node-a', 'node-b'].entries()) {
       const ns = await ensureNodeNs(deps, { scenario, tag, node, nodeSlot: slot, underlayCidr: UNDERLAY, addressOnVeth: false });
-      const sbAddress = await joinCentralToFabric(spawnRunner, { centralNetns: central.netns, tag, underlayCidr: UNDERLAY });
+      const sbAddress = await joinCentralToFabric(deps, { scenario, centralNetns: central.netns, tag, underlayCidr: UNDERLAY });
       expect(sbAddress).toBe('100.100.255.254');
       chassis.push({
         scenario,
@@ -82,10 +82,15 @@ describeOvn('OVN central and chassis daemons', () => {
     }
   });
 
+  const rejoinScenario = `ovnr-${process.pid}`;
+  let holder: ChildProcess | undefined;
+
   afterAll(async () => {
     supervisor.stop();
+    if (holder?.pid !== undefined && holder.exitCode === null) process.kill(holder.pid, 'SIGKILL');
     // Whatever a failed test left: the records name it.
     await cleanScenario(deps, scenario).catch(() => undefined);
+    await cleanScenario(deps, rejoinScenario).catch(() => undefined);
     await removeCentral({ runner: spawnRunner, records: centralStore }, central.name).catch(() => undefined);
     rmSync(stateDir, { recursive: true, force: true });
   });
@@ -170,9 +175,43 @@ describeOvn('OVN central and chassis daemons', () => {
     await waitFor('both chassis registered again', () => chassisNames(central.sbSocket).length === 2, 30_000, 200);
   });
 
+  test('a join replaces a central end left over from an earlier fabric of the same tag; the clean deletes it before it returns', async () => {
+    // A second scenario on this central (another underlay: one namespace, one routing table).
+    const underlay = '100.101.0.0/16';
+    const t2 = await claimTag(stateDir, rejoinScenario);
+    const side = centralFabricSide(t2);
+    const centralLinks = (): string[] => (JSON.parse(execFileSync('ip', ['-n', central.netns, '-j', 'link', 'show'], { encoding: 'utf8' })) as Array<{ ifname: string }>).map((l) => l.ifname);
+    await ensureNodeNs(deps, { scenario: rejoinScenario, tag: t2, node: 'node-r', nodeSlot: 0, underlayCidr: underlay });
+    const address = await joinCentralToFabric(deps, { scenario: rejoinScenario, centralNetns: central.netns, tag: t2, underlayCidr: underlay });
+    expect(address).toBe('100.101.255.254');
+    expect(pingFrom(nodeNetns(t2, 'node-r'), address)).toBe(true);
+    // The fabric namespace goes while a process still holds it (as the kernel's asynchronous
+    // teardown does for a while): its end of the central's veth, and so the central's end, live on.
+    holder = spawn('nsenter', [`--net=/run/netns/${fabricNetns(t2)}`, '--', 'sleep', '120'], { stdio: 'ignore' });
+    const inFabric = (): boolean => spawnSync('ip', ['netns', 'identify', String(holder!.pid)], { encoding: 'utf8' }).stdout.trim() === fabricNetns(t2);
+    await waitFor('the holder inside the fabric', inFabric);
+    execFileSync('ip', ['netns', 'del', fabricNetns(t2)]);
+    expect(centralLinks()).toContain(side); // the leftover this test is about
+    // The same tag's fabric again (a `merak down X && merak up X`), a node on it, the join.
+    await ensureNodeNs(deps, { scenario: rejoinScenario, tag: t2, node: 'node-s', nodeSlot: 1, underlayCidr: underlay });
+    await joinCentralToFabric(deps, { scenario: rejoinScenario, centralNetns: central.netns, tag: t2, underlayCidr: underlay });
+    // The central's end is the new veth: its peer is the fabric end in the new fabric, and traffic crosses it.
+    const [c] = JSON.parse(execFileSync('ip', ['-n', central.netns, '-j', 'link', 'show', 'dev', side], { encoding: 'utf8' })) as Array<{ ifindex: number; link_index: number }>;
+    const [f] = JSON.parse(execFileSync('ip', ['-n', fabricNetns(t2), '-j', 'link', 'show', 'dev', fabricCentralSide(t2)], { encoding: 'utf8' })) as Array<{ ifindex: number; link_index: number }>;
+    expect([c!.link_index, f!.link_index]).toEqual([f!.ifindex, c!.ifindex]);
+    await waitFor('a ping from the new fabric\'s node to the central', () => pingFrom(nodeNetns(t2, 'node-s'), address), 10_000, 100);
+    process.kill(holder.pid!, 'SIGKILL');
+
+    const removed = await cleanScenario(deps, rejoinScenario);
+    expect(removed.links).toBe(1); // the central's end, by its record
+    expect(centralLinks()).not.toContain(side);
+    expect(netnsNames().filter((n) => n.startsWith(`mk-${t2}`))).toEqual([]);
+  });
+
   test('the clean by the owner records removes every daemon, folder, namespace and row of the scenario; then the central goes', async () => {
     const removed = await cleanScenario(deps, scenario);
     expect(removed.daemons).toBe(6);
+    expect(removed.links).toBe(1); // the central's end of its fabric veth, by its record
     expect(removed.rows).toBeGreaterThanOrEqual(2 + 1 + 2); // 2 chassis, the switch and its 2 ports
     await supervisor.check(); // the supervisor sees the records gone and drops the chassis instead of restarting them
     expect(supervisor.keys().filter((k) => k.includes(`/${tag}-`))).toEqual([]);
@@ -185,7 +224,7 @@ describeOvn('OVN central and chassis daemons', () => {
     expect(ovsdb('ovn-sbctl', central.sbSocket, '--bare', '--columns=_uuid', 'list', 'Chassis_Private')).toBe('');
     expect(nbCount(central.nbSocket, 'Logical_Switch')).toBe(0);
     expect(nbCount(central.nbSocket, 'Logical_Switch_Port')).toBe(0);
-    // The central's fabric veth went with the fabric.
+    // The central's fabric veth is gone when the clean returns (not later, with the fabric namespace).
     expect(execFileSync('ip', ['-n', central.netns, '-j', 'link', 'show'], { encoding: 'utf8' })).not.toContain(`m${tag}ovnc`);
 
     supervisor.stop();
