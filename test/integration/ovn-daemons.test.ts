@@ -87,7 +87,7 @@ describeOvn('OVN central and chassis daemons', () => {
 
   afterAll(async () => {
     supervisor.stop();
-    if (holder?.pid !== undefined && holder.exitCode === null) process.kill(holder.pid, 'SIGKILL');
+    holder?.kill('SIGKILL'); // no error when it is gone already
     // Whatever a failed test left: the records name it.
     await cleanScenario(deps, scenario).catch(() => undefined);
     await cleanScenario(deps, rejoinScenario).catch(() => undefined);
@@ -200,7 +200,7 @@ describeOvn('OVN central and chassis daemons', () => {
     const [f] = JSON.parse(execFileSync('ip', ['-n', fabricNetns(t2), '-j', 'link', 'show', 'dev', fabricCentralSide(t2)], { encoding: 'utf8' })) as Array<{ ifindex: number; link_index: number }>;
     expect([c!.link_index, f!.link_index]).toEqual([f!.ifindex, c!.ifindex]);
     await waitFor('a ping from the new fabric\'s node to the central', () => pingFrom(nodeNetns(t2, 'node-s'), address), 10_000, 100);
-    process.kill(holder.pid!, 'SIGKILL');
+    holder.kill('SIGKILL');
 
     const removed = await cleanScenario(deps, rejoinScenario);
     expect(removed.links).toBe(1); // the central's end, by its record
