@@ -11,6 +11,8 @@ import { createNetworkPluginClient, type NetworkPluginClient } from '../../src/p
 import { PluginCallError, Status } from '../../src/plugin/errors';
 import { startOvnPlugin, type RunningOvnPlugin } from '../../src/plugin/ovn/server';
 import { centralDaemons } from '../../src/dataplane/ovn/daemons';
+import { centralInfo, centralRecords } from '../../src/dataplane/ovn/central';
+import { spawnRunner, type CommandRunner } from '../../src/dataplane/command';
 import { daemonPid } from '../../src/dataplane/daemon';
 import { isRoot, netnsNames } from './dataplane-fixture';
 import { hasOvn, ovsdb, processesMentioning } from '../helpers/ovn';
@@ -251,5 +253,26 @@ describeOvn('OVN network plugin', () => {
     expect(netnsNames()).not.toContain(plugin.central.netns);
     expect(processesMentioning(dir)).toEqual([]);
     expect(lines.some((l) => /removed/.test(l))).toBe(true);
+  });
+});
+
+describeOvn('OVN network plugin: a start that fails', () => {
+  test('a central the failed start made is removed again: no daemon, folder, namespace or record left', async () => {
+    const stateDir = mkdtempSync(path.join(tmpdir(), 'merak-ovnp-fail-'));
+    const central = `f${process.pid}`;
+    // The real commands, except that northd does not start (after NB and SB did).
+    const runner: CommandRunner = {
+      run: (argv, o) => (argv.some((a) => a.endsWith('ovn-northd')) ? Promise.resolve({ code: 1, signal: null, stdout: '', stderr: 'injected: northd does not start' }) : spawnRunner.run(argv, o)),
+    };
+    try {
+      await expect(startOvnPlugin({ port: 0, central, stateDir, runner })).rejects.toThrow(/injected: northd does not start/);
+      const info = centralInfo(central);
+      expect(netnsNames()).not.toContain(info.netns);
+      expect(existsSync(info.dir)).toBe(false);
+      expect(processesMentioning(info.dir)).toEqual([]);
+      expect(await centralRecords(stateDir).scenarios()).toEqual([]);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 });

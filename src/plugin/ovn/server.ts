@@ -8,7 +8,8 @@
  * databases; a plugin stopped on purpose (close) removes its central unless `keepCentral`.
  */
 import { spawnRunner, type CommandRunner } from '../../dataplane/command';
-import { centralRecords, ensureCentral, removeCentral, watchCentral, type CentralInfo } from '../../dataplane/ovn/central';
+import { centralInfo, centralRecords, ensureCentral, removeCentral, watchCentral, type CentralInfo } from '../../dataplane/ovn/central';
+import { listMountedNetns } from '../../dataplane/netns';
 import { stateDirFromEnv } from '../../dataplane/owner-records';
 import { Supervisor } from '../../dataplane/supervisor';
 import { serveNetworkPlugin, type RunningNetworkPlugin } from '../sdk';
@@ -52,14 +53,27 @@ export interface RunningOvnPlugin extends RunningNetworkPlugin {
 
 /**
  * Ensures the central, then serves.
- * @throws InvalidInputError for a bad central name; CommandFailedError when a daemon cannot start;
- *   Error when the port cannot be bound (the central is left running for the next start).
+ * @throws InvalidInputError for a bad central name; CommandFailedError when a daemon cannot start
+ *   (a central this call made is removed again first, unless `keepCentral`); Error when the port
+ *   cannot be bound (the central is left running for the next start).
  */
 export async function startOvnPlugin(options: OvnPluginOptions): Promise<RunningOvnPlugin> {
   const runner = options.runner ?? spawnRunner;
   const log = options.log ?? (() => undefined);
   const deps = { runner, records: centralRecords(options.stateDir ?? stateDirFromEnv()) };
-  const central = await ensureCentral(deps, options.central);
+  // A central this start makes and then cannot finish (a daemon that does not start, a helper of
+  // another version) is removed again: a failed start leaves nothing. One that was already there
+  // (kept from an earlier start, with its databases) is left as it was.
+  const existed = (await listMountedNetns()).has(centralInfo(options.central).netns);
+  let central: Awaited<ReturnType<typeof ensureCentral>>;
+  try {
+    central = await ensureCentral(deps, options.central);
+  } catch (err) {
+    if (!existed && !options.keepCentral) {
+      await removeCentral(deps, options.central).catch((e: unknown) => log(`OVN central ${options.central}: removing what the failed start made failed too: ${e instanceof Error ? e.message : String(e)}`));
+    }
+    throw err;
+  }
   log(`OVN central ${central.name}: namespace ${central.netns}, ${central.started.length ? `started ${central.started.join(', ')}` : 'already running'} (NB ${central.nbSocket}, SB ${central.sbSocket} and tcp port 6642 on its fabric addresses)`);
   const supervisor = new Supervisor({ log });
   watchCentral(supervisor, deps, central.name);
