@@ -1,4 +1,4 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { resolveTemporalOptions, connectClient, type TemporalFlagValues } from '../temporal/connection';
 import type { scenarioWorkflow } from '../workflows';
 import { scenarioWorkflowId } from '../model/queues';
@@ -30,4 +30,25 @@ export function scenarioHandle(client: Client, name: string): WorkflowHandle<typ
 /** Link to one scenario's runs in the web UI. */
 export function webUiLink(uiBase: string, namespace: string, scenario: string): string {
   return `${uiBase}/namespaces/${encodeURIComponent(namespace)}/workflows?query=${encodeURIComponent(`MerakScenario="${scenario}"`)}`;
+}
+
+/**
+ * What a call on one scenario's workflow failed with, said for the user: an Update the workflow
+ * refused becomes its reason (the SDK's own message is only "Workflow Update failed"); a scenario
+ * with no workflow names the scenario and how to list them. Anything else is returned as it is.
+ * @param name the scenario the call was for
+ * @param err what the call threw
+ * @returns an Error to show (the original is its `cause`), or `err` itself
+ */
+export function scenarioCallError(name: string, err: unknown): unknown {
+  if (err instanceof WorkflowUpdateFailedError) {
+    // A handler's own failure (the apply update's) says what happened; any other is the validator's refusal.
+    const type = err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
+    if (type === 'ApplyFailed' || type === 'ApplyDropped') return new Error(`scenario ${name}: ${err.cause?.message}`, { cause: err });
+    return new Error(`scenario ${name}: refused, nothing changed: ${err.cause?.message ?? err.message}`, { cause: err });
+  }
+  if (err instanceof WorkflowNotFoundError) {
+    return new Error(`scenario ${name} not found: no workflow ${scenarioWorkflowId(name)} in this Temporal namespace; \`merak status\` lists the scenarios`, { cause: err });
+  }
+  return err;
 }

@@ -472,6 +472,12 @@ export class ScenarioState {
     return todo;
   }
 
+  /** Starts the teardown: the progress counters count the VMs that exist now, all to be deleted. */
+  startTeardown(): void {
+    this.progress.done = 0;
+    this.progress.total = Object.values(this.vms).reduce((sum, v) => sum + v, 0);
+  }
+
   /**
    * Before a node's child run: reserves addresses for `want` VMs and marks the node as having
    * state, so a node whose child fails half-way is still cleaned.

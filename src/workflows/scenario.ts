@@ -237,6 +237,7 @@ export async function scenarioWorkflow(arg: ScenarioWorkflowArg): Promise<Scenar
 
   const teardown = async (): Promise<ScenarioOutcome> => {
     state.phase = 'tearing-down';
+    state.startTeardown();
     let deleted = 0;
     await CancellationScope.nonCancellable(async () => {
       if (endpointPluginOf(state.spec) !== 'none' && patched(NETWORKS_BEFORE_NODES_PATCH)) {

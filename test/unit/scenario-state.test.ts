@@ -678,3 +678,18 @@ describe('continue-as-new carry-over', () => {
     expect(s.carryOver().input).toBe(next);
   });
 });
+
+describe('teardown progress', () => {
+  test('counts the VMs that exist when the teardown starts, so done never passes total', () => {
+    const s = built({ vmsPerNode: 4 });
+    // A scale-down before: the last operation's counters are not the teardown's.
+    s.applyScale({ node: 'n1', vmsPerNode: 1 });
+    for (const n of s.startReconcile()) settle(s, n.name, s.wantOf(n));
+    expect(s.progress).toEqual({ done: 3, total: 3, unit: 'VMs' });
+    s.startTeardown();
+    expect(s.progress).toEqual({ done: 0, total: 1 + 4 + 4, unit: 'VMs' });
+    for (const n of s.nodesWithState()) settle(s, n, 0);
+    for (const n of s.nodesWithState()) settle(s, n, 0, true);
+    expect(s.progress).toEqual({ done: 9, total: 9, unit: 'VMs' });
+  });
+});

@@ -8,7 +8,7 @@ import { fetchResults, droppedNote } from '../results-fetch';
 import { scaleUpdate, statusQuery, teardownSignal, testSignal } from '../../workflows/messages';
 import type { ScenarioStatus } from '../../model/status';
 import { TEST_KINDS, type TestKind } from '../../model/spec';
-import { clientFor, scenarioHandle } from '../scenario-client';
+import { clientFor, scenarioCallError, scenarioHandle } from '../scenario-client';
 import { LiveProgress } from '../live-progress';
 import { FAN_OUT_LIMIT } from '../../model/progress';
 import { printResults, writeJunit } from '../results-output';
@@ -49,9 +49,23 @@ async function withScenario<T>(flags: Common, name: string, fn: (h: ReturnType<t
   const { client, close } = await clientFor(flags);
   try {
     return await fn(scenarioHandle(client, name));
+  } catch (err) {
+    throw scenarioCallError(name, err);
   } finally {
     await close();
   }
+}
+
+/**
+ * What `merak down` says of the workflow's end: the phase, the plugin objects deleted and the
+ * cleanup errors (or that there were none); the error it ended with; or that there was none.
+ */
+export function outcomeText(outcome: unknown): string {
+  if (outcome === undefined || outcome === null) return 'no such workflow';
+  const o = outcome as { error?: string; phase?: string; deleted?: number; cleanupErrors?: string[] };
+  if (o.error !== undefined) return `the workflow ended with an error: ${o.error}`;
+  const errors = o.cleanupErrors ?? [];
+  return `${o.phase ?? 'ended'}, ${o.deleted ?? 0} plugin objects deleted, ${errors.length === 0 ? 'no cleanup error' : `cleanup errors: ${errors.join('; ')}`}`;
 }
 
 function printStatus(s: ScenarioStatus, output: Output): void {
@@ -273,7 +287,7 @@ export function register(program: Command): void {
     const { stopped, kept } = released;
     if (flags.output === 'json') process.stdout.write(`${JSON.stringify({ outcome, stopped, kept })}\n`);
     else {
-      log(`scenario ${name}: ${outcome ? JSON.stringify(outcome) : 'no such workflow'}; stopped ${stopped.length ? stopped.join(', ') : 'no local process'}`);
+      log(`scenario ${name}: ${outcomeText(outcome)}; stopped ${stopped.length ? stopped.join(', ') : 'no local process'}`);
       for (const k of kept) log(`kept ${k.name} running for ${k.users.join(', ')}`);
     }
   });
