@@ -36,7 +36,7 @@ export function planText(file: string, checked: CheckedScenarioFile): string {
   let out = `${file}: scenario ${p.name} is valid; nothing was started.\n`;
   out += `${p.totals.nodes} nodes, ${p.totals.vms} VMs, ${p.totals.endpoints} endpoints in ${p.totals.vpcs} VPCs and ${p.totals.subnets} subnets; `;
   const underlay = p.underlayAssignedAtBuild ? `100.(64+n).0.0/16 ${ASSIGNED}: n is the scenario number` : p.underlay;
-  out += `network plugin ${p.pluginAddress}, endpoint plugin ${p.endpointPlugin}, underlay ${underlay}, blocks of ${p.blockSize} VMs per subnet; `;
+  out += `network plugin ${p.pluginAddress}, endpoint plugin ${p.endpointPlugin}, underlay ${underlay}, blocks of ${p.blockSize} VM${p.blockSize === 1 ? '' : 's'} per subnet; `;
   out += `workflow input ${checked.inputBytes} bytes (Temporal's limit ${checked.limitBytes}).\n\n`;
 
   // A value the build assigns is not shown as if it were known: the table says so instead.

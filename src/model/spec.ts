@@ -83,7 +83,7 @@ function defineSchemas(z: typeof Z) {
     id: z.string().regex(OBJECT_ID, 'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit'),
     vni,
     cidr: cidrText,
-    subnets: z.array(subnetSchema).min(1, 'a VPC needs at least one subnet'),
+    subnets: z.array(subnetSchema).min(1, 'must hold at least one subnet'),
     optional: optionalMap,
   });
 
@@ -629,7 +629,7 @@ function semanticIssues(spec: LooseSpec): SpecIssue[] {
     const share = Math.floor(total / subnets.length) + (i < total % subnets.length ? 1 : 0);
     const room = capacity(subnet.cidr);
     if (share > room) {
-      add(path, subnet.cidr, `has ${room} host addresses but the scenario puts ${share} endpoints in it (${total} endpoints over ${subnets.length} subnets); use a larger subnet, more subnets, or fewer VMs`);
+      add(path, subnet.cidr, `has ${room} host address${room === 1 ? '' : 'es'} but the scenario puts ${share} endpoint${share === 1 ? '' : 's'} in it (${total} endpoint${total === 1 ? '' : 's'} over ${subnets.length} subnet${subnets.length === 1 ? '' : 's'}); use a larger subnet, more subnets, or fewer VMs`);
     }
   });
   return issues;

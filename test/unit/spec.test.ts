@@ -232,14 +232,14 @@ const badCases: BadCase[] = [
   ['unknown VPC field', (s) => (s.vpcs[1].region = 'eu'), 'vpcs[1].region', 'eu', /not a known field/],
   ['vpcs not a list', (s) => (s.vpcs = {}), 'vpcs', {}, /type array/],
   // capacity
-  ['more endpoints than a /30 holds', (s) => ((s.vpcs = [{ id: 'v', vni: 1, cidr: '10.0.0.0/16', subnets: [subnet('s', '10.0.0.0/30')] }]), (s.nodes = 2)), 'vpcs[0].subnets[0].cidr', '10.0.0.0/30', /has 1 host addresses.*2 endpoints/],
+  ['more endpoints than a /30 holds', (s) => ((s.vpcs = [{ id: 'v', vni: 1, cidr: '10.0.0.0/16', subnets: [subnet('s', '10.0.0.0/30')] }]), (s.nodes = 2)), 'vpcs[0].subnets[0].cidr', '10.0.0.0/30', /has 1 host address.*2 endpoints/],
   ['more endpoints than a /24 holds', (s) => ((s.vpcs = [{ id: 'v', vni: 1, cidr: '10.0.0.0/16', subnets: [subnet('s', '10.0.0.0/24')] }]), (s.vmsPerNode = 127), (s.nodes = 2)), 'vpcs[0].subnets[0].cidr', '10.0.0.0/24', /has 253 host addresses.*254 endpoints/],
   [
     'capacity over several subnets: the small one overflows',
     (s) => ((s.vpcs = [{ id: 'v', vni: 1, cidr: '10.0.0.0/16', subnets: [subnet('a', '10.0.1.0/29'), subnet('b', '10.0.2.0/30')] }]), (s.nodes = 8)),
     'vpcs[0].subnets[1].cidr',
     '10.0.2.0/30',
-    /has 1 host addresses.*4 endpoints.*8 endpoints over 2 subnets/,
+    /has 1 host address.*4 endpoints.*8 endpoints over 2 subnets/,
   ],
   [
     'capacity over several subnets: the remainder goes to the first subnets',
@@ -433,7 +433,7 @@ describe('parseSpec: bad input', () => {
       .map((i) => i.rule);
     expect(rules).toHaveLength(2);
     expect(rules.join('\n')).toMatch(/overlaps/);
-    expect(rules.join('\n')).toMatch(/has 1 host addresses but the scenario puts 2/);
+    expect(rules.join('\n')).toMatch(/has 1 host address but the scenario puts 2 endpoints/);
   });
 });
 
@@ -606,7 +606,7 @@ describe('parseSpec: random valid specs', () => {
         expect(result.ok).toBe(false);
         if (!result.ok) {
           expect(result.issues.map((i) => i.path)).toEqual(overflowing);
-          for (const issue of result.issues) expect(issue.rule).toMatch(/host addresses but the scenario puts/);
+          for (const issue of result.issues) expect(issue.rule).toMatch(/host address(es)? but the scenario puts/);
         }
         refused++;
       }
