@@ -267,7 +267,7 @@ describeRoot('eBPF collector per node', () => {
     expect(text).toMatch(/10\.1\.0\.102 > 10\.1\.0\.3: ICMP echo request/);
     expect(text).toMatch(/10\.1\.0\.3 > 10\.1\.0\.102: ICMP echo reply/);
     // And refuses a VM that does not exist, naming it.
-    await expect(run(process.execPath, [merak, 'capture', f.scenario, 'node-0/99', '--state-dir', f.stateDir])).rejects.toMatchObject({ stderr: expect.stringContaining('VM node-0/99') });
+    await expect(run(process.execPath, [merak, 'capture', f.scenario, 'node-0/99', '--state-dir', f.stateDir])).rejects.toMatchObject({ stderr: expect.stringContaining('VM node-0/vm-99') });
   });
 
   test('deleting the nodes stops the collectors; no program, map, link or pinned object of theirs is left', async () => {
